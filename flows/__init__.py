@@ -1,0 +1,1 @@
+"""Prefect flows of archive-ingest: thin compositions of archive_ingest functions."""

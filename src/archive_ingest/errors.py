@@ -1,0 +1,63 @@
+"""Exceptions. Each carries a message a person understands; none carries a secret."""
+
+from __future__ import annotations
+
+
+class ArchiveIngestError(Exception):
+    """Base class: the item ends ``failed`` (or ``rejected``) with ``str(exc)`` as its reason."""
+
+    #: the catalogue state an item ends in when this error stops it
+    final_state = "failed"
+    #: whether retrying the same request later could help (network trouble, 5xx)
+    transient = False
+
+
+class RefError(ArchiveIngestError, ValueError):
+    """An item reference (REF) that cannot be understood."""
+
+
+class ConfigError(ArchiveIngestError):
+    """Settings that cannot work (e.g. a source host that is not allowed)."""
+
+
+class SourceError(ArchiveIngestError):
+    """The publisher's metadata is missing, malformed or unusable."""
+
+
+class FetchError(ArchiveIngestError):
+    """A download failed; ``transient`` says whether a retry may help."""
+
+    def __init__(self, message: str, *, transient: bool = False, status: int | None = None):
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+
+
+class ContentError(ArchiveIngestError):
+    """The bytes are not what they claim to be (e.g. HTML served as a PDF)."""
+
+
+class PdfError(ArchiveIngestError):
+    """A PDF that cannot be read: encrypted, truncated, corrupt."""
+
+
+class OcrError(ArchiveIngestError):
+    """OCR failed or timed out."""
+
+
+class LicenceError(ArchiveIngestError):
+    """A licence that is not acceptable."""
+
+    final_state = "rejected"
+
+
+class PackageError(ArchiveIngestError):
+    """A record or bag that does not validate."""
+
+
+class StorageError(ArchiveIngestError):
+    """S3 deposit, verification or audit trouble."""
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient

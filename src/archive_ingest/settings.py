@@ -1,0 +1,211 @@
+"""Effective configuration: environment (``ARCHIVE_INGEST_*``), an optional TOML file, defaults.
+
+Order of precedence, highest first: keyword arguments, environment variables, the TOML file
+named by ``ARCHIVE_INGEST_CONFIG`` (or ``$XDG_CONFIG_HOME/archive-ingest/config.toml`` when it
+exists), defaults. S3 credentials are *not* settings: boto3 finds them the standard way
+(``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``, instance roles); the
+embedded storage writes its own credentials file under HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "ARCHIVE_INGEST_"
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("archive-ingest", appauthor=False))
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        return Path(explicit)
+    candidate = Path(platformdirs.user_config_dir("archive-ingest", appauthor=False)) / "config.toml"
+    return candidate if candidate.is_file() else None
+
+
+class Settings(BaseSettings):
+    """All knobs of archive-ingest. Every field can be set as ``ARCHIVE_INGEST_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", validate_default=True, frozen=True
+    )
+
+    home: Path = Field(default_factory=_default_home, description="Working directory")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite under HOME"
+    )
+
+    # --- storage --------------------------------------------------------------------------
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 endpoint; unset = the embedded SeaweedFS started by `storage up`",
+    )
+    s3_bucket: str = "archive-ingest"
+    s3_prefix: str = "aip"
+    s3_region: str = "us-east-1"
+    s3_object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE", "NONE"] = "GOVERNANCE"
+    s3_object_lock_days: int = Field(default=3650, ge=1)
+    s3_multipart_threshold: int = Field(default=256 * 1024**2, ge=5 * 1024**2)
+    s3_verify_read_back: bool = Field(
+        default=False, description="After deposit, re-read every object and hash it"
+    )
+    storage_s3_port: int = Field(default=8333, ge=1024, le=55535)
+
+    # --- sources --------------------------------------------------------------------------
+    scielo_books_url: str = "https://books.scielo.org"
+    scielo_articlemeta_url: str = "https://articlemeta.scielo.org"
+    scielo_articles_url: str | None = Field(
+        default=None,
+        description="Site base for every article PDF/HTML request; unset = the collection's own site",
+    )
+    extra_allowed_hosts: list[str] = Field(default_factory=list)
+
+    # --- fetch ----------------------------------------------------------------------------
+    fetch_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    fetch_metadata_max_bytes: int = Field(default=20 * 1024**2, ge=1)
+    fetch_connect_timeout: float = Field(default=15.0, gt=0)
+    fetch_read_timeout: float = Field(default=60.0, gt=0)
+    fetch_retries: int = Field(default=3, ge=0)
+    fetch_backoff_seconds: float = Field(default=1.0, ge=0)
+    fetch_min_interval_seconds: float = Field(
+        default=0.0, ge=0, description="Politeness delay between requests to one host"
+    )
+    user_agent: str = "archive-ingest/0.1 (+https://github.com/archive-ingest/archive-ingest)"
+
+    # --- OCR ------------------------------------------------------------------------------
+    ocr_fallback_languages: list[str] = Field(default_factory=lambda: ["eng"])
+    ocr_timeout_seconds: int = Field(default=1800, ge=10)
+    ocr_jobs: int = Field(default=2, ge=1)
+    ocr_max_concurrent: int = Field(default=1, ge=1, description="OCR processes per machine")
+
+    # --- licence policy -------------------------------------------------------------------
+    licence_review_nc: bool = Field(default=False, description="Send NC licences to review")
+    licence_review_nd: bool = Field(default=False, description="Send ND licences to review")
+    licence_reject_non_cc: bool = Field(
+        default=True, description="A clearly non-CC licence is rejected (else reviewed)"
+    )
+
+    # --- identity -------------------------------------------------------------------------
+    organization: str = "archive-ingest"
+    repository_identifier: str = "archive-ingest.local"
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator(
+        "scielo_books_url", "scielo_articlemeta_url", "scielo_articles_url", mode="after"
+    )
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) base URL: {value!r}")
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    # --- derived values -------------------------------------------------------------------
+    @property
+    def effective_database_url(self) -> str:
+        return normalise_database_url(
+            self.database_url or f"sqlite:///{self.home / 'catalogue.sqlite3'}"
+        )
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.home / "storage"
+
+    @property
+    def embedded_storage(self) -> bool:
+        return self.s3_endpoint_url is None
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a plain dict with every secret masked (for `archive-ingest config`)."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = mask_url(self.effective_database_url)
+        if data.get("s3_endpoint_url"):
+            data["s3_endpoint_url"] = mask_url(data["s3_endpoint_url"])
+        data["config_file"] = str(_config_file()) if _config_file() else None
+        data["s3_credentials"] = describe_aws_credentials()
+        return data
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain ``postgresql://`` URLs onto the psycopg 3 driver that we ship."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+_SECRET_IN_URL = re.compile(r"^(?P<scheme>[^:/]+://)(?P<user>[^:@/]*):(?P<pw>[^@/]*)@")
+
+
+def mask_url(url: str) -> str:
+    """Replace the password of a URL by ``***`` (also for URLs urlsplit cannot parse)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = f"{parts.username}:***@{parts.hostname}"
+            if parts.port:
+                netloc += f":{parts.port}"
+            return urlunsplit(parts._replace(netloc=netloc))
+        return url
+    except ValueError:
+        return _SECRET_IN_URL.sub(r"\g<scheme>\g<user>:***@", url)
+
+
+def describe_aws_credentials() -> str:
+    """Say where boto3 will find credentials, never what they are."""
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        key = os.environ["AWS_ACCESS_KEY_ID"]
+        return f"environment (AWS_ACCESS_KEY_ID={key[:4]}***)"
+    if os.environ.get("AWS_PROFILE"):
+        return f"profile {os.environ['AWS_PROFILE']}"
+    return "boto3 default chain (or the embedded storage's own credentials)"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
