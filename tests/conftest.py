@@ -1,0 +1,5 @@
+"""Shared test set-up. Fixtures live in tests/plugins/, one module per concern."""
+
+pytest_plugins = [
+    "tests.plugins.env",
+]
