@@ -1,0 +1,97 @@
+"""Catalogue tables (SQLAlchemy 2 declarative). Alembic migrations create them.
+
+items     one row per record (stable record id), its current state and headline facts
+versions  one row per version of the record's AIP (v1, v2, ...)
+files     every file of a version's package, with its digests and S3 location
+events    the PREMIS-style event log (event type, datetime, agent, outcome, detail)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, list[Any]: JSON}
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source: Mapped[str] = mapped_column(String(1024), unique=True)
+    source_kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    title: Mapped[str | None] = mapped_column(Text)
+    licence_uri: Mapped[str | None] = mapped_column(String(255))
+    licence_outcome: Mapped[str | None] = mapped_column(String(32))
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    deposited_version: Mapped[int | None] = mapped_column(Integer)
+    bag_uri: Mapped[str | None] = mapped_column(String(1024))
+    source_etag: Mapped[str | None] = mapped_column(String(255))
+    source_last_modified: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("item_id", "version", name="uq_versions_item_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    original_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    work_dir: Mapped[str | None] = mapped_column(String(2048))
+    bag_uri: Mapped[str | None] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class File(Base):
+    __tablename__ = "files"
+    __table_args__ = (
+        UniqueConstraint("item_id", "version", "path", name="uq_files_item_version_path"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sha512: Mapped[str] = mapped_column(String(128))
+    md5: Mapped[str | None] = mapped_column(String(32))
+    media_type: Mapped[str | None] = mapped_column(String(128))
+    puid: Mapped[str | None] = mapped_column(String(32))
+    format_name: Mapped[str | None] = mapped_column(String(255))
+    s3_key: Mapped[str | None] = mapped_column(String(1024))
+    s3_version_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_item_time", "item_id", "datetime"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(64))
+    datetime: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    agent: Mapped[str] = mapped_column(String(255))
+    agent_type: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    outcome_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    object_roles: Mapped[list[str]] = mapped_column(JSON, default=list)

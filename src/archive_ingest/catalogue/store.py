@@ -1,0 +1,313 @@
+"""The catalogue: items, versions, files and events, on SQLite (default) or PostgreSQL.
+
+Opening a catalogue brings its schema to the newest Alembic revision. All writes go through
+short transactions here; callers never hold a session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive_ingest.catalogue.schema import EventRow, File, Item, Version
+from archive_ingest.models import Event, FileInfo, State, utcnow
+from archive_ingest.settings import mask_url, normalise_database_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_database_url(url)
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Catalogue:
+    """Typed access to the catalogue tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate_schema: bool = True) -> Catalogue:
+        engine = make_engine(url)
+        if migrate_schema:
+            migrate(engine)
+        return cls(engine)
+
+    def __repr__(self) -> str:
+        return f"Catalogue({mask_url(str(self.engine.url))})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # --- items -------------------------------------------------------------------------------
+    def ensure_item(
+        self, record_id: str, *, source: str, source_kind: str, title: str | None = None
+    ) -> Item:
+        now = utcnow()
+        with self.session() as session:
+            item = session.get(Item, record_id)
+            if item is None:
+                item = Item(
+                    id=record_id,
+                    source=source,
+                    source_kind=source_kind,
+                    state=State.RESOLVED.value,
+                    reasons=[],
+                    title=title,
+                    current_version=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(item)
+            elif title and not item.title:
+                item.title = title
+            session.flush()
+            return item
+
+    def get_item(self, record_id: str) -> Item | None:
+        with self.session() as session:
+            return session.get(Item, record_id)
+
+    def item_by_source(self, source: str) -> Item | None:
+        with self.session() as session:
+            return session.scalars(select(Item).where(Item.source == source)).first()
+
+    def update_item(self, record_id: str, **fields: Any) -> Item:
+        with self.session() as session:
+            item = session.get(Item, record_id)
+            if item is None:
+                raise KeyError(record_id)
+            for key, value in fields.items():
+                if isinstance(value, State):
+                    value = value.value
+                setattr(item, key, value)
+            item.updated_at = utcnow()
+            return item
+
+    def list_items(
+        self, *, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Item]:
+        with self.session() as session:
+            query = select(Item).order_by(Item.updated_at.desc(), Item.id)
+            if state:
+                query = query.where(Item.state == state)
+            return list(session.scalars(query.limit(limit).offset(offset)))
+
+    def count_by_state(self) -> dict[str, int]:
+        with self.session() as session:
+            rows = session.execute(select(Item.state, func.count()).group_by(Item.state))
+            return {state: count for state, count in rows}
+
+    # --- versions ----------------------------------------------------------------------------
+    def new_version(
+        self, record_id: str, *, original_sha256: str | None, work_dir: Path | None
+    ) -> int:
+        now = utcnow()
+        with self.session() as session:
+            item = session.get(Item, record_id, with_for_update=True)
+            if item is None:
+                raise KeyError(record_id)
+            latest = session.scalar(
+                select(func.max(Version.version)).where(Version.item_id == record_id)
+            )
+            number = (latest or 0) + 1
+            session.add(
+                Version(
+                    item_id=record_id,
+                    version=number,
+                    state=State.FETCHED.value,
+                    reasons=[],
+                    original_sha256=original_sha256,
+                    record={},
+                    summary={},
+                    work_dir=str(work_dir) if work_dir else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            item.current_version = number
+            item.updated_at = now
+            return number
+
+    def get_version(self, record_id: str, version: int) -> Version | None:
+        with self.session() as session:
+            return session.scalars(
+                select(Version).where(Version.item_id == record_id, Version.version == version)
+            ).first()
+
+    def versions(self, record_id: str) -> list[Version]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(Version).where(Version.item_id == record_id).order_by(Version.version)
+                )
+            )
+
+    def update_version(self, record_id: str, version: int, **fields: Any) -> None:
+        with self.session() as session:
+            row = session.scalars(
+                select(Version).where(Version.item_id == record_id, Version.version == version)
+            ).one()
+            for key, value in fields.items():
+                if isinstance(value, State):
+                    value = value.value
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+
+    def set_state(
+        self,
+        record_id: str,
+        state: State,
+        reasons: Sequence[str] = (),
+        *,
+        version: int | None = None,
+        **item_fields: Any,
+    ) -> None:
+        """Set the state of the item (and of one of its versions) in one transaction."""
+        now = utcnow()
+        with self.session() as session:
+            item = session.get(Item, record_id)
+            if item is None:
+                raise KeyError(record_id)
+            item.state = state.value
+            item.reasons = list(reasons)
+            item.updated_at = now
+            for key, value in item_fields.items():
+                setattr(item, key, value)
+            if version is not None:
+                row = session.scalars(
+                    select(Version).where(
+                        Version.item_id == record_id, Version.version == version
+                    )
+                ).one()
+                row.state = state.value
+                row.reasons = list(reasons)
+                row.updated_at = now
+
+    # --- files -------------------------------------------------------------------------------
+    def add_files(self, record_id: str, version: int, files: Iterable[FileInfo]) -> None:
+        with self.session() as session:
+            existing = {
+                row.path: row
+                for row in session.scalars(
+                    select(File).where(File.item_id == record_id, File.version == version)
+                )
+            }
+            for info in files:
+                row = existing.get(info.path) or File(
+                    item_id=record_id, version=version, path=info.path
+                )
+                row.role = info.role
+                row.size = info.digests.size
+                row.sha256 = info.digests.sha256
+                row.sha512 = info.digests.sha512
+                row.md5 = info.digests.md5
+                row.media_type = info.media_type
+                row.puid = info.puid
+                row.format_name = info.format_name
+                session.add(row)
+
+    def set_file_locations(
+        self, record_id: str, version: int, locations: dict[str, tuple[str, str | None]]
+    ) -> None:
+        """Record S3 key and VersionId per package path (``data/...`` paths)."""
+        with self.session() as session:
+            for row in session.scalars(
+                select(File).where(File.item_id == record_id, File.version == version)
+            ):
+                key_version = locations.get(row.path) or locations.get(f"data/{row.path}")
+                if key_version:
+                    row.s3_key, row.s3_version_id = key_version
+
+    def files(self, record_id: str, version: int) -> list[File]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(File)
+                    .where(File.item_id == record_id, File.version == version)
+                    .order_by(File.path)
+                )
+            )
+
+    # --- events ------------------------------------------------------------------------------
+    def add_events(self, record_id: str, version: int | None, events: Iterable[Event]) -> None:
+        with self.session() as session:
+            for ev in events:
+                session.add(
+                    EventRow(
+                        item_id=record_id,
+                        version=version,
+                        event_type=ev.event_type,
+                        datetime=ev.datetime,
+                        agent=ev.agent,
+                        agent_type=ev.agent_type,
+                        agent_id=ev.agent_id,
+                        outcome=ev.outcome,
+                        detail=ev.detail,
+                        outcome_detail=ev.outcome_detail,
+                        object_roles=ev.object_roles,
+                    )
+                )
+
+    def events(self, record_id: str, version: int | None = None) -> list[Event]:
+        with self.session() as session:
+            query = select(EventRow).where(EventRow.item_id == record_id)
+            if version is not None:
+                query = query.where(EventRow.version == version)
+            rows = session.scalars(query.order_by(EventRow.datetime, EventRow.id))
+            return [
+                Event(
+                    event_type=row.event_type,
+                    outcome=row.outcome,  # type: ignore[arg-type]
+                    detail=row.detail,
+                    outcome_detail=row.outcome_detail or {},
+                    agent=row.agent,
+                    agent_type=row.agent_type,  # type: ignore[arg-type]
+                    agent_id=row.agent_id,
+                    datetime=_aware(row.datetime),
+                    object_roles=row.object_roles or [],
+                )
+                for row in rows
+            ]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
