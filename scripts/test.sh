@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the whole test suite. Fails loudly when a dependency is missing:
+# nothing is skipped for want of tesseract, ghostscript, weed or PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+.venv/bin/python scripts/check_deps.py
+.venv/bin/ruff check src flows tests bench
+exec .venv/bin/python -m pytest "$@"
