@@ -56,5 +56,7 @@ if problems:
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
     sys.exit(1)
-print("check_deps: tesseract, ghostscript, qpdf, poppler, hunspell, weed, PostgreSQL: ok",
-      file=sys.stderr)
+print(
+    "check_deps: tesseract, ghostscript, qpdf, poppler, hunspell, weed, PostgreSQL: ok",
+    file=sys.stderr,
+)

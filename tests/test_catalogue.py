@@ -30,12 +30,15 @@ def test_migration_creates_tables_and_is_idempotent(database_url: str) -> None:
 
 def test_item_lifecycle_versions_files_events(catalogue: Catalogue) -> None:
     catalogue.ensure_item(
-        "scielo-books-37t-05", source="scielo-books:37t/05",
-        source_kind="scielo-books-chapter", title="Capítulo",
+        "scielo-books-37t-05",
+        source="scielo-books:37t/05",
+        source_kind="scielo-books-chapter",
+        title="Capítulo",
     )
     # ensure_item twice keeps one row
-    catalogue.ensure_item("scielo-books-37t-05", source="scielo-books:37t/05",
-                          source_kind="scielo-books-chapter")
+    catalogue.ensure_item(
+        "scielo-books-37t-05", source="scielo-books:37t/05", source_kind="scielo-books-chapter"
+    )
     assert catalogue.item_by_source("scielo-books:37t/05").id == "scielo-books-37t-05"
     v1 = catalogue.new_version("scielo-books-37t-05", original_sha256="a" * 64, work_dir=None)
     v2 = catalogue.new_version("scielo-books-37t-05", original_sha256="b" * 64, work_dir=None)
@@ -43,27 +46,42 @@ def test_item_lifecycle_versions_files_events(catalogue: Catalogue) -> None:
     assert catalogue.get_item("scielo-books-37t-05").current_version == 2
 
     digests = Digests(size=3 * 1024**3, sha256="c" * 64, sha512="d" * 128, md5="e" * 32)
-    info = FileInfo(role="original", path="original/x.pdf", digests=digests,
-                    media_type="application/pdf", puid="fmt/18")
+    info = FileInfo(
+        role="original",
+        path="original/x.pdf",
+        digests=digests,
+        media_type="application/pdf",
+        puid="fmt/18",
+    )
     catalogue.add_files("scielo-books-37t-05", v2, [info])
     catalogue.add_files("scielo-books-37t-05", v2, [info])  # upsert, not duplicate
     rows = catalogue.files("scielo-books-37t-05", v2)
     assert len(rows) == 1 and rows[0].size == 3 * 1024**3 and rows[0].puid == "fmt/18"
-    catalogue.set_file_locations("scielo-books-37t-05", v2,
-                                 {"data/original/x.pdf": ("aip/k", "vid-1")})
+    catalogue.set_file_locations(
+        "scielo-books-37t-05", v2, {"data/original/x.pdf": ("aip/k", "vid-1")}
+    )
     assert catalogue.files("scielo-books-37t-05", v2)[0].s3_version_id == "vid-1"
 
     when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    catalogue.add_events("scielo-books-37t-05", v2, [
-        Event(event_type="capture", datetime=when, outcome_detail={"url": "http://x"}),
-        Event(event_type="message digest calculation", datetime=when + dt.timedelta(seconds=1)),
-    ])
+    catalogue.add_events(
+        "scielo-books-37t-05",
+        v2,
+        [
+            Event(event_type="capture", datetime=when, outcome_detail={"url": "http://x"}),
+            Event(event_type="message digest calculation", datetime=when + dt.timedelta(seconds=1)),
+        ],
+    )
     events = catalogue.events("scielo-books-37t-05")
     assert [e.event_type for e in events] == ["capture", "message digest calculation"]
     assert events[0].datetime == when and events[0].outcome_detail == {"url": "http://x"}
 
-    catalogue.set_state("scielo-books-37t-05", State.NEEDS_REVIEW, ["licence disagrees"],
-                        version=v2, licence_outcome="needs_review")
+    catalogue.set_state(
+        "scielo-books-37t-05",
+        State.NEEDS_REVIEW,
+        ["licence disagrees"],
+        version=v2,
+        licence_outcome="needs_review",
+    )
     item = catalogue.get_item("scielo-books-37t-05")
     assert item.state == "needs_review" and item.reasons == ["licence disagrees"]
     assert catalogue.get_version("scielo-books-37t-05", v2).state == "needs_review"

@@ -178,7 +178,12 @@ class SourceHttp:
                 delay = self._backoff(attempt, getattr(exc, "retry_after", None))
                 log.warning(
                     "%s %s failed (%s); retry %d/%d in %.1fs",
-                    action, url, exc, attempt, attempts - 1, delay,
+                    action,
+                    url,
+                    exc,
+                    attempt,
+                    attempts - 1,
+                    delay,
                 )
                 time.sleep(delay)
         assert last is not None
@@ -284,9 +289,15 @@ class SourceHttp:
             try:
                 if response.status_code == 304 and (etag or last_modified):
                     return Download(
-                        url=final_url, path=None, digests=None, media_type="",
-                        etag=etag, last_modified=last_modified, not_modified=True,
-                        attempts=number, seconds=time.monotonic() - started,
+                        url=final_url,
+                        path=None,
+                        digests=None,
+                        media_type="",
+                        etag=etag,
+                        last_modified=last_modified,
+                        not_modified=True,
+                        attempts=number,
+                        seconds=time.monotonic() - started,
                     )
                 if response.status_code != 200:
                     raise self._status_error(final_url, response)
@@ -297,8 +308,7 @@ class SourceHttp:
                         f"{limit:,} bytes"
                     )
                 media_type = _media_type(response)
-                digests = self._stream_to(part, response, final_url, limit, expect_pdf,
-                                          media_type)
+                digests = self._stream_to(part, response, final_url, limit, expect_pdf, media_type)
                 self._check_length(final_url, response, digests.size)
             except httpx.HTTPError as exc:
                 part.unlink(missing_ok=True)

@@ -7,8 +7,8 @@ keeps the item's :class:`State` and its PREMIS-style :class:`Event` log.
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from datetime import UTC
 from enum import StrEnum
 from typing import Any, Literal

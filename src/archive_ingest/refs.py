@@ -25,7 +25,9 @@ SBID_RE = re.compile(r"^[A-Za-z0-9]{2,16}$")
 CHAPTER_RE = re.compile(r"^[0-9]{1,3}$")
 COLLECTION_RE = re.compile(r"^[a-z]{3}$")
 PID_RE = re.compile(r"^S[0-9]{4}-[0-9]{3}[0-9Xx][0-9]{13}$")
-PDF_NAME_RE = re.compile(r"^(?P<short>[A-Za-z0-9_.-]*?[0-9]{9,13}[Xx]?)(?:-(?P<nn>[0-9]{2,3}))?\.pdf$")
+PDF_NAME_RE = re.compile(
+    r"^(?P<short>[A-Za-z0-9_.-]*?[0-9]{9,13}[Xx]?)(?:-(?P<nn>[0-9]{2,3}))?\.pdf$"
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ def _parse_books_url(url: str, books_hosts: tuple[str, ...]) -> ItemRef:
     allowed = {h.lower() for h in books_hosts}
     if host not in allowed and netloc_host not in allowed:
         raise RefError(
-            f"URL host {host!r} is not a configured SciELO Books host ({', '.join(sorted(allowed))})"
+            f"URL host {host!r} is not a configured SciELO Books host "
+            f"({', '.join(sorted(allowed))})"
         )
     segments = [unquote(s) for s in parts.path.split("/") if s]
     if len(segments) < 2 or segments[0] != "id":

@@ -36,7 +36,9 @@ def _config_file() -> Path | None:
     explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
     if explicit:
         return Path(explicit)
-    candidate = Path(platformdirs.user_config_dir("archive-ingest", appauthor=False)) / "config.toml"
+    candidate = (
+        Path(platformdirs.user_config_dir("archive-ingest", appauthor=False)) / "config.toml"
+    )
     return candidate if candidate.is_file() else None
 
 
@@ -73,7 +75,7 @@ class Settings(BaseSettings):
     scielo_articlemeta_url: str = "https://articlemeta.scielo.org"
     scielo_articles_url: str | None = Field(
         default=None,
-        description="Site base for every article PDF/HTML request; unset = the collection's own site",
+        description="Site base for every article PDF/HTML request; unset = each collection's site",
     )
     extra_allowed_hosts: list[str] = Field(default_factory=list)
 

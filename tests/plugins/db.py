@@ -53,23 +53,45 @@ def postgres_url() -> Iterator[str]:
     data = root / "data"
     port = _free_port()
     subprocess.run(
-        _run_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                          "--auth=trust", "-E", "UTF8"]),
-        check=True, capture_output=True,
+        _run_as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        _run_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                          str(root / "log"), "-o",
-                          f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off", "start"]),
-        check=True, capture_output=True,
+        _run_as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(root / "log"),
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
-            _run_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                              "stop"]),
-            check=False, capture_output=True,
+            _run_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
 

@@ -214,9 +214,7 @@ class Catalogue:
                 setattr(item, key, value)
             if version is not None:
                 row = session.scalars(
-                    select(Version).where(
-                        Version.item_id == record_id, Version.version == version
-                    )
+                    select(Version).where(Version.item_id == record_id, Version.version == version)
                 ).one()
                 row.state = state.value
                 row.reasons = list(reasons)

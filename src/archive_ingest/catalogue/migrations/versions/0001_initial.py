@@ -41,7 +41,9 @@ def upgrade() -> None:
         "versions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column(
-            "item_id", sa.String(128), sa.ForeignKey("items.id", ondelete="CASCADE"),
+            "item_id",
+            sa.String(128),
+            sa.ForeignKey("items.id", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("version", sa.Integer, nullable=False),
@@ -60,7 +62,9 @@ def upgrade() -> None:
         "files",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column(
-            "item_id", sa.String(128), sa.ForeignKey("items.id", ondelete="CASCADE"),
+            "item_id",
+            sa.String(128),
+            sa.ForeignKey("items.id", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("version", sa.Integer, nullable=False),
@@ -81,7 +85,9 @@ def upgrade() -> None:
         "events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column(
-            "item_id", sa.String(128), sa.ForeignKey("items.id", ondelete="CASCADE"),
+            "item_id",
+            sa.String(128),
+            sa.ForeignKey("items.id", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("version", sa.Integer),

@@ -1,0 +1,122 @@
+"""``ingest_item``: one item from its REF to a deposited (or held) AIP.
+
+Thin on purpose: every stage is a function in ``archive_ingest.pipeline``; this module only
+strings them together as Prefect tasks, adds retries where a retry can help (network stages)
+and turns any failure into a recorded outcome, so a batch never stops at one bad item.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from archive_ingest import pipeline
+from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.pipeline import Handle, Services
+from archive_ingest.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only what a retry can fix: network trouble, 5xx, storage hiccups."""
+    try:
+        state.result()
+    except ArchiveIngestError as exc:
+        return bool(exc.transient)
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="resolve",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_transient,
+)
+def resolve_task(svc: Services, ref: str, metadata_path: str | None) -> Handle:
+    return pipeline.resolve(svc, ref, metadata_path)
+
+
+@task(
+    name="fetch",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_transient,
+)
+def fetch_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.fetch(svc, handle)
+
+
+@task(name="inspect", cache_policy=NO_CACHE)
+def inspect_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.inspect(svc, handle)
+
+
+@task(name="ocr", cache_policy=NO_CACHE)
+def ocr_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.ocr(svc, handle)
+
+
+@task(name="licence", cache_policy=NO_CACHE)
+def licence_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.licence(svc, handle)
+
+
+@task(name="describe", cache_policy=NO_CACHE)
+def describe_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.describe(svc, handle)
+
+
+@task(name="package", cache_policy=NO_CACHE)
+def package_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.package(svc, handle)
+
+
+@task(
+    name="deposit",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[5, 30, 120],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_transient,
+)
+def deposit_task(svc: Services, handle: Handle) -> Handle:
+    return pipeline.deposit_or_hold(svc, handle)
+
+
+@flow(name="ingest-item", log_prints=False, validate_parameters=True)
+def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
+    """Ingest one item; returns the JSON-able result `archive-ingest ingest` prints."""
+    svc = Services.open(get_settings())
+    handle: Handle | None = None
+    try:
+        handle = resolve_task(svc, ref, metadata_path)
+        handle = fetch_task(svc, handle)
+        if not handle.unchanged:
+            for stage in (
+                inspect_task,
+                ocr_task,
+                licence_task,
+                describe_task,
+                package_task,
+                deposit_task,
+            ):
+                handle = stage(svc, handle)
+        return pipeline.result_for(svc, handle).model_dump(mode="json")
+    except Exception as exc:
+        record_id = handle.record_id if handle else None
+        version = handle.version if handle else None
+        source = handle.source if handle else ref
+        log.debug("ingest of %s failed", ref, exc_info=True)
+        return pipeline.fail(svc, source, record_id, version, exc).model_dump(mode="json")
+    finally:
+        svc.close()

@@ -1,0 +1,199 @@
+"""The ``archive-ingest`` command line (typer). Machine output on stdout, people's on stderr.
+
+Exit codes: 0 every item reached deposited/needs_review/rejected (or the command succeeded),
+1 an item failed (or an audit found damage), 2 a usage error (bad REF, bad option).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from archive_ingest import __version__
+from archive_ingest.errors import ArchiveIngestError, RefError
+from archive_ingest.settings import get_settings
+
+app = typer.Typer(
+    name="archive-ingest",
+    help="Archival ingest of SciELO PDFs: fetch, re-OCR, licence check, METS/PREMIS, BagIt, S3.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+storage_app = typer.Typer(
+    help="The embedded SeaweedFS S3 storage under HOME.", no_args_is_help=True
+)
+app.add_typer(storage_app, name="storage")
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _error(message: object) -> None:
+    err.print(f"[red]error:[/red] {escape(str(message))}")
+
+
+def _emit(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def _quiet_prefect() -> None:
+    """Keep Prefect's own chatter off stdout and short on stderr (set before import)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"archive-ingest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more on stderr.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings (JSON, secrets masked)."""
+    try:
+        settings = get_settings()
+    except Exception as exc:
+        _error(f"invalid configuration: {exc}")
+        raise typer.Exit(2) from None
+    _emit(settings.masked())
+
+
+@app.command()
+def ingest(
+    refs: Annotated[list[str], typer.Argument(help="Item references (REF), see README.")],
+    metadata: Annotated[
+        Path | None, typer.Option("--metadata", help="Metadata file for a file: REF.")
+    ] = None,
+) -> None:
+    """Ingest items: prints one JSON object per item on stdout."""
+    from archive_ingest.pipeline import parse
+
+    settings = get_settings()
+    try:
+        parsed = [parse(ref, settings) for ref in refs]
+    except RefError as exc:
+        _error(exc)
+        raise typer.Exit(2) from None
+    if metadata is not None and not any(p.kind == "file" for p in parsed):
+        _error("--metadata is only for file: references")
+        raise typer.Exit(2)
+    if metadata is not None and not metadata.is_file():
+        _error(f"metadata file not found: {metadata}")
+        raise typer.Exit(2)
+    if settings.embedded_storage:
+        _ensure_embedded_storage()
+
+    _quiet_prefect()
+    from flows.ingest import ingest_item
+
+    any_failed = False
+    with err.status("") as status:
+        for ref, item in zip(refs, parsed, strict=True):
+            status.update(f"ingesting {escape(item.canonical)} …")
+            meta = str(metadata.resolve()) if (metadata and item.kind == "file") else None
+            result = ingest_item(ref=ref, metadata_path=meta)
+            _emit(result)
+            any_failed |= result.get("state") == "failed"
+            err.print(f"{escape(item.canonical)}: [bold]{result.get('state')}[/bold]")
+    raise typer.Exit(1 if any_failed else 0)
+
+
+def _ensure_embedded_storage() -> None:
+    from archive_ingest.storage.local import LocalStorage
+
+    storage = LocalStorage(get_settings())
+    if not storage.status().running:
+        err.print("starting the embedded storage (archive-ingest storage up) …")
+        storage.up()
+
+
+@storage_app.command("up")
+def storage_up() -> None:
+    """Start the embedded SeaweedFS (127.0.0.1) with a versioned, object-locked bucket."""
+    from archive_ingest.storage.local import LocalStorage
+
+    try:
+        status = LocalStorage(get_settings()).up()
+    except ArchiveIngestError as exc:
+        _error(exc)
+        raise typer.Exit(1) from None
+    _emit(status.model_dump(mode="json"))
+
+
+@storage_app.command("down")
+def storage_down() -> None:
+    """Stop the embedded SeaweedFS."""
+    from archive_ingest.storage.local import LocalStorage
+
+    LocalStorage(get_settings()).down()
+    _emit({"running": False})
+
+
+@storage_app.command("status")
+def storage_status() -> None:
+    """Show whether the embedded storage runs, where, and its bucket's protections."""
+    from archive_ingest.storage.local import LocalStorage
+
+    _emit(LocalStorage(get_settings()).status().model_dump(mode="json"))
+
+
+@app.command()
+def demo(
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the storage running afterwards.")
+    ] = True,
+) -> None:
+    """Ingest a generated SciELO-like book from a local sample server, end to end."""
+    from archive_ingest.demo import run_demo
+
+    raise typer.Exit(run_demo(get_settings(), keep_running=keep_running, out=err, emit=_emit))
+
+
+@app.command()
+def audit(
+    sample: Annotated[
+        int | None, typer.Option("--sample", help="Read back N random AIPs in full.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Read back every AIP in full.")] = False,
+) -> None:
+    """Re-check stored AIPs (server checksums; full read-back for a sample or --all)."""
+    from archive_ingest.audit import run_audit
+
+    if sample is not None and all_:
+        _error("use --sample N or --all, not both")
+        raise typer.Exit(2)
+    settings = get_settings()
+    if settings.embedded_storage:
+        _ensure_embedded_storage()
+    summary = run_audit(settings, sample=sample, read_all=all_)
+    _emit(summary)
+    raise typer.Exit(1 if summary["failed"] else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

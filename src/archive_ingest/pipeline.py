@@ -1,0 +1,493 @@
+"""The stages of ``ingest_item``, as plain functions over (record id, version).
+
+Each stage reads what it needs from the item's workspace and the catalogue, writes its files
+into the package payload, records PREMIS-style events, saves a checkpoint and returns a small
+summary. The Prefect flow in ``flows/ingest.py`` only strings them together and adds retries;
+``archive-ingest ingest`` runs that flow. Stages are idempotent: a finished stage is skipped.
+
+    resolve  → fetch → inspect → ocr → licence → describe → package → deposit | hold
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from archive_ingest import __version__
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.digests import copy_and_digest, write_and_digest
+from archive_ingest.errors import ArchiveIngestError, ContentError, PdfError, RefError
+from archive_ingest.http import SourceHttp
+from archive_ingest.models import (
+    FINAL_STATES,
+    Digests,
+    Event,
+    FileInfo,
+    PdfInspection,
+    SourceRecord,
+    State,
+)
+from archive_ingest.refs import ItemRef, parse_ref
+from archive_ingest.settings import Settings
+from archive_ingest.workspace import ItemWorkspace, atomic_write_text, safe_filename
+
+log = logging.getLogger(__name__)
+
+SOFTWARE = f"archive-ingest {__version__}"
+
+
+class ItemResult(BaseModel):
+    """The one JSON object `archive-ingest ingest` prints per item."""
+
+    id: str | None
+    source: str
+    state: str
+    reasons: list[str] = Field(default_factory=list)
+    licence: str | None = None
+    bag: str | None = None
+    version: int | None = None
+
+
+class Handle(BaseModel):
+    """What the flow passes from stage to stage: ids and paths, never the bytes."""
+
+    record_id: str
+    source: str
+    version: int | None = None
+    unchanged: bool = False
+    reasons: list[str] = Field(default_factory=list)
+
+
+class FetchCheckpoint(BaseModel):
+    url: str | None
+    original: FileInfo
+    source_files: list[FileInfo]
+    fingerprint: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class InspectCheckpoint(BaseModel):
+    inspection: PdfInspection
+    record: SourceRecord
+
+
+@dataclass
+class Services:
+    """The side-effecting parts a run needs, built once per flow run."""
+
+    settings: Settings
+    catalogue: Catalogue
+    http: SourceHttp
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        from archive_ingest.sources import allowed_hosts
+
+        settings.home.mkdir(parents=True, exist_ok=True)
+        catalogue = Catalogue.open(settings.effective_database_url)
+        http = SourceHttp(settings, allowed_hosts(settings))
+        return cls(settings=settings, catalogue=catalogue, http=http)
+
+    def close(self) -> None:
+        self.http.close()
+        self.catalogue.close()
+
+    def workspace(self, record_id: str) -> ItemWorkspace:
+        return ItemWorkspace(self.settings.home, record_id)
+
+
+# --- resolve -----------------------------------------------------------------------------------
+def books_hosts(settings: Settings) -> tuple[str, ...]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.scielo_books_url)
+    host = (parts.hostname or "").lower()
+    hosts = {"books.scielo.org", host}
+    if parts.port:
+        hosts.add(f"{host}:{parts.port}")
+    return tuple(sorted(hosts))
+
+
+def parse(ref_text: str, settings: Settings) -> ItemRef:
+    return parse_ref(ref_text, books_hosts(settings))
+
+
+def resolve(svc: Services, ref_text: str, metadata_path: str | None = None) -> Handle:
+    """Resolve a REF to a record: fetch and map the publisher metadata, register the item."""
+    from archive_ingest.sources import resolve_record
+
+    ref = parse(ref_text, svc.settings)
+    if ref.kind == "file":
+        return _resolve_file(svc, ref, metadata_path)
+    if metadata_path:
+        raise RefError("--metadata is only for file: references")
+    record = resolve_record(ref, svc.settings, svc.http)
+    return _register(svc, record)
+
+
+def _register(svc: Services, record: SourceRecord) -> Handle:
+    svc.catalogue.ensure_item(
+        record.record_id, source=record.source, source_kind=record.source_kind, title=record.title
+    )
+    ws = svc.workspace(record.record_id)
+    ws.incoming.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(ws.incoming / "record.json", record.model_dump_json(indent=1))
+    return Handle(record_id=record.record_id, source=record.source)
+
+
+def _resolve_file(svc: Services, ref: ItemRef, metadata_path: str | None) -> Handle:
+    from archive_ingest.sources.local_file import resolve_file
+
+    assert ref.path is not None
+    src = ref.path.expanduser()
+    if not src.is_file():
+        raise RefError(f"no such PDF file: {src}")
+    if not metadata_path:
+        raise RefError("file: references need --metadata FILE.json|xml")
+    staging = svc.settings.work_dir / "_incoming-files"
+    staging.mkdir(parents=True, exist_ok=True)
+    tmp = staging / f"{hashlib.sha256(str(src).encode()).hexdigest()[:16]}.pdf"
+    tmp.unlink(missing_ok=True)
+    with src.open("rb") as handle:
+        try:
+            digests = copy_and_digest(handle, tmp, max_bytes=svc.settings.fetch_max_bytes)
+        except ValueError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ContentError(f"{src}: {exc}") from None
+    record = resolve_file(ref, Path(metadata_path), digests.sha256, svc.settings)
+    handle_ = _register(svc, record)
+    ws = svc.workspace(record.record_id)
+    target = ws.incoming / safe_filename(src.name, default="original.pdf", suffix=".pdf")
+    tmp.replace(target)
+    atomic_write_text(
+        ws.incoming / "local-file.json",
+        json.dumps({"path": target.name, "digests": digests.model_dump(), "source": str(src)}),
+    )
+    return handle_
+
+
+def load_incoming_record(ws: ItemWorkspace) -> SourceRecord:
+    return SourceRecord.model_validate_json((ws.incoming / "record.json").read_text("utf-8"))
+
+
+# --- fetch -------------------------------------------------------------------------------------
+def _fingerprint(record: SourceRecord, pdf_sha256: str) -> str:
+    """Identity of the item's content: the PDF bytes plus the mapped metadata (not raw pages)."""
+    mapped = record.model_dump(mode="json", exclude={"raw_metadata", "notes"})
+    blob = json.dumps(mapped, sort_keys=True, ensure_ascii=False) + pdf_sha256
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def fetch(svc: Services, handle: Handle) -> Handle:
+    """Download the PDF (streamed, bounded, digested once) and open a version for it.
+
+    Same content as the newest version that reached a final state → nothing to do
+    (``unchanged``). Same content as an unfinished version → resume it. Otherwise a new version.
+    """
+    ws = svc.workspace(handle.record_id)
+    record = load_incoming_record(ws)
+    item = svc.catalogue.get_item(handle.record_id)
+    assert item is not None
+    latest = (
+        svc.catalogue.get_version(handle.record_id, item.current_version)
+        if (item.current_version)
+        else None
+    )
+
+    started = Event(event_type="capture", detail="", agent=SOFTWARE)
+    if record.source_kind == "file":
+        meta = json.loads((ws.incoming / "local-file.json").read_text("utf-8"))
+        pdf_path = ws.incoming / meta["path"]
+        digests = Digests.model_validate(meta["digests"])
+        url, etag, last_modified, media_type = None, None, None, "application/pdf"
+        capture_detail = f"copied from local file {meta['source']}"
+    else:
+        url = record.primary_pdf_url()
+        if not url:
+            raise ContentError("the publisher metadata names no PDF for this item")
+        name = safe_filename(url.split("?", 1)[0], default="original.pdf", suffix=".pdf")
+        pdf_path = ws.incoming / name
+        pdf_path.unlink(missing_ok=True)
+        download = svc.http.download(url, pdf_path)
+        assert download.path is not None and download.digests is not None
+        digests, etag, last_modified = download.digests, download.etag, download.last_modified
+        media_type = download.media_type or "application/pdf"
+        capture_detail = (
+            f"GET {download.url} ({download.attempts} attempt(s), {download.seconds:.2f} s)"
+        )
+        url = download.url
+
+    fingerprint = _fingerprint(record, digests.sha256)
+    if latest is not None and latest.summary.get("fingerprint") == fingerprint:
+        if State(latest.state) in FINAL_STATES and latest.state != State.FAILED.value:
+            pdf_path.unlink(missing_ok=True)
+            return handle.model_copy(update={"version": latest.version, "unchanged": True})
+        if ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is not None:
+            pdf_path.unlink(missing_ok=True)
+            return handle.model_copy(update={"version": latest.version})
+
+    version = svc.catalogue.new_version(
+        handle.record_id, original_sha256=digests.sha256, work_dir=ws.version_dir(0).parent
+    )
+    data = ws.data_dir(version)
+    if ws.version_dir(version).exists():  # left over from a run that crashed before the catalogue
+        shutil.rmtree(ws.version_dir(version))
+    (data / "original").mkdir(parents=True)
+    original_rel = f"original/{pdf_path.name}"
+    pdf_path.replace(data / original_rel)
+    original = FileInfo(
+        role="original", path=original_rel, digests=digests, media_type="application/pdf"
+    )
+    source_files = []
+    for raw in record.raw_metadata:
+        rel = f"metadata/source/{raw.name}"
+        source_files.append(
+            FileInfo(
+                role="source-metadata",
+                path=rel,
+                digests=write_and_digest(data / rel, raw.content),
+                media_type=raw.media_type or "application/octet-stream",
+            )
+        )
+    events = [
+        started.model_copy(
+            update={
+                "detail": capture_detail,
+                "outcome_detail": {
+                    "url": url,
+                    "declared_type": media_type,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                },
+                "object_roles": ["original"],
+            }
+        ),
+        Event(
+            event_type="message digest calculation",
+            agent=SOFTWARE,
+            detail="sha256, sha512 and md5 computed in the same read as the download",
+            outcome_detail={
+                "size": digests.size,
+                "sha256": digests.sha256,
+                "sha512": digests.sha512,
+            },
+            object_roles=["original"],
+        ),
+    ]
+    svc.catalogue.add_files(handle.record_id, version, [original, *source_files])
+    svc.catalogue.add_events(handle.record_id, version, events)
+    svc.catalogue.update_version(
+        handle.record_id,
+        version,
+        summary={"fingerprint": fingerprint, "url": url},
+        record=record.model_dump(mode="json", exclude={"raw_metadata"}),
+        work_dir=str(ws.version_dir(version)),
+    )
+    svc.catalogue.set_state(
+        handle.record_id,
+        State.FETCHED,
+        [],
+        version=version,
+        source_etag=etag,
+        source_last_modified=last_modified,
+        title=record.title,
+    )
+    ws.save_checkpoint(
+        version,
+        "fetch",
+        FetchCheckpoint(
+            url=url,
+            original=original,
+            source_files=source_files,
+            fingerprint=fingerprint,
+            etag=etag,
+            last_modified=last_modified,
+        ),
+    )
+    return handle.model_copy(update={"version": version})
+
+
+# --- inspect -----------------------------------------------------------------------------------
+def inspect(svc: Services, handle: Handle) -> Handle:
+    """Inspect the PDF, identify formats, and complete chapter metadata from page one."""
+    from archive_ingest.formats import identify
+    from archive_ingest.inspect_pdf import inspect_pdf
+
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    if ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint) is not None:
+        return handle
+    fetched = ws.load_checkpoint(handle.version, "fetch", FetchCheckpoint)
+    assert fetched is not None
+    data = ws.data_dir(handle.version)
+    record = load_incoming_record(ws)
+    try:
+        inspection = inspect_pdf(data / fetched.original.path)
+    except PdfError as exc:
+        svc.catalogue.add_events(
+            handle.record_id,
+            handle.version,
+            [
+                Event(
+                    event_type="validation",
+                    outcome="failure",
+                    agent=SOFTWARE,
+                    detail=f"PDF inspection: {exc}",
+                    object_roles=["original"],
+                )
+            ],
+        )
+        raise
+    if inspection.encrypted:
+        raise PdfError("the PDF is encrypted; the archive does not keep encrypted masters")
+    if inspection.page_count < 1:
+        raise PdfError("the PDF has no pages")
+
+    files = [fetched.original, *fetched.source_files]
+    identified: list[FileInfo] = []
+    fmt_events: list[Event] = []
+    for info in files:
+        fmt = identify(data / info.path)
+        identified.append(
+            info.model_copy(
+                update={
+                    "puid": fmt.puid,
+                    "format_name": fmt.format_name,
+                    "format_version": fmt.format_version,
+                    "identified_by": f"{fmt.tool} {fmt.tool_version}",
+                }
+            )
+        )
+        fmt_events.append(
+            Event(
+                event_type="format identification",
+                agent=f"{fmt.tool} {fmt.tool_version}",
+                detail=f"{info.path}: {fmt.puid or 'unidentified'} ({fmt.format_name or '?'})",
+                outcome="success" if fmt.puid else "warning",
+                outcome_detail={"path": info.path, "puid": fmt.puid, "basis": fmt.basis},
+                object_roles=[info.role],
+            )
+        )
+    if record.source_kind == "scielo-books-chapter":
+        from archive_ingest.sources import enrich_chapter_from_pdf_text
+
+        record = enrich_chapter_from_pdf_text(record, inspection.first_page_text)
+    validation = Event(
+        event_type="validation",
+        agent=SOFTWARE,
+        object_roles=["original"],
+        detail=(
+            f"PDF {inspection.pdf_version}, {inspection.page_count} pages, "
+            f"{inspection.pages_with_text} with a text layer"
+        ),
+        outcome="warning" if inspection.warnings or inspection.has_javascript else "success",
+        outcome_detail={
+            "javascript": inspection.has_javascript,
+            "embedded_files": inspection.has_embedded_files,
+            "warnings": inspection.warnings,
+        },
+    )
+    svc.catalogue.add_files(handle.record_id, handle.version, identified)
+    svc.catalogue.add_events(handle.record_id, handle.version, [*fmt_events, validation])
+    svc.catalogue.update_version(
+        handle.record_id,
+        handle.version,
+        record=record.model_dump(mode="json", exclude={"raw_metadata"}),
+    )
+    svc.catalogue.set_state(
+        handle.record_id, State.INSPECTED, [], version=handle.version, title=record.title
+    )
+    ws.save_checkpoint(
+        handle.version,
+        "fetch",
+        fetched.model_copy(
+            update={
+                "original": identified[0],
+                "source_files": identified[1:],
+            }
+        ),
+    )
+    ws.save_checkpoint(
+        handle.version,
+        "inspect",
+        InspectCheckpoint(
+            inspection=inspection,
+            record=record,
+        ),
+    )
+    return handle
+
+
+# --- outcome -----------------------------------------------------------------------------------
+def fail(
+    svc: Services, source: str, record_id: str | None, version: int | None, exc: BaseException
+) -> ItemResult:
+    """Record a failure (or rejection) with a reason a person understands."""
+    if record_id is None:
+        try:
+            ref = parse(source, svc.settings)
+        except RefError:
+            ref = None
+        if ref is not None and ref.record_id:
+            record_id = ref.record_id
+            source = ref.canonical
+            svc.catalogue.ensure_item(
+                record_id,
+                source=source,
+                source_kind=(
+                    "scielo-article"
+                    if ref.kind == "scielo-article"
+                    else "scielo-books-chapter"
+                    if ref.chapter
+                    else "scielo-books-book"
+                ),
+            )
+    if isinstance(exc, ArchiveIngestError):
+        reason = str(exc)
+        state = State(exc.final_state)
+    else:
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        state = State.FAILED
+    if record_id and svc.catalogue.get_item(record_id) is not None:
+        svc.catalogue.add_events(
+            record_id,
+            version,
+            [
+                Event(
+                    event_type="ingestion end",
+                    outcome="failure",
+                    agent=SOFTWARE,
+                    detail=reason,
+                )
+            ],
+        )
+        svc.catalogue.set_state(record_id, state, [reason], version=version)
+    return ItemResult(
+        id=record_id, source=source, state=state.value, reasons=[reason], version=version
+    )
+
+
+def result_for(svc: Services, handle: Handle) -> ItemResult:
+    item = svc.catalogue.get_item(handle.record_id)
+    assert item is not None
+    return ItemResult(
+        id=item.id,
+        source=item.source,
+        state=item.state,
+        reasons=list(item.reasons or []) + handle.reasons,
+        licence=item.licence_uri,
+        bag=item.bag_uri,
+        version=item.current_version or None,
+    )
+
+
+def summary_detail(values: dict[str, Any]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in values.items() if v is not None)

@@ -1,0 +1,105 @@
+"""Where an item's files live while it is processed, and the stage checkpoints.
+
+    HOME/work/<record-id>/incoming/            the download lands here first
+    HOME/work/<record-id>/v<N>/bag/data/...    the package payload, assembled in place
+    HOME/work/<record-id>/v<N>/checkpoints/    one JSON file per finished stage
+
+A stage that finds its checkpoint does not run again: a re-run after a crash resumes where
+the last one stopped, and the files it already wrote (and perhaps deposited) stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from archive_ingest.models import RECORD_ID_RE
+
+M = TypeVar("M", bound=BaseModel)
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str, *, default: str, suffix: str = "") -> str:
+    """A file name made only of safe characters; never a path, never hidden, never ``..``."""
+    base = name.rsplit("/", 1)[-1]
+    cleaned = SAFE_NAME.sub("-", base).strip(".-")[:120]
+    if not cleaned:
+        cleaned = default
+    if suffix and not cleaned.lower().endswith(suffix):
+        cleaned += suffix
+    return cleaned
+
+
+@dataclass(frozen=True)
+class ItemWorkspace:
+    home: Path
+    record_id: str
+
+    def __post_init__(self) -> None:
+        if not RECORD_ID_RE.fullmatch(self.record_id) or ".." in self.record_id:
+            raise ValueError(f"unsafe record id {self.record_id!r}")
+
+    @property
+    def root(self) -> Path:
+        return self.home / "work" / self.record_id
+
+    @property
+    def incoming(self) -> Path:
+        return self.root / "incoming"
+
+    def version_dir(self, version: int) -> Path:
+        return self.root / f"v{version}"
+
+    def bag_dir(self, version: int) -> Path:
+        return self.version_dir(version) / "bag"
+
+    def data_dir(self, version: int) -> Path:
+        return self.bag_dir(version) / "data"
+
+    def checkpoint_path(self, version: int, stage: str) -> Path:
+        return self.version_dir(version) / "checkpoints" / f"{stage}.json"
+
+    def save_checkpoint(self, version: int, stage: str, value: BaseModel) -> None:
+        atomic_write_text(
+            self.checkpoint_path(version, stage), value.model_dump_json(indent=1) + "\n"
+        )
+
+    def load_checkpoint(self, version: int, stage: str, model: type[M]) -> M | None:
+        path = self.checkpoint_path(version, stage)
+        if not path.is_file():
+            return None
+        return model.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def drop_checkpoints_from(self, version: int, stages: list[str]) -> None:
+        for stage in stages:
+            self.checkpoint_path(version, stage).unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, value: object) -> None:
+    atomic_write_text(path, json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
