@@ -1,0 +1,37 @@
+"""Synthetic SciELO-like PDFs with known ground truth, and the bad inputs tests need.
+
+See docs/SAMPLES.md for what each generator makes and why.
+"""
+
+from archive_ingest.samples.chapter import SampleChapter, SamplePdf, make_sample_chapter
+from archive_ingest.samples.damage import Damage, damage_lines
+from archive_ingest.samples.licence_text import licence_names, licence_statements, licence_url
+from archive_ingest.samples.variants import (
+    make_born_digital_pdf,
+    make_encrypted_pdf,
+    make_image_only_pdf,
+    make_pdf_with_embedded_file,
+    make_pdf_with_javascript,
+    make_truncated_pdf,
+    make_unembedded_font_pdf,
+)
+from archive_ingest.samples.xmp import make_xmp
+
+__all__ = [
+    "Damage",
+    "SampleChapter",
+    "SamplePdf",
+    "damage_lines",
+    "licence_names",
+    "licence_statements",
+    "licence_url",
+    "make_born_digital_pdf",
+    "make_encrypted_pdf",
+    "make_image_only_pdf",
+    "make_pdf_with_embedded_file",
+    "make_pdf_with_javascript",
+    "make_sample_chapter",
+    "make_truncated_pdf",
+    "make_unembedded_font_pdf",
+    "make_xmp",
+]
