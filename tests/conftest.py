@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.plugins.env",
     "tests.plugins.db",
+    "tests.plugins.scielo",
 ]

@@ -150,7 +150,7 @@ class SourceHttp:
             self._polite_wait(current)
             request = self._client.build_request("GET", current, headers=headers)
             response = self._client.send(request, stream=True)
-            if response.is_redirect:
+            if response.has_redirect_location:
                 location = response.headers.get("location", "")
                 response.close()
                 if not location:

@@ -1,0 +1,373 @@
+"""SciELO journal articles (``scielo-article:COLL/PID``) from ArticleMeta.
+
+An ArticleMeta document (``/api/v1/article/?collection=COLL&code=PID``) is the ISIS record of
+the article as JSON: ``article`` holds ``vNNN`` fields, each a list of ``{"_": value, ...}``
+subfield dicts; ``title`` is the journal record, ``issue`` the issue record. Field meanings
+follow scieloorg/xylose (xylose/scielodocument.py), the library SciELO itself reads them with:
+
+* v12 titles (``l`` language), v40 original language, v10 authors (``s`` surname, ``n`` given
+  names, ``r`` role, ``1`` affiliation ids, ``k`` ORCID), v11 corporate authors, v70
+  affiliations (``i`` id), v65 publication date (ISIS ``YYYYMMDD``, ``00`` = unknown), v14
+  pages (``f``/``l``), v31/v32 volume/issue, v83 abstracts (``a``, ``l``), v85 keywords
+  (``k``, ``l``), v237 (or top-level ``doi``) DOI, v702 file path, v4 issue label;
+* journal: v100 title, v68 acronym, v480 publisher, v935/v400/v35 ISSNs;
+* licence precedence as xylose's ``Article.permissions``: top-level ``license`` (a CC id such
+  as ``by/4.0``), else the article's v540 (HTML, English preferred), else the journal's
+  (v541, ``nd`` meaning none, then v540);
+* full texts: top-level ``fulltexts`` ``{"pdf": {lang: url}, "html": {...}}``, else the
+  original-language PDF at ``/pdf/{acronym}/{issue label}/{file code}.pdf``.
+
+ArticleMeta answers HTTP 200 with ``null`` for an unknown article (articlemeta.py,
+``get_article``); that is reported as "not found".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from archive_ingest.errors import SourceError
+from archive_ingest.models import Creator, Identifier, PageRange, Relation, SourceRecord
+from archive_ingest.refs import PID_RE, ItemRef
+from archive_ingest.settings import Settings
+from archive_ingest.sources.base import Getter, fetch, finish, load_json, raw_from
+from archive_ingest.sources.normalise import (
+    ARTICLE_ROLES,
+    clean_text,
+    iso_date,
+    language_code,
+    normalise_doi,
+    plain_text,
+)
+from archive_ingest.sources.urls import (
+    COLLECTION_SITES,
+    article_site_base,
+    articlemeta_url,
+    rebase_url,
+)
+
+#: As xylose: the href of the first link in a v540 licence text, and the CC id inside it.
+LICENSE_HREF_RE = re.compile(r'a.+?href="(.+?)"')
+LICENSE_CC_ID_RE = re.compile(r"licenses/(.*?/\d\.\d)")
+_ISSN_RE = re.compile(r"^[0-9]{4}-[0-9]{3}[0-9Xx]$")
+
+
+def _values(record: dict[str, Any], tag: str) -> list[dict[str, Any]]:
+    """The occurrences of an ISIS field (always a list of subfield dicts, tolerant of junk)."""
+    value = record.get(tag)
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, str):
+        return [{"_": value}]
+    if isinstance(value, list):
+        return [v if isinstance(v, dict) else {"_": v} for v in value]
+    return []
+
+
+def _first(record: dict[str, Any], tag: str, sub: str = "_") -> str | None:
+    for occurrence in _values(record, tag):
+        text = clean_text(occurrence.get(sub))
+        if text:
+            return text
+    return None
+
+
+def licence_from_v540(entries: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(statement html, URL) from v540 entries, English preferred, as xylose reads them."""
+    found: tuple[str, str] | None = None
+    for entry in entries:
+        text = entry.get("t")
+        if not isinstance(text, str):
+            continue
+        hrefs = LICENSE_HREF_RE.findall(text)
+        if not hrefs or not LICENSE_CC_ID_RE.findall(hrefs[0]):
+            continue
+        found = (text, hrefs[0])
+        if entry.get("l") == "en":
+            break
+    return found
+
+
+def article_licence(
+    data: dict[str, Any], article: dict[str, Any], journal: dict[str, Any]
+) -> tuple[str | None, str | None, list[str]]:
+    """(statement, URL, notes) following xylose's ``Article.permissions`` precedence."""
+    licence = data.get("license")
+    if isinstance(licence, str) and licence.strip():
+        cc_id = licence.strip()
+        return cc_id, f"http://creativecommons.org/licenses/{cc_id}/", []
+    if "v540" in article:
+        found = licence_from_v540(_values(article, "v540"))
+        if found:
+            return found[0], found[1], ["licence from the article's v540 field"]
+        return None, None, ["article v540 licence field has no Creative Commons link"]
+    # the journal's licence (Journal.permissions): v541 first, "nd" = none declared
+    v541 = _first(journal, "v541")
+    if v541 and v541.lower() == "nd":
+        return None, None, ["the journal record declares no licence (v541 = nd)"]
+    if v541:
+        cc_id = f"{v541.lower()}/4.0"
+        notes = [
+            f"licence from the journal record, not the article (v541 {v541!r}; version 4.0 "
+            "assumed as xylose does)"
+        ]
+        found = licence_from_v540(_values(journal, "v540"))
+        if found and cc_id not in found[1]:
+            notes.append(f"the journal's v540 licence text links {found[1]} instead")
+        return v541, f"http://creativecommons.org/licenses/{cc_id}/", notes
+    found = licence_from_v540(_values(journal, "v540"))
+    if found:
+        return found[0], found[1], ["licence from the journal record (v540), not the article"]
+    return None, None, []
+
+
+def _issns(journal: dict[str, Any]) -> list[Identifier]:
+    """Print and electronic ISSN as xylose's Journal._load_issn reads v35/v935/v400."""
+    kind = (_first(journal, "v35") or "").upper()
+    v935, v400 = _first(journal, "v935"), _first(journal, "v400")
+    print_issn = electronic = None
+    if kind in ("PRINT", "ONLIN"):
+        main = v935 or v400
+        other = v400 if v935 and v400 != v935 else None
+        if kind == "PRINT":
+            print_issn, electronic = main, other
+        else:
+            electronic, print_issn = main, other
+    elif v400:
+        print_issn = v400
+    out = []
+    if print_issn and _ISSN_RE.match(print_issn):
+        out.append(Identifier(scheme="issn", value=print_issn.upper()))
+    if electronic and _ISSN_RE.match(electronic):
+        out.append(Identifier(scheme="eissn", value=electronic.upper()))
+    return out
+
+
+def _creators(article: dict[str, Any], notes: list[str]) -> list[Creator]:
+    affiliations = {
+        (aff.get("i") or "").upper(): clean_text(aff.get("_"))
+        for aff in _values(article, "v70")
+        if clean_text(aff.get("_"))
+    }
+    creators: list[Creator] = []
+    for author in _values(article, "v10"):
+        surname, given = clean_text(author.get("s")), clean_text(author.get("n"))
+        name = ", ".join(p for p in (surname, given) if p)
+        if not name:
+            continue
+        role_code = (clean_text(author.get("r")) or "").lower()
+        role = ARTICLE_ROLES.get(role_code)
+        if role is None:
+            notes.append(
+                f"unknown ArticleMeta author role {role_code!r} for {name!r}; kept as other"
+            )
+            role = "other"
+        xrefs = (clean_text(author.get("1")) or "").upper().split()
+        affiliation = "; ".join(a for x in xrefs if (a := affiliations.get(x))) or None
+        orcid = clean_text(author.get("k"))
+        creators.append(Creator(name=name, role=role, affiliation=affiliation, orcid=orcid))
+    for corp in _values(article, "v11"):
+        corp_name = clean_text(corp.get("_"))
+        if corp_name:
+            creators.append(Creator(name=corp_name, role="author", corporate=True))
+    return creators
+
+
+def _file_code(article: dict[str, Any]) -> str | None:
+    path = _first(article, "v702")
+    if not path:
+        return None
+    return path.replace("/", "\\").split("\\")[-1].split(".")[0] or None
+
+
+def map_articlemeta(
+    raw: bytes,
+    *,
+    site_base: str | None = None,
+    collection: str | None = None,
+    pid: str | None = None,
+) -> SourceRecord:
+    """Map one ArticleMeta document to a record.
+
+    ``site_base`` is where PDF and landing URLs are rebased (the configured article site or the
+    collection's); without it they stay as the metadata gives them. ``collection``/``pid`` are
+    what was asked for: a document for another article is an error.
+    """
+    data = load_json(raw, "ArticleMeta document")
+    if data is None:
+        raise SourceError(
+            f"ArticleMeta has no article {pid or ''} in collection {collection or ''}"
+        )
+    if not isinstance(data, dict) or not isinstance(data.get("article"), dict):
+        raise SourceError("ArticleMeta document has no 'article' record")
+    article: dict[str, Any] = data["article"]
+    journal: dict[str, Any] = data["title"] if isinstance(data.get("title"), dict) else {}
+    code = clean_text(data.get("code")) or _first(article, "v880")
+    if not code or not PID_RE.fullmatch(code.upper()):
+        raise SourceError(f"ArticleMeta document has no valid PID (code {code!r})")
+    code = code.upper()
+    if pid and code != pid.upper():
+        raise SourceError(f"ArticleMeta answered with article {code}, not the requested {pid}")
+    coll = clean_text(data.get("collection")) or _first(article, "v992") or collection
+    if collection and coll and coll != collection:
+        raise SourceError(f"ArticleMeta answered for collection {coll!r}, not {collection!r}")
+    coll = (coll or "").lower()
+    if not re.fullmatch(r"[a-z]{3}", coll):
+        raise SourceError("ArticleMeta document has no collection code")
+
+    notes: list[str] = []
+    original = language_code(_first(article, "v40"))
+    if _first(article, "v40") and not original:
+        notes.append(f"original language {_first(article, 'v40')!r} is not a known code")
+
+    title: str | None = None
+    translated: dict[str, str] = {}
+    for occurrence in _values(article, "v12"):
+        text = plain_text(occurrence.get("_"))
+        lang = language_code(occurrence.get("l"))
+        if not text:
+            continue
+        if lang == original and title is None:
+            title = text
+        elif lang and lang not in translated:
+            translated[lang] = text
+        elif title is None and lang is None:
+            title = text
+    if title is None and translated:  # no title in the original language: take the first
+        lang, title = next(iter(translated.items()))
+        del translated[lang]
+        notes.append(f"no title in the original language; the {lang} title is used")
+    translated.pop(original or "", None)
+
+    date = iso_date(_first(article, "v65")) or iso_date(data.get("publication_date"))
+    if not date:
+        date = iso_date(clean_text(data.get("publication_year")))
+
+    identifiers = [Identifier(scheme="scielo-pid", value=code)]
+    doi = normalise_doi(data.get("doi")) or normalise_doi(article.get("doi"))
+    doi = normalise_doi(_first(article, "v237")) or doi
+    if doi:
+        identifiers.append(Identifier(scheme="doi", value=doi))
+
+    first_page = _first(article, "v14", "f")
+    last_page = _first(article, "v14", "l")
+    if not first_page and not last_page and _first(article, "v14"):
+        bounds = sorted((_first(article, "v14") or "").split("-"))
+        first_page, last_page = bounds[0] or None, bounds[-1] or None
+    pages = PageRange(first=first_page, last=last_page) if first_page or last_page else None
+
+    abstract = None
+    for occurrence in _values(article, "v83"):
+        if language_code(occurrence.get("l")) == original and plain_text(occurrence.get("a")):
+            abstract = plain_text(occurrence.get("a"))
+            break
+    keywords = [
+        text
+        for occurrence in _values(article, "v85")
+        if language_code(occurrence.get("l")) == original
+        and (text := plain_text(occurrence.get("k")))
+    ]
+
+    statement, licence_url, licence_notes = article_licence(data, article, journal)
+    notes += licence_notes
+
+    def rebase(url: str, what: str) -> str | None:
+        if site_base is None:
+            return url
+        try:
+            return rebase_url(url, site_base)
+        except SourceError as exc:
+            notes.append(f"{what} unusable: {exc}")
+            return None
+
+    pdf_urls: dict[str, str] = {}
+    html_urls: dict[str, str] = {}
+    fulltexts = data.get("fulltexts")
+    if isinstance(fulltexts, dict):
+        for kind, target in (("pdf", pdf_urls), ("html", html_urls)):
+            entries = fulltexts.get(kind)
+            for lang_text, url in entries.items() if isinstance(entries, dict) else []:
+                lang = language_code(lang_text)
+                if not (isinstance(url, str) and url.strip() and lang):
+                    continue
+                if (rebased := rebase(url.strip(), f"{kind} URL ({lang})")) is not None:
+                    target[lang] = rebased
+    else:
+        acronym = (_first(journal, "v68") or "").lower()
+        label, file_code = _first(article, "v4"), _file_code(article)
+        domain = COLLECTION_SITES.get(coll, f"http://{_first(journal, 'v690') or ''}")
+        if acronym and label and file_code and original:
+            url = f"{domain}/pdf/{acronym}/{label}/{file_code}.pdf"
+            if (rebased := rebase(url, "PDF URL")) is not None:
+                pdf_urls[original] = rebased
+                notes.append("PDF URL derived from the journal acronym, issue and file name")
+    if not pdf_urls and not isinstance(fulltexts, dict):
+        notes.append("no fulltexts in the ArticleMeta record and no file name to derive a PDF")
+
+    languages = [original] if original else []
+    languages += [lang for lang in pdf_urls if lang not in languages]
+
+    landing = html_urls.get(original or "")
+    if landing is None and original:
+        query = urlencode({"script": "sci_arttext", "pid": code, "lng": original, "tlng": original})
+        landing = rebase(
+            f"{COLLECTION_SITES.get(coll, 'https://www.scielo.org')}/scielo.php?{query}",
+            "landing URL",
+        )
+    if landing:
+        identifiers.append(Identifier(scheme="url", value=landing))
+    identifiers += _issns(journal)
+
+    relation = Relation(
+        title=_first(journal, "v100") or _first(article, "v30"),
+        identifiers=tuple(i for i in _issns(journal)),
+        kind="journal-issue",
+        volume=_first(article, "v31"),
+        issue=_first(article, "v32"),
+    )
+    return finish(
+        SourceRecord(
+            record_id=f"scielo-{coll}-{code}".lower(),
+            source=f"scielo-article:{coll}/{code}",
+            source_kind="scielo-article",
+            title=title or "",
+            translated_titles=translated,
+            creators=_creators(article, notes),
+            publisher=_first(journal, "v480"),
+            date=date,
+            languages=languages,
+            identifiers=identifiers,
+            pages=pages,
+            is_part_of=relation,
+            description=abstract,
+            subjects=keywords,
+            licence_statement=statement,
+            licence_url=licence_url,
+            pdf_urls=pdf_urls,
+            landing_url=landing,
+            notes=notes,
+        )
+    )
+
+
+def resolve_article(ref: ItemRef, settings: Settings, http: Getter) -> SourceRecord:
+    """``scielo-article:COLL/PID``: fetch the ArticleMeta document and map it."""
+    if ref.kind != "scielo-article" or not ref.collection or not ref.pid:
+        raise SourceError(f"not a SciELO article reference: {ref.canonical}")
+    site = article_site_base(settings, ref.collection)
+    response = fetch(
+        http,
+        articlemeta_url(settings.scielo_articlemeta_url, ref.collection, ref.pid),
+        what="ArticleMeta document",
+        accept="application/json",
+        max_bytes=settings.fetch_metadata_max_bytes,
+        not_found=f"ArticleMeta has no article {ref.pid} in collection {ref.collection}",
+    )
+    record = map_articlemeta(
+        response.content, site_base=site, collection=ref.collection, pid=ref.pid
+    )
+    if not record.title:
+        raise SourceError(f"ArticleMeta article {ref.pid} has no title")
+    raw = raw_from("articlemeta.json", response, "application/json")
+    return record.model_copy(update={"raw_metadata": [raw]})

@@ -1,0 +1,225 @@
+"""ArticleMeta mapping (pure): fields as xylose reads them, licence precedence, PDF URLs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive_ingest.errors import SourceError
+from archive_ingest.sources.scielo_articles import map_articlemeta
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
+PID = "S2179-975X2011000300002"
+SITE = "http://127.0.0.1:8123"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def dump(data: object) -> bytes:
+    return json.dumps(data).encode()
+
+
+def test_full_document_with_license_and_fulltexts() -> None:
+    raw = (FIXTURES / "articlemeta-license.json").read_bytes()
+    record = map_articlemeta(raw, site_base=SITE, collection="scl", pid=PID)
+    assert record.record_id == "scielo-scl-s2179-975x2011000300002"
+    assert record.source == f"scielo-article:scl/{PID}"
+    assert record.source_kind == "scielo-article"
+    # v12 in the original language (v40 = en), <i> tags removed
+    assert record.title == (
+        "First adult record of Misgurnus anguillicaudatus, Cantor 1842 from Ribeira de Iguape "
+        "River Basin, Brazil"
+    )
+    assert record.translated_titles == {
+        "pt": "Primeiro registro de um indivíduo adulto de Misgurnus anguillicaudatus, Cantor "
+        "1842 do rio Ribeira de Iguape, Brasil"
+    }
+    assert [c.name for c in record.creators] == [
+        "Gomes, Caio Isola Dallevo do Amaral",
+        "Peressin, Alexandre",
+        "Cetra, Mauricio",
+        "Barrella, Walter",
+    ]
+    assert {c.role for c in record.creators} == {"author"}
+    assert record.creators[0].affiliation == "UNIVERSIDADE FEDERAL DE SAO CARLOS"
+    assert record.creators[3].affiliation == "PONTIFICIA UNIVERSIDADE CATOLICA DE SAO PAULO"
+    assert record.publisher == "Associação Brasileira de Limnologia"
+    assert record.date == "2011-09"  # v65 20110900
+    assert record.languages == ["en", "pt"]
+    assert record.identifier("scielo-pid") == PID
+    assert record.identifier("doi") == "10.1590/S2179-975X2012005000004"
+    assert record.identifier("eissn") == "2179-975X"  # v35 ONLIN
+    assert record.identifier("issn") is None
+    assert record.pages is not None and (record.pages.first, record.pages.last) == ("229", "232")
+    assert record.is_part_of is not None
+    assert record.is_part_of.title == "Acta Limnologica Brasiliensia"
+    assert (record.is_part_of.volume, record.is_part_of.issue) == ("23", "3")
+    assert record.is_part_of.kind == "journal-issue"
+    assert record.description and record.description.startswith("AIM: This work")
+    assert record.subjects == [
+        "Oriental weatherfish", "exotic species", "sexual maturity", "diet overlap",
+        "São Paulo State",
+    ]  # fmt: skip
+    # licence: the top-level `license` wins (xylose Article.permissions)
+    assert record.licence_statement == "by/4.0"
+    assert record.licence_url == "http://creativecommons.org/licenses/by/4.0/"
+    # fulltexts per language, rebased onto the configured site
+    assert record.pdf_urls == {
+        "en": f"{SITE}/pdf/alb/v23n3/alb_aop_230302.pdf",
+        "pt": f"{SITE}/pdf/alb/v23n3/pt_alb_aop_230302.pdf",
+    }
+    assert record.primary_pdf_url() == f"{SITE}/pdf/alb/v23n3/alb_aop_230302.pdf"
+    assert record.landing_url == f"{SITE}/scielo.php?script=sci_arttext&pid={PID}&tlng=en"
+    assert record.missing == []
+
+
+def test_v540_fallback_prefers_english_and_derives_the_pdf() -> None:
+    raw = (FIXTURES / "articlemeta-v540.json").read_bytes()
+    record = map_articlemeta(raw, site_base=SITE)
+    assert record.licence_url == "http://creativecommons.org/licenses/by/4.0/"
+    assert record.licence_statement is not None
+    assert "This is an article published in open access" in record.licence_statement
+    assert record.licence_statement.startswith('<a rel="license"')  # kept verbatim
+    # no fulltexts: /pdf/{acronym}/{issue label}/{file code}.pdf as xylose builds it
+    assert record.pdf_urls == {"en": f"{SITE}/pdf/alb/v23n3/alb_aop_230302.pdf"}
+    assert any("derived" in n for n in record.notes)
+    assert record.languages == ["en"]
+    assert record.landing_url == (f"{SITE}/scielo.php?script=sci_arttext&pid={PID}&lng=en&tlng=en")
+
+
+def test_journal_licence_fallback_v541() -> None:
+    data = load("articlemeta-v540.json")
+    del data["article"]["v540"]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.licence_statement == "BY-NC"
+    assert record.licence_url == "http://creativecommons.org/licenses/by-nc/4.0/"
+    notes = "\n".join(record.notes)
+    assert "licence from the journal record" in notes
+    # the journal's own v540 says 3.0: said, not resolved (licence validation decides)
+    assert "links http://creativecommons.org/licenses/by-nc/3.0/ instead" in notes
+
+
+def test_journal_licence_fallback_v540_only() -> None:
+    data = load("articlemeta-v540.json")
+    del data["article"]["v540"]
+    del data["title"]["v541"]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.licence_url == "http://creativecommons.org/licenses/by-nc/3.0/"
+    assert (
+        record.licence_statement and "All the contents of this journal" in record.licence_statement
+    )
+
+
+def test_journal_declares_no_licence() -> None:
+    data = load("articlemeta-v540.json")
+    del data["article"]["v540"]
+    data["title"]["v541"] = [{"_": "nd"}]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.licence_statement is None and record.licence_url is None
+    assert "licence_statement" in record.missing
+    assert any("v541 = nd" in n for n in record.notes)
+
+
+def test_article_v540_without_cc_link_does_not_fall_back() -> None:
+    data = load("articlemeta-v540.json")
+    data["article"]["v540"] = [{"t": "All rights reserved", "l": "en"}]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.licence_statement is None  # xylose: v540 present => no journal fallback
+    assert any("no Creative Commons link" in n for n in record.notes)
+
+
+def test_urls_left_as_given_without_site_base() -> None:
+    raw = (FIXTURES / "articlemeta-license.json").read_bytes()
+    record = map_articlemeta(raw)
+    assert record.pdf_urls["en"] == "http://www.scielo.br/pdf/alb/v23n3/alb_aop_230302.pdf"
+
+
+def test_sparse_document_lists_what_is_missing() -> None:
+    data = {
+        "code": PID,
+        "collection": "scl",
+        "article": {"v12": [{"_": "Só um título"}], "v880": [{"_": PID}]},
+    }
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.title == "Só um título"
+    assert set(record.missing) == {
+        "creators", "publisher", "date", "languages", "doi", "pages", "description",
+        "licence_statement", "pdf_urls",
+    }  # fmt: skip
+    assert any("no fulltexts" in n for n in record.notes)
+
+
+def test_title_in_another_language_when_original_missing() -> None:
+    data = load("articlemeta-license.json")
+    data["article"]["v12"] = [data["article"]["v12"][1]]  # only the Portuguese title
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.title.startswith("Primeiro registro")
+    assert record.translated_titles == {}
+    assert any("the pt title is used" in n for n in record.notes)
+
+
+def test_author_orcid_role_and_corporate() -> None:
+    data = load("articlemeta-license.json")
+    data["article"]["v10"] = [
+        {"s": "Silva", "n": "Ana", "r": "ND", "k": "0000-0002-1825-0097", "_": ""},
+        {"s": "Souza", "n": "Rui", "r": "ed", "_": ""},
+        {"s": "Lima", "n": "Eva", "r": "xx", "_": ""},
+    ]
+    data["article"]["v11"] = [{"_": "Grupo de Estudos Limnológicos"}]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert [(c.name, c.role, c.corporate) for c in record.creators] == [
+        ("Silva, Ana", "author", False),
+        ("Souza, Rui", "editor", False),
+        ("Lima, Eva", "other", False),
+        ("Grupo de Estudos Limnológicos", "author", True),
+    ]
+    assert record.creators[0].orcid == "0000-0002-1825-0097"
+    assert any("'xx'" in n for n in record.notes)
+
+
+def test_v237_doi_wins_over_top_level() -> None:
+    data = load("articlemeta-license.json")
+    data["doi"] = "10.9999/other"
+    data["article"]["v237"] = [{"_": "http://dx.doi.org/10.1590/S2179-975X2011000300002"}]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.identifier("doi") == "10.1590/S2179-975X2011000300002"
+
+
+def test_pages_from_v14_text() -> None:
+    data = load("articlemeta-license.json")
+    data["article"]["v14"] = [{"_": "229-232"}]
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.pages is not None and (record.pages.first, record.pages.last) == ("229", "232")
+
+
+def test_metadata_pdf_url_with_odd_scheme_is_not_used() -> None:
+    data = load("articlemeta-license.json")
+    data["fulltexts"]["pdf"]["pt"] = "file:///etc/passwd"
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert set(record.pdf_urls) == {"en"}
+    assert any("pdf URL (pt) unusable" in n for n in record.notes)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"null", "ArticleMeta has no article S2179-975X2011000300002 in collection scl"),
+        (b"", "empty"),
+        (b"<html>", "not valid JSON"),
+        (b"[]", "no 'article' record"),
+        (b'{"code": "x", "article": {}}', "no valid PID"),
+        (b'{"article": {}, "code": "S2179-975X2011000300003"}', "not the requested"),
+        (
+            b'{"article": {}, "code": "S2179-975X2011000300002", "collection": "spa"}',
+            "collection 'spa', not 'scl'",
+        ),
+    ],
+)
+def test_malformed_or_wrong_documents(raw: bytes, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        map_articlemeta(raw, site_base=SITE, collection="scl", pid=PID)
