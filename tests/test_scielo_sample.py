@@ -33,7 +33,6 @@ from archive_ingest.sources import (
 )
 from archive_ingest.sources.normalise import normalise_isbn
 
-
 BOOK_PDF = "/id/37t/pdf/ribeiro-9788523205607.pdf"
 CHAPTER_PDF = "/id/37t/pdf/ribeiro-9788523205607-01.pdf"
 

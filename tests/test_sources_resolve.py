@@ -23,7 +23,6 @@ from archive_ingest.sources import (
     resolve_record,
 )
 
-
 FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 PID = "S2179-975X2011000300002"
 

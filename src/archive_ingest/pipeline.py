@@ -23,7 +23,13 @@ from pydantic import BaseModel, Field
 from archive_ingest import __version__
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.digests import copy_and_digest, write_and_digest
-from archive_ingest.errors import ArchiveIngestError, ContentError, PdfError, RefError
+from archive_ingest.errors import (
+    ArchiveIngestError,
+    ContentError,
+    PackageError,
+    PdfError,
+    RefError,
+)
 from archive_ingest.http import SourceHttp
 from archive_ingest.models import (
     FINAL_STATES,
@@ -248,7 +254,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
     )
     source_files = []
     for raw in record.raw_metadata:
-        rel = f"metadata/source/{raw.name}"
+        rel = f"source-metadata/{raw.name}"
         source_files.append(
             FileInfo(
                 role="source-metadata",
@@ -423,6 +429,325 @@ def inspect(svc: Services, handle: Handle) -> Handle:
             record=record,
         ),
     )
+    return handle
+
+
+# --- ocr -----------------------------------------------------------------------------------------
+class OcrCheckpoint(BaseModel):
+    result: Any
+    files: list[FileInfo]
+    needs_review: list[str] = Field(default_factory=list)
+
+
+def _identify_new(data: Path, rel: str, role: str, media_type: str) -> FileInfo:
+    """Digest (once: the file was just written) and identify a derivative."""
+    from archive_ingest.digests import digest_file
+    from archive_ingest.formats import identify
+
+    fmt = identify(data / rel)
+    return FileInfo(
+        role=role,  # type: ignore[arg-type]
+        path=rel,
+        digests=digest_file(data / rel),
+        media_type=fmt.media_type or media_type,
+        puid=fmt.puid,
+        format_name=fmt.format_name,
+        format_version=fmt.format_version,
+        identified_by=f"{fmt.tool} {fmt.tool_version}",
+    )
+
+
+def ocr(svc: Services, handle: Handle) -> Handle:
+    """Re-OCR in a child process with the per-page gate; access copy, text, hOCR per page."""
+    from archive_ingest.ocr import run_ocr_stage
+
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    if ws.checkpoint_path(handle.version, "ocr").is_file():
+        return handle
+    fetched = ws.load_checkpoint(handle.version, "fetch", FetchCheckpoint)
+    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    assert fetched is not None and inspected is not None
+    data = ws.data_dir(handle.version)
+    for leftover in ("access", "text", "ocr"):  # a crashed earlier attempt
+        shutil.rmtree(data / leftover, ignore_errors=True)
+    result = run_ocr_stage(
+        data / fetched.original.path, data, inspected.record.languages, svc.settings
+    )
+    files = [
+        _identify_new(data, result.access_path, "access", "application/pdf"),
+        _identify_new(data, result.text_path, "text", "text/plain"),
+        *[_identify_new(data, p, "ocr-page", "text/html") for p in result.hocr_paths],
+        _identify_new(data, result.report_path, "ocr-report", "application/json"),
+    ]
+    svc.catalogue.add_files(handle.record_id, handle.version, files)
+    svc.catalogue.add_events(handle.record_id, handle.version, result.events)
+    svc.catalogue.update_version(
+        handle.record_id, handle.version,
+        summary={**_summary(svc, handle), "ocr": {
+            "decisions": result.decisions(), "access_format": result.access_format,
+            "languages": result.languages, "pages": len(result.pages),
+        }},
+    )
+    svc.catalogue.set_state(handle.record_id, State.OCR_DONE, [], version=handle.version)
+    ws.save_checkpoint(handle.version, "ocr", OcrCheckpoint(
+        result=result.model_dump(mode="json"), files=files,
+        needs_review=list(result.needs_review_reasons),
+    ))
+    return handle
+
+
+def _summary(svc: Services, handle: Handle) -> dict[str, Any]:
+    assert handle.version is not None
+    row = svc.catalogue.get_version(handle.record_id, handle.version)
+    return dict(row.summary or {}) if row else {}
+
+
+# --- licence -------------------------------------------------------------------------------------
+class LicenceCheckpoint(BaseModel):
+    verdict: dict[str, Any]
+    file: FileInfo
+
+
+def licence(svc: Services, handle: Handle) -> Handle:
+    """Validate the Creative Commons licence from metadata, the PDF statement and XMP."""
+    from archive_ingest.licence import LicencePolicy, LicenceVerdict, validate_licence
+
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    if ws.checkpoint_path(handle.version, "licence").is_file():
+        return handle
+    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    assert inspected is not None
+    record = inspected.record
+    metadata = [v for v in (record.licence_statement, record.licence_url) if v]
+    verdict: LicenceVerdict = validate_licence(
+        metadata=metadata,
+        pdf_text=inspected.inspection.first_page_text,
+        xmp=inspected.inspection.xmp,
+        policy=LicencePolicy.from_settings(svc.settings),
+    )
+    data = ws.data_dir(handle.version)
+    rel = "licence.json"
+    digests = write_and_digest(data / rel, (verdict.to_json() + "\n").encode("utf-8"))
+    info = FileInfo(role="record", path=rel, digests=digests, media_type="application/json",
+                    puid="fmt/817", format_name="JSON Data Interchange Format",
+                    identified_by=SOFTWARE)
+    outcome = {"valid": "success", "needs_review": "warning", "rejected": "failure"}
+    event = Event(
+        event_type="validation",
+        agent=SOFTWARE,
+        detail=(f"Creative Commons licence check: {verdict.outcome}"
+                + (f" ({verdict.label}, {verdict.uri})" if verdict.uri else "")),
+        outcome=outcome.get(verdict.outcome, "warning"),  # type: ignore[arg-type]
+        outcome_detail={"outcome": verdict.outcome, "uri": verdict.uri,
+                        "reasons": list(verdict.reasons)},
+        object_roles=["original"],
+    )
+    svc.catalogue.add_files(handle.record_id, handle.version, [info])
+    svc.catalogue.add_events(handle.record_id, handle.version, [event])
+    svc.catalogue.set_state(
+        handle.record_id, State.LICENCE_CHECKED, [], version=handle.version,
+        licence_uri=verdict.uri if verdict.outcome == "valid" else None,
+        licence_outcome=verdict.outcome,
+    )
+    ws.save_checkpoint(handle.version, "licence", LicenceCheckpoint(
+        verdict=json.loads(verdict.to_json()), file=info,
+    ))
+    return handle
+
+
+# --- describe ------------------------------------------------------------------------------------
+class DescribeCheckpoint(BaseModel):
+    files: list[FileInfo]
+
+
+def _payload_files(ws: ItemWorkspace, version: int) -> list[FileInfo]:
+    fetched = ws.load_checkpoint(version, "fetch", FetchCheckpoint)
+    ocr_ck = ws.load_checkpoint(version, "ocr", OcrCheckpoint)
+    lic = ws.load_checkpoint(version, "licence", LicenceCheckpoint)
+    assert fetched is not None and ocr_ck is not None and lic is not None
+    return [fetched.original, *fetched.source_files, *ocr_ck.files, lic.file]
+
+
+def describe(svc: Services, handle: Handle) -> Handle:
+    """Write data/dc.xml and data/mets.xml (validated against the XSDs and our METS profile)."""
+    from archive_ingest.licence import LicenceVerdict, dc_rights_text, premis_granted_acts
+    from archive_ingest.records import OcrPage, PackageDescription, write_records
+
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    if ws.checkpoint_path(handle.version, "describe").is_file():
+        return handle
+    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    ocr_ck = ws.load_checkpoint(handle.version, "ocr", OcrCheckpoint)
+    lic = ws.load_checkpoint(handle.version, "licence", LicenceCheckpoint)
+    assert inspected is not None and ocr_ck is not None and lic is not None
+    verdict = LicenceVerdict.from_json(json.dumps(lic.verdict))
+    row = svc.catalogue.get_version(handle.record_id, handle.version)
+    assert row is not None
+    data = ws.data_dir(handle.version)
+    creation = Event(event_type="metadata creation", agent=SOFTWARE,
+                     detail="Dublin Core (oai_dc) and METS/PREMIS records written",
+                     object_roles=["package"])
+    events = [*svc.catalogue.events(handle.record_id, handle.version), creation]
+    valid = verdict.outcome == "valid"
+    pages = [
+        OcrPage(page=p["page"], kind=p["kind"], decision=p["decision"], file=p.get("hocr"))
+        for p in ocr_ck.result["pages"]
+    ]
+    desc = PackageDescription(
+        record=inspected.record,
+        files=_payload_files(ws, handle.version),
+        events=events,
+        licence_uri=verdict.uri if valid else None,
+        licence_label=verdict.label if valid else None,
+        licence_outcome=verdict.outcome,
+        rights_statement=dc_rights_text(verdict) if valid else inspected.record.licence_statement,
+        granted_acts=premis_granted_acts(verdict.elements) if valid and verdict.elements else [],
+        ocr_pages=pages,
+        page_count=inspected.inspection.page_count,
+        version=handle.version,
+        organization=svc.settings.organization,
+        created=row.created_at,
+    )
+    for name in ("dc.xml", "mets.xml"):
+        (data / name).unlink(missing_ok=True)  # unfinished attempt: rebuilt deterministically
+    dc_path, mets_path = write_records(desc, data)
+    files = [
+        _identify_new(data, dc_path.name, "record", "application/xml"),
+        _identify_new(data, mets_path.name, "record", "application/xml"),
+    ]
+    svc.catalogue.add_files(handle.record_id, handle.version, files)
+    svc.catalogue.add_events(handle.record_id, handle.version, [creation])
+    svc.catalogue.set_state(handle.record_id, State.DESCRIBED, [], version=handle.version)
+    ws.save_checkpoint(handle.version, "describe", DescribeCheckpoint(files=files))
+    return handle
+
+
+# --- package -------------------------------------------------------------------------------------
+class PackageCheckpoint(BaseModel):
+    tag_files: dict[str, Digests]
+    payload_oxum: str
+
+
+def package(svc: Services, handle: Handle) -> Handle:
+    """Write the BagIt tag files from the known digests and validate the bag with our profile."""
+    from archive_ingest.bag import bag_info_from_record, validate_bag, write_bag
+
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    if ws.checkpoint_path(handle.version, "package").is_file():
+        return handle
+    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    described = ws.load_checkpoint(handle.version, "describe", DescribeCheckpoint)
+    assert inspected is not None and described is not None
+    row = svc.catalogue.get_version(handle.record_id, handle.version)
+    assert row is not None
+    files = [*_payload_files(ws, handle.version), *described.files]
+    payload = {info.path: info.digests for info in files}
+    info = bag_info_from_record(
+        inspected.record, organization=svc.settings.organization,
+        bagging_date=row.created_at.date(), version=handle.version,
+    )
+    bag_dir = ws.bag_dir(handle.version)
+    summary = write_bag(bag_dir, payload, info)
+    report = validate_bag(bag_dir, fast=True)
+    if not report.valid:
+        raise PackageError("the bag does not validate: " + "; ".join(report.errors[:5]))
+    tag_files = {name: d for name, d in summary.files().items() if not name.startswith("data/")}
+    svc.catalogue.add_events(handle.record_id, handle.version, [Event(
+        event_type="packing", agent=SOFTWARE, object_roles=["package"],
+        detail=f"BagIt 1.0 bag, profile {report.profile_identifier}, "
+               f"Payload-Oxum {summary.payload_oxum}",
+        outcome_detail={"payload_oxum": summary.payload_oxum, "bag_size": summary.bag_size},
+    )])
+    svc.catalogue.set_state(handle.record_id, State.PACKAGED, [], version=handle.version)
+    ws.save_checkpoint(handle.version, "package", PackageCheckpoint(
+        tag_files=tag_files, payload_oxum=summary.payload_oxum,
+    ))
+    return handle
+
+
+# --- decide, deposit or hold ---------------------------------------------------------------------
+def review_reasons(svc: Services, handle: Handle) -> tuple[State | None, list[str]]:
+    """Why this version cannot go into storage on its own (empty = it can)."""
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    lic = ws.load_checkpoint(handle.version, "licence", LicenceCheckpoint)
+    ocr_ck = ws.load_checkpoint(handle.version, "ocr", OcrCheckpoint)
+    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    assert lic is not None and ocr_ck is not None and inspected is not None
+    reasons: list[str] = []
+    outcome = lic.verdict.get("outcome")
+    licence_reasons = [f"licence: {r}" for r in lic.verdict.get("reasons", [])]
+    if outcome == "rejected":
+        return State.REJECTED, licence_reasons or ["licence: not an acceptable licence"]
+    if outcome != "valid":
+        reasons += licence_reasons or ["licence: not validated"]
+    reasons += [f"ocr: {r}" for r in ocr_ck.needs_review]
+    record = inspected.record
+    if not record.creators:
+        reasons.append("metadata: no creators found")
+    if not record.date:
+        reasons.append("metadata: no publication date")
+    return (State.NEEDS_REVIEW if reasons else None), reasons
+
+
+def deposit_or_hold(svc: Services, handle: Handle) -> Handle:
+    """Deposit a version that needs nobody; hold (or reject) the others, package kept."""
+    assert handle.version is not None
+    state, reasons = review_reasons(svc, handle)
+    if state is not None:
+        svc.catalogue.add_events(handle.record_id, handle.version, [Event(
+            event_type="appraisal" if state == State.NEEDS_REVIEW else "deaccession",
+            agent=SOFTWARE, outcome="warning" if state == State.NEEDS_REVIEW else "failure",
+            detail=("held for archivist review: " if state == State.NEEDS_REVIEW
+                    else "rejected: ") + "; ".join(reasons),
+            object_roles=["package"],
+        )])
+        svc.catalogue.set_state(handle.record_id, state, reasons, version=handle.version)
+        return handle
+    return deposit(svc, handle)
+
+
+def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None = None) -> Handle:
+    """Put the bag into S3 (write-once, verified, receipt last) and mark it deposited."""
+    from archive_ingest.storage.deposit import deposit_bag
+    from archive_ingest.storage.receipt import LockPolicy
+    from archive_ingest.storage.s3 import make_client
+
+    assert handle.version is not None
+    ws = svc.workspace(handle.record_id)
+    described = ws.load_checkpoint(handle.version, "describe", DescribeCheckpoint)
+    packaged = ws.load_checkpoint(handle.version, "package", PackageCheckpoint)
+    assert described is not None and packaged is not None
+    manifest: dict[str, Digests] = {
+        f"data/{info.path}": info.digests
+        for info in [*_payload_files(ws, handle.version), *described.files]
+    }
+    manifest.update(packaged.tag_files)
+    svc.catalogue.set_state(handle.record_id, State.DEPOSITING, [], version=handle.version)
+    client = make_client(svc.settings)
+    receipt = deposit_bag(
+        client,
+        bucket=svc.settings.s3_bucket,
+        prefix=svc.settings.s3_prefix,
+        record_id=handle.record_id,
+        version=handle.version,
+        bag_dir=ws.bag_dir(handle.version),
+        manifest=manifest,
+        lock=LockPolicy.from_settings(svc.settings),
+        read_back=svc.settings.s3_verify_read_back,
+    )
+    svc.catalogue.set_file_locations(handle.record_id, handle.version, {
+        obj.path: (obj.key, obj.version_id) for obj in receipt.objects
+    })
+    svc.catalogue.add_events(handle.record_id, handle.version,
+                             [*(agent_events or []), *receipt.events])
+    svc.catalogue.update_version(handle.record_id, handle.version, bag_uri=receipt.bag_uri)
+    svc.catalogue.set_state(handle.record_id, State.DEPOSITED, [], version=handle.version,
+                            bag_uri=receipt.bag_uri, deposited_version=handle.version)
     return handle
 
 
