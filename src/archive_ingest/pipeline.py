@@ -483,17 +483,28 @@ def ocr(svc: Services, handle: Handle) -> Handle:
     svc.catalogue.add_files(handle.record_id, handle.version, files)
     svc.catalogue.add_events(handle.record_id, handle.version, result.events)
     svc.catalogue.update_version(
-        handle.record_id, handle.version,
-        summary={**_summary(svc, handle), "ocr": {
-            "decisions": result.decisions(), "access_format": result.access_format,
-            "languages": result.languages, "pages": len(result.pages),
-        }},
+        handle.record_id,
+        handle.version,
+        summary={
+            **_summary(svc, handle),
+            "ocr": {
+                "decisions": result.decisions(),
+                "access_format": result.access_format,
+                "languages": result.languages,
+                "pages": len(result.pages),
+            },
+        },
     )
     svc.catalogue.set_state(handle.record_id, State.OCR_DONE, [], version=handle.version)
-    ws.save_checkpoint(handle.version, "ocr", OcrCheckpoint(
-        result=result.model_dump(mode="json"), files=files,
-        needs_review=list(result.needs_review_reasons),
-    ))
+    ws.save_checkpoint(
+        handle.version,
+        "ocr",
+        OcrCheckpoint(
+            result=result.model_dump(mode="json"),
+            files=files,
+            needs_review=list(result.needs_review_reasons),
+        ),
+    )
     return handle
 
 
@@ -530,30 +541,49 @@ def licence(svc: Services, handle: Handle) -> Handle:
     data = ws.data_dir(handle.version)
     rel = "licence.json"
     digests = write_and_digest(data / rel, (verdict.to_json() + "\n").encode("utf-8"))
-    info = FileInfo(role="record", path=rel, digests=digests, media_type="application/json",
-                    puid="fmt/817", format_name="JSON Data Interchange Format",
-                    identified_by=SOFTWARE)
+    info = FileInfo(
+        role="record",
+        path=rel,
+        digests=digests,
+        media_type="application/json",
+        puid="fmt/817",
+        format_name="JSON Data Interchange Format",
+        identified_by=SOFTWARE,
+    )
     outcome = {"valid": "success", "needs_review": "warning", "rejected": "failure"}
     event = Event(
         event_type="validation",
         agent=SOFTWARE,
-        detail=(f"Creative Commons licence check: {verdict.outcome}"
-                + (f" ({verdict.label}, {verdict.uri})" if verdict.uri else "")),
+        detail=(
+            f"Creative Commons licence check: {verdict.outcome}"
+            + (f" ({verdict.label}, {verdict.uri})" if verdict.uri else "")
+        ),
         outcome=outcome.get(verdict.outcome, "warning"),  # type: ignore[arg-type]
-        outcome_detail={"outcome": verdict.outcome, "uri": verdict.uri,
-                        "reasons": list(verdict.reasons)},
+        outcome_detail={
+            "outcome": verdict.outcome,
+            "uri": verdict.uri,
+            "reasons": list(verdict.reasons),
+        },
         object_roles=["original"],
     )
     svc.catalogue.add_files(handle.record_id, handle.version, [info])
     svc.catalogue.add_events(handle.record_id, handle.version, [event])
     svc.catalogue.set_state(
-        handle.record_id, State.LICENCE_CHECKED, [], version=handle.version,
+        handle.record_id,
+        State.LICENCE_CHECKED,
+        [],
+        version=handle.version,
         licence_uri=verdict.uri if verdict.outcome == "valid" else None,
         licence_outcome=verdict.outcome,
     )
-    ws.save_checkpoint(handle.version, "licence", LicenceCheckpoint(
-        verdict=json.loads(verdict.to_json()), file=info,
-    ))
+    ws.save_checkpoint(
+        handle.version,
+        "licence",
+        LicenceCheckpoint(
+            verdict=json.loads(verdict.to_json()),
+            file=info,
+        ),
+    )
     return handle
 
 
@@ -587,9 +617,12 @@ def describe(svc: Services, handle: Handle) -> Handle:
     row = svc.catalogue.get_version(handle.record_id, handle.version)
     assert row is not None
     data = ws.data_dir(handle.version)
-    creation = Event(event_type="metadata creation", agent=SOFTWARE,
-                     detail="Dublin Core (oai_dc) and METS/PREMIS records written",
-                     object_roles=["package"])
+    creation = Event(
+        event_type="metadata creation",
+        agent=SOFTWARE,
+        detail="Dublin Core (oai_dc) and METS/PREMIS records written",
+        object_roles=["package"],
+    )
     events = [*svc.catalogue.events(handle.record_id, handle.version), creation]
     valid = verdict.outcome == "valid"
     pages = [
@@ -647,8 +680,10 @@ def package(svc: Services, handle: Handle) -> Handle:
     files = [*_payload_files(ws, handle.version), *described.files]
     payload = {info.path: info.digests for info in files}
     info = bag_info_from_record(
-        inspected.record, organization=svc.settings.organization,
-        bagging_date=row.created_at.date(), version=handle.version,
+        inspected.record,
+        organization=svc.settings.organization,
+        bagging_date=row.created_at.date(),
+        version=handle.version,
     )
     bag_dir = ws.bag_dir(handle.version)
     summary = write_bag(bag_dir, payload, info)
@@ -656,16 +691,29 @@ def package(svc: Services, handle: Handle) -> Handle:
     if not report.valid:
         raise PackageError("the bag does not validate: " + "; ".join(report.errors[:5]))
     tag_files = {name: d for name, d in summary.files().items() if not name.startswith("data/")}
-    svc.catalogue.add_events(handle.record_id, handle.version, [Event(
-        event_type="packing", agent=SOFTWARE, object_roles=["package"],
-        detail=f"BagIt 1.0 bag, profile {report.profile_identifier}, "
-               f"Payload-Oxum {summary.payload_oxum}",
-        outcome_detail={"payload_oxum": summary.payload_oxum, "bag_size": summary.bag_size},
-    )])
+    svc.catalogue.add_events(
+        handle.record_id,
+        handle.version,
+        [
+            Event(
+                event_type="packing",
+                agent=SOFTWARE,
+                object_roles=["package"],
+                detail=f"BagIt 1.0 bag, profile {report.profile_identifier}, "
+                f"Payload-Oxum {summary.payload_oxum}",
+                outcome_detail={"payload_oxum": summary.payload_oxum, "bag_size": summary.bag_size},
+            )
+        ],
+    )
     svc.catalogue.set_state(handle.record_id, State.PACKAGED, [], version=handle.version)
-    ws.save_checkpoint(handle.version, "package", PackageCheckpoint(
-        tag_files=tag_files, payload_oxum=summary.payload_oxum,
-    ))
+    ws.save_checkpoint(
+        handle.version,
+        "package",
+        PackageCheckpoint(
+            tag_files=tag_files,
+            payload_oxum=summary.payload_oxum,
+        ),
+    )
     return handle
 
 
@@ -699,13 +747,24 @@ def deposit_or_hold(svc: Services, handle: Handle) -> Handle:
     assert handle.version is not None
     state, reasons = review_reasons(svc, handle)
     if state is not None:
-        svc.catalogue.add_events(handle.record_id, handle.version, [Event(
-            event_type="appraisal" if state == State.NEEDS_REVIEW else "deaccession",
-            agent=SOFTWARE, outcome="warning" if state == State.NEEDS_REVIEW else "failure",
-            detail=("held for archivist review: " if state == State.NEEDS_REVIEW
-                    else "rejected: ") + "; ".join(reasons),
-            object_roles=["package"],
-        )])
+        svc.catalogue.add_events(
+            handle.record_id,
+            handle.version,
+            [
+                Event(
+                    event_type="appraisal" if state == State.NEEDS_REVIEW else "deaccession",
+                    agent=SOFTWARE,
+                    outcome="warning" if state == State.NEEDS_REVIEW else "failure",
+                    detail=(
+                        "held for archivist review: "
+                        if state == State.NEEDS_REVIEW
+                        else "rejected: "
+                    )
+                    + "; ".join(reasons),
+                    object_roles=["package"],
+                )
+            ],
+        )
         svc.catalogue.set_state(handle.record_id, state, reasons, version=handle.version)
         return handle
     return deposit(svc, handle)
@@ -740,14 +799,23 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
         lock=LockPolicy.from_settings(svc.settings),
         read_back=svc.settings.s3_verify_read_back,
     )
-    svc.catalogue.set_file_locations(handle.record_id, handle.version, {
-        obj.path: (obj.key, obj.version_id) for obj in receipt.objects
-    })
-    svc.catalogue.add_events(handle.record_id, handle.version,
-                             [*(agent_events or []), *receipt.events])
+    svc.catalogue.set_file_locations(
+        handle.record_id,
+        handle.version,
+        {obj.path: (obj.key, obj.version_id) for obj in receipt.objects},
+    )
+    svc.catalogue.add_events(
+        handle.record_id, handle.version, [*(agent_events or []), *receipt.events]
+    )
     svc.catalogue.update_version(handle.record_id, handle.version, bag_uri=receipt.bag_uri)
-    svc.catalogue.set_state(handle.record_id, State.DEPOSITED, [], version=handle.version,
-                            bag_uri=receipt.bag_uri, deposited_version=handle.version)
+    svc.catalogue.set_state(
+        handle.record_id,
+        State.DEPOSITED,
+        [],
+        version=handle.version,
+        bag_uri=receipt.bag_uri,
+        deposited_version=handle.version,
+    )
     return handle
 
 

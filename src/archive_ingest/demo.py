@@ -1,0 +1,102 @@
+"""``archive-ingest demo``: the main job on the embedded default, with nothing to configure.
+
+Starts the embedded storage (SeaweedFS on 127.0.0.1, under HOME) and a local sample SciELO
+Books server with a generated book, ingests its chapters through the real ``ingest_item`` flow,
+and says where the results are and how to look at them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from archive_ingest.settings import Settings, get_settings, reset_settings_cache
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    keep_running: bool,
+    out: Console,
+    emit: Callable[[object], None],
+) -> int:
+    from archive_ingest.scielo_sample import DEMO_SBID, SampleScieloServer, build_demo_catalogue
+    from archive_ingest.storage.local import LocalStorage
+
+    home = settings.home
+    home.mkdir(parents=True, exist_ok=True)
+    out.print(f"[bold]archive-ingest demo[/bold] — HOME is {escape(str(home))}")
+    storage = None
+    if settings.embedded_storage:
+        out.print("starting the embedded storage (SeaweedFS on 127.0.0.1) …")
+        storage = LocalStorage(settings)
+        status = storage.up()
+        out.print(f"  S3 endpoint {status.endpoint}, bucket {status.bucket}")
+    out.print("generating a sample SciELO book and starting a local SciELO server …")
+    catalogue = build_demo_catalogue(home / "demo-source")
+    results: list[dict[str, Any]] = []
+    with SampleScieloServer(catalogue) as server:
+        overrides = server.settings_overrides()
+        saved = {k: os.environ.get(_env(k)) for k in overrides}
+        for key, value in overrides.items():
+            os.environ[_env(key)] = str(value)
+        reset_settings_cache()
+        try:
+            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+            from flows.ingest import ingest_item
+
+            book = catalogue.books[DEMO_SBID]
+            for chapter in book.chapters:
+                ref = f"scielo-books:{DEMO_SBID}/{chapter.nn}"
+                out.print(f"ingesting {ref} ({escape(chapter.title)}) …")
+                result = ingest_item(ref=ref)
+                results.append(result)
+                emit(result)
+                out.print(
+                    f"  → [bold]{result['state']}[/bold]"
+                    + (f": {escape('; '.join(result['reasons']))}" if result["reasons"] else "")
+                )
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(_env(key), None)
+                else:
+                    os.environ[_env(key)] = value
+            reset_settings_cache()
+
+    _explain(get_settings(), results, out)
+    if storage is not None and not keep_running:
+        storage.down()
+    return 1 if any(r["state"] == "failed" for r in results) else 0
+
+
+def _env(key: str) -> str:
+    return f"ARCHIVE_INGEST_{key.upper()}"
+
+
+def _explain(settings: Settings, results: list[dict[str, Any]], out: Console) -> None:
+    ai = ".venv/bin/archive-ingest"
+    out.print()
+    out.print("[bold]Where the results are[/bold]")
+    out.print(f"  catalogue:  {escape(settings.effective_database_url)}")
+    for result in results:
+        work = settings.work_dir / str(result["id"]) / f"v{result['version']}" / "bag"
+        line = f"  {result['id']}: {result['state']}"
+        if result.get("bag"):
+            line += f", AIP {result['bag']}"
+        line += f"\n      package: {work}"
+        out.print(escape(line))
+    out.print()
+    out.print("[bold]How to look at them[/bold]")
+    out.print(f"  {ai} storage status              # the embedded S3 store")
+    out.print(f"  {ai} audit --all                 # re-read every stored AIP")
+    out.print("  less <package>/data/mets.xml      # METS/PREMIS: files, events, rights")
+    out.print("  less <package>/data/dc.xml        # Dublin Core")
+    out.print("  cat <package>/bag-info.txt        # BagIt tags")
+    out.print("  less <package>/data/ocr/ocr-report.json   # the per-page OCR decisions")
+    out.print(f"  {ai} storage down                # stop the storage when done")
