@@ -190,7 +190,7 @@ class FileInfo(BaseModel):
     role: Literal[
         "original", "access", "text", "ocr-page", "source-metadata", "record", "ocr-report"
     ]
-    path: str  # relative to the item's work directory, POSIX separators
+    path: str  # relative to the bag's data/ directory, POSIX separators
     digests: Digests
     media_type: str
     puid: str | None = None  # PRONOM identifier, e.g. fmt/276
