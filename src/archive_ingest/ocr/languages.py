@@ -1,0 +1,189 @@
+"""Which Tesseract languages to OCR a page with.
+
+Metadata gives ISO 639-1 codes ("pt"); Tesseract wants its own ("por"). Several languages are
+combined (``por+eng``) when the metadata lists several or when the old text layer clearly
+contains another language (a Portuguese chapter with an English abstract): re-OCR with the
+wrong language loses accents ("Maipú" read as "Maipu"). Unknown or uninstalled languages are
+dropped with a warning; with nothing left, the configured fallback is used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from archive_ingest.errors import OcrError
+from archive_ingest.ocr.dictionary import HunspellWords
+from archive_ingest.ocr.quality import is_word_token, tokens
+
+# ISO 639-1 -> Tesseract traineddata name (the usual scholarly languages of SciELO and more)
+ISO_TO_TESSERACT: dict[str, str] = {
+    "pt": "por",
+    "es": "spa",
+    "en": "eng",
+    "fr": "fra",
+    "de": "deu",
+    "it": "ita",
+    "ca": "cat",
+    "gl": "glg",
+    "eu": "eus",
+    "la": "lat",
+    "nl": "nld",
+    "ru": "rus",
+    "zh": "chi_sim",
+    "ja": "jpn",
+    "ar": "ara",
+    "he": "heb",
+    "el": "ell",
+    "pl": "pol",
+    "ro": "ron",
+    "tr": "tur",
+}
+TESSERACT_TO_ISO: dict[str, str] = {v: k for k, v in ISO_TO_TESSERACT.items()}
+_TESSERACT_CODE_RE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")
+
+# text-based detection: a language joins when this share of the words is known only to it
+DETECT_MIN_WORDS = 30
+DETECT_MIN_EXCLUSIVE_SHARE = 0.15
+DETECT_MIN_WORD_LENGTH = 3
+
+
+@dataclass
+class LanguageChoice:
+    """The Tesseract languages chosen, where each came from, and what was dropped and why."""
+
+    tesseract: list[str]
+    from_metadata: list[str] = field(default_factory=list)
+    from_text: list[str] = field(default_factory=list)
+    fallback_used: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def joined(self) -> str:
+        return "+".join(self.tesseract)
+
+
+def to_tesseract(code: str) -> str | None:
+    """One metadata language code to a Tesseract code ("pt", "pt-BR", "por" -> "por")."""
+    code = code.strip().lower().replace("-", "_")
+    if not code:
+        return None
+    primary = code.split("_")[0]
+    if primary in ISO_TO_TESSERACT:
+        return ISO_TO_TESSERACT[primary]
+    if _TESSERACT_CODE_RE.match(code):
+        return code  # already a Tesseract name ("por", "chi_sim")
+    return None
+
+
+@lru_cache(maxsize=4)
+def _installed(tessdata_prefix: str | None) -> frozenset[str]:
+    try:
+        proc = subprocess.run(
+            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except FileNotFoundError as exc:
+        raise OcrError("tesseract is not installed (Debian package tesseract-ocr)") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise OcrError("tesseract --list-langs did not answer within 60 s") from exc
+    lines = (proc.stdout + "\n" + proc.stderr).splitlines()
+    return frozenset(
+        ln.strip() for ln in lines if ln.strip() and " " not in ln.strip() and ln.strip() != "osd"
+    )
+
+
+def installed_languages() -> frozenset[str]:
+    """Tesseract's installed languages (``osd`` excluded), cached per TESSDATA_PREFIX."""
+    return _installed(os.environ.get("TESSDATA_PREFIX"))
+
+
+def choose_languages(
+    metadata: Sequence[str],
+    fallback: Sequence[str],
+    installed: Iterable[str],
+    *,
+    detected: Sequence[str] = (),
+) -> LanguageChoice:
+    """Map metadata languages, add languages detected in the text, fall back when needed.
+
+    Pure: ``installed`` is passed in. Order matters to Tesseract (the first is primary):
+    metadata order first, then detected languages.
+    """
+    available = set(installed)
+    choice = LanguageChoice(tesseract=[])
+    for code in metadata:
+        tess = to_tesseract(code)
+        if tess is None:
+            choice.warnings.append(f"unknown language code {code!r} in the metadata: ignored")
+        elif tess not in available:
+            choice.warnings.append(
+                f"language {code!r} ({tess}) has no installed Tesseract model: ignored"
+                f" (install tesseract-ocr-{tess.replace('_', '-')})"
+            )
+        elif tess not in choice.tesseract:
+            choice.tesseract.append(tess)
+            choice.from_metadata.append(tess)
+    for tess in detected:
+        if tess in available and tess not in choice.tesseract:
+            choice.tesseract.append(tess)
+            choice.from_text.append(tess)
+    if not choice.tesseract:
+        for code in fallback:
+            tess = to_tesseract(code)
+            if tess and tess in available and tess not in choice.tesseract:
+                choice.tesseract.append(tess)
+        if not choice.tesseract:
+            raise OcrError(
+                f"no usable OCR language: metadata {list(metadata)!r}, fallback {list(fallback)!r},"
+                f" installed Tesseract languages {sorted(available)!r}"
+            )
+        choice.fallback_used = True
+        choice.warnings.append(
+            f"no usable language in the metadata {list(metadata)!r}: fallback {choice.joined}"
+        )
+    return choice
+
+
+def detect_languages(
+    text: str,
+    dictionaries: Mapping[str, HunspellWords],
+    already: Sequence[str],
+) -> list[str]:
+    """Languages (Tesseract codes) the text clearly contains besides ``already``.
+
+    A language counts when at least ``DETECT_MIN_EXCLUSIVE_SHARE`` of the words (3+ letters)
+    are in its dictionary and in none of the ``already`` languages' dictionaries: shared
+    function words ("de", "a") and a few foreign names do not trigger it, an English abstract
+    in a Portuguese chapter does. With nothing ``already`` chosen, the best-covered language is
+    taken first.
+    """
+    words = [
+        t.lower() for t in tokens(text) if is_word_token(t) and len(t) >= DETECT_MIN_WORD_LENGTH
+    ]
+    if len(words) < DETECT_MIN_WORDS:
+        return []
+    chosen = [lang for lang in already if lang in dictionaries]
+    found: list[str] = []
+    if not chosen:
+        coverage = {
+            lang: sum(1 for w in words if w in d) / len(words) for lang, d in dictionaries.items()
+        }
+        if not coverage:
+            return []
+        best = max(coverage, key=lambda lang: coverage[lang])
+        if coverage[best] < 0.5:
+            return []
+        chosen.append(best)
+        found.append(best)
+    remaining = [w for w in words if not any(w in dictionaries[lang] for lang in chosen)]
+    for lang, d in dictionaries.items():
+        if lang in chosen or lang in already:
+            continue
+        exclusive = sum(1 for w in remaining if w in d)
+        if exclusive / len(words) >= DETECT_MIN_EXCLUSIVE_SHARE:
+            found.append(lang)
+    return found
