@@ -40,7 +40,7 @@ def test_chapter_dc_carries_every_field_the_issue_lists() -> None:
     assert _values(root, "publisher") == ["Centro Edelstein de Pesquisas Sociais"]
     assert _values(root, "date") == ["2008"]
     assert _values(root, "type") == ["Text", "book part"]
-    assert _values(root, "format") == ["application/pdf"]
+    assert _values(root, "format") == ["application/pdf", "pp. 40-52"]
     assert _values(root, "language") == ["por"]  # ISO 639-3, from the publisher's "pt"
     assert "https://doi.org/10.7476/9788599662847.0005" in _values(root, "identifier")
     assert "http://books.scielo.org/id/37t/05" in _values(root, "identifier")

@@ -205,6 +205,9 @@ def oai_dc_element(
     dc("type", "Text")
     dc("type", v.genre)
     dc("format", v.media_type)
+    # Simple DC has no extent element; its format element covers "size", so the page range
+    # (pp. 40-52) or page count goes there, and the part's relation to its whole in dc:relation.
+    dc("format", f"pp. {v.pages}" if v.pages and "-" in v.pages else v.pages)
     for ident in [*v.identifier_uris, *v.identifier_texts]:
         dc("identifier", ident)
     dc("source", v.source)
