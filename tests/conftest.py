@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.plugins.env",
     "tests.plugins.db",
     "tests.plugins.scielo",
+    "tests.plugins.storage",
+    "tests.plugins.prefect_server",
 ]

@@ -20,6 +20,7 @@ from rich.markup import escape
 from archive_ingest import __version__
 from archive_ingest.errors import ArchiveIngestError, RefError
 from archive_ingest.settings import get_settings
+from archive_ingest.storage.cli import storage_app
 
 app = typer.Typer(
     name="archive-ingest",
@@ -27,9 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-)
-storage_app = typer.Typer(
-    help="The embedded SeaweedFS S3 storage under HOME.", no_args_is_help=True
 )
 app.add_typer(storage_app, name="storage")
 
@@ -132,36 +130,6 @@ def _ensure_embedded_storage() -> None:
         storage.up()
 
 
-@storage_app.command("up")
-def storage_up() -> None:
-    """Start the embedded SeaweedFS (127.0.0.1) with a versioned, object-locked bucket."""
-    from archive_ingest.storage.local import LocalStorage
-
-    try:
-        status = LocalStorage(get_settings()).up()
-    except ArchiveIngestError as exc:
-        _error(exc)
-        raise typer.Exit(1) from None
-    _emit(status.model_dump(mode="json"))
-
-
-@storage_app.command("down")
-def storage_down() -> None:
-    """Stop the embedded SeaweedFS."""
-    from archive_ingest.storage.local import LocalStorage
-
-    LocalStorage(get_settings()).down()
-    _emit({"running": False})
-
-
-@storage_app.command("status")
-def storage_status() -> None:
-    """Show whether the embedded storage runs, where, and its bucket's protections."""
-    from archive_ingest.storage.local import LocalStorage
-
-    _emit(LocalStorage(get_settings()).status().model_dump(mode="json"))
-
-
 @app.command()
 def demo(
     keep_running: Annotated[
@@ -177,22 +145,30 @@ def demo(
 @app.command()
 def audit(
     sample: Annotated[
-        int | None, typer.Option("--sample", help="Read back N random AIPs in full.")
-    ] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Read back every AIP in full.")] = False,
+        int, typer.Option("--sample", min=0, help="Also read back N random AIPs in full.")
+    ] = 0,
+    read_back_all: Annotated[bool, typer.Option("--all", help="Read back every AIP.")] = False,
 ) -> None:
-    """Re-check stored AIPs (server checksums; full read-back for a sample or --all)."""
-    from archive_ingest.audit import run_audit
+    """Fixity audit of every stored AIP: server checksums via HEAD for all, a full read-back
+    for a sample (--sample N) or for all (--all). JSON summary on stdout; exit 1 on damage."""
+    from archive_ingest.fixity import audit_and_record
 
-    if sample is not None and all_:
+    if sample and read_back_all:
         _error("use --sample N or --all, not both")
         raise typer.Exit(2)
-    settings = get_settings()
-    if settings.embedded_storage:
-        _ensure_embedded_storage()
-    summary = run_audit(settings, sample=sample, read_all=all_)
-    _emit(summary)
-    raise typer.Exit(1 if summary["failed"] else 0)
+    try:
+        summary = audit_and_record(get_settings(), sample=sample, read_back_all=read_back_all)
+    except ArchiveIngestError as exc:
+        _error(exc)
+        raise typer.Exit(2) from None
+    _emit(summary.report())
+    if summary.failed:
+        damaged = sum(len(r.problems) for r in summary.failed)
+        err.print(
+            f"[bold red]AUDIT FAILED[/bold red]: {len(summary.failed)} of {summary.checked} "
+            f"AIPs have {damaged} damaged or missing objects"
+        )
+    raise typer.Exit(summary.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

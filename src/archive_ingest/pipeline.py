@@ -798,6 +798,7 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
         manifest=manifest,
         lock=LockPolicy.from_settings(svc.settings),
         read_back=svc.settings.s3_verify_read_back,
+        multipart_threshold=svc.settings.s3_multipart_threshold,
     )
     svc.catalogue.set_file_locations(
         handle.record_id,
@@ -807,7 +808,20 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
     svc.catalogue.add_events(
         handle.record_id, handle.version, [*(agent_events or []), *receipt.events]
     )
-    svc.catalogue.update_version(handle.record_id, handle.version, bag_uri=receipt.bag_uri)
+    svc.catalogue.update_version(
+        handle.record_id,
+        handle.version,
+        bag_uri=receipt.bag_uri,
+        summary={
+            **_summary(svc, handle),
+            "receipt": {
+                "key": receipt.receipt_key,
+                "version_id": receipt.receipt_version_id,
+                "payload_oxum": receipt.payload_oxum,
+                "reused": receipt.reused,
+            },
+        },
+    )
     svc.catalogue.set_state(
         handle.record_id,
         State.DEPOSITED,

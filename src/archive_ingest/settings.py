@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     s3_verify_read_back: bool = Field(
         default=False, description="After deposit, re-read every object and hash it"
     )
-    storage_s3_port: int = Field(default=8333, ge=1024, le=55535)
+    storage_s3_port: int = Field(default=8333, ge=1024, le=55532)
 
     # --- sources --------------------------------------------------------------------------
     scielo_books_url: str = "https://books.scielo.org"

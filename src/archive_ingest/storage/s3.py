@@ -1,0 +1,233 @@
+"""The ONE place an S3 client is built, and the one place botocore errors become StorageError.
+
+Why these client settings (see docs/STORAGE.md):
+
+- path-style addressing: SeaweedFS/MinIO need no wildcard DNS;
+- ``request_checksum_calculation="when_required"``: botocore >= 1.36 would otherwise add its
+  own CRC32 to every upload (and stream aws-chunked trailers over HTTPS, which several
+  S3-compatible stores mishandled). We send the checksums *we* choose explicitly instead;
+- ``response_checksum_validation="when_required"``: we hash read-backs ourselves;
+- standard retries (5xx, SlowDown, throttling, connection resets) with a bounded number of
+  attempts, and explicit timeouts so a hung server cannot hang a flow forever.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from archive_ingest.errors import StorageError
+from archive_ingest.settings import Settings
+from archive_ingest.storage.credentials import load_credentials
+
+#: botocore's client is generated at run time; no type stubs are installed.
+S3Client: TypeAlias = Any
+Role = Literal["ingest", "admin"]
+
+EMBEDDED_HOST = "127.0.0.1"
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "RequestTimeout",
+        "InternalError",
+        "ServiceUnavailable",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "ConditionalRequestConflict",
+        "OperationAborted",
+    }
+)
+_CREDENTIAL_CODES = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "TokenRefreshRequired",
+        "AuthorizationHeaderMalformed",
+    }
+)
+_NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion"})
+_LOCK_ABSENT_CODES = frozenset(
+    {
+        "ObjectLockConfigurationNotFoundError",
+        "ObjectLockConfigurationNotFound",
+        "NoSuchObjectLockConfiguration",
+    }
+)
+
+
+def client_config(
+    *,
+    max_attempts: int = 6,
+    connect_timeout: float = 10,
+    read_timeout: float = 120,
+) -> Config:
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_pool_connections=16,
+    )
+
+
+def embedded_endpoint(settings: Settings) -> str:
+    return f"http://{EMBEDDED_HOST}:{settings.storage_s3_port}"
+
+
+def make_client(
+    settings: Settings, *, role: Role = "ingest", config: Config | None = None
+) -> S3Client:
+    """An S3 client for ``role``.
+
+    With ``settings.s3_endpoint_url`` unset: the embedded SeaweedFS and its generated
+    credentials for ``role``. Otherwise boto3's standard credential chain (environment,
+    profile, instance role) against that endpoint; ``role`` then only documents intent, since
+    an external store's identities are managed by its operator.
+    """
+    config = config or client_config()
+    if settings.s3_endpoint_url is None:
+        pair = load_credentials(settings.storage_dir / "credentials.json").for_role(role)
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=embedded_endpoint(settings),
+            region_name=settings.s3_region,
+            aws_access_key_id=pair.access_key_id,
+            aws_secret_access_key=pair.secret_access_key.get_secret_value(),
+            config=config,
+        )
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        config=config,
+    )
+
+
+def make_client_for(
+    endpoint_url: str,
+    access_key_id: str,
+    secret_access_key: str,
+    *,
+    region: str = "us-east-1",
+    config: Config | None = None,
+) -> S3Client:
+    """A client with explicit credentials (tests, and `storage up` talking to a fresh server)."""
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=config or client_config(),
+    )
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def error_code(exc: BaseException) -> str | None:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "") or None
+    return None
+
+
+def http_status(exc: BaseException) -> int | None:
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if status is not None else None
+    return None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return error_code(exc) in _NOT_FOUND_CODES or http_status(exc) == 404
+
+
+def is_precondition_failed(exc: BaseException) -> bool:
+    return error_code(exc) == "PreconditionFailed" or http_status(exc) == 412
+
+
+def is_conflict(exc: BaseException) -> bool:
+    return error_code(exc) == "ConditionalRequestConflict" or http_status(exc) == 409
+
+
+def storage_error(operation: str, where: str | None, exc: BaseException) -> StorageError:
+    """A :class:`StorageError` naming the operation, the key and the error code, nothing else.
+
+    Server messages and request details are left out on purpose: they can echo headers,
+    and the rule is that no secret ever reaches an error, a log or a record.
+    """
+    target = f" on {where}" if where else ""
+    if isinstance(exc, ClientError):
+        code = error_code(exc) or "unknown"
+        status = http_status(exc)
+        transient = (status is not None and status >= 500) or code in _TRANSIENT_CODES
+        if code in _CREDENTIAL_CODES:
+            message = (
+                f"S3 refused the credentials during {operation}{target} ({code}): "
+                "check the access key and secret"
+            )
+        elif code == "AccessDenied":
+            message = f"S3 denied {operation}{target} (AccessDenied): the identity lacks permission"
+        else:
+            message = f"S3 {operation} failed{target}: {code} (HTTP {status})"
+        return StorageError(message, transient=transient)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return StorageError(
+            f"no S3 credentials for {operation}{target}: set AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or use the embedded storage"
+        )
+    unreachable = (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+        ConnectionClosedError,
+    )
+    if isinstance(exc, unreachable):
+        return StorageError(
+            f"cannot reach the S3 endpoint during {operation}{target} ({type(exc).__name__}); "
+            "is the storage running? (`archive-ingest storage status`)",
+            transient=True,
+        )
+    if isinstance(exc, BotoCoreError):
+        return StorageError(f"S3 {operation} failed{target}: {type(exc).__name__}", transient=True)
+    return StorageError(f"S3 {operation} failed{target}: {type(exc).__name__}")
+
+
+# --- bucket ---------------------------------------------------------------------------------
+
+
+def bucket_capabilities(client: S3Client, bucket: str) -> tuple[bool, bool]:
+    """``(versioning enabled, object lock enabled)`` for ``bucket``."""
+    try:
+        versioning = client.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled"
+    except (ClientError, BotoCoreError) as exc:
+        raise storage_error("get_bucket_versioning", f"bucket {bucket}", exc) from exc
+    try:
+        config = client.get_object_lock_configuration(Bucket=bucket)
+    except ClientError as exc:
+        if error_code(exc) in _LOCK_ABSENT_CODES:
+            return versioning, False
+        raise storage_error("get_object_lock_configuration", f"bucket {bucket}", exc) from exc
+    except BotoCoreError as exc:
+        raise storage_error("get_object_lock_configuration", f"bucket {bucket}", exc) from exc
+    enabled = config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+    return versioning, enabled

@@ -1,0 +1,215 @@
+"""The embedded SeaweedFS: up/status/down, idempotency, restart, ports, files, no secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from archive_ingest.errors import ConfigError, StorageError
+from archive_ingest.settings import reset_settings_cache
+from archive_ingest.storage.cli import storage_app
+from archive_ingest.storage.local import LocalStorage, Ports, _cmdline, port_is_free
+from archive_ingest.storage.s3 import make_client
+
+pytest_plugins = ["tests.plugins.storage"]
+pytestmark = pytest.mark.slow
+
+
+def _weed_processes(data_dir: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            cmdline = _cmdline(int(proc.name)) or []
+            if cmdline and cmdline[0].endswith("weed") and f"-dir={data_dir}" in cmdline:
+                pids.append(int(proc.name))
+    return pids
+
+
+def test_session_server_status(seaweed: Any) -> None:
+    status = seaweed.local.status()
+    assert status.running and status.pid == seaweed.status.pid
+    assert status.endpoint == f"http://127.0.0.1:{seaweed.settings.storage_s3_port}"
+    assert (status.bucket_exists, status.versioning, status.object_lock) == (True, True, True)
+    assert status.default_retention == "GOVERNANCE 1 days"
+    assert status.weed_version == "4.48"
+    assert _weed_processes(seaweed.local.data_dir) == [status.pid]
+
+
+def test_up_when_up_is_a_no_op(seaweed: Any) -> None:
+    again = LocalStorage(seaweed.settings).up()
+    assert again.running and again.pid == seaweed.status.pid
+    assert _weed_processes(seaweed.local.data_dir) == [seaweed.status.pid]
+
+
+def _listening_sockets(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket the process listens on, from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes:  # 0A = LISTEN
+                address, port = local.split(":")
+                ip = (
+                    socket.inet_ntoa(bytes.fromhex(address)[::-1])
+                    if width == 8
+                    else f"ipv6:{address}"
+                )
+                found.add((ip, int(port, 16)))
+    return found
+
+
+def test_server_listens_on_loopback_only_and_files_are_private(seaweed: Any) -> None:
+    local = seaweed.local
+    listening = _listening_sockets(seaweed.status.pid)
+    ours = set(Ports.derive(seaweed.settings.storage_s3_port).all())
+    # every listener is on 127.0.0.1 and one of our ports: no Iceberg/Lance/IAM/WebDAV extras
+    assert listening == {("127.0.0.1", port) for port in ours}
+    for path in (local.credentials_file, local.s3_config_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(local.dir.stat().st_mode) == 0o700
+
+
+def test_no_secret_in_status_log_or_cli_output(seaweed: Any, monkeypatch: Any) -> None:
+    creds = seaweed.credentials
+    secrets = [
+        creds.admin.secret_access_key.get_secret_value(),
+        creds.ingest.secret_access_key.get_secret_value(),
+    ]
+    status_json = seaweed.local.status().model_dump_json()
+    log_text = seaweed.local.log_file.read_text(errors="replace")
+    monkeypatch.setenv("ARCHIVE_INGEST_HOME", str(seaweed.settings.home))
+    monkeypatch.setenv("ARCHIVE_INGEST_CONFIG", str(seaweed.settings.home / "absent.toml"))
+    monkeypatch.setenv("ARCHIVE_INGEST_STORAGE_S3_PORT", str(seaweed.settings.storage_s3_port))
+    monkeypatch.setenv("ARCHIVE_INGEST_S3_BUCKET", seaweed.bucket)
+    monkeypatch.delenv("ARCHIVE_INGEST_S3_ENDPOINT_URL", raising=False)
+    reset_settings_cache()
+    app = typer.Typer()
+    app.add_typer(storage_app, name="storage")
+    result = CliRunner().invoke(app, ["storage", "status"])
+    reset_settings_cache()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["object_lock"] is True
+    for secret in secrets:
+        assert secret not in status_json
+        assert secret not in log_text
+        assert secret not in result.output
+
+
+def test_lifecycle_restart_keeps_data_and_credentials(tmp_path: Path) -> None:
+    from tests.plugins.storage import start_server
+
+    settings, local, status = start_server(tmp_path / "home")
+    try:
+        assert status.running and status.object_lock
+        credentials = local.credentials_file.read_bytes()
+        client = make_client(settings)
+        put = client.put_object(
+            Bucket=settings.s3_bucket,
+            Key="probe/x.txt",
+            Body=b"survives",
+            ChecksumAlgorithm="SHA256",
+        )
+        stopped = local.down(timeout=3)  # SeaweedFS needs ~16 s to stop gracefully: SIGKILL
+        assert not stopped.running and stopped.pid is None
+        assert _weed_processes(local.data_dir) == []
+        assert all(port_is_free(p) for p in local.ports.all())
+        assert not local.pid_file.exists()
+        assert not local.down().running  # idempotent
+        assert local.status().detail == "not running"
+
+        restarted = local.up()
+        assert restarted.running and restarted.pid != status.pid
+        assert local.credentials_file.read_bytes() == credentials
+        got = make_client(settings).get_object(
+            Bucket=settings.s3_bucket, Key="probe/x.txt", VersionId=put["VersionId"]
+        )
+        assert got["Body"].read() == b"survives"
+    finally:
+        local.down(timeout=3)
+    assert _weed_processes(local.data_dir) == []
+
+
+def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    from tests.plugins.storage import free_base_port, storage_settings
+
+    port = free_base_port()
+    settings = storage_settings(tmp_path / "home", port)
+    local = LocalStorage(settings)
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", port + 3))
+        blocker.listen()
+        with pytest.raises(StorageError, match=str(port + 3)):
+            local.up()
+    assert not local.is_running() and not local.pid_file.exists()
+
+
+def test_up_refuses_when_an_external_endpoint_is_configured(tmp_path: Path) -> None:
+    from tests.plugins.storage import storage_settings
+
+    settings = storage_settings(tmp_path / "home", 20000, s3_endpoint_url="http://127.0.0.1:1")
+    with pytest.raises(ConfigError):
+        LocalStorage(settings).up()
+
+
+ORPHANED_SERVER = """
+import sys, time
+from archive_ingest.settings import Settings
+from archive_ingest.storage.local import LocalStorage
+
+settings = Settings(home=sys.argv[1], storage_s3_port=int(sys.argv[2]))
+status = LocalStorage(settings, die_with_parent=True).up()
+print(status.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_fixture_servers_die_with_a_killed_test_run(tmp_path: Path) -> None:
+    """die_with_parent: a SIGKILLed parent (e.g. a killed pytest) leaves no server behind."""
+    from tests.plugins.storage import free_base_port
+
+    script = tmp_path / "parent.py"
+    script.write_text(ORPHANED_SERVER)
+    port = free_base_port()
+    env = {**os.environ, "ARCHIVE_INGEST_CONFIG": str(tmp_path / "absent.toml")}
+    parent = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "home"), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        assert _weed_processes(tmp_path / "home" / "storage" / "data") == [pid]
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while _weed_processes(tmp_path / "home" / "storage" / "data") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _weed_processes(tmp_path / "home" / "storage" / "data") == []
+    from tests.plugins.storage import storage_settings
+
+    settings = storage_settings(tmp_path / "home", port)
+    assert not LocalStorage(settings).down().running  # cleans the stale pid file and sockets
+    assert not list(Path("/tmp").glob(f"seaweedfs-*-{port}.sock"))
