@@ -36,9 +36,11 @@ def test_oversize_is_refused(
     scielo_book: SampleScieloServer, scielo_settings: Settings, tmp_path: Path
 ) -> None:
     small = scielo_settings.model_copy(update={"fetch_max_bytes": 100})
-    with SourceHttp(small, allowed_hosts(small)) as http:
-        with pytest.raises(FetchError, match="over the size limit"):
-            http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "a.pdf")
+    with (
+        SourceHttp(small, allowed_hosts(small)) as http,
+        pytest.raises(FetchError, match="over the size limit"),
+    ):
+        http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "a.pdf")
     assert not list(tmp_path.glob("*.pdf*"))
 
 
@@ -66,7 +68,7 @@ def test_html_error_page_as_pdf_is_refused_with_a_reason(
     scielo_book: SampleScieloServer, source_http: SourceHttp, tmp_path: Path
 ) -> None:
     scielo_book.inject(CHAPTER_PDF, html_as_pdf=True, times=10)
-    with pytest.raises(ContentError, match="HTML/XML page .*not a PDF"):
+    with pytest.raises(ContentError, match=r"HTML/XML page .*not a PDF"):
         source_http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "h.pdf")
     assert not (tmp_path / "h.pdf").exists()
 

@@ -6,6 +6,7 @@ pays the temporary-server start-up cost, and flows really run on Prefect (states
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -86,9 +87,7 @@ def prefect_api_url() -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(timeout=15)
         log.close()
