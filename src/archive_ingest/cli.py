@@ -139,7 +139,12 @@ def demo(
     """Ingest a generated SciELO-like book from a local sample server, end to end."""
     from archive_ingest.demo import run_demo
 
-    raise typer.Exit(run_demo(get_settings(), keep_running=keep_running, out=err, emit=_emit))
+    try:
+        code = run_demo(get_settings(), keep_running=keep_running, out=err, emit=_emit)
+    except ArchiveIngestError as exc:
+        _error(exc)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @app.command()

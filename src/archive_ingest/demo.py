@@ -51,7 +51,7 @@ def run_demo(
             from flows.ingest import ingest_item
 
             book = catalogue.books[DEMO_SBID]
-            for chapter in book.chapters:
+            for chapter in book.chapters.values():
                 ref = f"scielo-books:{DEMO_SBID}/{chapter.nn}"
                 out.print(f"ingesting {ref} ({escape(chapter.title)}) …")
                 result = ingest_item(ref=ref)

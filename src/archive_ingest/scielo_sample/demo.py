@@ -1,6 +1,8 @@
 """The catalogue ``archive-ingest demo`` serves: one EDUFBA-like book with two chapters.
 
-Chapter 01's PDF states the same licence as the metadata (CC BY-NC-SA 3.0); chapter 02's PDF
+Chapter 01's PDF states the same licence as the metadata (CC BY-NC-SA 3.0) and its scanned
+pages carry a badly damaged text layer (re-OCR wins); chapter 02's layer is lightly damaged
+(the old layer is kept) and its PDF
 states CC BY-NC-ND 3.0, so the demo ends with one item deposited and one left for an archivist.
 The book and people are invented; the shapes are SciELO's.
 """
@@ -70,7 +72,7 @@ def build_demo_catalogue(workdir: Path) -> SampleCatalogue:
             licence=licence,
             language="pt",
             scanned_pages=2,
-            damage="light",
+            damage="heavy" if order == 1 else "light",
             seed=order,
         )
         catalogue.add_chapter(
