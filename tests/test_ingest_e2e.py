@@ -212,10 +212,16 @@ def test_ingest_end_to_end(
 
     # the same command again changes nothing in the bucket
     before = _versions(admin, bucket, f"{prefix}/")
+    scielo_server.clear_requests()
     again = _lines(_run(env, "ingest", refs[0], refs[1]))
     assert [r["state"] for r in again] == ["deposited", "needs_review"]
     assert [r["version"] for r in again] == [1, 1]
+    assert again[0]["licence_outcome"] == "valid"
+    assert again[1]["licence_outcome"] == "needs_review"
     assert _versions(admin, bucket, f"{prefix}/") == before
+    # the re-run asked for the PDF conditionally (ETag kept from the first fetch)
+    pdf_requests = scielo_server.requests_for(book.books[SBID].chapter_pdf_path("01"))
+    assert pdf_requests and all("if-none-match" in r.headers for r in pdf_requests)
 
     # a changed PDF becomes version 2; version 1 stays as it was
     book.add_chapter(

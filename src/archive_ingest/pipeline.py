@@ -32,7 +32,6 @@ from archive_ingest.errors import (
 )
 from archive_ingest.http import SourceHttp
 from archive_ingest.models import (
-    FINAL_STATES,
     Digests,
     Event,
     FileInfo,
@@ -47,6 +46,8 @@ from archive_ingest.workspace import ItemWorkspace, atomic_write_text, safe_file
 log = logging.getLogger(__name__)
 
 SOFTWARE = f"archive-ingest {__version__}"
+#: states after which a version is settled: the same content again is a no-op
+_SETTLED = frozenset({State.DEPOSITED.value, State.NEEDS_REVIEW.value, State.REJECTED.value})
 
 
 class ItemResult(BaseModel):
@@ -59,6 +60,7 @@ class ItemResult(BaseModel):
     licence: str | None = None
     bag: str | None = None
     version: int | None = None
+    licence_outcome: str | None = None  # valid | needs_review | rejected (null: not checked)
 
 
 class Handle(BaseModel):
@@ -222,7 +224,21 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         name = safe_filename(url.split("?", 1)[0], default="original.pdf", suffix=".pdf")
         pdf_path = ws.incoming / name
         pdf_path.unlink(missing_ok=True)
-        download = svc.http.download(url, pdf_path)
+        settled = latest is not None and latest.state in _SETTLED
+        download = svc.http.download(
+            url,
+            pdf_path,
+            etag=item.source_etag if settled else None,
+            last_modified=item.source_last_modified if settled else None,
+        )
+        if download.not_modified:
+            # 304: the PDF is the one we hold; unchanged unless the metadata changed
+            assert latest is not None
+            if _fingerprint(record, latest.original_sha256 or "") == latest.summary.get(
+                "fingerprint"
+            ):
+                return handle.model_copy(update={"version": latest.version, "unchanged": True})
+            download = svc.http.download(url, pdf_path)
         assert download.path is not None and download.digests is not None
         digests, etag, last_modified = download.digests, download.etag, download.last_modified
         media_type = download.media_type or "application/pdf"
@@ -233,7 +249,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
 
     fingerprint = _fingerprint(record, digests.sha256)
     if latest is not None and latest.summary.get("fingerprint") == fingerprint:
-        if State(latest.state) in FINAL_STATES and latest.state != State.FAILED.value:
+        if latest.state in _SETTLED:
             pdf_path.unlink(missing_ok=True)
             return handle.model_copy(update={"version": latest.version, "unchanged": True})
         if ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is not None:
@@ -472,7 +488,11 @@ def ocr(svc: Services, handle: Handle) -> Handle:
     for leftover in ("access", "text", "ocr"):  # a crashed earlier attempt
         shutil.rmtree(data / leftover, ignore_errors=True)
     result = run_ocr_stage(
-        data / fetched.original.path, data, inspected.record.languages, svc.settings
+        data / fetched.original.path,
+        data,
+        inspected.record.languages,
+        svc.settings,
+        original_sha256=fetched.original.digests.sha256,
     )
     files = [
         _identify_new(data, result.access_path, "access", "application/pdf"),
@@ -893,6 +913,7 @@ def result_for(svc: Services, handle: Handle) -> ItemResult:
         licence=item.licence_uri,
         bag=item.bag_uri,
         version=item.current_version or None,
+        licence_outcome=item.licence_outcome,
     )
 
 

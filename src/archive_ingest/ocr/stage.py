@@ -56,9 +56,18 @@ _PDFA_PROBLEM_RE = re.compile(r"^\s*\[(?:unsupported|violation|error)\].*$", re.
 
 
 def run_ocr_stage(
-    original: Path, out_dir: Path, languages: list[str], settings: Settings
+    original: Path,
+    out_dir: Path,
+    languages: list[str],
+    settings: Settings,
+    *,
+    original_sha256: str | None = None,
 ) -> OcrResult:
     """OCR ``original`` into ``out_dir`` (see the module docstring).
+
+    ``original_sha256`` is the digest computed when the original was fetched; the stage never
+    hashes those bytes again (it only hashes them itself when called without it). That the
+    original is untouched is checked by its file identity (inode, size, mtime) instead.
 
     Raises ``OcrError`` (OCR failed, timed out, no slot, no language) or ``PdfError`` (the
     PDF cannot be read or rewritten).
@@ -77,7 +86,8 @@ def run_ocr_stage(
 
     timings: dict[str, float] = {}
     t_stage = time.monotonic()
-    sha_before = _sha256(original)
+    sha_before = original_sha256 or _sha256(original)
+    identity_before = _identity(original)
     # the work folder lives under HOME, not in out_dir: out_dir may be a package's payload
     # folder, and a killed process must not leave debris there
     scratch = settings.home / "tmp"
@@ -87,7 +97,7 @@ def run_ocr_stage(
         result = _run(original, out_dir, work, stem, languages, settings, timings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if _sha256(original) != sha_before:  # cannot happen by construction; checked anyway
+    if _identity(original) != identity_before:  # cannot happen by construction; checked anyway
         raise OcrError(f"the original {original.name} changed during OCR: stop, investigate")
     timings["total"] = round(time.monotonic() - t_stage, 3)
     result.original_sha256 = sha_before
@@ -286,6 +296,11 @@ def _page_reports(
 def _safe_stem(original: Path) -> str:
     stem = _SAFE_STEM_RE.sub("_", original.stem).strip("._-")
     return stem or "document"
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    info = path.stat()
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _sha256(path: Path) -> str:

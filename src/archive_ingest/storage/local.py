@@ -173,6 +173,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _unix_socket_alive(path: Path) -> bool:
+    """Whether a process accepts connections on the unix socket at ``path``."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+        return True
+
+
 def _listening(port: int) -> bool:
     """Whether any TCP socket LISTENs on ``port`` (closing connections do not count)."""
     try:
@@ -375,14 +386,13 @@ class LocalStorage:
 
     def _remove_sockets(self) -> None:
         """weed leaves unix sockets named after our ports in /tmp (seaweedfs-<svc>-<port>.sock).
-        Removed only while nothing listens on our ports (no live server can own them)."""
-        if any(_listening(port) for port in self.ports.all()):
-            return
+        A socket is removed only when nobody accepts connections on it (a stale one); a live
+        server's socket is never touched."""
         tmp = Path("/tmp")
         for port in self.ports.all():
             for sock in tmp.glob(f"seaweedfs-*-{port}.sock"):
                 with contextlib.suppress(OSError):
-                    if sock.is_socket():
+                    if sock.is_socket() and not _unix_socket_alive(sock):
                         sock.unlink()
 
     def _running_info(self) -> _PidInfo | None:
