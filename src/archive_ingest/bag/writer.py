@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from archive_ingest.bag.paths import (
 from archive_ingest.digests import digest_bytes
 from archive_ingest.errors import PackageError
 from archive_ingest.models import Digests
+from archive_ingest.workspace import atomic_write_bytes
 
 ALGORITHMS = ("sha256", "sha512")
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -44,7 +44,7 @@ TAG_MANIFESTS = tuple(f"tagmanifest-{alg}.txt" for alg in ALGORITHMS)
 TAG_FILES = ("bagit.txt", "bag-info.txt", *MANIFESTS, *TAG_MANIFESTS)
 _PARTIAL = re.compile(
     r"^\.(bagit|bag-info|manifest-sha256|manifest-sha512|tagmanifest-sha256|tagmanifest-sha512)"
-    r"\.txt\.[A-Za-z0-9_]+\.partial$"
+    r"\.txt\.[A-Za-z0-9_]+\.(?:partial|tmp)$"
 )
 _HEX_LENGTH = {"sha256": 64, "sha512": 128}
 _LIST_LIMIT = 10
@@ -176,19 +176,6 @@ def render_tag_manifest(tag_digests: Mapping[str, Digests], algorithm: str) -> b
     ).encode("utf-8")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_bag(bag_dir: Path, payload: Mapping[str, Digests], info: BagInfo) -> BagSummary:
     """Write the tag files of the bag at ``bag_dir`` whose payload is already under data/.
 
@@ -224,7 +211,7 @@ def write_bag(bag_dir: Path, payload: Mapping[str, Digests], info: BagInfo) -> B
         tag_digests[name] = digest_bytes(tag_bytes[name])
 
     for name in (*MANIFESTS, "bagit.txt", "bag-info.txt", *TAG_MANIFESTS):
-        _atomic_write(bag_dir / name, tag_bytes[name])
+        atomic_write_bytes(bag_dir / name, tag_bytes[name])
 
     return BagSummary(
         bag_dir=bag_dir,

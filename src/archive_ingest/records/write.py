@@ -15,8 +15,6 @@ leaves half a record. An existing file with *different* bytes is refused, not re
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from archive_ingest.errors import PackageError
@@ -26,6 +24,7 @@ from archive_ingest.records.mets import build_mets
 from archive_ingest.records.model import PackageDescription
 from archive_ingest.records.plan import DC_FILENAME, METS_FILENAME, raw_metadata_path
 from archive_ingest.records.validate import validate_dc, validate_mets
+from archive_ingest.workspace import atomic_write_bytes
 
 
 def _write_once(path: Path, content: bytes) -> Path:
@@ -33,17 +32,7 @@ def _write_once(path: Path, content: bytes) -> Path:
         if path.read_bytes() == content:
             return path
         raise PackageError(f"{path} exists with different content; a package is never rewritten")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, content)
     return path
 
 
