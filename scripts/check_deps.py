@@ -25,6 +25,7 @@ need_tool("tesseract", "tesseract-ocr")
 need_tool("gs", "ghostscript")
 need_tool("qpdf", "qpdf")
 need_tool("pdftoppm", "poppler-utils")
+need_tool("chromium", "chromium")
 if shutil.which("tesseract"):
     langs = subprocess.run(
         ["tesseract", "--list-langs"], capture_output=True, text=True, check=False

