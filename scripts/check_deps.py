@@ -47,7 +47,7 @@ if pg_url:
 
         with psycopg.connect(pg_url, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - report any failure to connect
+    except Exception as exc:
         problems.append(f"PostgreSQL at ARCHIVE_INGEST_TEST_DATABASE_URL unreachable: {exc}")
 elif not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
     problems.append("PostgreSQL server binaries missing (Debian package postgresql)")
@@ -58,6 +58,6 @@ if problems:
         print(f"  - {problem}", file=sys.stderr)
     sys.exit(1)
 print(
-    "check_deps: tesseract, ghostscript, qpdf, poppler, hunspell, weed, PostgreSQL: ok",
+    "check_deps: tesseract, ghostscript, qpdf, poppler, chromium, hunspell, weed, PostgreSQL: ok",
     file=sys.stderr,
 )
