@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 .venv/bin/python scripts/check_deps.py
-.venv/bin/ruff check src flows tests bench
+.venv/bin/ruff check src flows tests bench scripts
 exec .venv/bin/python -m pytest "$@"
