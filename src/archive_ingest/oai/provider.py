@@ -1,0 +1,219 @@
+"""One OAI-PMH request -> one response document: protocol core + query layer, no HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from archive_ingest.oai import store
+from archive_ingest.oai.protocol import (
+    FORMATS,
+    Envelope,
+    Header,
+    OaiError,
+    OaiRequest,
+    Resumption,
+    identify,
+    list_sets,
+    metadata_formats,
+    oai_identifier,
+    parse_request,
+    record_id_of,
+)
+from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode
+
+
+@dataclass(frozen=True)
+class Config:
+    repository_name: str
+    repository_identifier: str
+    admin_email: str
+    page_size: int
+    key: bytes
+
+
+def respond(
+    config: Config, session: Session, pairs: Iterable[tuple[str, str]], base_url: str, now: int
+) -> bytes:
+    request: OaiRequest | None = None
+    try:
+        request = parse_request(pairs)
+        env = Envelope(now, base_url, request, echo=True)
+        _dispatch(config, session, request, env, now)
+    except OaiError as exc:
+        env = Envelope(now, base_url, request, echo=exc.echo)
+        env.errors(exc.errors)
+    return env.serialise()
+
+
+def _dispatch(
+    config: Config, session: Session, request: OaiRequest, env: Envelope, now: int
+) -> None:
+    verb = request.verb
+    if verb == "Identify":
+        identify(
+            env,
+            name=config.repository_name,
+            base_url=env.root[1].text or "",
+            admin_email=config.admin_email,
+            earliest=store.earliest_datestamp(session) or 0,
+            repository_identifier=config.repository_identifier,
+            sample_record_id=store.any_record_id(session) or "scielo-books-37t-05",
+        )
+    elif verb == "ListMetadataFormats":
+        prefixes = list(FORMATS)
+        if request.get("identifier"):
+            row = _lookup(config, session, request.args["identifier"])
+            prefixes = ["oai_dc"] + (["mets"] if row.mets_xml is not None else [])
+        metadata_formats(env, prefixes)
+    elif verb == "GetRecord":
+        _get_record(config, session, request, env)
+    elif verb == "ListSets":
+        _list_sets(config, session, request, env)
+    else:
+        _list(config, session, request, env, now)
+
+
+def page_limit(config: Config, prefix: str, with_payload: bool) -> int:
+    """Records per page. One METS per ListRecords page: every METS of ours uses the same
+    fixed xs:ID values (``dmd-dc`` ...), and IDs must be unique in the whole response
+    document, so two METS in one response would make it invalid against the XSDs."""
+    if with_payload and prefix == "mets":
+        return 1
+    return config.page_size
+
+
+def _lookup(config: Config, session: Session, identifier: str) -> store.OaiRecord:
+    record_id = record_id_of(identifier, config.repository_identifier)
+    row = store.get_record(session, record_id) if record_id else None
+    if row is None:
+        raise OaiError("idDoesNotExist", "no record with this identifier")
+    return row
+
+
+def _check_prefix(prefix: str) -> None:
+    if prefix not in FORMATS:
+        raise OaiError("cannotDisseminateFormat", "metadataPrefix not supported")
+
+
+def _get_record(config: Config, session: Session, request: OaiRequest, env: Envelope) -> None:
+    prefix = request.args["metadataPrefix"]
+    row = _lookup(config, session, request.args["identifier"])
+    _check_prefix(prefix)
+    payload = row.mets_xml if prefix == "mets" else row.dc_xml
+    if payload is None:
+        raise OaiError("cannotDisseminateFormat", "this record has no such format")
+    sets = store.sets_of(session, [row.record_id])[row.record_id]
+    header = Header(
+        oai_identifier(config.repository_identifier, row.record_id),
+        row.datestamp,
+        tuple(sets),
+        row.deleted,
+    )
+    node = env.verb("GetRecord")
+    env.record(node, header, payload)
+
+
+def _token(config: Config, request: OaiRequest) -> TokenState:
+    try:
+        state = decode(request.args["resumptionToken"], config.key)
+    except BadToken:
+        raise OaiError("badResumptionToken", "the resumption token is invalid") from None
+    if state.verb != request.verb:
+        raise OaiError("badResumptionToken", "the resumption token is for another verb")
+    return state
+
+
+def _list_sets(config: Config, session: Session, request: OaiRequest, env: Envelope) -> None:
+    if "resumptionToken" in request.args:
+        state = _token(config, request)
+        after, sent, size = state.after_id, state.sent, state.size
+    else:
+        total = store.set_count(session)
+        if total == 0:
+            raise OaiError("noSetHierarchy", "this repository has no sets yet")
+        after, sent, size = None, 0, total
+    rows = store.set_page(session, after, config.page_size + 1)
+    more = len(rows) > config.page_size
+    rows = rows[: config.page_size]
+    res = None
+    if more or sent:
+        token = ""
+        if more:
+            token = encode(
+                TokenState(
+                    "ListSets", None, None, None, None, None, rows[-1][0], sent + len(rows), size
+                ),
+                config.key,
+            )
+        res = Resumption(token, max(size, sent + len(rows)), sent)
+    list_sets(env, rows, res)
+
+
+def _list(config: Config, session: Session, request: OaiRequest, env: Envelope, now: int) -> None:
+    with_payload = request.verb == "ListRecords"
+    if "resumptionToken" in request.args:
+        state = _token(config, request)
+        query = store.Query(state.prefix or "", state.set_spec, state.from_, state.until)
+        after: tuple[int, str] | None = (
+            (state.after_stamp, state.after_id) if state.after_stamp is not None else None
+        )
+        sent, size = state.sent, state.size
+    else:
+        prefix = request.args["metadataPrefix"]
+        _check_prefix(prefix)
+        set_spec = request.get("set")
+        if set_spec is not None and not store.set_exists(session, set_spec):
+            if store.set_count(session) == 0:
+                raise OaiError("noSetHierarchy", "this repository has no sets yet")
+            raise OaiError("noRecordsMatch", "no records in this set")
+        # Freeze the harvest at the last complete second: whatever is stamped from now on
+        # (inserts, edits, withdrawals mid-harvest) belongs to the next incremental harvest.
+        until = now - 1 if request.until is None else min(request.until, now - 1)
+        query = store.Query(prefix, set_spec, request.from_, until)
+        after, sent = None, 0
+        size = store.count(session, query)
+        if size == 0:
+            raise OaiError("noRecordsMatch", "no records match the request")
+    limit = page_limit(config, query.prefix, with_payload)
+    rows = store.page(session, query, after, limit + 1, with_payload=with_payload)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    sets = store.sets_of(session, [row.record_id for row in rows])
+    node = env.verb(request.verb)
+    for row in rows:
+        header = Header(
+            oai_identifier(config.repository_identifier, row.record_id),
+            row.datestamp,
+            tuple(sets[row.record_id]),
+            row.deleted,
+        )
+        if with_payload:
+            env.record(node, header, row.payload)
+        else:
+            env.header(node, header)
+    if not rows and sent == 0:
+        raise OaiError("noRecordsMatch", "no records match the request")
+    res = None
+    if more or sent:
+        token = ""
+        if more:
+            last = rows[-1]
+            token = encode(
+                TokenState(
+                    request.verb,
+                    query.prefix,
+                    query.set_spec,
+                    query.from_,
+                    query.until,
+                    last.datestamp,
+                    last.record_id,
+                    sent + len(rows),
+                    size,
+                ),
+                config.key,
+            )
+        res = Resumption(token, max(size, sent + len(rows)), sent)
+    env.resumption(node, res)

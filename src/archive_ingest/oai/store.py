@@ -1,0 +1,305 @@
+"""The OAI query layer and the publish/withdraw writes (SQLAlchemy; SQLite and PostgreSQL).
+
+Lists use keyset pagination on ``(datestamp, record_id)`` — never an offset — so a page costs
+the same at record 99,900 as at record 0, and rows inserted or re-stamped mid-harvest land
+after the cursor (or after the harvest's frozen ``until``) instead of shifting pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import ColumnElement, delete, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from archive_ingest.catalogue.schema import Item, Version
+from archive_ingest.catalogue.store import Catalogue
+from archive_ingest.models import utcnow
+from archive_ingest.oai.protocol import to_epoch
+from archive_ingest.oai.sets import sets_from_catalogue
+from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
+from archive_ingest.records.schemas import hardened_parser
+
+ROOTS = {
+    "dc": "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc",
+    "mets": "{http://www.loc.gov/METS/}mets",
+}
+
+
+class PayloadError(ValueError):
+    pass
+
+
+def normalise_payload(xml: bytes, kind: str) -> bytes:
+    """Parse untrusted-ish record bytes (hardened parser) and keep the root element only."""
+    try:
+        root = etree.fromstring(xml, hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        raise PayloadError(f"{kind} record is not well-formed XML: {exc}") from exc
+    if root.tag != ROOTS[kind]:
+        raise PayloadError(f"{kind} record has the wrong root element {root.tag}")
+    if root.getroottree().docinfo.doctype:
+        raise PayloadError(f"{kind} record has a DOCTYPE")
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+@contextmanager
+def _session(target: Catalogue | Session) -> Iterator[Session]:
+    if isinstance(target, Session):
+        yield target
+    else:
+        with target.session() as session:
+            yield session
+
+
+def _epoch(value: dt.datetime | int | None) -> int:
+    if value is None:
+        return to_epoch(utcnow())
+    return value if isinstance(value, int) else to_epoch(value)
+
+
+def _replace_sets(session: Session, record_id: str, sets: Mapping[str, str], stamp: int) -> None:
+    session.execute(delete(OaiRecordSet).where(OaiRecordSet.record_id == record_id))
+    for spec, name in sets.items():
+        session.add(OaiRecordSet(set_spec=spec, record_id=record_id, datestamp=stamp))
+        if session.get(OaiSet, spec) is None:
+            session.add(OaiSet(spec=spec, name=name))
+            session.flush()
+
+
+def publish_record(
+    target: Catalogue | Session,
+    record_id: str,
+    version: int,
+    dc_xml: bytes,
+    mets_xml: bytes | None,
+    sets: Mapping[str, str],
+    datestamp: dt.datetime | int | None = None,
+) -> int:
+    """Expose (or re-expose) a record; returns its datestamp (epoch seconds).
+
+    Publishing the same version with the same bytes and sets again is a no-op that keeps the
+    datestamp; anything else (new version, edited metadata, new sets, un-withdrawal) stamps it.
+    """
+    dc = normalise_payload(dc_xml, "dc")
+    mets = normalise_payload(mets_xml, "mets") if mets_xml is not None else None
+    with _session(target) as session:
+        row = session.get(OaiRecord, record_id)
+        if row is not None:
+            old_sets = set(
+                session.scalars(
+                    select(OaiRecordSet.set_spec).where(OaiRecordSet.record_id == record_id)
+                )
+            )
+            unchanged = (
+                row.version == version
+                and row.dc_xml == dc
+                and row.mets_xml == mets
+                and not row.deleted
+                and old_sets == set(sets)
+            )
+            if unchanged:
+                return row.datestamp
+        stamp = _epoch(datestamp)
+        if row is None:
+            row = OaiRecord(record_id=record_id)
+            session.add(row)
+        row.version = version
+        row.datestamp = stamp
+        row.deleted = False
+        row.reason = None
+        row.dc_xml = dc
+        row.mets_xml = mets
+        session.flush()
+        _replace_sets(session, record_id, sets, stamp)
+        return stamp
+
+
+def withdraw_record(
+    target: Catalogue | Session,
+    record_id: str,
+    reason: str,
+    datestamp: dt.datetime | int | None = None,
+) -> bool:
+    """Mark an exposed record deleted (it stays as a deleted header); False if never exposed."""
+    with _session(target) as session:
+        row = session.get(OaiRecord, record_id)
+        if row is None:
+            return False
+        if row.deleted:
+            return True
+        stamp = _epoch(datestamp)
+        row.deleted = True
+        row.reason = reason
+        row.datestamp = stamp
+        for member in session.scalars(
+            select(OaiRecordSet).where(OaiRecordSet.record_id == record_id)
+        ):
+            member.datestamp = stamp
+        return True
+
+
+def publish_deposited(catalogue: Catalogue, record_id: str) -> int | None:
+    """Publish an item's deposited version from the catalogue + its workspace (hook/backfill)."""
+    with catalogue.session() as session:
+        item = session.get(Item, record_id)
+        if item is None or not item.deposited_version:
+            return None
+        version = session.scalars(
+            select(Version).where(
+                Version.item_id == record_id, Version.version == item.deposited_version
+            )
+        ).one()
+        if not version.work_dir:
+            return None
+        data = Path(version.work_dir) / "bag" / "data"
+        dc_path, mets_path = data / "dc.xml", data / "mets.xml"
+        if not dc_path.is_file():
+            return None
+        mets = mets_path.read_bytes() if mets_path.is_file() else None
+        sets = sets_from_catalogue(version.record or {}, item.licence_uri)
+        return publish_record(
+            session,
+            record_id,
+            version.version,
+            dc_path.read_bytes(),
+            mets,
+            sets,
+            None,  # now: a harvester that already went past the deposit time must see it
+        )
+
+
+def backfill(catalogue: Catalogue) -> int:
+    """Publish every deposited item that is not exposed yet (or exposes an older version)."""
+    with catalogue.session() as session:
+        wanted = list(
+            session.execute(
+                select(Item.id, Item.deposited_version, OaiRecord.version)
+                .outerjoin(OaiRecord, OaiRecord.record_id == Item.id)
+                .where(Item.deposited_version.is_not(None))
+            )
+        )
+    count = 0
+    for record_id, deposited, exposed in wanted:
+        if exposed != deposited and publish_deposited(catalogue, record_id) is not None:
+            count += 1
+    return count
+
+
+# --- queries ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Query:
+    prefix: str
+    set_spec: str | None
+    from_: int | None
+    until: int | None
+
+
+@dataclass(frozen=True)
+class Row:
+    record_id: str
+    datestamp: int
+    deleted: bool
+    payload: bytes | None
+
+
+def earliest_datestamp(session: Session) -> int | None:
+    return session.scalar(select(func.min(OaiRecord.datestamp)))
+
+
+def any_record_id(session: Session) -> str | None:
+    return session.scalar(select(OaiRecord.record_id).order_by(OaiRecord.record_id).limit(1))
+
+
+def get_record(session: Session, record_id: str) -> OaiRecord | None:
+    return session.get(OaiRecord, record_id)
+
+
+def sets_of(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {rid: [] for rid in record_ids}
+    if not record_ids:
+        return out
+    rows = session.execute(
+        select(OaiRecordSet.record_id, OaiRecordSet.set_spec)
+        .where(OaiRecordSet.record_id.in_(record_ids))
+        .order_by(OaiRecordSet.record_id, OaiRecordSet.set_spec)
+    )
+    for rid, spec in rows:
+        out[rid].append(spec)
+    return out
+
+
+def _filters(
+    query: Query,
+) -> tuple[list[ColumnElement[bool]], ColumnElement[int], ColumnElement[str]]:
+    if query.set_spec is not None:
+        stamp, rid = OaiRecordSet.datestamp, OaiRecordSet.record_id
+        where: list[ColumnElement[bool]] = [OaiRecordSet.set_spec == query.set_spec]
+    else:
+        stamp, rid = OaiRecord.datestamp, OaiRecord.record_id
+        where = []
+    if query.prefix == "mets":
+        where.append(OaiRecord.mets_xml.is_not(None))
+    if query.from_ is not None:
+        where.append(stamp >= query.from_)
+    if query.until is not None:
+        where.append(stamp <= query.until)
+    return where, stamp, rid
+
+
+def _base(query: Query, *columns: ColumnElement) -> object:
+    stmt = select(*columns)
+    if query.set_spec is not None:
+        stmt = stmt.select_from(OaiRecordSet).join(
+            OaiRecord, OaiRecord.record_id == OaiRecordSet.record_id
+        )
+    else:
+        stmt = stmt.select_from(OaiRecord)
+    return stmt
+
+
+def count(session: Session, query: Query) -> int:
+    where, _, _ = _filters(query)
+    stmt = _base(query, func.count()).where(*where)  # type: ignore[attr-defined]
+    return int(session.scalar(stmt) or 0)
+
+
+def page(
+    session: Session,
+    query: Query,
+    after: tuple[int, str] | None,
+    limit: int,
+    *,
+    with_payload: bool,
+) -> list[Row]:
+    where, stamp, rid = _filters(query)
+    payload_col = OaiRecord.mets_xml if query.prefix == "mets" else OaiRecord.dc_xml
+    columns = [rid, stamp, OaiRecord.deleted] + ([payload_col] if with_payload else [])
+    stmt = _base(query, *columns).where(*where)  # type: ignore[attr-defined]
+    if after is not None:
+        stmt = stmt.where(tuple_(stamp, rid) > tuple_(after[0], after[1]))
+    stmt = stmt.order_by(stamp, rid).limit(limit)
+    return [
+        Row(r[0], int(r[1]), bool(r[2]), bytes(r[3]) if with_payload and r[3] is not None else None)
+        for r in session.execute(stmt)
+    ]
+
+
+def set_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(OaiSet)) or 0)
+
+
+def set_page(session: Session, after: str | None, limit: int) -> list[tuple[str, str]]:
+    stmt = select(OaiSet.spec, OaiSet.name).order_by(OaiSet.spec).limit(limit)
+    if after is not None:
+        stmt = stmt.where(OaiSet.spec > after)
+    return [(spec, name) for spec, name in session.execute(stmt)]
+
+
+def set_exists(session: Session, spec: str) -> bool:
+    return session.get(OaiSet, spec) is not None

@@ -1,0 +1,91 @@
+"""Stateless, tamper-evident resumption tokens (HMAC-SHA256 over a compact JSON query).
+
+A token carries the query (verb, metadataPrefix, set, from, until — ``until`` already frozen
+at the first request), the keyset cursor (datestamp, record id; for ListSets the last spec),
+the number of items already sent and the completeListSize computed at the first page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from archive_ingest.settings import Settings
+
+TOKEN_VERSION = 1
+SECRET_FILE = "oai-token-secret"
+
+
+@dataclass(frozen=True)
+class TokenState:
+    verb: str
+    prefix: str | None
+    set_spec: str | None
+    from_: int | None
+    until: int | None
+    after_stamp: int | None
+    after_id: str
+    sent: int
+    size: int
+
+
+class BadToken(ValueError):
+    pass
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode(state: TokenState, key: bytes) -> str:
+    payload = json.dumps(
+        {"v": TOKEN_VERSION, **asdict(state)}, separators=(",", ":"), sort_keys=True
+    ).encode("utf-8")
+    body = _b64(payload)
+    mac = _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+    return f"{body}.{mac}"
+
+
+def decode(token: str, key: bytes) -> TokenState:
+    if len(token) > 4096 or token.count(".") != 1:
+        raise BadToken("malformed")
+    body, mac = token.split(".")
+    expected = _b64(hmac.new(key, body.encode("ascii", "replace"), hashlib.sha256).digest())
+    if not hmac.compare_digest(mac, expected):
+        raise BadToken("signature")
+    try:
+        data = json.loads(_unb64(body))
+        if data.pop("v") != TOKEN_VERSION:
+            raise BadToken("version")
+        return TokenState(**data)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise BadToken("payload") from exc
+
+
+def token_key(settings: Settings) -> bytes:
+    """The HMAC key: the ``oai_token_secret`` setting, else a random one kept under HOME (0600)."""
+    if settings.oai_token_secret is not None:
+        return settings.oai_token_secret.get_secret_value().encode("utf-8")
+    path = Path(settings.home) / SECRET_FILE
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secrets.token_hex(32).encode("ascii"))
+    return path.read_bytes().strip()

@@ -1,0 +1,184 @@
+"""OAI store (publish, withdraw, backfill; SQLite and PostgreSQL), sets, tokens and secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive_ingest.catalogue.schema import Item, Version
+from archive_ingest.catalogue.store import Catalogue
+from archive_ingest.oai import store
+from archive_ingest.oai.protocol import OaiError, parse_request
+from archive_ingest.oai.sets import record_sets, slug
+from archive_ingest.oai.tables import OaiRecord, OaiRecordSet
+from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode, token_key
+from archive_ingest.settings import Settings
+from tests.test_oai_support import LICENCES, payloads, spec
+
+T0 = dt.datetime(2026, 2, 1, 10, 0, 0, tzinfo=dt.UTC)
+
+
+def _item(session: object, record_id: str, state: str, deposited: int | None) -> None:
+    session.add(  # type: ignore[attr-defined]
+        Item(
+            id=record_id,
+            source=f"test:{record_id}",
+            source_kind="scielo-books-chapter",
+            state=state,
+            reasons=[],
+            licence_uri=LICENCES[0],
+            current_version=1,
+            deposited_version=deposited,
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
+
+
+def test_publish_is_idempotent_and_changes_restamp(database_url: str) -> None:
+    catalogue = Catalogue.open(database_url)
+    dc, mets = payloads("rec-a", LICENCES[0], "Editora Fiocruz")
+    sets = record_sets(
+        source_kind="scielo-article", licence_uri=LICENCES[0], publisher="Editora Fiocruz"
+    )
+    first = store.publish_record(catalogue, "rec-a", 1, dc, mets, sets, T0)
+    again = store.publish_record(catalogue, "rec-a", 1, dc, mets, sets, T0 + dt.timedelta(1))
+    assert again == first
+    edited = dc.replace(b"Construindo", b"Construindo (rev.)")
+    later = T0 + dt.timedelta(hours=2)
+    assert store.publish_record(catalogue, "rec-a", 1, edited, mets, sets, later) > first
+    with catalogue.session() as session:
+        row = session.get(OaiRecord, "rec-a")
+        assert row is not None and b"(rev.)" in row.dc_xml and not row.dc_xml.startswith(b"<?xml")
+        stamps = set(session.scalars(select(OaiRecordSet.datestamp)))
+        assert stamps == {row.datestamp}
+    assert store.withdraw_record(catalogue, "rec-a", "taken down", later + dt.timedelta(1))
+    assert not store.withdraw_record(catalogue, "never-published", "x")
+    with catalogue.session() as session:
+        row = session.get(OaiRecord, "rec-a")
+        assert row is not None and row.deleted and row.reason == "taken down"
+    catalogue.close()
+
+
+def test_publish_refuses_non_records() -> None:
+    with pytest.raises(store.PayloadError):
+        store.normalise_payload(b"<html/>", "dc")
+    with pytest.raises(store.PayloadError):
+        store.normalise_payload(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "mets")
+
+
+def test_backfill_exposes_only_deposited_versions(database_url: str, tmp_path: Path) -> None:
+    catalogue = Catalogue.open(database_url)
+    dc, mets = payloads("rec-b", LICENCES[0], "Editora Fiocruz")
+    work = tmp_path / "rec-b" / "v1"
+    (work / "bag" / "data").mkdir(parents=True)
+    (work / "bag" / "data" / "dc.xml").write_bytes(dc)
+    (work / "bag" / "data" / "mets.xml").write_bytes(mets)
+    record = spec(1)
+    with catalogue.session() as session:
+        _item(session, "rec-b", "deposited", 1)
+        _item(session, "rec-c", "needs_review", None)
+        session.flush()
+        for rid in ("rec-b", "rec-c"):
+            session.add(
+                Version(
+                    item_id=rid,
+                    version=1,
+                    state="deposited" if rid == "rec-b" else "needs_review",
+                    reasons=[],
+                    record={"source_kind": record.kind, "publisher": "Editora Fiocruz"},
+                    summary={},
+                    work_dir=str(work),
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+    assert store.backfill(catalogue) == 1
+    assert store.backfill(catalogue) == 0
+    with catalogue.session() as session:
+        assert [r.record_id for r in session.scalars(select(OaiRecord))] == ["rec-b"]
+        specs = store.sets_of(session, ["rec-b"])["rec-b"]
+    assert "license:by-nc-sa" in specs and "publisher:editora-fiocruz" in specs
+    catalogue.close()
+
+
+def test_sets_are_hierarchical_and_valid_specs() -> None:
+    sets = record_sets(
+        source_kind="scielo-books-chapter",
+        licence_uri="https://creativecommons.org/licenses/by-nc-nd/4.0/deed.pt",
+        publisher="Editora da Universidade Federal da Bahia (EDUFBA)",
+    )
+    assert list(sets) == [
+        "source",
+        "source:scielo-books",
+        "license",
+        "license:by-nc-nd",
+        "publisher",
+        "publisher:editora-da-universidade-federal-da-bahia-edufba",
+    ]
+    assert slug("Ação & Cia") == "acao-cia"
+    assert "license:cc0" in record_sets(
+        source_kind=None,
+        licence_uri="https://creativecommons.org/publicdomain/zero/1.0/",
+        publisher=None,
+    )
+
+
+def test_tokens_round_trip_and_detect_tampering() -> None:
+    state = TokenState("ListRecords", "oai_dc", "license", 1, 2, 3, "rec-1", 100, 250)
+    token = encode(state, b"key")
+    assert decode(token, b"key") == state
+    with pytest.raises(BadToken):
+        decode(token, b"other key")
+    body, mac = token.split(".")
+    with pytest.raises(BadToken):
+        decode(body[:-1] + ("A" if body[-1] != "A" else "B") + "." + mac, b"key")
+    with pytest.raises(BadToken):
+        decode("garbage", b"key")
+
+
+def test_generated_token_secret_is_private_and_stable(settings: Settings) -> None:
+    key = token_key(settings)
+    path = settings.home / "oai-token-secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert token_key(settings) == key and len(key) == 64
+    configured = Settings(oai_token_secret="s3cret")
+    assert token_key(configured) == b"s3cret"
+    assert "s3cret" not in repr(configured)
+
+
+def test_parse_request_datestamps_are_inclusive_seconds() -> None:
+    req = parse_request(
+        [
+            ("verb", "ListIdentifiers"),
+            ("metadataPrefix", "oai_dc"),
+            ("from", "2026-01-02"),
+            ("until", "2026-01-02"),
+        ]
+    )
+    assert req.until is not None and req.from_ is not None
+    assert req.until - req.from_ == 86399
+    with pytest.raises(OaiError) as err:
+        parse_request([("verb", "ListSets"), ("bogus", "1")])
+    assert err.value.errors[0][0] == "badArgument" and not err.value.echo
+
+
+def test_cli_withdraw_and_backfill(settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from archive_ingest.oai.cli import oai_app
+
+    catalogue = Catalogue.open(settings.effective_database_url)
+    dc, mets = payloads("rec-d", LICENCES[1], "Editora Fiocruz")
+    store.publish_record(catalogue, "rec-d", 1, dc, mets, {"source": "Source"}, T0)
+    catalogue.close()
+    runner = CliRunner()
+    result = runner.invoke(oai_app, ["backfill"])
+    assert result.exit_code == 0 and '"published": 0' in result.output
+    result = runner.invoke(oai_app, ["withdraw", "rec-d", "--reason", "rights claim"])
+    assert result.exit_code == 0 and '"withdrawn": true' in result.output
+    assert runner.invoke(oai_app, ["withdraw", "nope", "--reason", "x"]).exit_code == 1
