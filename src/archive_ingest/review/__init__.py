@@ -1,0 +1,1 @@
+"""Archivist review: queue, record pages, decisions as PREMIS events (issue 6)."""

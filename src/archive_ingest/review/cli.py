@@ -1,0 +1,94 @@
+"""`archive-ingest users ...`: local accounts of the review UI."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.settings import get_settings
+
+users_app = typer.Typer(help="Local user accounts of the review UI.", no_args_is_help=True)
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _catalogue() -> Catalogue:
+    return Catalogue.open(get_settings().effective_database_url)
+
+
+@users_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Login name"),
+    role: str = typer.Option("archivist", "--role", help="archivist | admin"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin"
+    ),
+) -> None:
+    """Create a user (the password is asked for, never taken from the command line)."""
+    from archive_ingest.review.users import UserError, add_user
+
+    password = _password(password_stdin)
+    catalogue = _catalogue()
+    try:
+        user = add_user(catalogue, name, role, password)
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        catalogue.close()
+    typer.echo(f"user {user.name} ({user.role}) created")
+
+
+@users_app.command("passwd")
+def passwd(
+    name: str,
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+) -> None:
+    """Set a new password (signs the user out everywhere)."""
+    from archive_ingest.review.users import UserError, set_password
+
+    password = _password(password_stdin)
+    catalogue = _catalogue()
+    try:
+        set_password(catalogue, name, password)
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        catalogue.close()
+    typer.echo(f"password of {name} changed")
+
+
+@users_app.command("disable")
+def disable(name: str) -> None:
+    """Disable a user (and end their sessions)."""
+    from archive_ingest.review.users import UserError, set_active
+
+    catalogue = _catalogue()
+    try:
+        set_active(catalogue, name, False)
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        catalogue.close()
+    typer.echo(f"user {name} disabled")
+
+
+@users_app.command("list")
+def list_() -> None:
+    """List users: name, role, active."""
+    from archive_ingest.review.users import list_users
+
+    catalogue = _catalogue()
+    try:
+        for user, active in list_users(catalogue):
+            typer.echo(f"{user.name}\t{user.role}\t{'active' if active else 'disabled'}")
+    finally:
+        catalogue.close()

@@ -1,0 +1,95 @@
+"""Sessions, CSRF tokens and login rate limiting of the review UI (no I/O but the secret file).
+
+The session is a signed, timestamped cookie (itsdangerous) holding the user id, the user's
+session epoch (bumped on password change or disable) and the CSRF token; nothing secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from archive_ingest.settings import Settings
+
+COOKIE = "archive_ingest_review"
+SECRET_FILE = "web-session-secret"
+
+
+def session_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once under HOME (mode 0600)."""
+    if settings.web_session_secret is not None:
+        return settings.web_session_secret.get_secret_value()
+    path: Path = settings.home / SECRET_FILE
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text("ascii").strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text("ascii").strip()
+
+
+class SessionCodec:
+    def __init__(self, secret: str, max_age_seconds: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="archive-ingest-review-session")
+        self.max_age = max_age_seconds
+
+    def dumps(self, data: dict[str, Any]) -> str:
+        return self._serializer.dumps(data)
+
+    def loads(self, value: str | None) -> dict[str, Any] | None:
+        if not value:
+            return None
+        try:
+            data = self._serializer.loads(value, max_age=self.max_age)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def new_session(uid: int | None = None, epoch: int = 0) -> dict[str, Any]:
+    return {"uid": uid, "epoch": epoch, "csrf": secrets.token_urlsafe(32)}
+
+
+def csrf_ok(session: dict[str, Any] | None, token: str | None) -> bool:
+    expected = (session or {}).get("csrf")
+    if not expected or not token:
+        return False
+    return hmac.compare_digest(str(expected), str(token))
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed logins per (client IP, user name) per sliding window."""
+
+    def __init__(self, attempts: int, window_seconds: float) -> None:
+        self.attempts = attempts
+        self.window = window_seconds
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, ip: str, name: str) -> bool:
+        with self._lock:
+            return len(self._recent((ip, name.lower()), time.monotonic())) >= self.attempts
+
+    def failed(self, ip: str, name: str) -> None:
+        with self._lock:
+            self._recent((ip, name.lower()), time.monotonic()).append(time.monotonic())
+
+    def succeeded(self, ip: str, name: str) -> None:
+        with self._lock:
+            self._failures.pop((ip, name.lower()), None)

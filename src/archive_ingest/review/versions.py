@@ -1,0 +1,167 @@
+"""New versions of a record made by an archivist (edit metadata, re-run OCR).
+
+A new version ``v<N+1>`` starts as a copy of ``v<N>``'s payload: unchanged files are hard
+links (copied when the file system cannot link), so the old version's files are never opened
+for writing. The stage checkpoints of ``v<N>`` are carried over for the stages that are not
+re-run; then :func:`pipeline.describe` and :func:`pipeline.package` (and, for an OCR re-run,
+:func:`pipeline.ocr`) run on ``v<N+1>`` exactly as in an ingest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from archive_ingest import pipeline
+from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.models import Event, FileInfo, SourceRecord, State
+from archive_ingest.pipeline import (
+    FetchCheckpoint,
+    Handle,
+    InspectCheckpoint,
+    LicenceCheckpoint,
+    OcrCheckpoint,
+    Services,
+)
+
+#: events of the base version that describe a package or a deposit, not the carried payload
+_NOT_CARRIED = {
+    "metadata creation",
+    "packing",
+    "replication",
+    "fixity check",
+    "ingestion end",
+    "information package creation",
+}
+_OCR_EVENTS = {"transcription", "normalization", "ocr", "optical character recognition"}
+
+
+class VersionError(ArchiveIngestError):
+    """A new version cannot be derived (no complete base version)."""
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def carried_events(events: list[Event], base: int, *, rerun_ocr: bool) -> list[Event]:
+    """The base version's events that still describe the new version's payload (pure)."""
+    out = []
+    for ev in events:
+        kind = ev.event_type.strip().lower()
+        if kind in _NOT_CARRIED or (rerun_ocr and kind in _OCR_EVENTS):
+            continue
+        if ev.agent_type == "software" and kind in {"appraisal", "deaccession"}:
+            continue  # the automatic hold of the base version: it is re-decided
+        if rerun_ocr and set(ev.object_roles) & {"access", "text", "ocr-page", "ocr-report"}:
+            continue
+        out.append(
+            ev.model_copy(
+                update={"outcome_detail": {**ev.outcome_detail, "carried_from_version": base}}
+            )
+        )
+    return out
+
+
+def derive_version(
+    svc: Services,
+    record_id: str,
+    *,
+    events: list[Event],
+    record: SourceRecord | None = None,
+    ocr_languages: list[str] | None = None,
+) -> Handle:
+    """Open ``v<N+1>`` from the item's current version, apply a new record and/or re-run OCR,
+    then describe and package it. ``events`` (the archivist's decision) go into its METS."""
+    item = svc.catalogue.get_item(record_id)
+    if item is None or not item.current_version:
+        raise VersionError(f"{record_id}: no version to derive from")
+    base = item.current_version
+    ws = svc.workspace(record_id)
+    fetched = ws.load_checkpoint(base, "fetch", FetchCheckpoint)
+    inspected = ws.load_checkpoint(base, "inspect", InspectCheckpoint)
+    ocr_ck = ws.load_checkpoint(base, "ocr", OcrCheckpoint)
+    lic = ws.load_checkpoint(base, "licence", LicenceCheckpoint)
+    if fetched is None or inspected is None or ocr_ck is None or lic is None:
+        raise VersionError(f"{record_id} v{base} is not complete: nothing to derive from")
+    row = svc.catalogue.get_version(record_id, base)
+    assert row is not None
+    rerun_ocr = ocr_languages is not None
+    new_record = record or inspected.record
+
+    version = svc.catalogue.new_version(
+        record_id, original_sha256=row.original_sha256, work_dir=ws.root
+    )
+    if ws.version_dir(version).exists():  # left over by a crash before the catalogue row
+        shutil.rmtree(ws.version_dir(version))
+    # honest while it runs: the item is being processed again (deposited_version stays)
+    svc.catalogue.set_state(record_id, State.INSPECTED, [], version=version)
+    src, dst = ws.data_dir(base), ws.data_dir(version)
+    carried: list[FileInfo] = [fetched.original, *fetched.source_files, lic.file]
+    if not rerun_ocr:
+        carried += ocr_ck.files
+    for info in carried:
+        link_or_copy(src / info.path, dst / info.path)
+    svc.catalogue.add_files(record_id, version, carried)
+    svc.catalogue.add_events(
+        record_id,
+        version,
+        [
+            *carried_events(svc.catalogue.events(record_id, base), base, rerun_ocr=rerun_ocr),
+            *events,
+        ],
+    )
+    summary: dict[str, Any] = {
+        "fingerprint": (row.summary or {}).get("fingerprint"),
+        "url": (row.summary or {}).get("url"),
+        "derived_from": base,
+    }
+    if not rerun_ocr and "ocr" in (row.summary or {}):
+        summary["ocr"] = row.summary["ocr"]
+    svc.catalogue.update_version(
+        record_id,
+        version,
+        summary=summary,
+        record=new_record.model_dump(mode="json", exclude={"raw_metadata"}),
+        work_dir=str(ws.version_dir(version)),
+    )
+    ws.save_checkpoint(version, "fetch", fetched)
+    ws.save_checkpoint(version, "licence", lic)
+    handle = Handle(record_id=record_id, source=item.source, version=version)
+    if rerun_ocr:
+        assert ocr_languages is not None
+        # the OCR stage reads its languages from the record; the record itself keeps its own
+        ocr_record = new_record.model_copy(update={"languages": list(ocr_languages)})
+        ws.save_checkpoint(version, "inspect", inspected.model_copy(update={"record": ocr_record}))
+        pipeline.ocr(svc, handle)
+    else:
+        ws.save_checkpoint(version, "ocr", ocr_ck)
+    ws.save_checkpoint(version, "inspect", inspected.model_copy(update={"record": new_record}))
+    svc.catalogue.update_item(record_id, title=new_record.title)
+    pipeline.describe(svc, handle)
+    pipeline.package(svc, handle)
+    return handle
+
+
+def redescribe(svc: Services, handle: Handle) -> Handle:
+    """Rewrite dc.xml, mets.xml and the tag files of a version that was never deposited.
+
+    Used after a decision on a held version, so its METS carries the decision. The version's
+    payload files other than the records are untouched.
+    """
+    assert handle.version is not None
+    item = svc.catalogue.get_item(handle.record_id)
+    assert item is not None
+    if item.deposited_version is not None and item.deposited_version >= handle.version:
+        raise VersionError(f"{handle.record_id} v{handle.version} was deposited: never rewritten")
+    ws = svc.workspace(handle.record_id)
+    ws.drop_checkpoints_from(handle.version, ["describe", "package"])
+    pipeline.describe(svc, handle)
+    pipeline.package(svc, handle)
+    return handle

@@ -1,0 +1,36 @@
+"""One FastAPI application: the review UI (``/review/``) beside the OAI-PMH endpoint (``/oai``).
+
+Each part is a router built from the settings; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from archive_ingest import __version__
+from archive_ingest.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="archive-ingest",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+
+    from archive_ingest.oai.web import oai_router
+    from archive_ingest.review.web import review_router
+
+    app.include_router(oai_router(settings))
+    app.include_router(review_router(settings))
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/review/", status_code=303)
+
+    return app
