@@ -1,0 +1,91 @@
+"""``archive-ingest harvest SOURCE [--since DATE] [--limit N] [--dry-run]``.
+
+Exported as :func:`harvest_command`; the main CLI mounts it with
+``app.command("harvest")(harvest_command)``. stdout: one JSON object (the dry-run plan or the
+run report); with ``--markdown`` the markdown summary instead (the same text as the Prefect
+artifact). Exit codes: 0 clean, 1 an item failed or a problem was seen, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from archive_ingest.errors import RefError
+from archive_ingest.harvest.model import parse_since, parse_source
+from archive_ingest.settings import get_settings
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def harvest_command(
+    source: Annotated[
+        str, typer.Argument(help="scielo-books or scielo-articles:COLLECTION (e.g. :scl).")
+    ],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="YYYY-MM-DD: ignore the watermark, list from this date."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Ingest at most N items.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be ingested and every problem.")
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Items at once (default setting).")
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the markdown summary, not JSON.")
+    ] = False,
+) -> None:
+    """Harvest new and changed items of a source (a Prefect flow run)."""
+    try:
+        parsed = parse_source(source)
+        parse_since(since)
+        settings = get_settings()
+    except (RefError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    if settings.embedded_storage and not dry_run:
+        from archive_ingest.cli import _ensure_embedded_storage
+
+        _ensure_embedded_storage()
+    from archive_ingest.cli import _quiet_prefect
+
+    _quiet_prefect()
+    from flows.harvest import harvest_scielo_articles, harvest_scielo_books
+
+    options: dict[str, Any] = {
+        "since": since,
+        "limit": limit,
+        "dry_run": dry_run,
+        "concurrency": concurrency,
+    }
+    if parsed.kind == "scielo-books":
+        out = harvest_scielo_books(**options)
+    else:
+        out = harvest_scielo_articles(collection=parsed.collection, **options)
+    if markdown:
+        sys.stdout.write(_markdown(out))
+    else:
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    failed = out.get("counts", {}).get("failed", 0) if not dry_run else 0
+    raise typer.Exit(1 if failed or out.get("problems") else 0)
+
+
+def _markdown(out: dict[str, Any]) -> str:
+    if out.get("dry_run"):
+        lines = [f"# Dry run of `{out['source']}`", ""]
+        lines += [f"- `{c['ref']}` ({c['reason']})" for c in out["would_ingest"]]
+    else:
+        lines = [f"# Harvest of `{out['source']}`", ""]
+        lines += [f"- {k}: {v}" for k, v in sorted(out["counts"].items())]
+    lines += [f"- problem: {p}" for p in out.get("problems", [])]
+    return "\n".join(lines) + "\n"

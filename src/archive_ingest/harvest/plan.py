@@ -1,0 +1,136 @@
+"""Listing + selection: the plan a harvest run (or a dry run) works from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select as sql_select
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.schema import Item
+from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.harvest.listing import Listing, OfferedItem, list_articles, list_books
+from archive_ingest.harvest.model import Candidate, HarvestPlan, Source
+from archive_ingest.harvest.store import get_watermark
+from archive_ingest.http import SourceHttp
+from archive_ingest.models import State
+from archive_ingest.settings import Settings
+from archive_ingest.sources import allowed_hosts
+
+
+def select(
+    offered: Iterable[OfferedItem],
+    known: Mapping[str, str],
+    *,
+    retry_failed: bool = True,
+) -> list[Candidate]:
+    """Why each offered item is (not) ingested. ``known`` maps record id → catalogue state.
+
+    new: never seen; changed: the source says it changed since the watermark; retry-failed:
+    its last attempt failed; unchanged: none of these. Each record id appears once.
+    """
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for item in offered:
+        if item.record_id in seen:
+            continue
+        seen.add(item.record_id)
+        state = known.get(item.record_id)
+        if state is None:
+            reason = "new"
+        elif item.changed:
+            reason = "changed"
+        elif retry_failed and state == State.FAILED.value:
+            reason = "retry-failed"
+        else:  # unchanged (or a failed item while retries are off)
+            reason = "unchanged"
+        out.append(Candidate(item.ref, item.record_id, reason, item.title))
+    return out
+
+
+def known_states(catalogue: Catalogue, record_ids: Iterable[str]) -> dict[str, str]:
+    ids = sorted(set(record_ids))
+    out: dict[str, str] = {}
+    with catalogue.session() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for rid, state in session.execute(
+                sql_select(Item.id, Item.state).where(Item.id.in_(chunk))
+            ):
+                out[rid] = state
+    return out
+
+
+def failed_items(catalogue: Catalogue, source: Source) -> list[OfferedItem]:
+    """Items of this source whose last attempt failed: offered again (retry-failed)."""
+    prefix = (
+        "scielo-books:" if source.kind == "scielo-books" else f"scielo-article:{source.collection}/"
+    )
+    with catalogue.session() as session:
+        rows = session.execute(
+            sql_select(Item.id, Item.source, Item.title).where(
+                Item.state == State.FAILED.value, Item.source.startswith(prefix)
+            )
+        ).all()
+    return [OfferedItem(ref=src, record_id=rid, group="", title=title) for rid, src, title in rows]
+
+
+def list_source(
+    http: SourceHttp,
+    settings: Settings,
+    source: Source,
+    *,
+    watermark: str | None,
+    since: dt.date | None,
+) -> Listing:
+    if source.kind == "scielo-books":
+        return list_books(http, settings.scielo_books_url, watermark=watermark, since=since)
+    assert source.collection is not None
+    return list_articles(
+        http,
+        settings.scielo_articlemeta_url,
+        source.collection,
+        watermark=watermark,
+        since=since,
+    )
+
+
+def plan_harvest(
+    settings: Settings,
+    catalogue: Catalogue,
+    source: Source,
+    *,
+    since: dt.date | None = None,
+    limit: int | None = None,
+) -> HarvestPlan:
+    """List and select. A listing error does not raise: it is a problem in the plan (with no
+    next watermark, so a run from this plan never moves the watermark)."""
+    watermark = get_watermark(catalogue, source.key)
+    plan = HarvestPlan(
+        source=source.key,
+        since=since.isoformat() if since else watermark,
+        next_watermark=None,
+        limit=limit,
+    )
+    try:
+        with SourceHttp(settings, allowed_hosts(settings)) as http:
+            listing = list_source(http, settings, source, watermark=watermark, since=since)
+    except ArchiveIngestError as exc:
+        plan.problems.append(f"listing {source.key}: {exc}")
+        return plan
+    if settings.harvest_retry_failed:
+        listing.items += failed_items(catalogue, source)
+    known = known_states(catalogue, (i.record_id for i in listing.items))
+    plan.candidates = select(listing.items, known, retry_failed=settings.harvest_retry_failed)
+    plan.problems += listing.problems
+    if listing.deleted:
+        plan.problems.append(
+            f"{len(listing.deleted)} document(s) deleted at the source (kept in the archive): "
+            + ", ".join(listing.deleted[:10])
+        )
+    plan.next_watermark = listing.next_watermark
+    for cand in plan.selected:
+        if known.get(cand.record_id) == State.NEEDS_REVIEW.value:
+            plan.problems.append(f"{cand.record_id}: waiting for review; a new version is made")
+    return plan
