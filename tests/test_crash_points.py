@@ -1,0 +1,224 @@
+"""Kill tests (issue 8): `archive-ingest ingest REF` is killed with SIGKILL at a named crash
+point (ARCHIVE_INGEST_CRASH_AT, see archive_ingest.reliability.crashpoints), then the same
+command is run again without it. After the re-run the item must be deposited with exactly one
+complete AIP version in the bucket (one S3 version per key, receipt present, no delete
+markers), nothing stored before the crash overwritten, no other prefix a reader could take for
+an AIP, and the catalogue must agree with the receipt (state, bag URI, VersionIds).
+
+Real parts throughout: CLI subprocess, Prefect server, local SciELO server, Tesseract, SeaweedFS.
+One small chapter (one scanned page, light damage) is reused by every kill point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.reliability.crashpoints import CRASH_ENV, POINTS
+from archive_ingest.samples import make_sample_chapter
+from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
+from archive_ingest.settings import Settings
+from archive_ingest.storage.deposit import read_receipt
+
+pytestmark = pytest.mark.slow
+
+SBID = "kill1"
+RECORD = f"scielo-books-{SBID}-01"
+REF = f"scielo-books:{SBID}/01"
+BOOK = "Territórios e desenvolvimento: diálogos interdisciplinares"
+
+#: (crash target, what must already be in the bucket when the process dies)
+KILLS: list[tuple[str, str]] = [
+    ("mid-download", "nothing"),
+    ("after-fetch", "nothing"),
+    ("mid-ocr", "nothing"),
+    ("after-ocr", "nothing"),
+    ("mid-records", "nothing"),
+    ("mid-bag:2", "nothing"),
+    ("mid-upload:2", "partial"),
+    ("before-receipt", "partial"),
+    ("after-receipt", "complete"),
+]
+
+
+@pytest.fixture(scope="module")
+def chapter_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("kill-chapter") / "chapter.pdf"
+    make_sample_chapter(
+        path,
+        title="Capítulo 1 sobre o território",
+        creators=["Souza, Helena Martins"],
+        book_title=BOOK,
+        publisher="EDUFBA",
+        year=2012,
+        pages=(40, 52),
+        isbn="978-85-232-1234-6",
+        licence="by-nc-sa/3.0",
+        language="pt",
+        scanned_pages=1,
+        damage="light",
+        seed=7,
+    )
+    return path
+
+
+@pytest.fixture
+def book(scielo_catalogue: SampleCatalogue, chapter_pdf: Path) -> SampleCatalogue:
+    scielo_catalogue.add_book(
+        SBID,
+        title=BOOK,
+        isbn="9788523212346",
+        publisher="EDUFBA",
+        language="pt",
+        year="2012",
+        creators=[("organizer", "Almeida, Joana Prado")],
+        use_licence="CC BY-NC-SA 3.0",
+    )
+    scielo_catalogue.add_chapter(
+        SBID,
+        1,
+        title="Capítulo 1 sobre o território",
+        creators=[("individual_author", "Souza, Helena Martins")],
+        pages=("40", "52"),
+        pdf_path=chapter_pdf,
+        text_language="pt",
+    )
+    return scielo_catalogue
+
+
+def cli_env(server: SampleScieloServer, prefect_api_url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in server.settings_overrides().items():
+        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
+    env["PREFECT_API_URL"] = prefect_api_url
+    env.pop(CRASH_ENV, None)
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    env: dict[str, str], *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archive_ingest.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def object_versions(client: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        out += [{**v, "marker": False} for v in page.get("Versions", [])]
+        out += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
+    return out
+
+
+def assert_one_complete_aip(admin: Any, settings: Settings, record_id: str) -> dict[str, str]:
+    """Exactly one AIP version v1 of ``record_id``, complete; the catalogue agrees with it.
+
+    Returns key -> VersionId of everything stored for the record."""
+    bucket, prefix = settings.s3_bucket, settings.s3_prefix
+    root = f"{prefix}/{record_id}/"
+    versions = object_versions(admin, bucket, root)
+    assert not [v for v in versions if v["marker"]], "delete markers in the bucket"
+    keys = [v["Key"] for v in versions]
+    assert len(keys) == len(set(keys)), "a key was written twice (overwritten)"
+    assert all(k.startswith(f"{root}v1/") for k in keys), f"objects outside v1: {keys}"
+    receipt = read_receipt(admin, bucket, prefix, record_id, 1)
+    assert receipt is not None, "no receipt: not an AIP"
+    stored = {v["Key"]: v["VersionId"] for v in versions}
+    expected = {o.key: o.version_id for o in receipt.all_objects}
+    assert stored == expected, "bucket and receipt disagree (orphan or missing objects)"
+
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        item = catalogue.get_item(record_id)
+        assert item is not None and item.state == "deposited", item and item.state
+        assert item.deposited_version == 1 and item.current_version == 1
+        assert item.bag_uri == receipt.bag_uri
+        assert [v.version for v in catalogue.versions(record_id)] == [1]
+        by_path = {o.path: o for o in receipt.objects}
+        files = catalogue.files(record_id, 1)
+        assert files
+        for row in files:
+            obj = by_path[f"data/{row.path}"]
+            assert (row.s3_key, row.s3_version_id, row.sha256) == (
+                obj.key,
+                obj.version_id,
+                obj.sha256,
+            ), row.path
+        payload = {p for p in by_path if p.startswith("data/")}
+        assert payload == {f"data/{row.path}" for row in files}
+    finally:
+        catalogue.close()
+    return stored
+
+
+def test_every_crash_point_is_covered() -> None:
+    assert {target.partition(":")[0] for target, _ in KILLS} == set(POINTS)
+    assert len(KILLS) >= 8
+
+
+@pytest.mark.parametrize(("target", "left"), KILLS, ids=[k for k, _ in KILLS])
+def test_kill_and_rerun_completes_once(
+    target: str,
+    left: str,
+    book: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_settings: Settings,
+    seaweed: Any,
+    prefect_api_url: str,
+) -> None:
+    settings = seaweed_settings
+    admin = seaweed.client("admin")
+    root = f"{settings.s3_prefix}/{RECORD}/"
+
+    killed = run_cli(cli_env(scielo_server, prefect_api_url, **{CRASH_ENV: target}), "ingest", REF)
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-2000:])
+    assert killed.stdout == "", "the killed run must not have reported a result"
+
+    before = {v["Key"]: v["VersionId"] for v in object_versions(admin, settings.s3_bucket, root)}
+    has_receipt = any(k.endswith("/deposit-receipt.json") for k in before)
+    if left == "nothing":
+        assert before == {}
+    elif left == "partial":
+        assert before and not has_receipt
+    else:
+        assert has_receipt
+    # what an interrupted run left is visible to `reconcile` (and is not an AIP)
+    env = cli_env(scielo_server, prefect_api_url)
+    check = run_cli(env, "reconcile", timeout=120)
+    report = json.loads(check.stdout)
+    kinds = {f["kind"] for f in report["findings"]}
+    if left == "partial":
+        assert check.returncode == 1 and "incomplete-upload" in kinds, report
+    elif left == "complete":
+        assert check.returncode == 1 and "aip-not-in-catalogue" in kinds, report
+    else:
+        assert check.returncode == 0 and report["findings"] == [], report
+
+    rerun = run_cli(env, "ingest", REF)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    result = json.loads(rerun.stdout.strip().splitlines()[-1])
+    assert result["state"] == "deposited", result
+    assert result["version"] == 1
+    assert result["bag"] == f"s3://{settings.s3_bucket}/{root}v1/"
+
+    after = assert_one_complete_aip(admin, settings, RECORD)
+    # nothing stored before the crash was replaced: same keys keep the same VersionIds
+    assert {k: after.get(k) for k in before} == before
+    # and the bucket and the catalogue now agree
+    clean = run_cli(env, "reconcile", timeout=120)
+    assert clean.returncode == 0 and json.loads(clean.stdout)["findings"] == [], clean.stdout

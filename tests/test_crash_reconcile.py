@@ -1,0 +1,115 @@
+"""`archive-ingest reconcile [--fix]` (issue 8) against a real SeaweedFS: an interrupted
+deposit (objects, no receipt) and an abandoned multipart upload are reported; ``--fix`` aborts
+the upload, deletes nothing that is object-locked and reports what it could not remove; a
+catalogue row that claims a deposit the bucket does not hold is reported too.
+The kill tests (tests/test_crash_points.py) check reconcile after real SIGKILLs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.models import State
+from archive_ingest.settings import Settings
+from archive_ingest.storage.deposit import deposit_bag
+from archive_ingest.storage.layout import AipLayout
+from archive_ingest.storage.receipt import LockPolicy
+from archive_ingest.storage.s3 import make_client
+
+pytestmark = pytest.mark.slow
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _interrupted_deposit(settings: Settings, bag: Path, manifest: Any, record_id: str) -> None:
+    client = make_client(settings)
+    puts = {"n": 0}
+
+    def stop(**_: Any) -> None:
+        puts["n"] += 1
+        if puts["n"] > 2:
+            raise _Interrupted
+
+    client.meta.events.register("before-send.s3.PutObject", stop)
+    with pytest.raises(_Interrupted):
+        deposit_bag(
+            client,
+            bucket=settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            record_id=record_id,
+            version=1,
+            bag_dir=bag,
+            manifest=manifest,
+            lock=LockPolicy(mode="GOVERNANCE", days=1),
+            read_back=False,
+        )
+
+
+def _reconcile(*args: str) -> tuple[int, dict[str, Any]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive_ingest.cli", "reconcile", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+        check=False,
+    )
+    assert proc.stdout, proc.stderr[-2000:]
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_reconcile_reports_and_fixes_what_it_safely_can(
+    seaweed_settings: Settings, seaweed: Any, storage_bag: Any
+) -> None:
+    settings = seaweed_settings
+    code, empty = _reconcile()
+    assert (code, empty["findings"], empty["complete_aips"]) == (0, [], 0)
+
+    record_id = f"rec-{uuid.uuid4().hex[:8]}"
+    bag, manifest = storage_bag({"a.pdf": b"%PDF-1.7 a", "b.txt": b"b" * 100})
+    _interrupted_deposit(settings, bag, manifest, record_id)
+    layout = AipLayout(settings.s3_prefix, record_id, 2)
+    client = make_client(settings)
+    client.create_multipart_upload(Bucket=settings.s3_bucket, Key=layout.key("data/big.bin"))
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        catalogue.ensure_item("ghost-1", source="file:ghost.pdf", source_kind="file", title="g")
+        version = catalogue.new_version("ghost-1", original_sha256="0" * 64, work_dir=bag)
+        catalogue.set_state("ghost-1", State.DEPOSITED, [], version=version, deposited_version=1)
+    finally:
+        catalogue.close()
+
+    code, report = _reconcile()
+    assert code == 1
+    kinds = {(f["kind"], f["record_id"], f["version"]) for f in report["findings"]}
+    assert kinds == {
+        ("incomplete-upload", record_id, 1),
+        ("multipart-upload", record_id, 2),
+        ("catalogue-without-aip", "ghost-1", 1),
+    }, report
+    assert report["actions"] == [] and report["fixed"] is False
+
+    code, fixed = _reconcile("--fix")
+    actions = {(a["action"], a["key"].rsplit("/", 1)[-1]) for a in fixed["actions"]}
+    assert ("aborted-upload", "big.bin") in actions
+    kept = [a for a in fixed["actions"] if a["action"] == "kept"]
+    assert len(kept) == 2 and all("object-locked (GOVERNANCE" in a["reason"] for a in kept)
+    assert code == 1  # the locked orphans remain and are reported
+    uploads = client.list_multipart_uploads(Bucket=settings.s3_bucket, Prefix=layout.root)
+    assert uploads.get("Uploads", []) == []
+    # the locked objects are still there, untouched
+    admin = seaweed.client("admin")
+    root = AipLayout(settings.s3_prefix, record_id, 1).root
+    listing = admin.list_object_versions(Bucket=settings.s3_bucket, Prefix=root)
+    assert len(listing.get("Versions", [])) == 2 and not listing.get("DeleteMarkers")
