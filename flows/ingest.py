@@ -8,10 +8,13 @@ and turns any failure into a recorded outcome, so a batch never stops at one bad
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 
 from archive_ingest import pipeline
 from archive_ingest.errors import ArchiveIngestError
@@ -61,9 +64,27 @@ def inspect_task(svc: Services, handle: Handle) -> Handle:
     return pipeline.inspect(svc, handle)
 
 
+#: issue 5: cluster-wide cap on OCR runs (`prefect gcl create archive-ingest-ocr --limit N`);
+#: the per-machine cap is ``ocr_max_concurrent`` (lock files), which always applies
+OCR_CONCURRENCY_LIMIT = "archive-ingest-ocr"
+
+
+@contextmanager
+def _ocr_slot() -> Iterator[None]:
+    """Hold a slot of the global OCR limit if the server has one; else run on (fallback)."""
+    stack = ExitStack()
+    try:
+        stack.enter_context(concurrency(OCR_CONCURRENCY_LIMIT, occupy=1, strict=False))
+    except Exception as exc:  # no server-side limits (or no API): the lock files still apply
+        log.debug("no global OCR concurrency limit: %s", type(exc).__name__)
+    with stack:
+        yield
+
+
 @task(name="ocr", cache_policy=NO_CACHE)
 def ocr_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.ocr(svc, handle)
+    with _ocr_slot():
+        return pipeline.ocr(svc, handle)
 
 
 @task(name="licence", cache_policy=NO_CACHE)

@@ -176,5 +176,52 @@ def audit(
     raise typer.Exit(summary.exit_code)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the archivist review UI (/review/) and the OAI-PMH endpoint (/oai)."""
+    import uvicorn
+
+    from archive_ingest.web import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def reconcile(
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Abort stale uploads; remove unlocked orphans.")
+    ] = False,
+) -> None:
+    """Find incomplete uploads and catalogue/bucket disagreements (JSON on stdout); with
+    --fix, abort multipart uploads and delete receipt-less objects that are not object-locked.
+    Exit 0 when clean (or everything found was fixed), 1 when something remains."""
+    from archive_ingest.reliability.reconcile import reconcile as run_reconcile
+
+    try:
+        report = run_reconcile(get_settings(), do_fix=fix)
+    except ArchiveIngestError as exc:
+        _error(exc)
+        raise typer.Exit(2) from None
+    _emit(report.model_dump(mode="json"))
+    raise typer.Exit(1 if report.remaining else 0)
+
+
+def _mount_optional_commands() -> None:
+    """Commands contributed by feature modules (each owns its own typer app or command)."""
+    from archive_ingest.harvest.cli import harvest_command
+    from archive_ingest.oai.cli import oai_app
+    from archive_ingest.review.cli import users_app
+
+    app.add_typer(users_app, name="users")
+    app.add_typer(oai_app, name="oai")
+    app.command("harvest")(harvest_command)
+
+
+_mount_optional_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

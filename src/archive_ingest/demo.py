@@ -100,3 +100,11 @@ def _explain(settings: Settings, results: list[dict[str, Any]], out: Console) ->
     out.print("  cat <package>/bag-info.txt        # BagIt tags")
     out.print("  less <package>/data/ocr/ocr-report.json   # the per-page OCR decisions")
     out.print(f"  {ai} storage down                # stop the storage when done")
+    from archive_ingest.review.users import ensure_demo_user
+
+    name, password = ensure_demo_user(settings)
+    out.print()
+    out.print("[bold]Review what needs a person[/bold]")
+    out.print(f"  {ai} serve      # then open http://127.0.0.1:8000/review/")
+    out.print(f"  demo login: {escape(name)} / {escape(password)}")
+    out.print("  OAI-PMH for harvesters: http://127.0.0.1:8000/oai?verb=Identify")

@@ -27,6 +27,7 @@ import httpx
 from archive_ingest.digests import MultiHasher
 from archive_ingest.errors import ContentError, FetchError
 from archive_ingest.models import Digests
+from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -354,6 +355,7 @@ class SourceHttp:
                 if hasher.size > limit:
                     raise FetchError(f"{url} is over the size limit of {limit:,} bytes")
                 out.write(block)
+                crashpoint("mid-download")
             if not checked:
                 _check_pdf_magic(head, url, media_type)
             return hasher.digests()

@@ -110,7 +110,18 @@ def inspect_pdf(
     check_envelope(path)
     warnings = _Warnings()
     with _pypdf_warnings(warnings):
-        return _inspect(path, warnings, max_pages, time_budget, allow_encrypted)
+        try:
+            return _inspect(path, warnings, max_pages, time_budget, allow_encrypted)
+        except PdfError:
+            raise
+        except NotImplementedError as exc:
+            raise PdfError(f"PDF uses a feature the readers cannot handle: {exc}") from None
+        except (RecursionError, MemoryError):
+            raise PdfError("PDF is too deeply nested or too large to inspect safely") from None
+        except Exception as exc:  # hostile input must end in a reason, never a crash
+            raise PdfError(
+                f"PDF is damaged or unreadable ({type(exc).__name__}: {exc})"[:300]
+            ) from None
 
 
 def _inspect(

@@ -40,6 +40,7 @@ from archive_ingest.models import (
     State,
 )
 from archive_ingest.refs import ItemRef, parse_ref
+from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
 from archive_ingest.workspace import ItemWorkspace, atomic_write_text, safe_filename
 
@@ -334,6 +335,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
             last_modified=last_modified,
         ),
     )
+    crashpoint("after-fetch")
     return handle.model_copy(update={"version": version})
 
 
@@ -525,6 +527,7 @@ def ocr(svc: Services, handle: Handle) -> Handle:
             needs_review=list(result.needs_review_reasons),
         ),
     )
+    crashpoint("after-ocr")
     return handle
 
 
@@ -820,6 +823,7 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
         read_back=svc.settings.s3_verify_read_back,
         multipart_threshold=svc.settings.s3_multipart_threshold,
     )
+    crashpoint("after-receipt")
     svc.catalogue.set_file_locations(
         handle.record_id,
         handle.version,
@@ -850,7 +854,34 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
         bag_uri=receipt.bag_uri,
         deposited_version=handle.version,
     )
+    _publish_for_harvesters(svc, handle.record_id)
     return handle
+
+
+def _publish_for_harvesters(svc: Services, record_id: str) -> None:
+    """Expose the deposited record over OAI-PMH (its datestamp moves only when it changes).
+
+    The AIP is safely stored by now: a failure here is logged and recorded, never turned into a
+    failed ingest; `archive-ingest oai backfill` publishes what was missed.
+    """
+    from archive_ingest.oai.store import publish_deposited
+
+    try:
+        publish_deposited(svc.catalogue, record_id)
+    except Exception as exc:  # the deposit stands; report and go on
+        log.warning("OAI-PMH publication of %s failed: %s", record_id, exc)
+        svc.catalogue.add_events(
+            record_id,
+            None,
+            [
+                Event(
+                    event_type="dissemination",
+                    outcome="warning",
+                    agent=SOFTWARE,
+                    detail=f"OAI-PMH publication failed ({type(exc).__name__}); run `oai backfill`",
+                )
+            ],
+        )
 
 
 # --- outcome -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -104,9 +104,40 @@ class Settings(BaseSettings):
         default=True, description="A clearly non-CC licence is rejected (else reviewed)"
     )
 
+    # --- harvest, Prefect deployments, notifications (issue 5) ----------------------------
+    harvest_concurrency: int = Field(default=2, ge=1, description="Items ingested at once")
+    harvest_retry_failed: bool = Field(
+        default=True, description="A harvest retries listed items whose last attempt failed"
+    )
+    notify_webhook_url: str | None = Field(
+        default=None, description="POST a JSON notice here on failed runs / items for review"
+    )
+
     # --- identity -------------------------------------------------------------------------
     organization: str = "archive-ingest"
     repository_identifier: str = "archive-ingest.local"
+
+    # --- OAI-PMH data provider (issue 7) ----------------------------------------------------
+    oai_repository_name: str = "archive-ingest repository"
+    oai_admin_email: str = "archivist@archive-ingest.invalid"
+    oai_page_size: int = Field(default=100, ge=1, le=10000)
+    oai_token_secret: SecretStr | None = Field(
+        default=None, description="HMAC key for resumption tokens; unset = generated under HOME"
+    )
+    oai_base_url: str | None = Field(
+        default=None, description="baseURL in OAI responses; unset = taken from the request"
+    )
+
+    # --- review web UI (issue 6) ----------------------------------------------------------
+    web_session_secret: SecretStr | None = Field(
+        default=None, description="Signs review session cookies; unset = generated under HOME"
+    )
+    web_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Secure flag of the session cookie; auto = when over https"
+    )
+    web_session_hours: float = Field(default=8.0, gt=0)
+    web_login_max_attempts: int = Field(default=5, ge=1, description="Per IP+user per window")
+    web_login_window_seconds: int = Field(default=900, ge=1)
 
     @field_validator("home", mode="after")
     @classmethod
@@ -165,6 +196,8 @@ class Settings(BaseSettings):
         data["database_url"] = mask_url(self.effective_database_url)
         if data.get("s3_endpoint_url"):
             data["s3_endpoint_url"] = mask_url(data["s3_endpoint_url"])
+        if data.get("notify_webhook_url"):  # issue 5: webhook URLs often embed a token
+            data["notify_webhook_url"] = "***"
         data["config_file"] = str(_config_file()) if _config_file() else None
         data["s3_credentials"] = describe_aws_credentials()
         return data

@@ -35,6 +35,7 @@ from archive_ingest.bag.paths import (
 from archive_ingest.digests import digest_bytes
 from archive_ingest.errors import PackageError
 from archive_ingest.models import Digests
+from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.workspace import atomic_write_bytes
 
 ALGORITHMS = ("sha256", "sha512")
@@ -212,6 +213,7 @@ def write_bag(bag_dir: Path, payload: Mapping[str, Digests], info: BagInfo) -> B
 
     for name in (*MANIFESTS, "bagit.txt", "bag-info.txt", *TAG_MANIFESTS):
         atomic_write_bytes(bag_dir / name, tag_bytes[name])
+        crashpoint("mid-bag")
 
     return BagSummary(
         bag_dir=bag_dir,

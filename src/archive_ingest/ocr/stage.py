@@ -49,6 +49,7 @@ from archive_ingest.ocr.languages import (
 from archive_ingest.ocr.pages import PageLayer, analyse_pdf
 from archive_ingest.ocr.process import ProcessRun, ocr_slot, run_process_group
 from archive_ingest.ocr.result import OcrResult, PageFigures, PageReport
+from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
 
 _SAFE_STEM_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -213,6 +214,7 @@ def _run(
     # --- outputs -----------------------------------------------------------------------------
     rel_access, rel_text = f"access/{stem}.pdf", f"text/{stem}.txt"
     _install(access.path, out_dir / rel_access)
+    crashpoint("mid-ocr")
     kept_texts = [
         _kept_text(layer, verdicts[layer.number], fresh.get(layer.number)) for layer in layers
     ]
@@ -499,7 +501,10 @@ def _events(
             "needs_review": result.needs_review_reasons,
         },
         agent=f"OCRmyPDF {versions.ocrmypdf}; Tesseract {versions.tesseract}",
-        object_roles=["original", "access", "text", "ocr-page", "ocr-report"],
+        # a PDF whose pages all kept their layer has no per-page OCR files to point at
+        object_roles=["original", "access", "text"]
+        + (["ocr-page"] if result.hocr_paths else [])
+        + ["ocr-report"],
     )
     normalization = Event(
         event_type="normalization",

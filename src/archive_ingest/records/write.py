@@ -24,6 +24,7 @@ from archive_ingest.records.mets import build_mets
 from archive_ingest.records.model import PackageDescription
 from archive_ingest.records.plan import DC_FILENAME, METS_FILENAME, raw_metadata_path
 from archive_ingest.records.validate import validate_dc, validate_mets
+from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.workspace import atomic_write_bytes
 
 
@@ -50,6 +51,6 @@ def write_records(desc: PackageDescription, data_dir: Path) -> tuple[Path, Path]
     validate_dc(dc_xml)
     mets_xml = build_mets(desc)
     validate_mets(mets_xml)
-    return _write_once(data_dir / DC_FILENAME, dc_xml), _write_once(
-        data_dir / METS_FILENAME, mets_xml
-    )
+    dc_path = _write_once(data_dir / DC_FILENAME, dc_xml)
+    crashpoint("mid-records")
+    return dc_path, _write_once(data_dir / METS_FILENAME, mets_xml)

@@ -75,6 +75,8 @@ def load_json(raw: bytes, what: str) -> Any:
         raise SourceError(f"{what} is empty")
     try:
         return json.loads(text)
+    except RecursionError:
+        raise SourceError(f"{what} is nested too deeply to be metadata") from None
     except json.JSONDecodeError as exc:
         start = text.lstrip()[:1]
         hint = " (looks like an HTML page)" if start == "<" else ""

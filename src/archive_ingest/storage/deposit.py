@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from archive_ingest.errors import PackageError, StorageError
 from archive_ingest.models import Digests, utcnow
+from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, check_relpath, parse_key
 from archive_ingest.storage.layout import record_root as _record_root
 from archive_ingest.storage.premis import deposit_event, fixity_event, software
@@ -669,6 +670,7 @@ def deposit_bag(
             )
         else:
             stored.append(_single_upload(client, bucket, key, relpath, path, digests, lock_args))
+        crashpoint("mid-upload")
 
     problems = [
         problem
@@ -706,6 +708,7 @@ def deposit_bag(
         software=software(),
         notes=notes,
     )
+    crashpoint("before-receipt")
     receipt = _put_receipt(client, bucket, receipt, lock_args)
     if receipt.receipt_object is not None:
         marker_problems = check_object(client, bucket, receipt.receipt_object, read_back=False)
