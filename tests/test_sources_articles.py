@@ -223,3 +223,12 @@ def test_metadata_pdf_url_with_odd_scheme_is_not_used() -> None:
 def test_malformed_or_wrong_documents(raw: bytes, message: str) -> None:
     with pytest.raises(SourceError, match=message):
         map_articlemeta(raw, site_base=SITE, collection="scl", pid=PID)
+
+
+def test_non_string_subfields_are_tolerated() -> None:
+    """Found by hypothesis: an affiliation id that is a JSON boolean crashed the mapper."""
+    doc = json.loads((FIXTURES / "articlemeta-license.json").read_text(encoding="utf-8"))
+    for aff in doc["article"].get("v70", []):
+        aff["i"] = True
+    record = map_articlemeta(json.dumps(doc).encode())
+    assert record.creators

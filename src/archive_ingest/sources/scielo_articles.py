@@ -146,7 +146,7 @@ def _issns(journal: dict[str, Any]) -> list[Identifier]:
 
 def _creators(article: dict[str, Any], notes: list[str]) -> list[Creator]:
     affiliations = {
-        (aff.get("i") or "").upper(): clean_text(aff.get("_"))
+        (clean_text(aff.get("i")) or "").upper(): clean_text(aff.get("_"))
         for aff in _values(article, "v70")
         if clean_text(aff.get("_"))
     }
