@@ -9,7 +9,6 @@ run on two threads when the buffer is large (see bench/bench_digests.py for the 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -98,10 +97,3 @@ def write_and_digest(dest: Path, data: bytes) -> Digests:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
     return digest_bytes(data)
-
-
-def digest_chunks(chunks: Iterable[bytes]) -> Digests:
-    with MultiHasher() as hasher:
-        for block in chunks:
-            hasher.update(block)
-        return hasher.digests()

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import logging
 import random
 import threading
@@ -376,7 +375,3 @@ def _check_pdf_magic(head: bytes, url: str, media_type: str) -> None:
 
 def _media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def http_date(timestamp: float) -> str:
-    return email.utils.formatdate(timestamp, usegmt=True)

@@ -946,7 +946,3 @@ def result_for(svc: Services, handle: Handle) -> ItemResult:
         version=item.current_version or None,
         licence_outcome=item.licence_outcome,
     )
-
-
-def summary_detail(values: dict[str, Any]) -> str:
-    return "; ".join(f"{k}={v}" for k, v in values.items() if v is not None)

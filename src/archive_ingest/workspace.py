@@ -10,7 +10,6 @@ the last one stopped, and the files it already wrote (and perhaps deposited) sta
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -99,7 +98,3 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def write_json(path: Path, value: object) -> None:
-    atomic_write_text(path, json.dumps(value, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
