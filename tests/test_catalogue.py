@@ -95,3 +95,21 @@ def test_unknown_item_is_an_error(catalogue: Catalogue) -> None:
         catalogue.new_version("nope", original_sha256=None, work_dir=None)
     with pytest.raises(KeyError):
         catalogue.set_state("nope", State.FAILED)
+
+
+def test_new_version_moves_the_item_state_in_the_same_transaction(catalogue: Catalogue) -> None:
+    """A reader polling the item (the review UI) never sees the new version number beside the
+    previous version's final state: that pair once let a test read v3 "deposited" before v3
+    had any files."""
+    catalogue.ensure_item("scielo-books-x-01", source="scielo-books:x/01", source_kind="chapter")
+    v1 = catalogue.new_version("scielo-books-x-01", original_sha256=None, work_dir=None)
+    catalogue.set_state("scielo-books-x-01", State.DEPOSITED, [], version=v1, deposited_version=v1)
+    v2 = catalogue.new_version(
+        "scielo-books-x-01", original_sha256=None, work_dir=None, state=State.INSPECTED
+    )
+    item = catalogue.get_item("scielo-books-x-01")
+    assert (item.current_version, item.state, item.reasons) == (v2, "inspected", [])
+    assert item.deposited_version == v1  # what is deposited stays known
+    assert catalogue.get_version("scielo-books-x-01", v2).state == "inspected"
+    v3 = catalogue.new_version("scielo-books-x-01", original_sha256=None, work_dir=None)
+    assert catalogue.get_item("scielo-books-x-01").state == "fetched" and v3 == 3

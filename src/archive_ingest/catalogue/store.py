@@ -138,8 +138,16 @@ class Catalogue:
 
     # --- versions ----------------------------------------------------------------------------
     def new_version(
-        self, record_id: str, *, original_sha256: str | None, work_dir: Path | None
+        self,
+        record_id: str,
+        *,
+        original_sha256: str | None,
+        work_dir: Path | None,
+        state: State = State.FETCHED,
     ) -> int:
+        """Open version N+1 and make it the item's current version, with the item's state set in
+        the same transaction: a reader never sees the new number beside the old version's state
+        (for instance v3 "deposited" while v3 has no files yet)."""
         now = utcnow()
         with self.session() as session:
             item = session.get(Item, record_id, with_for_update=True)
@@ -153,7 +161,7 @@ class Catalogue:
                 Version(
                     item_id=record_id,
                     version=number,
-                    state=State.FETCHED.value,
+                    state=state.value,
                     reasons=[],
                     original_sha256=original_sha256,
                     record={},
@@ -164,6 +172,8 @@ class Catalogue:
                 )
             )
             item.current_version = number
+            item.state = state.value
+            item.reasons = []
             item.updated_at = now
             return number
 

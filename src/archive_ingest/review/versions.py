@@ -95,13 +95,12 @@ def derive_version(
     rerun_ocr = ocr_languages is not None
     new_record = record or inspected.record
 
+    # honest while it runs: the item is being processed again (deposited_version stays)
     version = svc.catalogue.new_version(
-        record_id, original_sha256=row.original_sha256, work_dir=ws.root
+        record_id, original_sha256=row.original_sha256, work_dir=ws.root, state=State.INSPECTED
     )
     if ws.version_dir(version).exists():  # left over by a crash before the catalogue row
         shutil.rmtree(ws.version_dir(version))
-    # honest while it runs: the item is being processed again (deposited_version stays)
-    svc.catalogue.set_state(record_id, State.INSPECTED, [], version=version)
     src, dst = ws.data_dir(base), ws.data_dir(version)
     carried: list[FileInfo] = [fetched.original, *fetched.source_files, lic.file]
     if not rerun_ocr:
