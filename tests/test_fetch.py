@@ -27,7 +27,7 @@ def test_digests_match_the_bytes_and_part_file_is_gone(
     assert result.digests.size == len(body)
     assert result.digests.sha256 == hashlib.sha256(body).hexdigest()
     assert result.digests.sha512 == hashlib.sha512(body).hexdigest()
-    assert result.digests.md5 == hashlib.md5(body).hexdigest()
+    assert result.digests.md5 is None  # not computed (docs/DECISIONS.md D11)
     assert result.etag and result.last_modified
     assert not (tmp_path / "x.pdf.part").exists()
 

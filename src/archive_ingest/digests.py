@@ -1,9 +1,13 @@
 """Every digest the package needs, computed in one read of the bytes.
 
-SHA-256 (S3 checksum, BagIt manifest, PREMIS), SHA-512 (BagIt manifest) and MD5 (the S3 ETag of a
-single-part upload) are updated from the same buffer as the bytes stream past, so no file is ever
-read twice to be hashed. hashlib releases the GIL for buffers above 2 KiB, so the two big hashes
-run on two threads when the buffer is large (see bench/bench_digests.py for the figures).
+SHA-256 (S3 checksum, BagIt manifest, PREMIS) and SHA-512 (BagIt manifest, PREMIS) are updated
+from the same buffer as the bytes stream past, so no file is ever read twice to be hashed.
+hashlib releases the GIL for buffers above 2 KiB, so SHA-512 runs on a pool thread beside SHA-256
+when the buffer is large (see bench/bench_digests.py and docs/PERFORMANCE.md for the figures).
+
+MD5 is not computed: nothing verifies with it (S3 checksums are SHA-256 / CRC32) and, as a third
+hash on a two-core machine, it cost more than the whole digest budget (docs/DECISIONS.md D11).
+``Digests.md5`` stays optional for records made before that decision.
 """
 
 from __future__ import annotations
@@ -20,27 +24,23 @@ _PARALLEL_MIN = 1024 * 1024
 
 
 class MultiHasher:
-    """Feed bytes once; get size, sha256, sha512 and md5."""
+    """Feed bytes once; get size, sha256 and sha512."""
 
     def __init__(self, *, threads: bool = True) -> None:
         self._sha256 = hashlib.sha256()
         self._sha512 = hashlib.sha512()
-        self._md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
-        self._pool = ThreadPoolExecutor(max_workers=2) if threads else None
+        self._pool = ThreadPoolExecutor(max_workers=1) if threads else None
 
     def update(self, data: bytes | memoryview) -> None:
         self.size += len(data)
         if self._pool is not None and len(data) >= _PARALLEL_MIN:
             fut_512 = self._pool.submit(self._sha512.update, data)
-            fut_md5 = self._pool.submit(self._md5.update, data)
             self._sha256.update(data)
             fut_512.result()
-            fut_md5.result()
         else:
             self._sha256.update(data)
             self._sha512.update(data)
-            self._md5.update(data)
 
     def digests(self) -> Digests:
         if self._pool is not None:
@@ -50,7 +50,6 @@ class MultiHasher:
             size=self.size,
             sha256=self._sha256.hexdigest(),
             sha512=self._sha512.hexdigest(),
-            md5=self._md5.hexdigest(),
         )
 
     def __enter__(self) -> MultiHasher:

@@ -32,6 +32,7 @@ class State(StrEnum):
     LICENCE_CHECKED = "licence_checked"
     DESCRIBED = "described"
     PACKAGED = "packaged"
+    APPROVED = "approved"  # an archivist approved it; its deposit is pending or postponed
     DEPOSITING = "depositing"
     DEPOSITED = "deposited"
     NEEDS_REVIEW = "needs_review"
@@ -174,7 +175,7 @@ class Digests(BaseModel):
     size: int
     sha256: str
     sha512: str
-    md5: str
+    md5: str | None = None  # no longer computed (D11); kept for older records
     crc32c: str | None = None  # base64, as S3 wants it, when computed
 
     @property
