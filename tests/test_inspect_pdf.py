@@ -265,3 +265,27 @@ def test_per_page_details_are_capped(tmp_path: Path) -> None:
     assert len(budget.text_chars_per_page) < 30
     assert any("time budget" in w for w in budget.warnings)
     assert len(page_texts(path, max_pages=5)) == 5
+
+
+def test_inspection_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """A 48 MiB PDF of 12 raw 4 MiB images: pypdf must neither read the whole file into memory
+    (it does when given a path) nor keep every image it met (its object cache). Python-level
+    allocations during the inspection stay below two images (bench/bench_rss.py: 1 GB)."""
+    import tracemalloc
+
+    from archive_ingest.samples import make_large_pdf
+
+    pdf = tmp_path / "large.pdf"
+    made = make_large_pdf(pdf, size_mb=48, page_mb=4)
+    assert pdf.stat().st_size > 47 * 1024**2 and made["image_pages"] >= 11
+    tracemalloc.start()
+    try:
+        inspection = inspect_pdf(pdf)
+        texts = page_texts(pdf)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert inspection.page_count == made["pages"]
+    assert "creative" in inspection.first_page_text.lower().replace(" ", "")
+    assert len(texts) == made["pages"]
+    assert peak < 7 * 1024**2, f"inspection peaked at {peak / 1024**2:.1f} MiB of Python objects"

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pikepdf
 import pypdf
@@ -127,8 +127,7 @@ def inspect_pdf(
 def _inspect(
     path: Path, warnings: _Warnings, max_pages: int, time_budget: float, allow_encrypted: bool
 ) -> PdfInspection:
-    reader = _open_pypdf(path, allow_encrypted=allow_encrypted)
-    with _open_pikepdf(path) as pdf:
+    with _open_pypdf(path, allow_encrypted=allow_encrypted) as reader, _open_pikepdf(path) as pdf:
         page_count = _page_count(reader)
         if page_count != len(pdf.pages):
             warnings.add(
@@ -184,10 +183,10 @@ def page_texts(path: Path, *, max_pages: int = MAX_PAGES) -> list[str]:
     """pypdf's text of each page (up to ``max_pages``), as a reader of the text layer sees it
     (invisible OCR text included). Same errors as :func:`inspect_pdf`."""
     check_envelope(path)
-    reader = _open_pypdf(path, allow_encrypted=False)
     warnings = _Warnings()
-    count = _page_count(reader)
-    texts = [_page_text(reader, i, warnings) for i in range(min(count, max_pages))]
+    with _open_pypdf(path, allow_encrypted=False) as reader:
+        count = _page_count(reader)
+        texts = [_page_text(reader, i, warnings) for i in range(min(count, max_pages))]
     for message in warnings.items:
         _log.warning("%s: %s", path.name, message)
     return texts
@@ -197,8 +196,7 @@ def page_layers(path: Path, *, max_pages: int = MAX_PAGES) -> list[PageLayer]:
     """The :class:`PageLayer` of each page (up to ``max_pages``): use ``.kind`` to decide
     born-digital vs scanned per page. Same errors as :func:`inspect_pdf`."""
     check_envelope(path)
-    _open_pypdf(path, allow_encrypted=False)
-    with _open_pikepdf(path) as pdf:
+    with _open_pypdf(path, allow_encrypted=False), _open_pikepdf(path) as pdf:
         return [walk_page(pdf.pages[i], i) for i in range(min(len(pdf.pages), max_pages))]
 
 
@@ -229,9 +227,17 @@ def check_envelope(path: Path) -> None:
         )
 
 
-def _open_pypdf(path: Path, *, allow_encrypted: bool) -> pypdf.PdfReader:
+@contextmanager
+def _open_pypdf(path: Path, *, allow_encrypted: bool) -> Iterator[pypdf.PdfReader]:
+    """pypdf on an open file handle: given a *path*, pypdf reads the whole file into memory
+    (1 GB PDF = +1 GB; bench/bench_rss.py), given a handle it seeks and reads what it needs."""
+    with path.open("rb") as handle:
+        yield _checked_reader(handle, allow_encrypted=allow_encrypted)
+
+
+def _checked_reader(handle: BinaryIO, *, allow_encrypted: bool) -> pypdf.PdfReader:
     try:
-        reader = pypdf.PdfReader(path, strict=False)
+        reader = pypdf.PdfReader(handle, strict=False)
     except (PyPdfError, ValueError, KeyError, IndexError, RecursionError) as exc:
         raise PdfError(f"PDF is truncated or corrupt: {exc}") from None
     if reader.is_encrypted:
@@ -278,6 +284,10 @@ def _page_text(reader: pypdf.PdfReader, index: int, warnings: _Warnings) -> str:
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         warnings.add(f"page {index + 1}: text cannot be extracted ({type(exc).__name__}: {exc})")
         return ""
+    finally:
+        # pypdf caches every object it resolved, image data included (extract_text looks at
+        # each image's type): without this a PDF's images all end up in memory at once
+        reader.resolved_objects.clear()
 
 
 def _content_size(page: pypdf.PageObject) -> int:

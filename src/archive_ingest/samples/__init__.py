@@ -5,6 +5,7 @@ See docs/SAMPLES.md for what each generator makes and why.
 
 from archive_ingest.samples.chapter import SampleChapter, SamplePdf, make_sample_chapter
 from archive_ingest.samples.damage import Damage, damage_lines
+from archive_ingest.samples.large import make_large_pdf
 from archive_ingest.samples.licence_text import licence_names, licence_statements, licence_url
 from archive_ingest.samples.variants import (
     make_born_digital_pdf,
@@ -28,6 +29,7 @@ __all__ = [
     "make_born_digital_pdf",
     "make_encrypted_pdf",
     "make_image_only_pdf",
+    "make_large_pdf",
     "make_pdf_with_embedded_file",
     "make_pdf_with_javascript",
     "make_sample_chapter",
