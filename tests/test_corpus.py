@@ -179,7 +179,7 @@ SCIELO_CASES: list[Case] = [
     Case("javascript-pdf", "deposited", "", _with_javascript),
     Case("embedded-file-pdf", "deposited", "", _with_embedded_file),
     Case("corrupt-xref", "deposited", "", _corrupt_xref),  # repaired on reading
-    Case("5000-pages", "failed", f"did not finish within {OCR_TIMEOUT} s", _pages_5000),
+    Case("5000-pages", "failed", "5000 pages, more than ocr_max_pages (1000)", _pages_5000),
     Case(
         "2gib-body",
         "failed",

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ from pydantic import BaseModel, Field
 
 from archive_ingest import __version__
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.schema import Item
 from archive_ingest.digests import copy_and_digest, write_and_digest
 from archive_ingest.errors import (
     ArchiveIngestError,
     ContentError,
+    OcrError,
     PackageError,
     PdfError,
     RefError,
@@ -296,7 +299,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         Event(
             event_type="message digest calculation",
             agent=SOFTWARE,
-            detail="sha256, sha512 and md5 computed in the same read as the download",
+            detail="sha256 and sha512 computed in the same read as the download",
             outcome_detail={
                 "size": digests.size,
                 "sha256": digests.sha256,
@@ -486,6 +489,13 @@ def ocr(svc: Services, handle: Handle) -> Handle:
     fetched = ws.load_checkpoint(handle.version, "fetch", FetchCheckpoint)
     inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
     assert fetched is not None and inspected is not None
+    pages, limit = inspected.inspection.page_count, svc.settings.ocr_max_pages
+    if pages > limit:  # fail fast and clearly, rather than time out hours later
+        raise OcrError(
+            f"the PDF has {pages} pages, more than ocr_max_pages ({limit}); not OCRed. Raise "
+            "ARCHIVE_INGEST_OCR_MAX_PAGES (and ARCHIVE_INGEST_OCR_TIMEOUT_SECONDS) and re-run: "
+            "the fetched original is kept and the ingest resumes at OCR"
+        )
     data = ws.data_dir(handle.version)
     for leftover in ("access", "text", "ocr"):  # a crashed earlier attempt
         shutil.rmtree(data / leftover, ignore_errors=True)
@@ -936,11 +946,16 @@ def fail(
 def result_for(svc: Services, handle: Handle) -> ItemResult:
     item = svc.catalogue.get_item(handle.record_id)
     assert item is not None
+    return item_result(item, handle.reasons)
+
+
+def item_result(item: Item, extra_reasons: Sequence[str] = ()) -> ItemResult:
+    """The result line of an item as the catalogue has it now."""
     return ItemResult(
         id=item.id,
         source=item.source,
         state=item.state,
-        reasons=list(item.reasons or []) + handle.reasons,
+        reasons=[*(item.reasons or []), *extra_reasons],
         licence=item.licence_uri,
         bag=item.bag_uri,
         version=item.current_version or None,

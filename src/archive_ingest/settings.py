@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     ocr_timeout_seconds: int = Field(default=1800, ge=10)
     ocr_jobs: int = Field(default=2, ge=1)
     ocr_max_concurrent: int = Field(default=1, ge=1, description="OCR processes per machine")
+    ocr_max_pages: int = Field(
+        default=1000,
+        ge=1,
+        description="A PDF with more pages fails before OCR (raise with ocr_timeout_seconds)",
+    )
 
     # --- licence policy -------------------------------------------------------------------
     licence_review_nc: bool = Field(default=False, description="Send NC licences to review")
