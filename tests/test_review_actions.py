@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from archive_ingest import pipeline
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.harvest import deposit_approved
 from archive_ingest.models import State
 from archive_ingest.pipeline import Services
 from archive_ingest.review import actions, queries, users
@@ -23,6 +24,7 @@ from archive_ingest.review.versions import carried_events
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
+from tests.pipeline_helpers import ingest_in_process
 
 SBID = "rev01"
 PREMIS = "{http://www.loc.gov/premis/v3}"
@@ -77,26 +79,6 @@ def point_at(server: SampleScieloServer, monkeypatch: pytest.MonkeyPatch) -> Set
     return Settings()
 
 
-def ingest_in_process(settings: Settings, ref: str) -> str:
-    """The ingest stages in this process (the flow's order); returns the record id."""
-    svc = Services.open(settings)
-    try:
-        handle = pipeline.resolve(svc, ref)
-        handle = pipeline.fetch(svc, handle)
-        for stage in (
-            pipeline.inspect,
-            pipeline.ocr,
-            pipeline.licence,
-            pipeline.describe,
-            pipeline.package,
-            pipeline.deposit_or_hold,
-        ):
-            handle = stage(svc, handle)
-        return handle.record_id
-    finally:
-        svc.close()
-
-
 def make_user(settings: Settings, name: str = "ana", role: str = "archivist") -> users.User:
     cat = Catalogue.open(settings.effective_database_url)
     try:
@@ -115,7 +97,7 @@ def held(
 ) -> tuple[Settings, str]:
     ref = add_disagreeing_book(scielo_catalogue, tmp_path, "Capítulo sobre o território")
     settings = point_at(scielo_server, monkeypatch)
-    record_id = ingest_in_process(settings, ref)
+    record_id = ingest_in_process(settings, ref).id
     return settings, record_id
 
 
@@ -194,6 +176,52 @@ def test_approve_edit_and_versions(held: tuple[Settings, str], seaweed: Any) -> 
         assert orig1.is_file()
         failures = queries.queue(svc.catalogue, queries.QueueFilter(reason="failure"))
         assert [i.id for i in failures.items] == [record_id]
+    finally:
+        svc.close()
+
+
+def test_approval_waits_out_a_storage_outage(held: tuple[Settings, str], seaweed: Any) -> None:
+    """Approved while the storage is unreachable: the item stays ``approved`` (not failed, not
+    lost) and the deposit-approved deployment's function deposits it once storage is back."""
+    settings, record_id = held
+    user = make_user(settings)
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    down = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{dead}"})
+    svc = Services.open(down)
+    try:
+        out = actions.approve(
+            svc,
+            record_id,
+            user,
+            "checked against the publisher",
+            licence_uri="https://creativecommons.org/licenses/by-nc-sa/3.0/",
+        )
+        assert out.state == "approved", out
+        assert "postponed" in out.message and "deposit-approved" in out.message
+        item = svc.catalogue.get_item(record_id)
+        assert item is not None and item.state == "approved" and item.deposited_version is None
+        assert any("postponed" in reason for reason in item.reasons)
+        with pytest.raises(actions.ReviewError, match="not waiting for review"):
+            actions.approve(svc, record_id, user, "twice")
+    finally:
+        svc.close()
+
+    results = deposit_approved(settings)
+    assert [(r["id"], r["state"]) for r in results] == [(record_id, "deposited")]
+    assert deposit_approved(settings) == []  # nothing left approved
+    svc = Services.open(settings)
+    try:
+        item = svc.catalogue.get_item(record_id)
+        assert item is not None and item.state == "deposited" and item.deposited_version == 1
+        events = svc.catalogue.events(record_id)
+        assert sum("approved for deposit by ana" in e.detail for e in events) == 1
+        row = svc.catalogue.get_version(record_id, 1)
+        assert row is not None
+        admin = seaweed.client("admin")
+        receipt = admin.head_object(Bucket=settings.s3_bucket, Key=row.summary["receipt"]["key"])
+        assert receipt["ContentLength"] > 0
     finally:
         svc.close()
 

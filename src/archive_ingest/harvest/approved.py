@@ -1,11 +1,13 @@
 """Deposit of records approved by an archivist (the ``deposit-approved`` deployment).
 
-Contract with the review module (issue 6), documented in docs/PREFECT.md: approving an item
-sets ``items.state`` to ``"approved"`` for its ``current_version``, whose ``describe`` and
-``package`` checkpoints are current (rewritten if the archivist changed the records), and adds
-the approval as a PREMIS event. :func:`deposit_approved` then deposits each such version with
-:func:`archive_ingest.pipeline.deposit` (write-once, verified, receipt last). When no item is
-in that state it does nothing, so the deployment is safe to schedule before review ships.
+Contract with the review module (issue 6; docs/PREFECT.md): approving a held item records the
+decision as a PREMIS event, rewrites the held version's records, sets ``items.state`` to
+``approved`` and deposits at once through :func:`deposit_approved_version`. When the storage is
+unreachable or answers with a transient error, the item *stays* ``approved`` with the reason,
+and the ``deposit-approved`` deployment (:func:`deposit_approved`, every 15 minutes) retries it
+later; any other error ends the item ``failed`` as in every other stage. Nothing is re-fetched,
+re-OCRed or re-described: the deposit reuses the version's ``describe`` and ``package``
+checkpoints, write-once and verified like every automatic deposit.
 """
 
 from __future__ import annotations
@@ -14,12 +16,31 @@ import logging
 from typing import Any
 
 from archive_ingest import pipeline
+from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.models import State
 from archive_ingest.pipeline import Handle, Services
 from archive_ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
-APPROVED_STATE = "approved"
+APPROVED_STATE = State.APPROVED.value
+
+
+def deposit_approved_version(svc: Services, handle: Handle) -> str | None:
+    """Deposit an approved version; ``None`` when deposited, else why it was postponed.
+
+    A transient failure (storage down, 5xx, timeouts) leaves the item ``approved`` for the
+    next ``deposit-approved`` run; any other exception propagates to the caller."""
+    assert handle.version is not None
+    try:
+        pipeline.deposit(svc, handle, agent_events=[])
+    except ArchiveIngestError as exc:
+        if not exc.transient:
+            raise
+        reason = f"approved; deposit postponed, retried by deposit-approved: {exc}"
+        svc.catalogue.set_state(handle.record_id, State.APPROVED, [reason], version=handle.version)
+        return reason
+    return None
 
 
 def deposit_approved(settings: Settings, *, limit: int = 1000) -> list[dict[str, Any]]:
@@ -34,7 +55,7 @@ def deposit_approved(settings: Settings, *, limit: int = 1000) -> list[dict[str,
             try:
                 if handle.version is None:
                     raise RuntimeError("approved item has no version")
-                pipeline.deposit(svc, handle)
+                deposit_approved_version(svc, handle)
                 results.append(pipeline.result_for(svc, handle).model_dump(mode="json"))
             except Exception as exc:  # recorded per item: one bad item never stops the rest
                 log.debug("deposit of approved %s failed", item.id, exc_info=True)

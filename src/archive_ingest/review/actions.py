@@ -21,6 +21,7 @@ from typing import Any
 from archive_ingest import pipeline
 from archive_ingest.digests import write_and_digest
 from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.harvest.approved import deposit_approved_version
 from archive_ingest.models import Creator, Event, SourceRecord, State
 from archive_ingest.pipeline import Handle, InspectCheckpoint, LicenceCheckpoint, Services
 from archive_ingest.review.users import User
@@ -119,7 +120,13 @@ def approve(
     )
     svc.catalogue.add_events(record_id, handle.version, [event])
     redescribe(svc, handle)  # the held METS now carries the decision
-    pipeline.deposit(svc, handle, agent_events=[])  # the event is in the catalogue already
+    svc.catalogue.set_state(
+        record_id, State.APPROVED, [f"approved by {user.name}"], version=handle.version
+    )
+    # the event is in the catalogue already; a storage outage keeps it approved (retried later)
+    postponed = deposit_approved_version(svc, handle)
+    if postponed:
+        return _outcome(svc, handle, postponed)
     return _outcome(svc, handle, f"v{handle.version} deposited")
 
 
