@@ -113,3 +113,30 @@ def test_reconcile_reports_and_fixes_what_it_safely_can(
     root = AipLayout(settings.s3_prefix, record_id, 1).root
     listing = admin.list_object_versions(Bucket=settings.s3_bucket, Prefix=root)
     assert len(listing.get("Versions", [])) == 2 and not listing.get("DeleteMarkers")
+
+
+def test_an_unreadable_receipt_is_a_finding_not_a_crash(
+    seaweed_settings: Settings, storage_bag: Any
+) -> None:
+    settings = seaweed_settings
+    record_id = f"bad-{uuid.uuid4().hex[:8]}"
+    bag, _ = storage_bag({"a.pdf": b"%PDF-1.7 a"})
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        catalogue.ensure_item(record_id, source="file:bad.pdf", source_kind="file", title="b")
+        version = catalogue.new_version(record_id, original_sha256="0" * 64, work_dir=bag)
+        catalogue.set_state(record_id, State.DEPOSITED, [], version=version, deposited_version=1)
+    finally:
+        catalogue.close()
+    key = AipLayout(settings.s3_prefix, record_id, 1).receipt_key
+    make_client(settings).put_object(Bucket=settings.s3_bucket, Key=key, Body=b"{not json")
+
+    code, report = _reconcile()
+    assert code == 1
+    [finding] = [f for f in report["findings"] if f["record_id"] == record_id]
+    assert (finding["kind"], finding["version"], finding["keys"]) == (
+        "unreadable-receipt",
+        1,
+        [key],
+    )
+    assert "unreadable deposit receipt" in finding["detail"]

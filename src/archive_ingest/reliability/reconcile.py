@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field
 
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.errors import StorageError
 from archive_ingest.models import State
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import find_incomplete, read_receipt_key
@@ -36,6 +37,7 @@ Kind = Literal[
     "aip-not-in-catalogue",
     "catalogue-without-aip",
     "version-id-mismatch",
+    "unreadable-receipt",
 ]
 
 
@@ -149,8 +151,24 @@ def check(client: S3Client, catalogue: Catalogue, bucket: str, prefix: str) -> R
                 )
             )
             continue
-        receipt = read_receipt_key(client, bucket, key)
+        try:
+            receipt = read_receipt_key(client, bucket, key)
+        except StorageError as exc:  # a receipt that is not one is a finding, not a crash
+            if exc.transient:
+                raise
+            receipt, problem = None, str(exc)
+        else:
+            problem = "listed, then gone when read"
         if receipt is None:
+            report.findings.append(
+                Finding(
+                    kind="unreadable-receipt",
+                    record_id=record_id,
+                    version=version,
+                    detail=f"{key}: {problem}; its files were not checked against the catalogue",
+                    keys=[key],
+                )
+            )
             continue
         stored = {obj.path: obj.version_id for obj in receipt.objects}
         wrong = [
