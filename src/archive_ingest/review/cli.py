@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -18,8 +20,19 @@ def _password(password_stdin: bool) -> str:
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _catalogue() -> Catalogue:
-    return Catalogue.open(get_settings().effective_database_url)
+@contextmanager
+def _catalogue() -> Iterator[Catalogue]:
+    """The catalogue for one command; a ``UserError`` becomes ``error: ...`` and exit 2."""
+    from archive_ingest.review.users import UserError
+
+    catalogue = Catalogue.open(get_settings().effective_database_url)
+    try:
+        yield catalogue
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        catalogue.close()
 
 
 @users_app.command("add")
@@ -31,17 +44,11 @@ def add(
     ),
 ) -> None:
     """Create a user (the password is asked for, never taken from the command line)."""
-    from archive_ingest.review.users import UserError, add_user
+    from archive_ingest.review.users import add_user
 
     password = _password(password_stdin)
-    catalogue = _catalogue()
-    try:
+    with _catalogue() as catalogue:
         user = add_user(catalogue, name, role, password)
-    except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        catalogue.close()
     typer.echo(f"user {user.name} ({user.role}) created")
 
 
@@ -51,33 +58,21 @@ def passwd(
     password_stdin: bool = typer.Option(False, "--password-stdin"),
 ) -> None:
     """Set a new password (signs the user out everywhere)."""
-    from archive_ingest.review.users import UserError, set_password
+    from archive_ingest.review.users import set_password
 
     password = _password(password_stdin)
-    catalogue = _catalogue()
-    try:
+    with _catalogue() as catalogue:
         set_password(catalogue, name, password)
-    except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        catalogue.close()
     typer.echo(f"password of {name} changed")
 
 
 @users_app.command("disable")
 def disable(name: str) -> None:
     """Disable a user (and end their sessions)."""
-    from archive_ingest.review.users import UserError, set_active
+    from archive_ingest.review.users import set_active
 
-    catalogue = _catalogue()
-    try:
+    with _catalogue() as catalogue:
         set_active(catalogue, name, False)
-    except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        catalogue.close()
     typer.echo(f"user {name} disabled")
 
 
@@ -86,9 +81,6 @@ def list_() -> None:
     """List users: name, role, active."""
     from archive_ingest.review.users import list_users
 
-    catalogue = _catalogue()
-    try:
+    with _catalogue() as catalogue:
         for user, active in list_users(catalogue):
             typer.echo(f"{user.name}\t{user.role}\t{'active' if active else 'disabled'}")
-    finally:
-        catalogue.close()

@@ -39,6 +39,7 @@ from archive_ingest.review.security import (
 from archive_ingest.settings import Settings
 
 log = logging.getLogger(__name__)
+FORM_REFUSED = "The form has expired or was not sent by this site."
 HERE = Path(__file__).parent
 SAFE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; "
@@ -143,6 +144,16 @@ def review_router(settings: Settings) -> APIRouter:
             return None
         return fields
 
+    async def signed_in_form(request: Request) -> tuple[dict[str, str], users.User] | Response:
+        """A POST by a signed-in user: (fields, user), or the response that refuses it."""
+        fields = await checked_form(request)
+        if fields is None:
+            return refuse(request, FORM_REFUSED)
+        user = current_user(request)
+        if user is None:
+            return to_login(request)
+        return fields, user
+
     # --- login -----------------------------------------------------------------------------
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/review/") -> HTMLResponse:
@@ -152,7 +163,7 @@ def review_router(settings: Settings) -> APIRouter:
     async def login(request: Request) -> Response:
         fields = await checked_form(request)
         if fields is None:
-            return refuse(request, "The form has expired or was not sent by this site.")
+            return refuse(request, FORM_REFUSED)
         name = fields.get("username", "").strip()
         ip = request.client.host if request.client else "?"
         nxt = _safe_next(fields.get("next", "/review/"))
@@ -182,7 +193,7 @@ def review_router(settings: Settings) -> APIRouter:
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         if await checked_form(request) is None:
-            return refuse(request, "The form has expired or was not sent by this site.")
+            return refuse(request, FORM_REFUSED)
         response = RedirectResponse("/review/login", status_code=303, headers=SAFE_HEADERS)
         response.delete_cookie(COOKIE, path="/review")
         return response
@@ -292,12 +303,10 @@ def review_router(settings: Settings) -> APIRouter:
     async def decide(
         request: Request, record_id: str, action: str, bg: BackgroundTasks
     ) -> Response:
-        fields = await checked_form(request)
-        if fields is None:
-            return refuse(request, "The form has expired or was not sent by this site.")
-        user = current_user(request)
-        if user is None:
-            return to_login(request)
+        posted = await signed_in_form(request)
+        if isinstance(posted, Response):
+            return posted
+        fields, user = posted
         if user.role not in users.ROLES:
             return refuse(request, "Your role may not decide.")
         note = fields.get("note", "")
@@ -365,12 +374,10 @@ def review_router(settings: Settings) -> APIRouter:
 
     @router.post("/admin/users")
     async def users_post(request: Request) -> Response:
-        fields = await checked_form(request)
-        if fields is None:
-            return refuse(request, "The form has expired or was not sent by this site.")
-        user = current_user(request)
-        if user is None:
-            return to_login(request)
+        posted = await signed_in_form(request)
+        if isinstance(posted, Response):
+            return posted
+        fields, user = posted
         if not user.is_admin:
             return refuse(request, "Admins only.")
         cat = svc().catalogue
