@@ -62,14 +62,7 @@ def _ingest_deployed(deployment: str, ref: str, settings: Settings) -> dict[str,
         if item is None:
             return {"id": record_id, "source": ref, "state": "failed", "reasons": [final]}
         return {
-            "id": item.id,
-            "source": item.source,
-            "state": item.state,
-            "reasons": list(item.reasons or []),
-            "licence": item.licence_uri,
-            "bag": item.bag_uri,
-            "version": item.current_version or None,
-            "licence_outcome": item.licence_outcome,
+            **pipeline.item_result(item).model_dump(mode="json"),
             "flow_run": str(run.id) if final and not final.startswith("not") else None,
         }
     finally:
@@ -115,10 +108,17 @@ def report_rows(settings: Settings, results: list[dict[str, Any]]) -> list[dict[
 
 def publish(report: RunReport, key: str) -> None:
     """The run report as Prefect artifacts (table + markdown summary)."""
-    safe = "".join(c if c.isalnum() else "-" for c in key.lower()).strip("-")
     table = [{c: _cell(row.get(c)) for c in COLUMNS} for row in report.rows]
-    create_table_artifact(table=table, key=f"{safe}-items", description=f"Items of {key}")
-    create_markdown_artifact(markdown=report.markdown(), key=f"{safe}-summary")
+    create_table_artifact(
+        table=table, key=_artifact_key(key, "items"), description=f"Items of {key}"
+    )
+    create_markdown_artifact(markdown=report.markdown(), key=_artifact_key(key, "summary"))
+
+
+def _artifact_key(*parts: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    text = "-".join(parts).lower()
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
 
 
 def _cell(value: Any) -> str:
@@ -167,7 +167,9 @@ def run_harvest(
                 problems=plan.problems,
             )
             out = plan.to_json()
-            create_markdown_artifact(markdown=_plan_markdown(plan), key=_key(source, "dry-run"))
+            create_markdown_artifact(
+                markdown=_plan_markdown(plan), key=_artifact_key("harvest", source.key, "dry-run")
+            )
             return {"dry_run": True, **out}
         refs = [c.ref for c in plan.selected]
         logger.info("harvest %s: %d item(s) selected", source.key, len(refs))
@@ -207,10 +209,6 @@ def run_harvest(
     notify(settings, report, run_id=_run_id())
     logger.info("%s", report.markdown())
     return report.to_json()
-
-
-def _key(source: Source, suffix: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in f"harvest-{source.key}-{suffix}")
 
 
 def _plan_markdown(plan: HarvestPlan) -> str:

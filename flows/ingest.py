@@ -8,13 +8,15 @@ and turns any failure into a recorded outcome, so a batch never stops at one bad
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_client, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectNotFound
 
 from archive_ingest import pipeline
 from archive_ingest.errors import ArchiveIngestError
@@ -69,14 +71,42 @@ def inspect_task(svc: Services, handle: Handle) -> Handle:
 OCR_CONCURRENCY_LIMIT = "archive-ingest-ocr"
 
 
+_LIMIT_CHECK_SECONDS = 60.0
+_limit_seen: dict[str, tuple[float, bool]] = {}
+
+
+def _global_limit_exists(name: str) -> bool:
+    """Whether the Prefect server has the global concurrency limit ``name`` (cached 60 s).
+
+    Asking first matters: inside a task, ``concurrency(..., strict=False)`` on a limit that
+    does not exist cost ~2 s per item (measured with bench/bench_pipeline.py), while this
+    lookup is one GET of a few milliseconds, made at most once a minute per process."""
+    now = time.monotonic()
+    seen = _limit_seen.get(name)
+    if seen is not None and now - seen[0] < _LIMIT_CHECK_SECONDS:
+        return seen[1]
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_global_concurrency_limit_by_name(name)
+        exists = True
+    except ObjectNotFound:
+        exists = False
+    except Exception as exc:  # no API reachable: the lock files still apply
+        log.debug("global OCR limit %s not checked: %s", name, type(exc).__name__)
+        exists = False
+    _limit_seen[name] = (now, exists)
+    return exists
+
+
 @contextmanager
 def _ocr_slot() -> Iterator[None]:
     """Hold a slot of the global OCR limit if the server has one; else run on (fallback)."""
     stack = ExitStack()
-    try:
-        stack.enter_context(concurrency(OCR_CONCURRENCY_LIMIT, occupy=1, strict=False))
-    except Exception as exc:  # no server-side limits (or no API): the lock files still apply
-        log.debug("no global OCR concurrency limit: %s", type(exc).__name__)
+    if _global_limit_exists(OCR_CONCURRENCY_LIMIT):
+        try:
+            stack.enter_context(concurrency(OCR_CONCURRENCY_LIMIT, occupy=1, strict=False))
+        except Exception as exc:  # the limit vanished or the API failed: lock files apply
+            log.debug("no global OCR concurrency limit: %s", type(exc).__name__)
     with stack:
         yield
 

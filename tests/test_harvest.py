@@ -237,3 +237,14 @@ def test_webhook_delivery(settings: Settings, webhook: tuple[str, list[dict[str,
     assert configured.masked()["notify_webhook_url"] == "***"
     dead = settings.model_copy(update={"notify_webhook_url": "http://127.0.0.1:9/nothing"})
     assert notify(dead, report) is False  # a dead webhook never fails a harvest
+
+
+def test_artifact_keys_are_what_prefect_accepts() -> None:
+    """Prefect refuses artifact keys with anything but lowercase letters, digits and dashes."""
+    from flows.harvest import _artifact_key
+
+    assert _artifact_key("harvest", "scielo-articles:SCL", "dry-run") == (
+        "harvest-scielo-articles-scl-dry-run"
+    )
+    assert _artifact_key("harvest-scielo-books", "items") == "harvest-scielo-books-items"
+    assert _artifact_key("ingest batch/é", "summary") == "ingest-batch---summary"

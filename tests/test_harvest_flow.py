@@ -14,9 +14,8 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import get_watermark
 from archive_ingest.harvest.store import runs
-from archive_ingest.scielo_sample import SampleScieloServer
+from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings, reset_settings_cache
-from tests.harvest_helpers import add_generated_book
 
 pytestmark = pytest.mark.slow
 
