@@ -6,11 +6,8 @@ harvest deployment, served by ``python -m flows.deployments serve``, that runs o
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,9 +25,13 @@ from sqlalchemy import create_engine, text
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest.store import runs
-from archive_ingest.scielo_sample import SampleScieloServer
+from archive_ingest.prefect_server import (
+    local_prefect_server,
+    start_process_worker,
+    stop_process_group,
+)
+from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings, normalise_database_url
-from tests.harvest_helpers import add_generated_book
 
 pytestmark = pytest.mark.slow
 
@@ -38,26 +39,9 @@ REPO = Path(__file__).resolve().parent.parent
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _with_db(url: str, database: str, scheme: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((scheme, parts.netloc, f"/{database}", "", ""))
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -68,59 +52,22 @@ def pg_prefect(postgres_url: str) -> Iterator[str]:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')  # needs CREATEDB: a fresh db for Prefect
     home = Path(tempfile.mkdtemp(prefix="archive-ingest-pgprefect-"))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": _with_db(
-            postgres_url, name, "postgresql+asyncpg"
-        ),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("wb")
     # SQLAlchemy 2.1 breaks Prefect 3.8.8's scheduler service (InvalidRequestError "Can't
     # evaluate bulk DML statement"): until the project pins sqlalchemy<2.1, a Python whose
     # SQLAlchemy is 2.0 can serve the API here (docs/PREFECT.md, "Known problem")
     server_python = os.environ.get("ARCHIVE_INGEST_TEST_PREFECT_SERVER_PYTHON", sys.executable)
-    proc = subprocess.Popen(
-        [
-            server_python,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-ui",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"prefect server exited: {(home / 'server.log').read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail("the PostgreSQL-backed prefect server did not start within 180 s")
-            time.sleep(0.5)
-        os.environ["_ARCHIVE_INGEST_TEST_PG_PREFECT_LOG"] = str(home / "server.log")
-        yield url
+        with local_prefect_server(
+            home,
+            database_url=_with_db(postgres_url, name, "postgresql+asyncpg"),
+            extra_env={"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"},
+            python=server_python,
+        ) as url:
+            os.environ["_ARCHIVE_INGEST_TEST_PG_PREFECT_LOG"] = str(home / "server.log")
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(f"the PostgreSQL-backed prefect server: {exc}")
     finally:
-        _stop(proc)
-        log.close()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -194,28 +141,7 @@ def test_two_workers_one_pool_on_postgresql(
 
     logs = [tmp_path / f"worker{i}.log" for i in (1, 2)]
     workers = [
-        subprocess.Popen(
-            [
-                py,
-                "-m",
-                "prefect",
-                "worker",
-                "start",
-                "--pool",
-                pool,
-                "--type",
-                "process",
-                "--name",
-                f"w{i}",
-                "--limit",
-                "1",
-            ],
-            env=env,
-            cwd=REPO,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        start_process_worker(pool, f"w{i}", env=env, log_path=log, cwd=REPO)
         for i, log in zip((1, 2), logs, strict=True)
     ]
     try:
@@ -242,7 +168,7 @@ def test_two_workers_one_pool_on_postgresql(
             time.sleep(3)
     finally:
         for w in workers:
-            _stop(w)
+            stop_process_group(w)
     assert set(states.values()) == {"COMPLETED"}, states
 
     # each flow run was executed under exactly one worker (both may *try* to submit a run: the
@@ -324,7 +250,7 @@ def test_scheduled_harvest_runs_on_its_own(
         item = catalogue.get_item("scielo-books-sch-01")
         assert item is not None and item.state == "deposited"
     finally:
-        _stop(served)
+        stop_process_group(served)
         catalogue.close()
     flow_runs = _api(
         pg_prefect,

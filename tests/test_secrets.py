@@ -21,8 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
+from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings, normalise_database_url
 
 pytestmark = pytest.mark.slow
@@ -56,36 +55,8 @@ def secret_db(postgres_url: str) -> Iterator[tuple[str, str, str]]:
 
 @pytest.fixture
 def book(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> SampleCatalogue:
-    pdf = tmp_path / "secret-ch.pdf"
-    make_sample_chapter(
-        pdf,
-        title="Capítulo 1 sobre o território",
-        creators=["Souza, Helena Martins"],
-        book_title="Territórios",
-        year=2012,
-        licence="by-nc-sa/3.0",
-        language="pt",
-        scanned_pages=1,
-        damage="light",
-        seed=9,
-    )
-    scielo_catalogue.add_book(
-        "sec1",
-        title="Territórios",
-        isbn="9788523212346",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
-    scielo_catalogue.add_chapter(
-        "sec1",
-        1,
-        title="Capítulo 1 sobre o território",
-        creators=[("individual_author", "Souza, Helena Martins")],
-        pages=("40", "52"),
-        pdf_path=pdf,
-        text_language="pt",
-    )
+    """One chapter that deposits (generated, CC BY 4.0 in metadata and PDF)."""
+    add_generated_book(scielo_catalogue, "sec1", 1, tmp_path, seed=9)
     return scielo_catalogue
 
 

@@ -30,8 +30,7 @@ import pytest
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import StorageError
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
+from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import deposit_bag, find_incomplete
 from archive_ingest.storage.receipt import LockPolicy
@@ -216,37 +215,8 @@ def test_slowdown_is_retried_with_backoff(
 
 @pytest.fixture
 def deposit_ready_book(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> SampleCatalogue:
-    pdf = tmp_path / "creds.pdf"
-    make_sample_chapter(
-        pdf,
-        title="Capítulo 1 sobre o território",
-        creators=["Souza, Helena Martins"],
-        book_title="Territórios",
-        publisher="EDUFBA",
-        year=2012,
-        licence="by-nc-sa/3.0",
-        language="pt",
-        scanned_pages=1,
-        damage="light",
-        seed=5,
-    )
-    scielo_catalogue.add_book(
-        "cred1",
-        title="Territórios",
-        isbn="9788523212346",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
-    scielo_catalogue.add_chapter(
-        "cred1",
-        1,
-        title="Capítulo 1 sobre o território",
-        creators=[("individual_author", "Souza, Helena Martins")],
-        pages=("40", "52"),
-        pdf_path=pdf,
-        text_language="pt",
-    )
+    """One chapter that deposits (generated, CC BY 4.0 in metadata and PDF)."""
+    add_generated_book(scielo_catalogue, "cred1", 1, tmp_path, seed=5)
     return scielo_catalogue
 
 

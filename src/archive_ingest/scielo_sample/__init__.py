@@ -15,6 +15,7 @@ from archive_ingest.scielo_sample.catalogue import (
     SampleChapter,
 )
 from archive_ingest.scielo_sample.demo import DEMO_SBID, build_demo_catalogue
+from archive_ingest.scielo_sample.generated import add_generated_book
 from archive_ingest.scielo_sample.server import Fault, RecordedRequest, SampleScieloServer
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "SampleCatalogue",
     "SampleChapter",
     "SampleScieloServer",
+    "add_generated_book",
     "articlemeta_document",
     "build_demo_catalogue",
 ]

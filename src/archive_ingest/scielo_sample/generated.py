@@ -1,18 +1,25 @@
-"""Generated SciELO Books content for the harvest / scale-out tests (issue 5)."""
+"""Generated SciELO Books content: batches for the harvest / scale-out tests and the benchmarks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue
+from archive_ingest.scielo_sample.catalogue import SampleCatalogue
 
 
 def add_generated_book(
-    catalogue: SampleCatalogue, sbid: str, chapters: int, tmp: Path, *, seed: int = 0
+    catalogue: SampleCatalogue,
+    sbid: str,
+    chapters: int,
+    tmp: Path,
+    *,
+    seed: int = 0,
+    scanned_pages: int = 1,
 ) -> list[str]:
-    """A book with ``chapters`` small generated chapters (one light scanned page each, a valid
-    CC BY 4.0 licence): quick to OCR, and each ends deposited. Returns their REFs."""
+    """A book with ``chapters`` generated chapters (``scanned_pages`` lightly damaged scanned
+    pages each after a born-digital licence page, a valid CC BY 4.0 licence): each ends
+    deposited. PDFs are written under ``tmp``. Returns their REFs."""
     title = f"Livro gerado {sbid}"
     catalogue.add_book(
         sbid,
@@ -38,7 +45,7 @@ def add_generated_book(
             isbn="978-85-232-1234-6",
             licence="by/4.0",
             language="pt",
-            scanned_pages=1,
+            scanned_pages=scanned_pages,
             damage="light",
             seed=seed + order,
         )
