@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from archive_ingest.oai import store
+from archive_ingest.oai.mets_ids import scope_ids
 from archive_ingest.oai.protocol import (
     FORMATS,
     Envelope,
@@ -32,6 +33,7 @@ class Config:
     admin_email: str
     page_size: int
     key: bytes
+    page_bytes: int = 8 * 1024 * 1024
 
 
 def respond(
@@ -76,13 +78,22 @@ def _dispatch(
         _list(config, session, request, env, now)
 
 
-def page_limit(config: Config, prefix: str, with_payload: bool) -> int:
-    """Records per page. One METS per ListRecords page: every METS of ours uses the same
-    fixed xs:ID values (``dmd-dc`` ...), and IDs must be unique in the whole response
-    document, so two METS in one response would make it invalid against the XSDs."""
-    if with_payload and prefix == "mets":
-        return 1
-    return config.page_size
+def _payload(prefix: str, record_id: str, payload: bytes | None) -> bytes | None:
+    """What a record sends: METS with its XML IDs scoped to the record, so that any number of
+    METS records make one valid ListRecords response (oai/mets_ids.py)."""
+    if prefix == "mets" and payload is not None:
+        return scope_ids(payload, record_id)
+    return payload
+
+
+def _within_bytes(rows: list[store.Row], budget: int) -> list[store.Row]:
+    """The leading rows whose payloads fit in ``budget`` bytes; at least one row."""
+    total = 0
+    for index, row in enumerate(rows):
+        total += len(row.payload or b"")
+        if total > budget and index > 0:
+            return rows[:index]
+    return rows
 
 
 def _lookup(config: Config, session: Session, identifier: str) -> store.OaiRecord:
@@ -113,7 +124,7 @@ def _get_record(config: Config, session: Session, request: OaiRequest, env: Enve
         row.deleted,
     )
     node = env.verb("GetRecord")
-    env.record(node, header, payload)
+    env.record(node, header, _payload(prefix, row.record_id, payload))
 
 
 def _token(config: Config, request: OaiRequest) -> TokenState:
@@ -177,10 +188,14 @@ def _list(config: Config, session: Session, request: OaiRequest, env: Envelope, 
         size = store.count(session, query)
         if size == 0:
             raise OaiError("noRecordsMatch", "no records match the request")
-    limit = page_limit(config, query.prefix, with_payload)
+    limit = config.page_size
     rows = store.page(session, query, after, limit + 1, with_payload=with_payload)
     more = len(rows) > limit
     rows = rows[:limit]
+    if with_payload:
+        kept = _within_bytes(rows, config.page_bytes)
+        more = more or len(kept) < len(rows)
+        rows = kept
     sets = store.sets_of(session, [row.record_id for row in rows])
     node = env.verb(request.verb)
     for row in rows:
@@ -191,7 +206,7 @@ def _list(config: Config, session: Session, request: OaiRequest, env: Envelope, 
             row.deleted,
         )
         if with_payload:
-            env.record(node, header, row.payload)
+            env.record(node, header, _payload(query.prefix, row.record_id, row.payload))
         else:
             env.header(node, header)
     if not rows and sent == 0:

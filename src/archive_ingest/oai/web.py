@@ -38,6 +38,7 @@ def oai_router(settings: Settings) -> APIRouter:
                     repository_identifier=settings.repository_identifier,
                     admin_email=settings.oai_admin_email,
                     page_size=settings.oai_page_size,
+                    page_bytes=settings.oai_page_bytes,
                     key=token_key(settings),
                 )
         return state["config"]  # type: ignore[return-value]
