@@ -226,6 +226,69 @@ def test_approval_waits_out_a_storage_outage(held: tuple[Settings, str], seaweed
         svc.close()
 
 
+def test_a_changed_source_never_strands_a_postponed_approval(
+    held: tuple[Settings, str],
+    scielo_catalogue: SampleCatalogue,
+    seaweed: Any,
+    tmp_path: Path,
+) -> None:
+    """Approved while storage is down, then the publisher changes the chapter: the approved
+    version is deposited before the changed source becomes v2, never left behind."""
+    settings, record_id = held
+    ref = f"scielo-books:{SBID}/01"
+    user = make_user(settings)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    down = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{dead}"})
+    svc = Services.open(down)
+    try:
+        out = actions.approve(
+            svc, record_id, user, licence_uri="https://creativecommons.org/licenses/by-nc-sa/3.0/"
+        )
+        assert out.state == "approved"
+    finally:
+        svc.close()
+    scielo_catalogue.add_chapter(
+        SBID,
+        1,
+        title="Capítulo sobre o território (edição revista)",
+        creators=[("individual_author", "Souza, Helena Martins")],
+        pages=("40", "52"),
+        pdf_path=tmp_path / "chapter.pdf",
+        text_language="pt",
+    )
+
+    # storage still down: nothing fetched, the item says why, v1 keeps its approval
+    result = ingest_in_process(down, ref)
+    assert result.state == "failed"
+    assert "approved" in result.reasons[0] and "postponed" in result.reasons[0]
+    cat = Catalogue.open(settings.effective_database_url)
+    try:
+        row = cat.get_version(record_id, 1)
+        assert row is not None and row.state == "approved"
+    finally:
+        cat.close()
+
+    # storage back: v1 deposited first, then the changed source is v2 (held again: the PDF
+    # still disagrees with the metadata)
+    result = ingest_in_process(settings, ref)
+    assert (result.state, result.version) == ("needs_review", 2)
+    cat = Catalogue.open(settings.effective_database_url)
+    try:
+        v1, v2 = cat.get_version(record_id, 1), cat.get_version(record_id, 2)
+        assert v1 is not None and v1.state == "deposited"
+        assert v2 is not None and v2.record["title"].endswith("(edição revista)")
+        item = cat.get_item(record_id)
+        assert item is not None and item.deposited_version == 1
+        receipt = seaweed.client("admin").head_object(
+            Bucket=settings.s3_bucket, Key=v1.summary["receipt"]["key"]
+        )
+        assert receipt["ContentLength"] > 0
+    finally:
+        cat.close()
+
+
 def test_override_reject_and_rerun_ocr(held: tuple[Settings, str]) -> None:
     settings, record_id = held
     user = make_user(settings, "bea")

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from archive_ingest import __version__
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.schema import Item
+from archive_ingest.catalogue.schema import Item, Version
 from archive_ingest.digests import copy_and_digest, write_and_digest
 from archive_ingest.errors import (
     ArchiveIngestError,
@@ -32,6 +32,7 @@ from archive_ingest.errors import (
     PackageError,
     PdfError,
     RefError,
+    StorageError,
 )
 from archive_ingest.http import SourceHttp
 from archive_ingest.models import (
@@ -213,6 +214,8 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         if (item.current_version)
         else None
     )
+    if latest is not None and latest.state == State.APPROVED.value:
+        latest = _deposit_approved_first(svc, handle, latest.version)
 
     started = Event(event_type="capture", detail="", agent=SOFTWARE)
     if record.source_kind == "file":
@@ -773,6 +776,26 @@ def review_reasons(svc: Services, handle: Handle) -> tuple[State | None, list[st
     if not record.date:
         reasons.append("metadata: no publication date")
     return (State.NEEDS_REVIEW if reasons else None), reasons
+
+
+def _deposit_approved_first(svc: Services, handle: Handle, version: int) -> Version:
+    """An archivist approved ``version`` and its deposit was postponed (storage down): deposit
+    it before looking at the source again, so that a changed source never strands the approval
+    in a superseded version. Still impossible: the item fails with a transient reason (the
+    approval stays on the version row) and the next try - a harvest's retry-failed, the
+    operator - deposits it first again."""
+    from archive_ingest.harvest.approved import deposit_approved_version
+
+    postponed = deposit_approved_version(svc, handle.model_copy(update={"version": version}))
+    if postponed:
+        raise StorageError(
+            f"v{version} was approved and its deposit is still postponed, so the source was not "
+            f"fetched again: {postponed}",
+            transient=True,
+        )
+    row = svc.catalogue.get_version(handle.record_id, version)
+    assert row is not None
+    return row
 
 
 def deposit_or_hold(svc: Services, handle: Handle) -> Handle:
