@@ -316,6 +316,19 @@ def test_override_reject_and_rerun_ocr(held: tuple[Settings, str]) -> None:
         assert "spa" in json.dumps(report)
         inspect2 = json.loads(ws.checkpoint_path(2, "inspect").read_text("utf-8"))
         assert inspect2["record"]["languages"] == ["pt"]  # the record keeps its language
+        assert inspect2["ocr_languages"] == ["es"]
+
+        # the re-run interrupted (the web server restarted during OCR), then resumed by an
+        # operator's `ingest`: OCR again in Spanish, and held, since nobody approved v2
+        ws.drop_checkpoints_from(2, ["ocr", "describe", "package"])
+        svc.catalogue.set_state(record_id, State.INSPECTED, [], version=2)
+        resumed = ingest_in_process(settings, f"scielo-books:{SBID}/01")
+        assert (resumed.state, resumed.version) == ("needs_review", 2), resumed
+        assert any("waits for approval" in r for r in resumed.reasons)
+        report = json.loads((ws.data_dir(2) / "ocr" / "ocr-report.json").read_text("utf-8"))
+        assert "spa" in json.dumps(report)
+        dc2 = (ws.data_dir(2) / "dc.xml").read_text("utf-8")
+        assert "<dc:language>por</dc:language>" in dc2 and "<dc:language>spa" not in dc2
 
         with pytest.raises(actions.ReviewError, match="give a reason"):
             actions.reject(svc, record_id, user, "  ")

@@ -90,6 +90,8 @@ class FetchCheckpoint(BaseModel):
 class InspectCheckpoint(BaseModel):
     inspection: PdfInspection
     record: SourceRecord
+    #: OCR languages chosen by an archivist (a re-run); None = the record's languages
+    ocr_languages: list[str] | None = None
 
 
 @dataclass
@@ -505,7 +507,7 @@ def ocr(svc: Services, handle: Handle) -> Handle:
     result = run_ocr_stage(
         data / fetched.original.path,
         data,
-        inspected.record.languages,
+        inspected.ocr_languages or inspected.record.languages,
         svc.settings,
         original_sha256=fetched.original.digests.sha256,
     )
@@ -798,10 +800,29 @@ def _deposit_approved_first(svc: Services, handle: Handle, version: int) -> Vers
     return row
 
 
+def _derived_from_a_held_version(svc: Services, handle: Handle) -> bool:
+    """Whether this version was derived by the review module from a version never deposited."""
+    assert handle.version is not None
+    row = svc.catalogue.get_version(handle.record_id, handle.version)
+    base = (row.summary or {}).get("derived_from") if row is not None else None
+    if base is None:
+        return False
+    item = svc.catalogue.get_item(handle.record_id)
+    deposited = item.deposited_version if item is not None else None
+    return deposited is None or deposited < int(base)
+
+
 def deposit_or_hold(svc: Services, handle: Handle) -> Handle:
     """Deposit a version that needs nobody; hold (or reject) the others, package kept."""
     assert handle.version is not None
     state, reasons = review_reasons(svc, handle)
+    if state is None and _derived_from_a_held_version(svc, handle):
+        # an archivist's new version of a held item, resumed here after an interruption (a
+        # server restart during an OCR re-run): a change is not an approval
+        state, reasons = (
+            State.NEEDS_REVIEW,
+            ["review: a new version of a held item, made by an archivist, waits for approval"],
+        )
     if state is not None:
         svc.catalogue.add_events(
             handle.record_id,

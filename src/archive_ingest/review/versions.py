@@ -133,15 +133,24 @@ def derive_version(
     ws.save_checkpoint(version, "fetch", fetched)
     ws.save_checkpoint(version, "licence", lic)
     handle = Handle(record_id=record_id, source=item.source, version=version)
+    # the record keeps its own languages; chosen OCR languages are the checkpoint's own field,
+    # so an interrupted re-run (server restart) resumed by `ingest` still uses them
+    ws.save_checkpoint(
+        version,
+        "inspect",
+        inspected.model_copy(
+            update={
+                "record": new_record,
+                "ocr_languages": list(ocr_languages or [])
+                if rerun_ocr
+                else inspected.ocr_languages,
+            }
+        ),
+    )
     if rerun_ocr:
-        assert ocr_languages is not None
-        # the OCR stage reads its languages from the record; the record itself keeps its own
-        ocr_record = new_record.model_copy(update={"languages": list(ocr_languages)})
-        ws.save_checkpoint(version, "inspect", inspected.model_copy(update={"record": ocr_record}))
         pipeline.ocr(svc, handle)
     else:
         ws.save_checkpoint(version, "ocr", ocr_ck)
-    ws.save_checkpoint(version, "inspect", inspected.model_copy(update={"record": new_record}))
     svc.catalogue.update_item(record_id, title=new_record.title)
     pipeline.describe(svc, handle)
     pipeline.package(svc, handle)
