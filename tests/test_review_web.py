@@ -242,3 +242,29 @@ def test_open_redirect_refused(web: tuple[TestClient, Settings]) -> None:
         follow_redirects=False,
     )
     assert r.headers["location"] == "/review/"
+
+
+def test_login_limiter_memory_stays_bounded_under_a_name_spray() -> None:
+    """A spray of made-up user names must not grow the limiter without bound, and forgetting
+    old keys must never unblock the pair that is being attacked right now."""
+    import time as _time
+
+    from archive_ingest.review.security import LoginLimiter
+
+    limiter = LoginLimiter(attempts=3, window_seconds=3600, max_keys=1000)
+    for n in range(5000):
+        assert not limiter.blocked("10.0.0.1", f"user{n}")  # asking remembers nothing
+        limiter.failed("10.0.0.1", f"user{n}")
+    assert len(limiter) <= 1000
+    for _ in range(3):
+        limiter.failed("10.0.0.2", "ana")
+    assert limiter.blocked("10.0.0.2", "ana")  # the newest key survives eviction
+    limiter.succeeded("10.0.0.2", "ana")
+    assert not limiter.blocked("10.0.0.2", "ana")
+
+    short = LoginLimiter(attempts=2, window_seconds=0.2)
+    for n in range(50):
+        short.failed("10.0.0.1", f"user{n}")
+    _time.sleep(0.3)
+    short.failed("10.0.0.1", "late")  # a failure after the window sweeps expired keys
+    assert len(short) == 1
