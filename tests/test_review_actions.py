@@ -87,6 +87,14 @@ def make_user(settings: Settings, name: str = "ana", role: str = "archivist") ->
         cat.close()
 
 
+def storage_down(settings: Settings) -> Settings:
+    """The same settings with the S3 endpoint on a loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    return settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{dead}"})
+
+
 @pytest.fixture
 def held(
     scielo_catalogue: SampleCatalogue,
@@ -185,10 +193,7 @@ def test_approval_waits_out_a_storage_outage(held: tuple[Settings, str], seaweed
     lost) and the deposit-approved deployment's function deposits it once storage is back."""
     settings, record_id = held
     user = make_user(settings)
-    with socket.socket() as sock:  # a loopback port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
-    down = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{dead}"})
+    down = storage_down(settings)
     svc = Services.open(down)
     try:
         out = actions.approve(
@@ -237,10 +242,7 @@ def test_a_changed_source_never_strands_a_postponed_approval(
     settings, record_id = held
     ref = f"scielo-books:{SBID}/01"
     user = make_user(settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
-    down = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{dead}"})
+    down = storage_down(settings)
     svc = Services.open(down)
     try:
         out = actions.approve(
