@@ -113,3 +113,29 @@ def test_new_version_moves_the_item_state_in_the_same_transaction(catalogue: Cat
     assert catalogue.get_version("scielo-books-x-01", v2).state == "inspected"
     v3 = catalogue.new_version("scielo-books-x-01", original_sha256=None, work_dir=None)
     assert catalogue.get_item("scielo-books-x-01").state == "fetched" and v3 == 3
+
+
+def test_stalled_items_are_in_progress_and_older_than_the_cutoff(catalogue: Catalogue) -> None:
+    from archive_ingest.catalogue.schema import Item
+
+    now = dt.datetime.now(dt.UTC)
+    cases = {
+        "a-old-ocr": (State.OCR_DONE, 10, "scielo-books:a/01"),
+        "b-old-depositing": (State.DEPOSITING, 10, "scielo-article:scl/S1"),
+        "c-new-ocr": (State.OCR_DONE, 0, "scielo-books:c/01"),
+        "d-old-deposited": (State.DEPOSITED, 10, "scielo-books:d/01"),
+        "e-old-approved": (State.APPROVED, 10, "scielo-books:e/01"),  # waits for its deposit
+        "f-old-failed": (State.FAILED, 10, "scielo-books:f/01"),
+    }
+    for rid, (state, hours, source) in cases.items():
+        catalogue.ensure_item(rid, source=source, source_kind="x")
+        version = catalogue.new_version(rid, original_sha256=None, work_dir=None)
+        catalogue.set_state(rid, state, [], version=version)
+        with catalogue.session() as session:
+            item = session.get(Item, rid)
+            assert item is not None
+            item.updated_at = now - dt.timedelta(hours=hours)
+    cutoff = now - dt.timedelta(hours=1)
+    assert [i.id for i in catalogue.stalled_items(cutoff)] == ["a-old-ocr", "b-old-depositing"]
+    books = catalogue.stalled_items(cutoff, source_prefix="scielo-books:")
+    assert [i.id for i in books] == ["a-old-ocr"]

@@ -140,3 +140,36 @@ def test_an_unreadable_receipt_is_a_finding_not_a_crash(
         [key],
     )
     assert "unreadable deposit receipt" in finding["detail"]
+
+
+def test_an_item_left_mid_pipeline_is_reported_as_stalled(seaweed_settings: Settings) -> None:
+    """A worker killed mid-item leaves the item in an in-progress state; once that is older
+    than stalled_after_hours, reconcile names it (exit 1) and says how to resume it."""
+    import datetime as dt
+
+    from archive_ingest.catalogue.schema import Item
+
+    settings = seaweed_settings
+    old, fresh = f"stalled-{uuid.uuid4().hex[:8]}", f"busy-{uuid.uuid4().hex[:8]}"
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        for record_id in (old, fresh):
+            catalogue.ensure_item(
+                record_id, source=f"file:{record_id}.pdf", source_kind="file", title="t"
+            )
+            version = catalogue.new_version(record_id, original_sha256=None, work_dir=None)
+            catalogue.set_state(record_id, State.OCR_DONE, [], version=version)
+        with catalogue.session() as session:
+            item = session.get(Item, old)
+            assert item is not None
+            item.updated_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=7)
+    finally:
+        catalogue.close()
+
+    code, report = _reconcile()
+    assert code == 1
+    stalled = [f for f in report["findings"] if f["kind"] == "stalled-item"]
+    assert [f["record_id"] for f in stalled if f["record_id"] in (old, fresh)] == [old]
+    [finding] = [f for f in stalled if f["record_id"] == old]
+    assert finding["version"] == 1 and "ocr_done since" in finding["detail"]
+    assert f"archive-ingest ingest file:{old}.pdf" in finding["detail"]

@@ -45,6 +45,9 @@ class State(StrEnum):
 
 
 FINAL_STATES = frozenset({State.DEPOSITED, State.NEEDS_REVIEW, State.REJECTED, State.FAILED})
+#: states an item passes through while a run works on it; an item left in one of these long
+#: after its last update was interrupted (a killed worker) and is "stalled"
+IN_PROGRESS_STATES = frozenset(set(State) - FINAL_STATES - {State.APPROVED})
 
 
 class Creator(BaseModel):

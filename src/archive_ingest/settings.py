@@ -112,7 +112,16 @@ class Settings(BaseSettings):
     # --- harvest, Prefect deployments, notifications (issue 5) ----------------------------
     harvest_concurrency: int = Field(default=2, ge=1, description="Items ingested at once")
     harvest_retry_failed: bool = Field(
-        default=True, description="A harvest retries listed items whose last attempt failed"
+        default=True,
+        description="A harvest retries items whose last attempt failed, or stalled (see "
+        "stalled_after_hours)",
+    )
+    stalled_after_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="An item left this long in an in-progress state (a killed worker) is "
+        "stalled: reconcile reports it, a harvest retries it. Never less than twice "
+        "ocr_timeout_seconds plus 10 minutes (an OCR may wait for a slot, then run)",
     )
     notify_webhook_url: str | None = Field(
         default=None, description="POST a JSON notice here on failed runs / items for review"
@@ -188,6 +197,11 @@ class Settings(BaseSettings):
         return normalise_database_url(
             self.database_url or f"sqlite:///{self.home / 'catalogue.sqlite3'}"
         )
+
+    @property
+    def stalled_after_seconds(self) -> float:
+        """``stalled_after_hours``, raised to what the OCR stage may legitimately take."""
+        return max(self.stalled_after_hours * 3600, 2 * self.ocr_timeout_seconds + 600)
 
     @property
     def work_dir(self) -> Path:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive_ingest.catalogue.schema import EventRow, File, Item, Version
-from archive_ingest.models import Event, FileInfo, State, utcnow
+from archive_ingest.models import IN_PROGRESS_STATES, Event, FileInfo, State, utcnow
 from archive_ingest.settings import mask_url, normalise_database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -130,6 +130,24 @@ class Catalogue:
             if state:
                 query = query.where(Item.state == state)
             return list(session.scalars(query.limit(limit).offset(offset)))
+
+    def stalled_items(
+        self, before: dt.datetime, *, source_prefix: str | None = None, limit: int = 10_000
+    ) -> list[Item]:
+        """Items in an in-progress state whose last update is older than ``before``."""
+        with self.session() as session:
+            query = (
+                select(Item)
+                .where(
+                    Item.state.in_(sorted(s.value for s in IN_PROGRESS_STATES)),
+                    Item.updated_at < before,
+                )
+                .order_by(Item.updated_at, Item.id)
+                .limit(limit)
+            )
+            if source_prefix:
+                query = query.where(Item.source.startswith(source_prefix))
+            return list(session.scalars(query))
 
     def count_by_state(self) -> dict[str, int]:
         with self.session() as session:

@@ -7,7 +7,10 @@ It compares three things and reports every disagreement as a :class:`Finding`:
 - **bucket without catalogue**: a complete AIP (receipt present) whose catalogue item is not
   recorded as deposited at that version (a crash after the receipt, before the catalogue update);
 - **catalogue without bucket**: an item recorded as deposited whose receipt is missing, or
-  whose files' S3 VersionIds differ from the receipt's.
+  whose files' S3 VersionIds differ from the receipt's;
+- **stalled items**: items left in an in-progress state (``fetched`` ... ``depositing``) for
+  longer than ``Settings.stalled_after_seconds`` - a worker killed mid-item. Re-running the
+  ingest resumes them at the stage after the last checkpoint; a harvest does so by itself.
 
 ``fix`` only does what cannot lose data: abort multipart uploads (they hold no object) and
 delete the object versions of receipt-less prefixes that carry no object lock. Locked objects,
@@ -38,6 +41,7 @@ Kind = Literal[
     "catalogue-without-aip",
     "version-id-mismatch",
     "unreadable-receipt",
+    "stalled-item",
 ]
 
 
@@ -283,12 +287,28 @@ def _delete_version(
     return Action(action="deleted-version", key=key, version_id=version_id)
 
 
+def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
+    """Items in an in-progress state not updated for ``older_than_seconds``."""
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)
+    return [
+        Finding(
+            kind="stalled-item",
+            record_id=item.id,
+            version=item.current_version or None,
+            detail=f"{item.state} since {item.updated_at:%Y-%m-%d %H:%M} UTC (interrupted?): "
+            f"re-run `archive-ingest ingest {item.source}` to resume it",
+        )
+        for item in catalogue.stalled_items(before)
+    ]
+
+
 def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
     """Open the catalogue and the bucket (ingest credentials), check, and optionally fix."""
     client = make_client(settings)
     catalogue = Catalogue.open(settings.effective_database_url)
     try:
         report = check(client, catalogue, settings.s3_bucket, settings.s3_prefix)
+        report.findings += stalled(catalogue, settings.stalled_after_seconds)
     finally:
         catalogue.close()
     return fix(client, report) if do_fix else report
