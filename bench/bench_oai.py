@@ -7,7 +7,7 @@ HTTP requests (client side, keep-alive) through the real endpoint:
 
 - ListRecords oai_dc: a full harvest, every page by resumption (N / page size pages);
 - ListIdentifiers oai_dc and ListRecords oai_dc within a set (``license:by``, half the items);
-- ListRecords mets (one METS per page, see docs/OAI.md);
+- ListRecords mets (METS IDs scoped per record at serve time, docs/OAI.md);
 - the first page of each list separately (it also counts completeListSize).
 
     .venv/bin/python bench/bench_oai.py [--records 100000] [--keep] [--json out.json]
@@ -202,7 +202,7 @@ def main() -> int:
                     {"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "license:by"},
                     200,
                 ),
-                "ListRecords mets (1 per page)": walk(
+                "ListRecords mets": walk(
                     client, endpoint, {"verb": "ListRecords", "metadataPrefix": "mets"}, 200
                 ),
             }

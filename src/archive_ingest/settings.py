@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     oai_admin_email: str = "archivist@archive-ingest.invalid"
     oai_page_size: int = Field(default=100, ge=1, le=10000)
     oai_page_bytes: int = Field(
-        default=8 * 1024 * 1024,
+        default=1024 * 1024,
         ge=1,
         description="a ListRecords page ends early once its records' payloads reach this many "
         "bytes (always at least one record): METS of long books are large",

@@ -33,7 +33,7 @@ class Config:
     admin_email: str
     page_size: int
     key: bytes
-    page_bytes: int = 8 * 1024 * 1024
+    page_bytes: int = 1024 * 1024
 
 
 def respond(
@@ -84,16 +84,6 @@ def _payload(prefix: str, record_id: str, payload: bytes | None) -> bytes | None
     if prefix == "mets" and payload is not None:
         return scope_ids(payload, record_id)
     return payload
-
-
-def _within_bytes(rows: list[store.Row], budget: int) -> list[store.Row]:
-    """The leading rows whose payloads fit in ``budget`` bytes; at least one row."""
-    total = 0
-    for index, row in enumerate(rows):
-        total += len(row.payload or b"")
-        if total > budget and index > 0:
-            return rows[:index]
-    return rows
 
 
 def _lookup(config: Config, session: Session, identifier: str) -> store.OaiRecord:
@@ -189,13 +179,9 @@ def _list(config: Config, session: Session, request: OaiRequest, env: Envelope, 
         if size == 0:
             raise OaiError("noRecordsMatch", "no records match the request")
     limit = config.page_size
-    rows = store.page(session, query, after, limit + 1, with_payload=with_payload)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if with_payload:
-        kept = _within_bytes(rows, config.page_bytes)
-        more = more or len(kept) < len(rows)
-        rows = kept
+    rows, more = store.page(
+        session, query, after, limit, with_payload=with_payload, max_bytes=config.page_bytes
+    )
     sets = store.sets_of(session, [row.record_id for row in rows])
     node = env.verb(request.verb)
     for row in rows:

@@ -276,18 +276,42 @@ def page(
     limit: int,
     *,
     with_payload: bool,
-) -> list[Row]:
+    max_bytes: int | None = None,
+) -> tuple[list[Row], bool]:
+    """Up to ``limit`` rows after the keyset cursor ``after``, and whether more follow.
+
+    With payloads and ``max_bytes``: only the leading rows whose payloads fit in ``max_bytes``
+    (always at least one). Sizes are read first (``length()``, no payload transferred), then the
+    payloads of the rows kept, so a page of large METS never reads the ones it leaves out."""
     where, stamp, rid = _filters(query)
     payload_col = OaiRecord.mets_xml if query.prefix == "mets" else OaiRecord.dc_xml
-    columns = [rid, stamp, OaiRecord.deleted] + ([payload_col] if with_payload else [])
+    columns = [rid, stamp, OaiRecord.deleted]
+    if with_payload:
+        columns.append(func.length(payload_col))
     stmt = _base(query, *columns).where(*where)  # type: ignore[attr-defined]
     if after is not None:
         stmt = stmt.where(tuple_(stamp, rid) > tuple_(after[0], after[1]))
-    stmt = stmt.order_by(stamp, rid).limit(limit)
-    return [
-        Row(r[0], int(r[1]), bool(r[2]), bytes(r[3]) if with_payload and r[3] is not None else None)
-        for r in session.execute(stmt)
-    ]
+    found = list(session.execute(stmt.order_by(stamp, rid).limit(limit + 1)))
+    more = len(found) > limit
+    found = found[:limit]
+    if not with_payload:
+        return [Row(r[0], int(r[1]), bool(r[2]), None) for r in found], more
+    if max_bytes is not None:
+        total = 0
+        for index, r in enumerate(found):
+            total += int(r[3] or 0)
+            if total > max_bytes and index > 0:
+                found, more = found[:index], True
+                break
+    kept = select(OaiRecord.record_id, payload_col).where(
+        OaiRecord.record_id.in_([r[0] for r in found])
+    )
+    payloads = {record_id: payload for record_id, payload in session.execute(kept)}
+    return [Row(r[0], int(r[1]), bool(r[2]), _bytes(payloads.get(r[0]))) for r in found], more
+
+
+def _bytes(value: bytes | memoryview | None) -> bytes | None:
+    return bytes(value) if value is not None else None
 
 
 def set_count(session: Session) -> int:
