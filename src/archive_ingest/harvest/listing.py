@@ -6,7 +6,10 @@ changed since a sequence number; the books list (``/api/v1/books/``) says which 
 
 SciELO articles: ArticleMeta's identifiers route
 (``/api/v1/article/identifiers/?collection=C&from=DATE&until=DATE&offset=N``) pages through
-``{"meta": {"total": N}, "objects": [{"code": PID, "collection": C, "processing_date": D}]}``.
+``{"meta": {"limit", "offset", "filter", "total": N}, "objects": [{"code": PID,
+"collection": C, "processing_date": "YYYY-MM-DD", "doi"?}]}``, oldest processing date first,
+1000 a page (scieloorg/articles_meta articlemeta/articlemeta.py and controller.py; the sample
+server's ``_identifiers`` has the details). ``from``/``until`` are days, both included.
 """
 
 from __future__ import annotations
@@ -145,7 +148,13 @@ def list_articles(
     since: dt.date | None,
     page_limit: int = 1000,
 ) -> Listing:
-    """Articles of ``collection`` processed on or after ``since`` (else the watermark date)."""
+    """Articles of ``collection`` processed on or after ``since`` (else the watermark date).
+
+    ArticleMeta's ``from`` is inclusive and a processing date is a day, so a listing from the
+    watermark names again the articles of the watermark's own day, seen by the last run: only a
+    later processing date marks an article changed (one of that day the catalogue does not know
+    is still selected, as new). With ``since`` every listed article counts as changed.
+    """
     listing = Listing()
     start = since or (dt.date.fromisoformat(watermark) if watermark else None)
     offset, newest = 0, watermark
@@ -154,12 +163,13 @@ def list_articles(
             http.get_bytes(identifiers_url(base, collection, start, None, offset)).content
         )
         for coll, pid, date in objects:
+            changed = since is not None or not (watermark and date) or date[:10] > watermark
             listing.items.append(
                 OfferedItem(
                     ref=f"scielo-article:{coll}/{pid}",
                     record_id=_record_id(f"scielo-article:{coll}/{pid}"),
                     group=coll,
-                    changed=True,
+                    changed=changed,
                 )
             )
             if date and (newest is None or date[:10] > newest):

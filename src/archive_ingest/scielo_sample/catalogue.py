@@ -117,13 +117,24 @@ class SampleBook:
 
 @dataclass
 class SampleArticle:
-    """An ArticleMeta document and the PDFs its site serves (by URL path)."""
+    """An ArticleMeta document and the PDFs its site serves (by URL path).
+
+    ``processing_date`` is ArticleMeta's (a date: the day SciELO last processed the record);
+    the identifiers route filters and sorts on it.
+    """
 
     collection: str
     pid: str
     document: dict[str, Any]
     pdfs: dict[str, PdfSource] = field(default_factory=dict)  # URL path -> PDF
     updated: dt.datetime = field(default_factory=_now)
+    processing_date: dt.date = field(default_factory=lambda: _now().date())
+
+    @property
+    def issns(self) -> list[str]:
+        """The journal's ISSNs, as ArticleMeta's ``code_title`` (what ``issn=`` filters on)."""
+        codes = self.document.get("code_title")
+        return [str(c) for c in codes] if isinstance(codes, list) else []
 
 
 @dataclass(frozen=True)
@@ -271,6 +282,7 @@ class SampleCatalogue:
         *,
         document: Mapping[str, Any] | None = None,
         pdfs: Mapping[str, bytes | Path] | None = None,
+        processing_date: dt.date | str | None = None,
         **fields: Any,
     ) -> SampleArticle:
         """Add an ArticleMeta article.
@@ -279,6 +291,7 @@ class SampleCatalogue:
         from ``fields`` by :func:`.articlemeta.articlemeta_document`. ``pdfs`` maps a language
         to its PDF; each is served at the path of the document's ``fulltexts`` URL (or, without
         fulltexts, at the path xylose derives: ``/pdf/ACRONYM/ISSUE/FILE.pdf``).
+        ``processing_date`` (default today, UTC) is what the identifiers route lists it by.
         """
         pid = pid.upper()
         doc = (
@@ -290,9 +303,54 @@ class SampleCatalogue:
         for lang, pdf in (pdfs or {}).items():
             served[pdf_path_for(doc, lang)] = pdf if isinstance(pdf, bytes) else Path(pdf)
         article = SampleArticle(collection, pid, doc, served)
+        if processing_date is not None:
+            article.processing_date = _date(processing_date)
         with self.lock:
             self.articles[(collection, pid)] = article
         return article
+
+    def update_article(
+        self,
+        collection: str,
+        pid: str,
+        *,
+        processing_date: dt.date | str | None = None,
+        document: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> SampleArticle:
+        """SciELO reprocessed an article: a new processing date (default today, UTC) and, when
+        given, a new document (verbatim, or rebuilt from ``fields``). Its PDFs stay."""
+        with self.lock:
+            article = self.articles[(collection, pid.upper())]
+            if document is not None:
+                article.document = dict(document)
+            elif fields:
+                article.document = articlemeta_document(
+                    collection=collection, pid=article.pid, **fields
+                )
+            article.updated = _now()
+            article.processing_date = _date(processing_date or article.updated.date())
+        return article
+
+    def articles_processed(
+        self,
+        *,
+        collection: str | None,
+        issn: str | None,
+        start: dt.date,
+        end: dt.date,
+    ) -> list[SampleArticle]:
+        """Articles processed from ``start`` to ``end`` (both days included), of one collection
+        (else all) and one journal ISSN (else all), oldest processing date first."""
+        with self.lock:
+            found = [
+                a
+                for a in self.articles.values()
+                if start <= a.processing_date <= end
+                and (collection is None or a.collection == collection)
+                and (issn is None or issn in a.issns)
+            ]
+        return sorted(found, key=lambda a: (a.processing_date, a.collection, a.pid))
 
     def article(self, collection: str, pid: str) -> SampleArticle | None:
         with self.lock:
@@ -312,6 +370,14 @@ class SampleCatalogue:
                 if path in article.pdfs:
                     return article.pdfs[path], article.updated
         return None
+
+
+def _date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
 
 
 def pdf_path_for(document: Mapping[str, Any], lang: str) -> str:

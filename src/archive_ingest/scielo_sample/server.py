@@ -8,6 +8,8 @@ One stdlib ``ThreadingHTTPServer`` on a free port serves, from a :class:`SampleC
 - ``/id/SBID``: book page HTML
 - ``/id/SBID/pdf/SHORTNAME[-NN].pdf``: book / chapter PDF
 - ``/api/v1/article/?collection=C&code=PID``: ArticleMeta document (``null`` when unknown)
+- ``/api/v1/article/identifiers/?collection=C&from=D&until=D&offset=N``: ArticleMeta's paged
+  list of article identifiers by processing date (see :meth:`SampleScieloServer._identifiers`)
 - article PDF paths (from the document's ``fulltexts``): article PDFs
 
 For tests it injects faults per path (:class:`Fault`: a status, N failures then success, an HTML
@@ -52,6 +54,11 @@ JSON_TYPE = "application/json; charset=UTF-8"
 HTML_TYPE = "text/html; charset=UTF-8"
 PDF_TYPE = "application/pdf"
 _CHUNK = 64 * 1024
+
+#: ArticleMeta's page size for the identifiers routes: its default ``limit`` and its maximum.
+IDENTIFIERS_PAGE_SIZE = 1000
+#: ArticleMeta's ``from`` when none is given (restfulapi.py ``DEFAULT_FROM_DATE``).
+IDENTIFIERS_DEFAULT_FROM = "1900-01-01"
 
 _BOOK_JSON_RE = re.compile(r"^/api/v1/book/(?P<sbid>[A-Za-z0-9]+)/$")
 _BOOK_PAGE_RE = re.compile(r"^/id/(?P<sbid>[A-Za-z0-9]+)/?$")
@@ -100,6 +107,11 @@ class _Body:
     content: bytes | Path
     last_modified: dt.datetime | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def _today() -> dt.date:
+    """Today as the sample catalogue dates things (UTC)."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _etag(content: bytes | Path) -> str:
@@ -269,10 +281,22 @@ class SampleScieloServer:
     ...     settings = Settings(**server.settings_overrides())
     """
 
-    def __init__(self, catalogue: SampleCatalogue, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        catalogue: SampleCatalogue,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        identifiers_page_size: int = IDENTIFIERS_PAGE_SIZE,
+    ):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sample SciELO server binds to the loopback interface only")
+        if identifiers_page_size < 1:
+            raise ValueError("identifiers_page_size must be at least 1")
         self.catalogue = catalogue
+        #: ArticleMeta's default and maximum ``limit`` (1000); set it small to make a listing
+        #: of a few articles take several pages. May be changed while the server runs.
+        self.identifiers_page_size = identifiers_page_size
         self._host = host
         self._port = port
         self._httpd: _HTTPServer | None = None
@@ -409,10 +433,78 @@ class SampleScieloServer:
             if article is None:  # ArticleMeta answers null, with 200
                 return _Body(200, JSON_TYPE, b"null")
             return _Body(200, JSON_TYPE, json.dumps(article.document).encode(), article.updated)
+        if path == "/api/v1/article/identifiers":  # append_slash, as above
+            return _Body(302, HTML_TYPE, b"", headers={"Location": f"{path}/?{query}"})
+        if path == "/api/v1/article/identifiers/":
+            return self._identifiers(params)
         found: tuple[PdfSource, dt.datetime] | None = cat.find_pdf(path)
         if found is not None:
             return _Body(200, PDF_TYPE, found[0], found[1])
         return self._error(404, "Not Found")
+
+    def _identifiers(self, params: dict[str, str]) -> _Body:
+        """ArticleMeta's ``/api/v1/article/identifiers/``, as its source has it.
+
+        Read from scieloorg/articles_meta (the service behind articlemeta.scielo.org):
+        articlemeta/articlemeta.py (the REST views: ``identifiers_article``,
+        ``_get_request_limit_param``, ``DEFAULT_FROM_DATE``), articlemeta/controller.py
+        (``DataBroker.identifiers_article``, ``get_date_range_filter``, ``dates_to_string``,
+        ``LIMIT = 1000``), articlemeta/__init__.py (route ``/api/v1/article/identifiers/``,
+        Pyramid's append_slash redirect) and docs/source/api/article_identifiers.rst; paged
+        the same way by scieloorg/articlemetaapi articlemeta/client.py
+        (``documents_by_identifiers``: ``limit=1000``, ``offset += 1000`` until an empty page)
+        and by a SciELO harvester class ``AMHarvesting`` (its docstring quotes a live answer of
+        2023: ``meta`` = ``filter``, ``limit``, ``offset``, ``total``; it stops at
+        ``offset >= total``).
+
+        - query: ``collection`` and ``issn`` optional filters; ``from`` (default 1900-01-01)
+          and ``until`` (default today), ISO dates, both days included, on the article's
+          ``processing_date``; ``limit`` (default and maximum 1000, larger values cut to
+          1000, not an integer or <= 0 -> 400); ``offset`` (default 0; not an integer or
+          < 0 -> 400). A malformed date is an uncaught ``strptime`` error there: 500.
+        - answer: ``{"meta": {"limit", "offset", "filter": {"processing_date": {"$gte",
+          "$lte"}, "collection"?, "code_title"?}, "total"}, "objects": [{"code",
+          "collection", "processing_date", "doi"?}]}``; ``total`` counts every match, not
+          the page; objects sorted by ``processing_date`` ascending; every date rendered
+          ``YYYY-MM-DD``. An offset past the end gives ``"objects": []``.
+        """
+        page_size = self.identifiers_page_size
+        try:
+            limit = int(params.get("limit", page_size))
+            offset = int(params.get("offset", "0"))
+        except ValueError:
+            return self._error(400, "Bad Request")
+        if limit <= 0 or offset < 0:
+            return self._error(400, "Bad Request")
+        limit = min(limit, page_size)
+        try:
+            start = dt.date.fromisoformat(params.get("from", IDENTIFIERS_DEFAULT_FROM))
+            end = dt.date.fromisoformat(params.get("until", _today().isoformat()))
+        except ValueError:
+            return self._error(500, "Internal Server Error")
+        collection, issn = params.get("collection") or None, params.get("issn") or None
+        found = self.catalogue.articles_processed(
+            collection=collection, issn=issn, start=start, end=end
+        )
+        fltr: dict[str, Any] = {
+            "processing_date": {"$gte": start.isoformat(), "$lte": end.isoformat()}
+        }
+        if collection:
+            fltr["collection"] = collection
+        if issn:
+            fltr["code_title"] = issn
+        objects = []
+        for article in found[offset : offset + limit]:
+            obj = {
+                "code": article.pid,
+                "collection": article.collection,
+                "processing_date": article.processing_date.isoformat(),
+            }
+            if article.document.get("doi"):
+                obj["doi"] = str(article.document["doi"]).upper()
+            objects.append(obj)
+        meta = {"limit": limit, "offset": offset, "filter": fltr, "total": len(found)}
+        return _Body(200, JSON_TYPE, json.dumps({"meta": meta, "objects": objects}).encode())
 
     @staticmethod
     def _error(status: int, reason: str) -> _Body:
