@@ -31,9 +31,21 @@ def prefect_api_url() -> Iterator[str]:
     try:
         yield url
     finally:
+        _drain_prefect_workers()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         server.__exit__(None, None, None)
+
+
+def _drain_prefect_workers() -> None:
+    """Send the logs and events still queued in this process while the server is up: left for
+    interpreter exit, Prefect would find no API URL and start a temporary server just to flush
+    them, then log its shutdown to pytest's closed output ("--- Logging error ---")."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=30)
