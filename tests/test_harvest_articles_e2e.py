@@ -10,6 +10,7 @@ subprocess for a dry run.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -188,6 +189,107 @@ def test_listing_after_the_watermark_marks_only_later_dates_changed(
     # an explicit --since asks for everything processed since then, as changed
     since = list_articles(source_http, base, "scl", watermark=None, since=dt.date(2024, 3, 2))
     assert all(i.changed for i in since.items) and len(since.items) == 3
+
+
+class _ReprocessAfterFirstPage:
+    """The real SourceHttp; after the first identifiers page SciELO reprocesses one article it
+    listed (it moves to the end of the date order and everything after it shifts back)."""
+
+    def __init__(self, http: SourceHttp, reprocess: Callable[[], None]) -> None:
+        self.http, self.reprocess, self.pages = http, reprocess, 0
+
+    def get_bytes(self, url: str, **kwargs: Any) -> Any:
+        got = self.http.get_bytes(url, **kwargs)
+        self.pages += 1
+        if self.pages == 1:
+            self.reprocess()
+        return got
+
+
+def _many_articles(cat: SampleCatalogue, count: int, make_pdf: Any) -> list[str]:
+    pids = [f"S0102-311X20240002{n:05d}" for n in range(count)]
+    start = dt.date(2024, 1, 1)
+    for n, pid in enumerate(pids):
+        add_article(cat, "scl", pid, (start + dt.timedelta(days=n)).isoformat(), CC_BY, make_pdf)
+    return pids
+
+
+def test_listing_survives_a_reprocessing_between_pages(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    scielo_settings: Settings,
+    source_http: SourceHttp,
+    make_pdf: Any,
+) -> None:
+    """Offset paging over a date-ordered list: an article reprocessed mid-listing shifts the
+    rest back by one. Overlapping pages (deduplicated) still list every article once."""
+    pids = _many_articles(scielo_catalogue, 45, make_pdf)
+    scielo_server.identifiers_page_size = 20
+    base = scielo_settings.scielo_articlemeta_url
+    http = _ReprocessAfterFirstPage(
+        source_http,
+        lambda: scielo_catalogue.update_article("scl", pids[3], processing_date="2024-06-01"),
+    )
+    listing = list_articles(
+        http, base, "scl", watermark=None, since=None, today=dt.date(2025, 1, 1)
+    )
+    listed = [i.ref.rsplit("/", 1)[1] for i in listing.items]
+    assert sorted(listed) == sorted(pids) and len(listed) == len(set(listed))
+    offsets = [q.get("offset") for q in identifier_queries(scielo_server)]
+    assert offsets == ["0", "15", "30"]  # 20 a page, 5 of them again on the next
+    assert listing.next_watermark == "2024-06-01" and listing.problems == []
+
+
+def test_listing_without_totals_pages_until_empty_and_stops_at_the_page_limit(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    scielo_settings: Settings,
+    source_http: SourceHttp,
+    make_pdf: Any,
+) -> None:
+    pids = _many_articles(scielo_catalogue, 7, make_pdf)
+    scielo_server.identifiers_page_size = 3
+    base = scielo_settings.scielo_articlemeta_url
+
+    class NoTotals:  # an older ArticleMeta: pages without meta.total
+        def get_bytes(self, url: str, **kwargs: Any) -> Any:
+            got = source_http.get_bytes(url, **kwargs)
+            data = json.loads(got.content)
+            data["meta"].pop("total")
+            return dataclasses.replace(got, content=json.dumps(data).encode())
+
+    listing = list_articles(NoTotals(), base, "scl", watermark=None, since=None)
+    assert [i.ref.rsplit("/", 1)[1] for i in listing.items] == pids
+    assert [q.get("offset") for q in identifier_queries(scielo_server)] == ["0", "3", "6", "7"]
+
+    capped = list_articles(source_http, base, "scl", watermark=None, since=None, page_limit=2)
+    assert capped.next_watermark is None  # a listing cut short never moves the watermark
+    assert capped.problems and "stopped after 2 identifier pages" in capped.problems[0]
+
+
+def test_the_watermark_never_reaches_a_day_that_is_not_over(
+    scielo_catalogue: SampleCatalogue,
+    scielo_settings: Settings,
+    source_http: SourceHttp,
+    make_pdf: Any,
+) -> None:
+    """Articles processed today may be reprocessed later today: the watermark stops at
+    yesterday, so the next run still sees today's articles as changed."""
+    add_article(scielo_catalogue, "scl", SCL[0][0], "2024-03-01", CC_BY, make_pdf)
+    add_article(scielo_catalogue, "scl", SCL[1][0], "2024-03-05", CC_BY, make_pdf)
+    base = scielo_settings.scielo_articlemeta_url
+    today = dt.date(2024, 3, 5)
+    first = list_articles(source_http, base, "scl", watermark=None, since=None, today=today)
+    assert first.next_watermark == "2024-03-04"
+    again = list_articles(
+        source_http, base, "scl", watermark=first.next_watermark, since=None, today=today
+    )
+    assert {i.record_id: i.changed for i in again.items} == {rid("scl", SCL[1][0]): True}
+    assert again.next_watermark == "2024-03-04"
+    later = list_articles(
+        source_http, base, "scl", watermark="2024-03-04", since=None, today=dt.date(2024, 3, 9)
+    )
+    assert later.next_watermark == "2024-03-05"
 
 
 def test_plan_after_a_run_selects_only_what_is_new_or_changed(

@@ -125,8 +125,9 @@ def identifiers_url(
     return f"{base.rstrip('/')}/api/v1/article/identifiers/?{urlencode(query)}"
 
 
-def parse_identifiers(raw: bytes) -> tuple[list[tuple[str, str, str | None]], int]:
-    """ArticleMeta identifiers page → [(collection, pid, processing_date)], total."""
+def parse_identifiers(raw: bytes) -> tuple[list[tuple[str, str, str | None]], int | None]:
+    """ArticleMeta identifiers page → [(collection, pid, processing_date)], total (``None``
+    when the page does not say: older ArticleMeta answers carry no ``meta.total``)."""
     data = load_json(raw, "ArticleMeta identifiers")
     if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
         raise SourceError("ArticleMeta identifiers: no 'objects' list")
@@ -136,7 +137,14 @@ def parse_identifiers(raw: bytes) -> tuple[list[tuple[str, str, str | None]], in
         if isinstance(obj, dict) and obj.get("code") and obj.get("collection"):
             date = obj.get("processing_date")
             out.append((str(obj["collection"]), str(obj["code"]), str(date) if date else None))
-    return out, int(meta.get("total") or len(out))
+    total = meta.get("total")
+    return out, int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+
+
+#: identifiers pages overlap by this many entries: ArticleMeta pages by offset in processing
+#: date order, and an article reprocessed while we page moves to the end, shifting the rest back
+#: by one; the overlap (deduplicated) keeps such a shift from hiding an article
+PAGE_OVERLAP = 5
 
 
 def list_articles(
@@ -147,6 +155,7 @@ def list_articles(
     watermark: str | None,
     since: dt.date | None,
     page_limit: int = 1000,
+    today: dt.date | None = None,
 ) -> Listing:
     """Articles of ``collection`` processed on or after ``since`` (else the watermark date).
 
@@ -154,15 +163,26 @@ def list_articles(
     watermark names again the articles of the watermark's own day, seen by the last run: only a
     later processing date marks an article changed (one of that day the catalogue does not know
     is still selected, as new). With ``since`` every listed article counts as changed.
+
+    The next watermark is the newest processing date seen, but never today (UTC) or later: a day
+    is finished only once it is over, so articles reprocessed later today are still "changed"
+    for the next run. Paging stops at an empty page or at ``meta.total``; hitting
+    ``page_limit`` is a problem and leaves no next watermark (the run does not move it).
     """
     listing = Listing()
     start = since or (dt.date.fromisoformat(watermark) if watermark else None)
     offset, newest = 0, watermark
+    seen: set[tuple[str, str]] = set()
     for _ in range(page_limit):
         objects, total = parse_identifiers(
             http.get_bytes(identifiers_url(base, collection, start, None, offset)).content
         )
         for coll, pid, date in objects:
+            if date and (newest is None or date[:10] > newest):
+                newest = date[:10]
+            if (coll, pid) in seen:
+                continue
+            seen.add((coll, pid))
             changed = since is not None or not (watermark and date) or date[:10] > watermark
             listing.items.append(
                 OfferedItem(
@@ -172,10 +192,18 @@ def list_articles(
                     changed=changed,
                 )
             )
-            if date and (newest is None or date[:10] > newest):
-                newest = date[:10]
-        offset += len(objects)
-        if not objects or offset >= total:
+        end = offset + len(objects)
+        if not objects or (total is not None and end >= total):
             break
+        offset = end - PAGE_OVERLAP if len(objects) > 2 * PAGE_OVERLAP else end
+    else:
+        listing.problems.append(
+            f"articles of {collection}: stopped after {page_limit} identifier pages; the "
+            "watermark is not moved"
+        )
+        return listing
+    yesterday = ((today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1)).isoformat()
+    if newest is not None and newest > yesterday:
+        newest = max(yesterday, watermark) if watermark else yesterday
     listing.next_watermark = newest
     return listing
