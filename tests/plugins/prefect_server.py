@@ -16,6 +16,12 @@ import pytest
 from archive_ingest.prefect_server import local_prefect_server
 
 
+# A flow run in a test that did not ask for the session server must fail loudly, not quietly
+# start a temporary Prefect server of its own (as one did until this line). Set before any test
+# module imports Prefect; CLI subprocesses inherit it.
+os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "false"
+
+
 @pytest.fixture(scope="session")
 def prefect_api_url() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="archive-ingest-prefect-"))
@@ -24,14 +30,22 @@ def prefect_api_url() -> Iterator[str]:
         url = server.__enter__()
     except RuntimeError as exc:
         pytest.fail(str(exc))
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
     saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_HOME")}
-    os.environ["PREFECT_API_URL"] = url
+    os.environ["PREFECT_API_URL"] = url  # for CLI subprocesses
     os.environ["PREFECT_HOME"] = str(home)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # and for flows run in this process: Prefect reads its settings once, when it is first
+    # imported (an earlier test may have imported it), so the environment alone could leave
+    # them on a temporary server of their own instead of this one
+    settings = temporary_settings({PREFECT_API_URL: url, PREFECT_HOME: str(home)})
+    settings.__enter__()
     try:
         yield url
     finally:
         _drain_prefect_workers()
+        settings.__exit__(None, None, None)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
