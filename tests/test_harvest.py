@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any, ClassVar
 import pytest
 
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.schema import Item
 from archive_ingest.errors import RefError, SourceError
 from archive_ingest.harvest import get_watermark, parse_source, plan_harvest, set_watermark
 from archive_ingest.harvest.listing import OfferedItem, parse_identifiers
@@ -149,12 +151,26 @@ def test_plan_after_watermark_selects_changed_books_and_failed_items(
             )
             state = State.FAILED if cand.record_id.endswith("37t-02") else State.DEPOSITED
             catalogue.set_state(cand.record_id, state, [])
+        # two chapters a run left mid-pipeline: one long ago (a killed worker), one just now
+        stalled, busy = "scielo-books-37t-03", "scielo-books-37t-01"
+        for rid in (stalled, busy):
+            ref = f"scielo-books:37t/{rid[-2:]}"
+            catalogue.ensure_item(rid, source=ref, source_kind="scielo-books-chapter")
+            catalogue.set_state(rid, State.OCR_DONE, [])
+        with catalogue.session() as session:
+            item = session.get(Item, stalled)
+            assert item is not None
+            item.updated_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
         assert first.next_watermark is not None
         set_watermark(catalogue, "scielo-books", first.next_watermark)
         cat.update_book("b2", synopsis="revised")
         second = plan_harvest(scielo_settings, catalogue, parse_source("scielo-books"))
         got = {c.ref: c.reason for c in second.selected}
-        assert got == {"scielo-books:b2/01": "changed", "scielo-books:37t/02": "retry-failed"}
+        assert got == {
+            "scielo-books:b2/01": "changed",
+            "scielo-books:37t/02": "retry-failed",
+            "scielo-books:37t/03": "retry-stalled",
+        }
         assert int(second.next_watermark or 0) > int(first.next_watermark)
         quiet = plan_harvest(
             scielo_settings.model_copy(update={"harvest_retry_failed": False}),

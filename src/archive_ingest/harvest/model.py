@@ -52,12 +52,12 @@ class Candidate:
 
     ref: str
     record_id: str
-    reason: str  # new | changed | retry-failed | unchanged | deleted
+    reason: str  # new | changed | retry-failed | retry-stalled | unchanged | deleted
     title: str | None = None
 
     @property
     def selected(self) -> bool:
-        return self.reason in ("new", "changed", "retry-failed")
+        return self.reason in ("new", "changed", "retry-failed", "retry-stalled")
 
 
 @dataclass

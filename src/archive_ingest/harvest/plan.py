@@ -24,11 +24,14 @@ def select(
     known: Mapping[str, str],
     *,
     retry_failed: bool = True,
+    stalled: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     """Why each offered item is (not) ingested. ``known`` maps record id → catalogue state.
 
     new: never seen; changed: the source says it changed since the watermark; retry-failed:
-    its last attempt failed; unchanged: none of these. Each record id appears once.
+    its last attempt failed; retry-stalled: a run left it mid-pipeline long ago (``stalled``
+    record ids; see Settings.stalled_after_hours); unchanged: none of these. Each record id
+    appears once. An item in progress that is not stalled is left to the run working on it.
     """
     out: list[Candidate] = []
     seen: set[str] = set()
@@ -43,6 +46,8 @@ def select(
             reason = "changed"
         elif retry_failed and state == State.FAILED.value:
             reason = "retry-failed"
+        elif retry_failed and item.record_id in stalled:
+            reason = "retry-stalled"
         else:  # unchanged (or a failed item while retries are off)
             reason = "unchanged"
         out.append(Candidate(item.ref, item.record_id, reason, item.title))
@@ -62,8 +67,12 @@ def known_states(catalogue: Catalogue, record_ids: Iterable[str]) -> dict[str, s
     return out
 
 
-def failed_items(catalogue: Catalogue, source: Source) -> list[OfferedItem]:
-    """Items of this source whose last attempt failed: offered again (retry-failed)."""
+def retry_items(
+    catalogue: Catalogue, source: Source, stalled_before: dt.datetime
+) -> tuple[list[OfferedItem], frozenset[str]]:
+    """Items of this source offered again: those whose last attempt failed, and those stalled
+    (in progress, untouched since ``stalled_before``: a killed worker's). Also returns the
+    stalled ids."""
     prefix = (
         "scielo-books:" if source.kind == "scielo-books" else f"scielo-article:{source.collection}/"
     )
@@ -73,7 +82,10 @@ def failed_items(catalogue: Catalogue, source: Source) -> list[OfferedItem]:
                 Item.state == State.FAILED.value, Item.source.startswith(prefix)
             )
         ).all()
-    return [OfferedItem(ref=src, record_id=rid, group="", title=title) for rid, src, title in rows]
+    stalled = catalogue.stalled_items(stalled_before, source_prefix=prefix)
+    offered = [OfferedItem(ref=src, record_id=rid, group="", title=t) for rid, src, t in rows]
+    offered += [OfferedItem(ref=i.source, record_id=i.id, group="", title=i.title) for i in stalled]
+    return offered, frozenset(i.id for i in stalled)
 
 
 def list_source(
@@ -119,10 +131,15 @@ def plan_harvest(
     except ArchiveIngestError as exc:
         plan.problems.append(f"listing {source.key}: {exc}")
         return plan
+    stalled: frozenset[str] = frozenset()
     if settings.harvest_retry_failed:
-        listing.items += failed_items(catalogue, source)
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.stalled_after_seconds)
+        retries, stalled = retry_items(catalogue, source, before)
+        listing.items += retries
     known = known_states(catalogue, (i.record_id for i in listing.items))
-    plan.candidates = select(listing.items, known, retry_failed=settings.harvest_retry_failed)
+    plan.candidates = select(
+        listing.items, known, retry_failed=settings.harvest_retry_failed, stalled=stalled
+    )
     plan.problems += listing.problems
     if listing.deleted:
         plan.problems.append(
