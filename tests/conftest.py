@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.plugins.scielo",
     "tests.plugins.storage",
     "tests.plugins.prefect_server",
+    "tests.plugins.harvest",
 ]

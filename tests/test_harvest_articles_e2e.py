@@ -31,7 +31,7 @@ from archive_ingest.harvest.store import runs
 from archive_ingest.http import SourceHttp
 from archive_ingest.models import State
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
-from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest.settings import Settings
 
 IDENTIFIERS = "/api/v1/article/identifiers/"
 CC_BY = "This article is licensed under a Creative Commons Attribution 4.0 International License."
@@ -322,21 +322,6 @@ def test_plan_after_a_run_selects_only_what_is_new_or_changed(
 
 
 # --- end to end --------------------------------------------------------------------------------
-@pytest.fixture
-def harvest_env(
-    scielo_server: SampleScieloServer,
-    seaweed_settings: Settings,
-    prefect_api_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Settings:
-    for key, value in scielo_server.settings_overrides().items():
-        monkeypatch.setenv(f"ARCHIVE_INGEST_{key.upper()}", str(value))
-    monkeypatch.setenv("ARCHIVE_INGEST_FETCH_RETRIES", "0")
-    monkeypatch.setenv("ARCHIVE_INGEST_FETCH_BACKOFF_SECONDS", "0")
-    reset_settings_cache()
-    return Settings()
-
-
 def _keys(client: Any, bucket: str, prefix: str) -> set[str]:
     out: set[str] = set()
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):

@@ -15,24 +15,9 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import get_watermark
 from archive_ingest.harvest.store import runs
 from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
-from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest.settings import Settings
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def harvest_env(
-    scielo_server: SampleScieloServer,
-    seaweed_settings: Settings,
-    prefect_api_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Settings:
-    for key, value in scielo_server.settings_overrides().items():
-        monkeypatch.setenv(f"ARCHIVE_INGEST_{key.upper()}", str(value))
-    monkeypatch.setenv("ARCHIVE_INGEST_FETCH_RETRIES", "0")
-    monkeypatch.setenv("ARCHIVE_INGEST_FETCH_BACKOFF_SECONDS", "0")
-    reset_settings_cache()
-    return Settings()
 
 
 def _artifact_keys(api: str) -> set[str]:
