@@ -283,8 +283,17 @@ def _json(**fields: Any) -> bytes:  # UTF-8, non-ASCII as is
     return json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
+DC_NO_DECLARATION = (  # no <?xml ...?>: Siegfried cannot match it, lxml proves it is XML
+    '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Capítulo de teste</dc:title>'
+    "<dc:creator>Souza, Helena</dc:creator><dc:date>2012</dc:date><dc:language>pt</dc:language>"
+    "<dc:publisher>EDUFBA</dc:publisher>"
+    "<dc:rights>https://creativecommons.org/licenses/by-nc-sa/3.0/</dc:rights></oai_dc:dc>"
+).encode()
+
 FILE_CASES: list[tuple[str, bytes, str, str]] = [
     ("json-control", _json(), "deposited", ""),
+    ("xml-dc-without-declaration", DC_NO_DECLARATION, "deposited", ""),
     (
         "json-non-utf8",
         _json(title="Capítulo").replace("Capítulo".encode(), "Capítulo".encode("latin-1")),

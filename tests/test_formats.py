@@ -70,6 +70,18 @@ def test_text_xml_json(tmp_path: Path) -> None:
     assert identify(xml).puid == "fmt/101"
     assert identify(xml).format_version == "1.0"
 
+    # no XML declaration: PRONOM's signature cannot match; parsing proves it is XML 1.0
+    bare = tmp_path / "oai_dc.xml"
+    bare.write_text('<dc xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>T</dc:title></dc>')
+    result = identify(bare)
+    assert (result.puid, result.format_version, result.tool) == ("fmt/101", "1.0", "lxml")
+    assert "identified by parsing" in result.warning and "Siegfried" in result.basis
+    for name, body in (("broken.xml", "<dc><unclosed></dc>"), ("angle.txt", "<3 not markup")):
+        other = tmp_path / name
+        other.write_text(body)
+        assert identify(other).tool == "siegfried"  # not XML: Siegfried's answer stands
+    assert identify(tmp_path / "broken.xml").puid != "fmt/101"
+
     data = tmp_path / "book.json"
     data.write_text(json.dumps({"_id": "37t", "title": "Compreendendo"}))
     result = identify(data)

@@ -3,8 +3,11 @@
 Every file that goes into a package gets a PRONOM identifier (PUID) for its PREMIS
 "format identification" event. The tool version reported includes the signature files
 (DROID and container signatures), because a PUID is only meaningful with the signature release
-that produced it. There is deliberately no fallback (no guessing from the file extension or
-``mimetypes``): without Siegfried the stage fails and says so.
+that produced it. There is deliberately no guessing from the file extension or ``mimetypes``:
+without Siegfried the stage fails and says so. One fallback is a proof, not a guess: a file
+Siegfried cannot match that lxml parses as well-formed XML is XML 1.0 (fmt/101), identified by
+lxml (PRONOM's XML signature needs the optional ``<?xml`` declaration at byte 0, so a
+user's Dublin Core file without one would otherwise have no format at all).
 """
 
 from __future__ import annotations
@@ -70,7 +73,44 @@ def identify(path: Path) -> FormatId:
     except Exception as exc:  # pygfried raises GoError subclasses (OSError) and others
         message = str(exc).replace(str(path), path.name)
         raise FormatToolError(f"Siegfried failed on {path.name}: {message}") from None
-    return parse_result(result, path)
+    found = parse_result(result, path)
+    if found.puid is None:
+        return _parsed_as_xml(path, found) or found
+    return found
+
+
+XML_PUID = "fmt/101"
+_XML_PARSE_LIMIT = 64 * 1024 * 1024
+
+
+def _parsed_as_xml(path: Path, found: FormatId) -> FormatId | None:
+    """fmt/101 for a file Siegfried did not match but lxml parses as well-formed XML."""
+    from lxml import etree
+
+    from archive_ingest.records.schemas import hardened_parser
+
+    try:
+        if path.stat().st_size > _XML_PARSE_LIMIT:
+            return None
+        with path.open("rb") as fh:
+            head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head.startswith(b"<"):
+            return None
+        etree.parse(str(path), hardened_parser())
+    except (OSError, etree.XMLSyntaxError):
+        return None
+    return FormatId(
+        puid=XML_PUID,
+        format_name="Extensible Markup Language",
+        format_version="1.0",
+        media_type="application/xml",
+        tool="lxml",
+        tool_version=etree.__version__,
+        basis=f"parsed as well-formed XML; Siegfried: {found.basis or 'no match'}",
+        warning="no XML declaration: identified by parsing, not by signature",
+        siegfried_version=found.siegfried_version,
+        signature_version=found.signature_version,
+    )
 
 
 def siegfried_versions() -> tuple[str, str]:
