@@ -393,8 +393,8 @@ def _replace_file(files: list[FileInfo], role: str, **changes: object) -> list[F
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"puid": None}, "no PRONOM PUID"),
-        ({"puid": "UNKNOWN"}, "no PRONOM PUID"),
+        ({"puid": None}, "has no PRONOM format"),
+        ({"puid": "UNKNOWN"}, "has no PRONOM format"),
         ({"path": "../escape.pdf"}, r"'\.\.' segment"),
         ({"path": "/abs/original.pdf"}, "must be relative"),
         ({"path": "mets.xml"}, "cannot list itself"),

@@ -145,8 +145,10 @@ def _check_file(info: FileInfo) -> None:
         raise PackageError(f"file {info.path!r}: negative size")
     if not info.puid or not _PUID_RE.fullmatch(info.puid):
         raise PackageError(
-            f"file {info.path!r} has no PRONOM PUID (got {info.puid!r}): run format "
-            "identification first; the METS profile requires one for every file"
+            f"file {info.path!r} has no PRONOM format (PUID {info.puid!r}"
+            + (f", identified by {info.identified_by}" if info.identified_by else "")
+            + "): the METS profile requires one for every file; a file no tool recognises "
+            "cannot be packaged"
         )
     if not clean_line(info.media_type) or "/" not in info.media_type:
         raise PackageError(
