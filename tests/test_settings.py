@@ -78,3 +78,42 @@ def test_config_command_masks_secrets(home: Path, monkeypatch: pytest.MonkeyPatc
     data = json.loads(out.stdout)
     assert data["database_url"] == "postgresql+psycopg://archive:***@127.0.0.1/x"
     assert data["s3_credentials"].startswith("environment (AWS_ACCESS_KEY_ID=AKIA***")
+
+
+@pytest.mark.parametrize(
+    "command", [["ingest", "scielo-books:37t/05"], ["audit"], ["users", "list"]]
+)
+def test_bad_settings_are_a_usage_error_in_every_command(home: Path, command: list[str]) -> None:
+    """A bad value or a broken config file: exit 2 with one line naming the problem (and the
+    file), never a traceback; a misspelt name is a warning, not silence."""
+    base = {"ARCHIVE_INGEST_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    cases = [
+        ({"ARCHIVE_INGEST_OCR_MAX_PAGES": "abc"}, "ocr_max_pages: Input should be a valid integer"),
+        ({"ARCHIVE_INGEST_CONFIG": str(home / "bad.toml")}, "bad.toml is not valid TOML"),
+    ]
+    (home / "bad.toml").write_text("ocr_max_pages = [\n")
+    for extra, message in cases:
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive_ingest.cli", *command],
+            capture_output=True,
+            text=True,
+            env={**base, **extra},
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr and "Traceback" not in proc.stderr
+    typo = subprocess.run(
+        [sys.executable, "-m", "archive_ingest.cli", "config"],
+        capture_output=True,
+        text=True,
+        env={
+            **base,
+            "ARCHIVE_INGEST_CONFIG": str(home / "none.toml"),
+            "ARCHIVE_INGEST_OCR_MAXPAGES": "1",
+        },
+        timeout=60,
+        check=True,
+    )
+    assert "ARCHIVE_INGEST_OCR_MAXPAGES is not a setting" in typo.stderr
+    assert json.loads(typo.stdout)["ocr_max_pages"] == 1000

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from archive_ingest import __version__
-from archive_ingest.errors import ArchiveIngestError, RefError
-from archive_ingest.settings import get_settings
+from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
+from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
 from archive_ingest.storage.cli import storage_app
 
 app = typer.Typer(
@@ -68,6 +68,15 @@ def main(
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if "--help" in sys.argv[1:]:
+        return  # help needs no settings
+    try:  # every command: bad settings are a usage error with a message, not a traceback
+        check_settings()
+    except ConfigError as exc:
+        _error(exc)
+        raise typer.Exit(2) from None
+    for name in unknown_setting_names():
+        err.print(f"[yellow]warning:[/yellow] {escape(name)} is not a setting (misspelt?); ignored")
 
 
 @app.command()
@@ -104,7 +113,11 @@ def ingest(
         _error(f"metadata file not found: {metadata}")
         raise typer.Exit(2)
     if settings.embedded_storage:
-        _ensure_embedded_storage()
+        try:
+            _ensure_embedded_storage()
+        except ArchiveIngestError as exc:
+            _error(exc)
+            raise typer.Exit(1) from None
 
     _quiet_prefect()
     from flows.ingest import ingest_item

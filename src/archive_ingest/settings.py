@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from archive_ingest.errors import ConfigError
 
 ENV_PREFIX = "ARCHIVE_INGEST_"
 
@@ -260,6 +263,49 @@ def describe_aws_credentials() -> str:
     if os.environ.get("AWS_PROFILE"):
         return f"profile {os.environ['AWS_PROFILE']}"
     return "boto3 default chain (or the embedded storage's own credentials)"
+
+
+#: ARCHIVE_INGEST_* variables that are not settings but are read elsewhere
+_OTHER_VARIABLES = frozenset(
+    {"CONFIG", "CRASH_AT", "HOCR_DIR", "TEST_DATABASE_URL", "TEST_PG_PREFECT_LOG"}
+    | {"TEST_PREFECT_SERVER_PYTHON"}
+)
+
+
+def unknown_setting_names() -> list[str]:
+    """``ARCHIVE_INGEST_*`` environment variables and config-file keys that name no setting
+    (a misspelling is otherwise ignored in silence)."""
+    known = set(Settings.model_fields)
+    names = [
+        key
+        for key in os.environ
+        if key.startswith(ENV_PREFIX)
+        and key[len(ENV_PREFIX) :].lower() not in known
+        and key[len(ENV_PREFIX) :] not in _OTHER_VARIABLES
+    ]
+    path = _config_file()
+    if path is not None and path.is_file():
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        names += [f"{key} (in {path})" for key in data if key.lower() not in known]
+    return sorted(names)
+
+
+def check_settings() -> Settings:
+    """The settings, or :class:`ConfigError` naming the source and the problem."""
+    path = _config_file()
+    try:
+        return get_settings()
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        where = f" (environment ARCHIVE_INGEST_*, config file {path})" if path else ""
+        raise ConfigError(f"invalid settings{where}: {problems}") from None
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from archive_ingest.errors import RefError
+from archive_ingest.errors import ArchiveIngestError, RefError
 from archive_ingest.harvest.model import parse_since, parse_source
 from archive_ingest.settings import get_settings
 
@@ -55,7 +55,11 @@ def harvest_command(
     if settings.embedded_storage and not dry_run:
         from archive_ingest.cli import _ensure_embedded_storage
 
-        _ensure_embedded_storage()
+        try:
+            _ensure_embedded_storage()
+        except ArchiveIngestError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
     from archive_ingest.cli import _quiet_prefect
 
     _quiet_prefect()
