@@ -264,3 +264,44 @@ def test_artifact_keys_are_what_prefect_accepts() -> None:
     )
     assert _artifact_key("harvest-scielo-books", "items") == "harvest-scielo-books-items"
     assert _artifact_key("ingest batch/é", "summary") == "ingest-batch---summary"
+
+
+def test_permanent_failures_are_retried_a_limited_number_of_times(
+    scielo_book: SampleScieloServer, scielo_settings: Settings
+) -> None:
+    """An item that keeps failing for a permanent reason (a 404, no PDF) is retried
+    harvest_retry_limit times, then skipped as retry-exhausted; transient failures are
+    always retried. Real failures: the pipeline records them as an ingest does."""
+    from archive_ingest.errors import FetchError, SourceError
+    from archive_ingest.pipeline import Services, fail
+
+    catalogue = Catalogue.open(scielo_settings.effective_database_url)
+    svc = Services.open(scielo_settings)
+    try:
+        first = plan_harvest(scielo_settings, catalogue, parse_source("scielo-books"))
+        for cand in first.selected:
+            catalogue.ensure_item(
+                cand.record_id, source=cand.ref, source_kind="scielo-books-chapter"
+            )
+            catalogue.set_state(cand.record_id, State.DEPOSITED, [])
+        assert first.next_watermark is not None
+        set_watermark(catalogue, "scielo-books", first.next_watermark)
+        gone, flaky = "scielo-books-37t-01", "scielo-books-37t-02"
+
+        def reasons() -> dict[str, str]:
+            plan = plan_harvest(scielo_settings, catalogue, parse_source("scielo-books"))
+            return {c.record_id: c.reason for c in plan.candidates if c.record_id in (gone, flaky)}
+
+        for attempt in range(1, 4):
+            fail(svc, "scielo-books:37t/01", gone, None, SourceError("no PDF for this item"))
+            fail(svc, "scielo-books:37t/02", flaky, None, FetchError("503", transient=True))
+            expected = "retry-failed" if attempt < 3 else "retry-exhausted"
+            assert reasons() == {gone: expected, flaky: "retry-failed"}, attempt
+        plan = plan_harvest(scielo_settings, catalogue, parse_source("scielo-books"))
+        assert plan.to_json()["skipped"].get("retry-exhausted") == 1
+        # a transient failure after the permanent ones: worth trying again
+        fail(svc, "scielo-books:37t/01", gone, None, FetchError("timeout", transient=True))
+        assert reasons()[gone] == "retry-failed"
+    finally:
+        svc.close()
+        catalogue.close()

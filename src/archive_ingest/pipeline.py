@@ -978,6 +978,9 @@ def fail(
                     outcome="failure",
                     agent=SOFTWARE,
                     detail=reason,
+                    # harvests retry a failed item while its failures are transient, and a
+                    # permanent one only harvest_retry_limit times (harvest/plan.py)
+                    outcome_detail={"transient": bool(getattr(exc, "transient", False))},
                 )
             ],
         )

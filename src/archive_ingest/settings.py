@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         description="A harvest retries items whose last attempt failed, or stalled (see "
         "stalled_after_hours)",
     )
+    harvest_retry_limit: int = Field(
+        default=3,
+        ge=1,
+        description="A harvest retries an item that failed for a permanent reason (a 404, "
+        "no PDF, a broken file) this many times in all; transient failures are always retried",
+    )
     stalled_after_hours: float = Field(
         default=6.0,
         gt=0,

@@ -52,7 +52,7 @@ class Candidate:
 
     ref: str
     record_id: str
-    reason: str  # new | changed | retry-failed | retry-stalled | unchanged | deleted
+    reason: str  # new | changed | retry-failed | retry-stalled | retry-exhausted | unchanged
     title: str | None = None
 
     @property

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select as sql_select
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.schema import Item
+from archive_ingest.catalogue.schema import EventRow, Item
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.harvest.listing import Listing, OfferedItem, list_articles, list_books
 from archive_ingest.harvest.model import Candidate, HarvestPlan, Source
@@ -25,11 +26,13 @@ def select(
     *,
     retry_failed: bool = True,
     stalled: frozenset[str] = frozenset(),
+    exhausted: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     """Why each offered item is (not) ingested. ``known`` maps record id → catalogue state.
 
     new: never seen; changed: the source says it changed since the watermark; retry-failed:
-    its last attempt failed; retry-stalled: a run left it mid-pipeline long ago (``stalled``
+    its last attempt failed (retry-exhausted, not selected: it failed for a permanent reason
+    too often, ``exhausted``); retry-stalled: a run left it mid-pipeline long ago (``stalled``
     record ids; see Settings.stalled_after_hours); unchanged: none of these. Each record id
     appears once. An item in progress that is not stalled is left to the run working on it.
     """
@@ -45,7 +48,7 @@ def select(
         elif item.changed:
             reason = "changed"
         elif retry_failed and state == State.FAILED.value:
-            reason = "retry-failed"
+            reason = "retry-exhausted" if item.record_id in exhausted else "retry-failed"
         elif retry_failed and item.record_id in stalled:
             reason = "retry-stalled"
         else:  # unchanged (or a failed item while retries are off)
@@ -67,12 +70,22 @@ def known_states(catalogue: Catalogue, record_ids: Iterable[str]) -> dict[str, s
     return out
 
 
+@dataclass(frozen=True)
+class Retries:
+    """What a harvest offers again beyond its listing, and what it no longer retries."""
+
+    offered: list[OfferedItem]
+    stalled: frozenset[str]
+    exhausted: frozenset[str]  # failed for a permanent reason harvest_retry_limit times
+
+
 def retry_items(
-    catalogue: Catalogue, source: Source, stalled_before: dt.datetime
-) -> tuple[list[OfferedItem], frozenset[str]]:
+    catalogue: Catalogue, source: Source, stalled_before: dt.datetime, limit: int
+) -> Retries:
     """Items of this source offered again: those whose last attempt failed, and those stalled
-    (in progress, untouched since ``stalled_before``: a killed worker's). Also returns the
-    stalled ids."""
+    (in progress, untouched since ``stalled_before``: a killed worker's). A failed item whose
+    last failure was permanent (a 404, no PDF, a broken file) and that has failed for a
+    permanent reason ``limit`` times is exhausted: not retried until its source changes."""
     prefix = (
         "scielo-books:" if source.kind == "scielo-books" else f"scielo-article:{source.collection}/"
     )
@@ -82,10 +95,28 @@ def retry_items(
                 Item.state == State.FAILED.value, Item.source.startswith(prefix)
             )
         ).all()
+        failures = session.execute(
+            sql_select(EventRow.item_id, EventRow.outcome_detail)
+            .where(
+                EventRow.item_id.in_([r[0] for r in rows]),
+                EventRow.event_type == "ingestion end",
+                EventRow.outcome == "failure",
+            )
+            .order_by(EventRow.item_id, EventRow.datetime, EventRow.id)
+        ).all()
+    permanent: dict[str, int] = {}
+    last_transient: dict[str, bool] = {}
+    for rid, detail in failures:
+        transient = bool((detail or {}).get("transient"))
+        last_transient[rid] = transient
+        permanent[rid] = permanent.get(rid, 0) + (0 if transient else 1)
+    exhausted = frozenset(
+        rid for rid, n in permanent.items() if n >= limit and not last_transient.get(rid)
+    )
     stalled = catalogue.stalled_items(stalled_before, source_prefix=prefix)
     offered = [OfferedItem(ref=src, record_id=rid, group="", title=t) for rid, src, t in rows]
     offered += [OfferedItem(ref=i.source, record_id=i.id, group="", title=i.title) for i in stalled]
-    return offered, frozenset(i.id for i in stalled)
+    return Retries(offered, frozenset(i.id for i in stalled), exhausted)
 
 
 def list_source(
@@ -131,14 +162,18 @@ def plan_harvest(
     except ArchiveIngestError as exc:
         plan.problems.append(f"listing {source.key}: {exc}")
         return plan
-    stalled: frozenset[str] = frozenset()
+    retries = Retries([], frozenset(), frozenset())
     if settings.harvest_retry_failed:
         before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.stalled_after_seconds)
-        retries, stalled = retry_items(catalogue, source, before)
-        listing.items += retries
+        retries = retry_items(catalogue, source, before, settings.harvest_retry_limit)
+        listing.items += retries.offered
     known = known_states(catalogue, (i.record_id for i in listing.items))
     plan.candidates = select(
-        listing.items, known, retry_failed=settings.harvest_retry_failed, stalled=stalled
+        listing.items,
+        known,
+        retry_failed=settings.harvest_retry_failed,
+        stalled=retries.stalled,
+        exhausted=retries.exhausted,
     )
     plan.problems += listing.problems
     if listing.deleted:
