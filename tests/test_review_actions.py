@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +216,17 @@ def test_approval_waits_out_a_storage_outage(held: tuple[Settings, str], seaweed
     finally:
         svc.close()
 
-    results = deposit_approved(settings)
+    # what the deployment runs, as the command an operator without Prefect deployments has
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive_ingest.cli", "deposit-approved"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+        check=False,
+    )
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert proc.returncode == 0, proc.stderr[-2000:]
     assert [(r["id"], r["state"]) for r in results] == [(record_id, "deposited")]
     assert deposit_approved(settings) == []  # nothing left approved
     svc = Services.open(settings)

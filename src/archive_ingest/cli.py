@@ -143,6 +143,28 @@ def _ensure_embedded_storage() -> None:
         storage.up()
 
 
+@app.command("deposit-approved")
+def deposit_approved_command() -> None:
+    """Deposit every approved item whose deposit was postponed (storage was down); one JSON
+    object per item. What the deposit-approved deployment runs every 15 minutes."""
+    from archive_ingest.harvest.approved import deposit_approved
+
+    settings = get_settings()
+    if settings.embedded_storage:
+        try:
+            _ensure_embedded_storage()
+        except ArchiveIngestError as exc:
+            _error(exc)
+            raise typer.Exit(1) from None
+    results = deposit_approved(settings)
+    for result in results:
+        _emit(result)
+        err.print(f"{escape(str(result.get('id')))}: [bold]{result.get('state')}[/bold]")
+    if not results:
+        err.print("no approved item waits for its deposit")
+    raise typer.Exit(1 if any(r.get("state") != "deposited" for r in results) else 0)
+
+
 @app.command()
 def demo(
     keep_running: Annotated[

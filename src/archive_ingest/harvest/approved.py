@@ -37,7 +37,10 @@ def deposit_approved_version(svc: Services, handle: Handle) -> str | None:
     except ArchiveIngestError as exc:
         if not exc.transient:
             raise
-        reason = f"approved; deposit postponed, retried by deposit-approved: {exc}"
+        reason = (
+            "approved; deposit postponed, retried by the deposit-approved deployment or "
+            f"`archive-ingest deposit-approved`: {exc}"
+        )
         svc.catalogue.set_state(handle.record_id, State.APPROVED, [reason], version=handle.version)
         return reason
     return None
