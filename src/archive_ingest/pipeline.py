@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field
 
@@ -194,11 +195,37 @@ def load_incoming_record(ws: ItemWorkspace) -> SourceRecord:
 
 
 # --- fetch -------------------------------------------------------------------------------------
-def _fingerprint(record: SourceRecord, pdf_sha256: str) -> str:
-    """Identity of the item's content: the PDF bytes plus the mapped metadata (not raw pages)."""
+def _fingerprint(record: SourceRecord, pdf_sha256: str, *, with_hosts: bool = False) -> str:
+    """Identity of the item's content: the PDF bytes plus the mapped metadata (not raw pages).
+
+    URLs count without scheme and host: they are rebased onto the configured source base
+    (``scielo_books_url`` ...), and a mirror, a proxy, http→https or the demo's sample server on
+    another port is the same content, not a new version. ``with_hosts`` gives the fingerprint
+    as versions before this rule stored it, so their items still match (no mass re-version)."""
     mapped = record.model_dump(mode="json", exclude={"raw_metadata", "notes"})
+    if not with_hosts:
+        mapped = _without_hosts(mapped)
     blob = json.dumps(mapped, sort_keys=True, ensure_ascii=False) + pdf_sha256
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _without_hosts(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_hosts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_hosts(item) for item in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        parts = urlsplit(value)
+        return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return value
+
+
+def _same_content(latest: Version, record: SourceRecord, pdf_sha256: str) -> bool:
+    stored = (latest.summary or {}).get("fingerprint")
+    return stored is not None and stored in (
+        _fingerprint(record, pdf_sha256),
+        _fingerprint(record, pdf_sha256, with_hosts=True),
+    )
 
 
 def fetch(svc: Services, handle: Handle) -> Handle:
@@ -243,9 +270,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         if download.not_modified:
             # 304: the PDF is the one we hold; unchanged unless the metadata changed
             assert latest is not None
-            if _fingerprint(record, latest.original_sha256 or "") == latest.summary.get(
-                "fingerprint"
-            ):
+            if _same_content(latest, record, latest.original_sha256 or ""):
                 return handle.model_copy(update={"version": latest.version, "unchanged": True})
             download = svc.http.download(url, pdf_path)
         assert download.path is not None and download.digests is not None
@@ -257,7 +282,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         url = download.url
 
     fingerprint = _fingerprint(record, digests.sha256)
-    if latest is not None and latest.summary.get("fingerprint") == fingerprint:
+    if latest is not None and _same_content(latest, record, digests.sha256):
         if latest.state in _SETTLED:
             pdf_path.unlink(missing_ok=True)
             return handle.model_copy(update={"version": latest.version, "unchanged": True})
