@@ -268,3 +268,20 @@ def test_login_limiter_memory_stays_bounded_under_a_name_spray() -> None:
     _time.sleep(0.3)
     short.failed("10.0.0.1", "late")  # a failure after the window sweeps expired keys
     assert len(short) == 1
+
+
+def test_an_item_that_failed_before_any_version_has_a_readable_page(
+    web: tuple[TestClient, Settings],
+) -> None:
+    client, settings = web
+    cat = Catalogue.open(settings.effective_database_url)
+    try:
+        cat.ensure_item("scielo-books-zzz9-01", source="scielo-books:zzz9/01", source_kind="x")
+        cat.set_state("scielo-books-zzz9-01", State.FAILED, ["SciELO Books has no book 'zzz9'"])
+    finally:
+        cat.close()
+    login(client)
+    html = client.get("/review/item/scielo-books-zzz9-01").text
+    assert '<h1 id="title">scielo-books:zzz9/01</h1>' in html  # not "None"
+    assert "no version yet" in html and "v0" not in html
+    assert "/file/original" not in html and "SciELO Books has no book" in html
