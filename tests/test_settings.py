@@ -117,3 +117,30 @@ def test_bad_settings_are_a_usage_error_in_every_command(home: Path, command: li
     )
     assert "ARCHIVE_INGEST_OCR_MAXPAGES is not a setting" in typo.stderr
     assert json.loads(typo.stdout)["ocr_max_pages"] == 1000
+
+
+def test_file_ref_usage_errors_are_caught_before_any_work(home: Path, tmp_path: Path) -> None:
+    """A file: REF without --metadata, or naming no file, is exit 2 at once (no Prefect run)."""
+    env = {
+        "ARCHIVE_INGEST_HOME": str(home),
+        "ARCHIVE_INGEST_CONFIG": str(home / "none.toml"),
+        "PATH": "/usr/bin:/bin",
+    }
+    meta = tmp_path / "m.json"
+    meta.write_text('{"title": "T"}')
+    pdf = tmp_path / "p.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    for args, message in (
+        ([f"file:{pdf}"], "needs --metadata"),
+        ([f"file:{tmp_path / 'nosuch.pdf'}", "--metadata", str(meta)], "file not found"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive_ingest.cli", "ingest", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert proc.stdout == ""

@@ -112,6 +112,13 @@ def ingest(
     if metadata is not None and not metadata.is_file():
         _error(f"metadata file not found: {metadata}")
         raise typer.Exit(2)
+    for item in parsed:
+        if item.kind == "file" and metadata is None:
+            _error(f"{item.canonical} needs --metadata FILE.json|FILE.xml (title, creators, ...)")
+            raise typer.Exit(2)
+        if item.kind == "file" and item.path is not None and not item.path.is_file():
+            _error(f"file not found: {item.path}")
+            raise typer.Exit(2)
     if settings.embedded_storage:
         try:
             _ensure_embedded_storage()
