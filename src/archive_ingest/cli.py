@@ -119,12 +119,7 @@ def ingest(
         if item.kind == "file" and item.path is not None and not item.path.is_file():
             _error(f"file not found: {item.path}")
             raise typer.Exit(2)
-    if settings.embedded_storage:
-        try:
-            _ensure_embedded_storage()
-        except ArchiveIngestError as exc:
-            _error(exc)
-            raise typer.Exit(1) from None
+    ensure_embedded_storage()
 
     _quiet_prefect()
     from flows.ingest import ingest_item
@@ -141,13 +136,22 @@ def ingest(
     raise typer.Exit(1 if any_failed else 0)
 
 
-def _ensure_embedded_storage() -> None:
+def ensure_embedded_storage() -> None:
+    """Start the embedded storage when the settings use it and it is not running; when it
+    cannot start, say why and exit 1 (a command that deposits cannot go on)."""
     from archive_ingest.storage.local import LocalStorage
 
-    storage = LocalStorage(get_settings())
-    if not storage.status().running:
-        err.print("starting the embedded storage (archive-ingest storage up) …")
-        storage.up()
+    settings = get_settings()
+    if not settings.embedded_storage:
+        return
+    storage = LocalStorage(settings)
+    try:
+        if not storage.status().running:
+            err.print("starting the embedded storage (archive-ingest storage up) …")
+            storage.up()
+    except ArchiveIngestError as exc:
+        _error(exc)
+        raise typer.Exit(1) from None
 
 
 @app.command("deposit-approved")
@@ -157,12 +161,7 @@ def deposit_approved_command() -> None:
     from archive_ingest.harvest.approved import deposit_approved
 
     settings = get_settings()
-    if settings.embedded_storage:
-        try:
-            _ensure_embedded_storage()
-        except ArchiveIngestError as exc:
-            _error(exc)
-            raise typer.Exit(1) from None
+    ensure_embedded_storage()
     results = deposit_approved(settings)
     for result in results:
         _emit(result)

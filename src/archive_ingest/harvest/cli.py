@@ -16,9 +16,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from archive_ingest.errors import ArchiveIngestError, RefError
+from archive_ingest.errors import RefError
 from archive_ingest.harvest.model import parse_since, parse_source
-from archive_ingest.settings import get_settings
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -48,18 +47,13 @@ def harvest_command(
     try:
         parsed = parse_source(source)
         parse_since(since)
-        settings = get_settings()
     except (RefError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    if settings.embedded_storage and not dry_run:
-        from archive_ingest.cli import _ensure_embedded_storage
+    if not dry_run:
+        from archive_ingest.cli import ensure_embedded_storage
 
-        try:
-            _ensure_embedded_storage()
-        except ArchiveIngestError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            raise typer.Exit(1) from None
+        ensure_embedded_storage()
     from archive_ingest.cli import _quiet_prefect
 
     _quiet_prefect()
