@@ -21,6 +21,8 @@ from pathlib import Path
 
 from archive_ingest.errors import ConfigError
 
+#: the shortest secret accepted (generated ones are 64 characters)
+MIN_SECRET_CHARS = 32
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -32,7 +34,7 @@ class SecretFileError(ConfigError):
 def _problem(value: bytes, min_bytes: int) -> str | None:
     if not value:
         return "is empty"
-    if not all(0x21 <= byte <= 0x7E for byte in value):
+    if not all(0x20 <= byte <= 0x7E for byte in value):
         return "holds characters other than printable ASCII"
     if len(value) < min_bytes:
         return f"is too short ({len(value)} characters, at least {min_bytes} needed)"

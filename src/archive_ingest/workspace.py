@@ -20,6 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from archive_ingest.models import RECORD_ID_RE
+from archive_ingest.secret_files import ensure_private_dir
 
 M = TypeVar("M", bound=BaseModel)
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -34,6 +35,14 @@ def safe_filename(name: str, *, default: str, suffix: str = "") -> str:
     if suffix and not cleaned.lower().endswith(suffix):
         cleaned += suffix
     return cleaned
+
+
+def ensure_home(home: Path) -> Path:
+    """Create HOME with mode 0700, or take group and other access away from an existing one.
+
+    HOME holds the catalogue (password hashes, receipts), secrets and work files: only its
+    owner may enter it, whatever the modes of the files inside."""
+    return ensure_private_dir(home)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from archive_ingest.secret_files import MIN_SECRET_CHARS, check_secret, ensure_secret
 from archive_ingest.settings import Settings
+from archive_ingest.workspace import ensure_home
 
 TOKEN_VERSION = 1
 SECRET_FILE = "oai-token-secret"
@@ -73,19 +74,15 @@ def decode(token: str, key: bytes) -> TokenState:
 
 
 def token_key(settings: Settings) -> bytes:
-    """The HMAC key: the ``oai_token_secret`` setting, else a random one kept under HOME (0600)."""
+    """The HMAC key: the ``oai_token_secret`` setting, else a random one kept under HOME (0600,
+    created atomically). An empty, short or garbled key is refused (:class:`SecretFileError`)."""
     if settings.oai_token_secret is not None:
-        return settings.oai_token_secret.get_secret_value().encode("utf-8")
+        value = settings.oai_token_secret.get_secret_value().encode("utf-8")
+        return check_secret(value, MIN_SECRET_CHARS, source="setting oai_token_secret")
+    ensure_home(settings.home)
     path = Path(settings.home) / SECRET_FILE
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secrets.token_hex(32).encode("ascii"))
-    return path.read_bytes().strip()
+    return ensure_secret(path, _new_key, MIN_SECRET_CHARS)
+
+
+def _new_key() -> bytes:
+    return secrets.token_hex(32).encode("ascii")

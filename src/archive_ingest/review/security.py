@@ -7,7 +7,6 @@ session epoch (bumped on password change or disable) and the CSRF token; nothing
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -17,25 +16,29 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from archive_ingest.secret_files import MIN_SECRET_CHARS, check_secret, ensure_secret
 from archive_ingest.settings import Settings
+from archive_ingest.workspace import ensure_home
 
 COOKIE = "archive_ingest_review"
 SECRET_FILE = "web-session-secret"
 
 
 def session_secret(settings: Settings) -> str:
-    """The configured secret, or one generated once under HOME (mode 0600)."""
+    """The configured secret, or one generated once under HOME (mode 0600, created atomically).
+
+    An empty, short or garbled secret is refused (:class:`SecretFileError`): it would let
+    anyone forge a session."""
     if settings.web_session_secret is not None:
-        return settings.web_session_secret.get_secret_value()
+        value = settings.web_session_secret.get_secret_value().encode("utf-8")
+        return check_secret(value, MIN_SECRET_CHARS, source="setting web_session_secret").decode()
+    ensure_home(settings.home)
     path: Path = settings.home / SECRET_FILE
-    settings.home.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text("ascii").strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text("ascii").strip()
+    return ensure_secret(path, _new_secret, MIN_SECRET_CHARS).decode("ascii")
+
+
+def _new_secret() -> bytes:
+    return secrets.token_urlsafe(48).encode("ascii")
 
 
 class SessionCodec:
