@@ -63,6 +63,7 @@ def main(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more on stderr.")] = False,
 ) -> None:
+    os.umask(0o077)  # files and folders this run creates (HOME, work, logs) are the owner's only
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         stream=sys.stderr,
@@ -225,9 +226,19 @@ def serve(
     """Serve the archivist review UI (/review/) and the OAI-PMH endpoint (/oai)."""
     import uvicorn
 
+    from archive_ingest.oai.tokens import token_key
+    from archive_ingest.review.security import session_secret
     from archive_ingest.web import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning")
+    settings = get_settings()
+    try:  # an empty or short secret would let anyone forge sessions or tokens: refuse to start
+        session_secret(settings)
+        token_key(settings)
+        application = create_app(settings)
+    except ArchiveIngestError as exc:
+        _error(exc)
+        raise typer.Exit(2) from None
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from archive_ingest.settings import Settings, get_settings, reset_settings_cache
+from archive_ingest.workspace import ensure_home
 
 
 def run_demo(
@@ -28,7 +29,7 @@ def run_demo(
     from archive_ingest.storage.local import LocalStorage
 
     home = settings.home
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_home(home)
     out.print(f"[bold]archive-ingest demo[/bold] — HOME is {escape(str(home))}")
     storage = None
     if settings.embedded_storage:

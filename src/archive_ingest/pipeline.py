@@ -47,7 +47,12 @@ from archive_ingest.models import (
 from archive_ingest.refs import ItemRef, parse_ref
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
-from archive_ingest.workspace import ItemWorkspace, atomic_write_text, safe_filename
+from archive_ingest.workspace import (
+    ItemWorkspace,
+    atomic_write_text,
+    ensure_home,
+    safe_filename,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +112,7 @@ class Services:
     def open(cls, settings: Settings) -> Services:
         from archive_ingest.sources import allowed_hosts
 
-        settings.home.mkdir(parents=True, exist_ok=True)
+        ensure_home(settings.home)
         catalogue = Catalogue.open(settings.effective_database_url)
         http = SourceHttp(settings, allowed_hosts(settings))
         return cls(settings=settings, catalogue=catalogue, http=http)

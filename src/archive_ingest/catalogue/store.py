@@ -7,8 +7,10 @@ short transactions here; callers never hold a session.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive_ingest.catalogue.schema import EventRow, File, Item, Version
 from archive_ingest.models import IN_PROGRESS_STATES, Event, FileInfo, State, utcnow
+from archive_ingest.secret_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 from archive_ingest.settings import mask_url, normalise_database_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,12 +35,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create the catalogue file 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    files the main file's mode) and take group/other access away from existing ones: the
+    catalogue holds password hashes and receipts. A new parent folder is created 0700."""
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(part.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(part, mode & ~0o077)
+        except (FileNotFoundError, PermissionError):  # gone, or another owner's: leave it
+            continue
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_database_url(url)
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
+        path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
