@@ -34,7 +34,12 @@ COUNT = 7
 def oai(tmp_path: Path, home: Path) -> Iterator[tuple[TestClient, Catalogue]]:
     url = f"sqlite:///{tmp_path / 'oai.sqlite3'}"
     catalogue, _ = build_catalogue(url, COUNT)
-    settings = Settings(database_url=url, oai_page_size=3, oai_admin_email="archivist@example.org")
+    settings = Settings(
+        database_url=url,
+        oai_page_size=3,
+        oai_admin_email="archivist@example.org",
+        oai_base_url="https://archive.example.org/oai",
+    )
     app = FastAPI()
     app.include_router(oai_router(settings))
     with TestClient(app, base_url="http://testserver") as client:
@@ -86,7 +91,7 @@ def test_identify(oai: tuple[TestClient, Catalogue]) -> None:
     root = call(oai[0], "verb=Identify")
     ident = root.find("o:Identify", NS)
     assert ident is not None
-    assert ident.findtext("o:baseURL", namespaces=NS) == "http://testserver/oai"
+    assert ident.findtext("o:baseURL", namespaces=NS) == "https://archive.example.org/oai"
     assert ident.findtext("o:protocolVersion", namespaces=NS) == "2.0"
     assert ident.findtext("o:adminEmail", namespaces=NS) == "archivist@example.org"
     assert ident.findtext("o:earliestDatestamp", namespaces=NS) == format_datestamp(
@@ -294,7 +299,7 @@ def test_errors_are_exact_and_valid(
         root = call(client, query, post=post)
         assert error_codes(root) == [code]
         request = root.find("o:request", NS)
-        assert request is not None and request.text == "http://testserver/oai"
+        assert request is not None and request.text == "https://archive.example.org/oai"
         assert root.findtext("o:responseDate", namespaces=NS)
         if code in ("badVerb", "badArgument"):
             assert dict(request.attrib) == {}

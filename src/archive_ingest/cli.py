@@ -227,10 +227,20 @@ def serve(
     import uvicorn
 
     from archive_ingest.oai.tokens import token_key
+    from archive_ingest.oai.web import serve_base_url
     from archive_ingest.review.security import session_secret
     from archive_ingest.web import create_app
 
     settings = get_settings()
+    if settings.oai_base_url is None:  # the OAI baseURL: configured, or this very address
+        own = serve_base_url(host, port)
+        if own is None:
+            _error(
+                f"--host {host} serves every interface: set ARCHIVE_INGEST_OAI_BASE_URL to the "
+                "public URL of /oai (e.g. https://archive.example.org/oai)"
+            )
+            raise typer.Exit(2)
+        settings = settings.model_copy(update={"oai_base_url": own})
     try:  # an empty or short secret would let anyone forge sessions or tokens: refuse to start
         session_secret(settings)
         token_key(settings)

@@ -154,7 +154,9 @@ class Settings(BaseSettings):
         default=None, description="HMAC key for resumption tokens; unset = generated under HOME"
     )
     oai_base_url: str | None = Field(
-        default=None, description="baseURL in OAI responses; unset = taken from the request"
+        default=None,
+        description="baseURL in OAI responses (the public URL of /oai); unset = `serve`'s own "
+        "http://HOST:PORT/oai, required with --host 0.0.0.0; never taken from a request",
     )
 
     # --- review web UI (issue 6) ----------------------------------------------------------
@@ -174,7 +176,11 @@ class Settings(BaseSettings):
         return value.expanduser().resolve()
 
     @field_validator(
-        "scielo_books_url", "scielo_articlemeta_url", "scielo_articles_url", mode="after"
+        "scielo_books_url",
+        "scielo_articlemeta_url",
+        "scielo_articles_url",
+        "oai_base_url",
+        mode="after",
     )
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from lxml import etree
 
@@ -52,8 +53,15 @@ VERBS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
 }
 
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_SECOND = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$")
+# ASCII digits only: Python's \d also matches other scripts' digits, which int() accepts
+_DAY = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_SECOND = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z$")
+#: what no argument may hold: C0/C1 controls (NUL included), DEL, lone surrogates (invalid
+#: UTF-8 decoded with ``surrogateescape``), the non-characters U+FFFE/U+FFFF. None of them can
+#: be echoed in XML, and no legitimate identifier, set, prefix, datestamp or token has them.
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: longest argument value accepted (a resumption token is far shorter; see tokens.MAX_TOKEN)
+MAX_ARGUMENT_CHARS = 4096
 _REPO_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 
 
@@ -109,6 +117,24 @@ def parse_datestamp(value: str, *, end_of_day: bool) -> tuple[int, str]:
 
 
 # --- arguments ----------------------------------------------------------------------------
+def decode_query(raw: bytes) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a raw query string or form body, never failing: bytes that
+    are not UTF-8 (raw or percent-encoded, lone surrogates too) become lone surrogates, which
+    :func:`parse_request` refuses as ``badArgument``."""
+    text = raw.decode("utf-8", "surrogateescape")
+    return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
+
+
+def _check_characters(items: Sequence[tuple[str, str]]) -> None:
+    for name, value in items:
+        if len(value) > MAX_ARGUMENT_CHARS or len(name) > MAX_ARGUMENT_CHARS:
+            raise OaiError("badArgument", "an argument is too long")
+        if _FORBIDDEN.search(name) or _FORBIDDEN.search(value):
+            raise OaiError(
+                "badArgument", "an argument holds control characters or is not valid UTF-8"
+            )
+
+
 def parse_request(pairs: Iterable[tuple[str, str]]) -> OaiRequest:
     """Validate the raw (name, value) pairs of one request, strictly, per the spec."""
     items = list(pairs)
@@ -120,6 +146,7 @@ def parse_request(pairs: Iterable[tuple[str, str]]) -> OaiRequest:
     verb = verbs[0]
     if verb not in VERBS:
         raise OaiError("badVerb", "illegal OAI verb")
+    _check_characters(items)
     required, optional, exclusive = VERBS[verb]
     allowed = required | optional | ({exclusive} if exclusive else set())
     args: dict[str, str] = {}

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from archive_ingest.settings import Settings
 from archive_ingest.workspace import ensure_home
 
 TOKEN_VERSION = 1
+MAX_TOKEN = 4096
+#: base64url body "." base64url MAC, ASCII only (``re.ASCII``: no other scripts' letters)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", re.ASCII)
 SECRET_FILE = "oai-token-secret"
 
 
@@ -58,18 +62,21 @@ def encode(state: TokenState, key: bytes) -> str:
 
 
 def decode(token: str, key: bytes) -> TokenState:
-    if len(token) > 4096 or token.count(".") != 1:
+    """The state a token carries; :class:`BadToken` for anything not signed with ``key``,
+    whatever the characters (an argument is any string a client sends)."""
+    if len(token) > MAX_TOKEN or not _TOKEN.fullmatch(token):
         raise BadToken("malformed")
     body, mac = token.split(".")
-    expected = _b64(hmac.new(key, body.encode("ascii", "replace"), hashlib.sha256).digest())
-    if not hmac.compare_digest(mac, expected):
+    expected = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()
+    # bytes, never str: compare_digest raises TypeError on a non-ASCII str
+    if not hmac.compare_digest(mac.encode("ascii"), _b64(expected).encode("ascii")):
         raise BadToken("signature")
     try:
         data = json.loads(_unb64(body))
         if data.pop("v") != TOKEN_VERSION:
             raise BadToken("version")
         return TokenState(**data)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise BadToken("payload") from exc
 
 
