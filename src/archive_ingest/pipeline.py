@@ -183,7 +183,16 @@ def _resolve_file(svc: Services, ref: ItemRef, metadata_path: str | None) -> Han
         except ValueError as exc:
             tmp.unlink(missing_ok=True)
             raise ContentError(f"{src}: {exc}") from None
-    record = resolve_file(ref, Path(metadata_path), digests.sha256, svc.settings)
+    # a file already ingested from this path keeps its record id: a corrected PDF there is a
+    # new version of that item (fetch compares the content), not a second item for one source
+    known = svc.catalogue.item_by_source(ref.canonical)
+    record = resolve_file(
+        ref,
+        Path(metadata_path),
+        digests.sha256,
+        svc.settings,
+        record_id=known.id if known is not None else None,
+    )
     handle_ = _register(svc, record)
     ws = svc.workspace(record.record_id)
     target = ws.incoming / safe_filename(src.name, default="original.pdf", suffix=".pdf")
