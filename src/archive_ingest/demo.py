@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from archive_ingest.settings import Settings, get_settings, reset_settings_cache
+from archive_ingest.settings import Settings, get_settings, mask_url, reset_settings_cache
 from archive_ingest.workspace import ensure_home
 
 
@@ -84,7 +84,7 @@ def _explain(settings: Settings, results: list[dict[str, Any]], out: Console) ->
     ai = ".venv/bin/archive-ingest"
     out.print()
     out.print("[bold]Where the results are[/bold]")
-    out.print(f"  catalogue:  {escape(settings.effective_database_url)}")
+    out.print(f"  catalogue:  {escape(mask_url(settings.effective_database_url))}")
     for result in results:
         work = settings.work_dir / str(result["id"]) / f"v{result['version']}" / "bag"
         line = f"  {result['id']}: {result['state']}"

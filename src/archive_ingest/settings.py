@@ -15,7 +15,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -250,21 +250,38 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-_SECRET_IN_URL = re.compile(r"^(?P<scheme>[^:/]+://)(?P<user>[^:@/]*):(?P<pw>[^@/]*)@")
+_URL_PARTS = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<netloc>[^/?#]*)(?P<rest>.*)$", re.S
+)
+#: query parameters that carry a secret (libpq's ``password``/``sslpassword``, tokens, keys)
+_SECRET_PARAM = re.compile(r"pass(word|wd)?$|pwd|secret|token|key|signature|credential", re.I)
 
 
 def mask_url(url: str) -> str:
-    """Replace the password of a URL by ``***`` (also for URLs urlsplit cannot parse)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password:
-            netloc = f"{parts.username}:***@{parts.hostname}"
-            if parts.port:
-                netloc += f":{parts.port}"
-            return urlunsplit(parts._replace(netloc=netloc))
-        return url
-    except ValueError:
-        return _SECRET_IN_URL.sub(r"\g<scheme>\g<user>:***@", url)
+    """Replace the password of a URL by ``***``, in its userinfo and in any password-like
+    query parameter (``?password=``, ``sslpassword``, ``*token*``, ``*key*``, ...). Works on
+    the text (no parse and re-assembly), so everything else stays exactly as it was, even in
+    URLs that urlsplit cannot parse."""
+    match = _URL_PARTS.match(url)
+    if match is None:
+        head, sep, query = url.partition("?")
+        return head + sep + _mask_query(query)
+    userinfo, at, hostport = match["netloc"].rpartition("@")
+    netloc = match["netloc"]
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
+    path, sep, query = match["rest"].partition("?")
+    return match["scheme"] + netloc + path + sep + _mask_query(query)
+
+
+def _mask_query(query: str) -> str:
+    """``a=1&password=x`` -> ``a=1&password=***`` (a fragment after ``#`` is kept)."""
+    query, sep, fragment = query.partition("#")
+    pairs = []
+    for pair in query.split("&") if query else []:
+        name, eq, _ = pair.partition("=")
+        pairs.append(f"{name}=***" if eq and _SECRET_PARAM.search(unquote(name)) else pair)
+    return "&".join(pairs) + sep + fragment
 
 
 def describe_aws_credentials() -> str:
