@@ -4,6 +4,9 @@
   (no SSRF through redirects or metadata-supplied URLs).
 * Bodies are streamed to disk with every digest computed on the way in, with a size limit
   checked against Content-Length *and* against the bytes actually received.
+* Content-Encoding is decoded here, not by httpx (:mod:`archive_ingest.http_decoding`): one
+  coding at most, inflated in small steps, the decoded bytes bounded by the same limit as the
+  raw bytes (no decompression bomb reaches memory or disk).
 * Retries with exponential backoff and jitter on 5xx, 429, timeouts and broken connections
   only; 4xx answers are final.
 * ETag / Last-Modified are kept so a later fetch can be conditional (304 = unchanged).
@@ -25,6 +28,7 @@ import httpx
 
 from archive_ingest.digests import MultiHasher
 from archive_ingest.errors import ContentError, FetchError
+from archive_ingest.http_decoding import ACCEPT_ENCODING, BoundedBody, content_coding
 from archive_ingest.models import Digests
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
@@ -92,7 +96,7 @@ class SourceHttp:
             timeout=httpx.Timeout(
                 settings.fetch_read_timeout, connect=settings.fetch_connect_timeout
             ),
-            headers={"User-Agent": settings.user_agent},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=transport,
             trust_env=False,
         )
@@ -226,14 +230,9 @@ class SourceHttp:
                         raise FetchError(
                             f"{final_url} is {int(declared)} bytes, over the limit of {limit}"
                         )
-                    chunks: list[bytes] = []
-                    size = 0
-                    for block in response.iter_bytes():
-                        size += len(block)
-                        if size > limit:
-                            raise FetchError(f"{final_url} is over the limit of {limit} bytes")
-                        chunks.append(block)
-                    self._check_length(final_url, response, size)
+                    body = _bounded_body(response, final_url, limit)
+                    chunks = list(body.blocks(response.iter_raw()))
+                    self._check_length(final_url, response, body.raw_bytes)
                     return HttpResult(
                         url=final_url,
                         status=response.status_code,
@@ -250,9 +249,9 @@ class SourceHttp:
 
     @staticmethod
     def _check_length(url: str, response: httpx.Response, received: int) -> None:
+        """``received``: the raw (still encoded) bytes, which is what Content-Length counts."""
         declared = response.headers.get("content-length")
-        encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
-        if declared and declared.isdigit() and not encoded and int(declared) != received:
+        if declared and declared.isdigit() and int(declared) != received:
             raise FetchError(
                 f"{url}: body truncated or wrong length (Content-Length {declared}, "
                 f"received {received} bytes)",
@@ -308,8 +307,10 @@ class SourceHttp:
                         f"{limit:,} bytes"
                     )
                 media_type = _media_type(response)
-                digests = self._stream_to(part, response, final_url, limit, expect_pdf, media_type)
-                self._check_length(final_url, response, digests.size)
+                body = _bounded_body(response, final_url, limit)
+                blocks = body.blocks(response.iter_raw(1024 * 1024))
+                digests = self._stream_to(part, blocks, final_url, expect_pdf, media_type)
+                self._check_length(final_url, response, body.raw_bytes)
             except httpx.HTTPError as exc:
                 part.unlink(missing_ok=True)
                 raise self._transport_error(url, exc) from None
@@ -334,30 +335,32 @@ class SourceHttp:
 
     @staticmethod
     def _stream_to(
-        part: Path,
-        response: httpx.Response,
-        url: str,
-        limit: int,
-        expect_pdf: bool,
-        media_type: str,
+        part: Path, blocks: Iterable[bytes], url: str, expect_pdf: bool, media_type: str
     ) -> Digests:
+        """Write the decoded ``blocks`` (size-bounded by their reader) to ``part``, hashing them
+        on the way; a body that does not start as a PDF is refused at its first kilobyte."""
         with MultiHasher() as hasher, part.open("xb") as out:
             head = b""
             checked = not expect_pdf
-            for block in response.iter_bytes(1024 * 1024):
+            for block in blocks:
                 if not checked:
                     head += block[:1024]
                     if len(head) >= 1024 or PDF_MAGIC in head:
                         _check_pdf_magic(head, url, media_type)
                         checked = True
                 hasher.update(block)
-                if hasher.size > limit:
-                    raise FetchError(f"{url} is over the size limit of {limit:,} bytes")
                 out.write(block)
                 crashpoint("mid-download")
             if not checked:
                 _check_pdf_magic(head, url, media_type)
             return hasher.digests()
+
+
+def _bounded_body(response: httpx.Response, url: str, limit: int) -> BoundedBody:
+    """The body reader for ``response``: one Content-Encoding at most, ``limit`` bytes at most
+    (raw and decoded alike)."""
+    coding = content_coding(response.headers.get("content-encoding"), url)
+    return BoundedBody(url, coding, limit, over=f"{url} is over the size limit of {limit:,} bytes")
 
 
 def _check_pdf_magic(head: bytes, url: str, media_type: str) -> None:

@@ -14,8 +14,9 @@ One stdlib ``ThreadingHTTPServer`` on a free port serves, from a :class:`SampleC
 
 For tests it injects faults per path (:class:`Fault`: a status, N failures then success, an HTML
 page labelled ``application/pdf``, a slow answer, a wrong Content-Length or a truncated body, a
-redirect elsewhere, a connection reset) and records every request (path, query, headers), and
-answers conditional requests (``If-None-Match`` / ``If-Modified-Since``) with 304.
+redirect elsewhere, a connection reset, a compressed body with its Content-Encoding, e.g. a
+decompression bomb made by :func:`gzip_bomb`) and records every request (path, query, headers),
+and answers conditional requests (``If-None-Match`` / ``If-Modified-Since``) with 304.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -77,6 +79,8 @@ class Fault:
     truncate_to: int | None = None  # send only this many body bytes (then close)
     redirect_to: str | None = None  # answer 302 with this Location
     reset: bool = False  # reset the TCP connection without answering
+    encoded_body: bytes | None = None  # answer 200 with these bytes, as they are ...
+    content_encoding: str | None = None  # ... labelled with this Content-Encoding
     hits: int = 0  # how many requests it has been applied to
 
     def _take(self) -> bool:
@@ -119,6 +123,29 @@ def _etag(content: bytes | Path) -> str:
         stat = content.stat()
         return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
     return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+
+
+def gzip_bomb(decoded_size: int, *, layers: int = 1, head: bytes = b"%PDF-1.7\n") -> bytes:
+    """``head`` and zeros up to ``decoded_size`` bytes, gzipped ``layers`` times: a body of a
+    few hundred bytes (two layers) that a client decoding it whole holds in memory at full
+    size. Built in 1 MiB steps, so making it needs no such memory here."""
+    if layers < 1:
+        raise ValueError("layers must be at least 1")
+    body = _gzip_stream(head, decoded_size - len(head))
+    for _ in range(layers - 1):
+        body = _gzip_stream(body, 0)
+    return body
+
+
+def _gzip_stream(head: bytes, zeros: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    parts = [packer.compress(head)]
+    block = bytes(1024 * 1024)
+    while zeros > 0:
+        parts.append(packer.compress(block[: min(zeros, len(block))]))
+        zeros -= len(block)
+    parts.append(packer.flush())
+    return b"".join(parts)
 
 
 def _length(content: bytes | Path) -> int:
@@ -207,6 +234,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.html_as_pdf:
             page = error_page(503, "Service Temporarily Unavailable")
             self._send(_Body(200, PDF_TYPE, page), fault, send_body)
+            return True
+        if fault.encoded_body is not None:
+            headers = {"Content-Encoding": fault.content_encoding or "gzip"}
+            media_type = JSON_TYPE if self.path.startswith("/api/") else PDF_TYPE
+            body = _Body(200, media_type, fault.encoded_body, headers=headers)
+            self._send(body, fault, send_body)
             return True
         return False
 

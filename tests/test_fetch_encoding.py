@@ -1,0 +1,186 @@
+"""Compressed answers: stacked Content-Encodings are refused, decoded bytes are bounded as raw
+bytes are, and memory stays small while a decompression bomb is refused.
+
+Every answer comes from the real sample SciELO server (a fault serves the encoded body); the
+fetches are the real ``SourceHttp``; memory is measured with tracemalloc in this process and,
+for a whole ``archive-ingest ingest``, as the peak RSS of the child process (``os.wait4``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import threading
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.errors import FetchError
+from archive_ingest.http import SourceHttp
+from archive_ingest.scielo_sample import SampleScieloServer
+from archive_ingest.scielo_sample.server import gzip_bomb
+from archive_ingest.settings import Settings
+from archive_ingest.sources import allowed_hosts
+
+CHAPTER_PDF = "/id/37t/pdf/ribeiro-9788523205607-01.pdf"
+BOOK_JSON = "/api/v1/book/37t/"
+MiB = 1024 * 1024
+#: what a refused bomb may cost the client at most (the bombs below decode to 100-647 MiB)
+PEAK_LIMIT = 24 * MiB
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def double_bomb() -> bytes:
+    """About a kilobyte, gzipped twice, that decodes to 647 MiB."""
+    return gzip_bomb(647 * MiB, layers=2)
+
+
+@pytest.fixture(scope="module")
+def single_bomb() -> bytes:
+    """About 100 KB, gzipped once, that decodes to 100 MiB."""
+    return gzip_bomb(100 * MiB)
+
+
+def _peak(action: Callable[[], T]) -> tuple[T | BaseException, int]:
+    """Run ``action``; its result (or the exception it raised) and its peak traced memory."""
+    tracemalloc.start()
+    try:
+        outcome: T | BaseException = action()
+    except BaseException as exc:  # the refusal is the expected outcome
+        outcome = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return outcome, peak
+
+
+@pytest.fixture
+def small_limits(scielo_settings: Settings) -> Iterator[SourceHttp]:
+    settings = scielo_settings.model_copy(
+        update={"fetch_max_bytes": 4 * MiB, "fetch_metadata_max_bytes": 1 * MiB}
+    )
+    with SourceHttp(settings, allowed_hosts(settings)) as http:
+        yield http
+
+
+def test_double_gzip_download_is_refused_without_inflating(
+    scielo_book: SampleScieloServer, source_http: SourceHttp, double_bomb: bytes, tmp_path: Path
+) -> None:
+    scielo_book.inject(CHAPTER_PDF, encoded_body=double_bomb, content_encoding="gzip, gzip")
+    url = scielo_book.url(CHAPTER_PDF)
+    outcome, peak = _peak(lambda: source_http.download(url, tmp_path / "in" / "a"))
+    assert isinstance(outcome, FetchError), outcome
+    assert "Content-Encoding" in str(outcome) and "gzip, gzip" in str(outcome)
+    assert not outcome.transient  # refused, not retried
+    assert len(scielo_book.requests_for(CHAPTER_PDF)) == 1
+    assert peak < PEAK_LIMIT, f"peak {peak / MiB:.0f} MiB"
+    assert not list((tmp_path / "in").iterdir())  # no .part left behind
+
+
+def test_single_gzip_download_over_the_limit_is_stopped_at_the_limit(
+    scielo_book: SampleScieloServer, small_limits: SourceHttp, single_bomb: bytes, tmp_path: Path
+) -> None:
+    scielo_book.inject(CHAPTER_PDF, encoded_body=single_bomb, content_encoding="gzip")
+    url = scielo_book.url(CHAPTER_PDF)
+    outcome, peak = _peak(lambda: small_limits.download(url, tmp_path / "in" / "a"))
+    assert isinstance(outcome, FetchError), outcome
+    assert "over the size limit of 4,194,304 bytes" in str(outcome)
+    assert peak < PEAK_LIMIT, f"peak {peak / MiB:.0f} MiB"
+    assert not list((tmp_path / "in").iterdir())  # no .part left behind
+
+
+def test_metadata_bombs_are_refused_without_inflating(
+    scielo_book: SampleScieloServer,
+    small_limits: SourceHttp,
+    double_bomb: bytes,
+    single_bomb: bytes,
+) -> None:
+    url = scielo_book.url(BOOK_JSON)
+    scielo_book.inject(BOOK_JSON, encoded_body=double_bomb, content_encoding="gzip,gzip")
+    outcome, peak = _peak(lambda: small_limits.get_bytes(url))
+    assert isinstance(outcome, FetchError) and "Content-Encoding" in str(outcome), outcome
+    assert peak < PEAK_LIMIT, f"peak {peak / MiB:.0f} MiB"
+
+    scielo_book.inject(BOOK_JSON, encoded_body=single_bomb, content_encoding="gzip")
+    outcome, peak = _peak(lambda: small_limits.get_bytes(url))
+    assert isinstance(outcome, FetchError) and "over the" in str(outcome), outcome
+    assert "1,048,576 bytes" in str(outcome)
+    assert peak < PEAK_LIMIT, f"peak {peak / MiB:.0f} MiB"
+
+
+def test_an_honest_gzip_answer_is_decoded(
+    scielo_book: SampleScieloServer, source_http: SourceHttp, tmp_path: Path
+) -> None:
+    """The bound does not cost correctness: gzip and deflate bodies decode to the same bytes,
+    digests are of the decoded bytes, and a short compressed body is a (transient) failure."""
+    plain = source_http.get_bytes(scielo_book.url(BOOK_JSON)).content
+    scielo_book.inject(BOOK_JSON, encoded_body=gzip.compress(plain), content_encoding="gzip")
+    assert source_http.get_bytes(scielo_book.url(BOOK_JSON)).content == plain
+    scielo_book.inject(BOOK_JSON, encoded_body=zlib.compress(plain), content_encoding="deflate")
+    assert source_http.get_bytes(scielo_book.url(BOOK_JSON)).content == plain
+
+    pdf = source_http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "plain.pdf")
+    body = (tmp_path / "plain.pdf").read_bytes()
+    scielo_book.inject(CHAPTER_PDF, encoded_body=gzip.compress(body), content_encoding="gzip")
+    zipped = source_http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "zipped.pdf")
+    assert zipped.digests == pdf.digests
+
+    cut = gzip.compress(body)[:-20]
+    scielo_book.inject(CHAPTER_PDF, encoded_body=cut, content_encoding="gzip")
+    with pytest.raises(FetchError, match=r"incomplete|truncated") as info:
+        source_http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "cut.pdf")
+    assert info.value.transient
+
+
+def test_ingest_of_a_bombed_chapter_fails_with_a_reason_and_small_memory(
+    scielo_book: SampleScieloServer,
+    seaweed_settings: Settings,
+    prefect_api_url: str,
+    double_bomb: bytes,
+    tmp_path: Path,
+) -> None:
+    """The real command: ``archive-ingest ingest`` in a child process; the item ends failed
+    with the refusal as its reason, and the child's peak RSS stays far below the bomb."""
+    scielo_book.inject(CHAPTER_PDF, encoded_body=double_bomb, content_encoding="gzip, gzip")
+    env = dict(os.environ)
+    for key, value in scielo_book.settings_overrides().items():
+        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
+    env["ARCHIVE_INGEST_FETCH_RETRIES"] = "0"
+    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
+    with out_path.open("wb") as out, err_path.open("wb") as errs:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive_ingest.cli", "ingest", "scielo-books:37t/01"],
+            stdout=out,
+            stderr=errs,
+            env=env,
+        )
+    watchdog = threading.Timer(300, proc.kill)
+    watchdog.start()
+    try:  # wait4: this child's own resource usage, peak RSS included
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        watchdog.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_rss = usage.ru_maxrss * 1024  # KiB on Linux
+    stderr = err_path.read_text(errors="replace")
+    assert peak_rss < 400 * MiB, f"child peak RSS {peak_rss / MiB:.0f} MiB"
+    assert proc.returncode == 1, stderr
+    result = json.loads(out_path.read_text().splitlines()[0])
+    assert result["state"] == "failed"
+    assert "Content-Encoding" in result["reasons"][0], result
+    catalogue = Catalogue.open(seaweed_settings.effective_database_url)
+    try:
+        item = catalogue.get_item("scielo-books-37t-01")
+        assert item is not None and item.state == "failed"
+    finally:
+        catalogue.close()
