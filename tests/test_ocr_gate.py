@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from archive_ingest.ocr.dictionary import find_dictionary, load_dictionary
+import pytest
+
+from archive_ingest.ocr.dictionary import MissingWordList, load_word_list
 from archive_ingest.ocr.gate import GateThresholds, decide_page
 from archive_ingest.ocr.hocr import HocrPage
 
@@ -22,8 +24,7 @@ HEAVY = (
 
 
 def _known():  # type: ignore[no-untyped-def]
-    en = load_dictionary(find_dictionary("en"))  # type: ignore[arg-type]
-    return en.__contains__
+    return load_word_list("en").__contains__
 
 
 def _fresh(text: str, conf: float = 92.0) -> HocrPage:
@@ -97,7 +98,26 @@ def test_poor_kept_text_is_flagged_for_review() -> None:
     assert verdict.review is not None and "garbage rate" in verdict.review
 
 
-def test_without_a_dictionary_garbage_rate_decides() -> None:
-    verdict = decide_page("scanned", HEAVY, _fresh(TRUE), None)
-    assert verdict.decision == "fresh-ocr"
-    assert verdict.old is not None and verdict.old.dictionary_ratio is None
+# damage made of non-words only, no odd characters: what the garbage rate cannot see
+NON_WORDS = (
+    TRUE.replace("from", "frorn")
+    .replace("met", "rnet")
+    .replace("the ", "tlie ")
+    .replace("goods", "goocls")
+    .replace("defence", "clefence")
+    .replace("months", "rnonths")
+    .replace("committee", "cornrnittee")
+    .replace("machines", "rnachines")
+)
+
+
+def test_non_word_damage_is_replaced() -> None:
+    verdict = decide_page("scanned", NON_WORDS, _fresh(TRUE), _known())
+    assert verdict.old is not None and verdict.old.garbage_rate == 0.0
+    assert verdict.decision == "fresh-ocr", verdict.reason
+
+
+def test_without_a_word_list_the_gate_refuses() -> None:
+    # a missing word signal scored as perfect kept exactly this layer
+    with pytest.raises(MissingWordList, match="no word list"):
+        decide_page("scanned", NON_WORDS, _fresh(TRUE), None)  # type: ignore[arg-type]

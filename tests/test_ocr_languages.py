@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive_ingest.errors import OcrError
-from archive_ingest.ocr.dictionary import find_dictionary, load_dictionary
+from archive_ingest.ocr.dictionary import load_word_list
 from archive_ingest.ocr.languages import (
     choose_languages,
     detect_languages,
@@ -71,8 +71,7 @@ def test_installed_languages_are_real() -> None:
 
 def _dictionaries():  # type: ignore[no-untyped-def]
     return {
-        tess: load_dictionary(find_dictionary(iso))  # type: ignore[arg-type]
-        for tess, iso in (("eng", "en"), ("por", "pt"), ("spa", "es"))
+        tess: load_word_list(iso) for tess, iso in (("eng", "en"), ("por", "pt"), ("spa", "es"))
     }
 
 

@@ -1,15 +1,13 @@
-"""Pure parts of the OCR stage: CER, text figures, hunspell lookup, hOCR parsing."""
+"""Pure parts of the OCR stage: CER, text figures, word lists, hOCR parsing."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive_ingest.errors import OcrError
-from archive_ingest.ocr.dictionary import Lexicon, find_dictionary, load_dictionary
+from archive_ingest.ocr.dictionary import Lexicon, load_word_list
 from archive_ingest.ocr.hocr import parse_hocr, scrub_image_path
 from archive_ingest.ocr.quality import (
     cer,
@@ -103,60 +101,11 @@ def test_text_figures() -> None:
     assert (empty.chars, empty.dictionary_ratio, empty.garbage_rate) == (0, None, None)
 
 
-# --- hunspell ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("lang", "known", "unknown"),
-    [
-        (
-            "en",
-            ["clinics", "studies", "running", "unhappy", "workers", "came"],
-            ["c1inics", "wrkers"],
-        ),
-        ("pt", ["políticas", "reduziram", "saúde", "regiões", "coletados"], ["saude", "regioes"]),
-        ("es", ["reconocimiento", "trabajadores", "políticas", "Maipú"], ["trabajadoers"]),
-    ],
-)
-def test_debian_hunspell_dictionaries(lang: str, known: list[str], unknown: list[str]) -> None:
-    path = find_dictionary(lang)
-    assert path is not None, f"hunspell dictionary for {lang} missing (install hunspell-{lang})"
-    words = load_dictionary(path)
-    for word in known:
-        assert word in words, word
-    for word in unknown:
-        assert word not in words, word
-
-
-def test_affix_rules_flag_modes_and_aliases(tmp_path: Path) -> None:
-    """A tiny dictionary exercising what the Debian ones use: conditions, cross products,
-    long and numeric flags, AF aliases, forbidden words."""
-    aff = tmp_path / "xx_XX.aff"
-    dic = tmp_path / "xx_XX.dic"
-    aff.write_text(
-        "SET UTF-8\nFLAG long\nFORBIDDENWORD Zz\n"
-        "SFX Aa Y 2\nSFX Aa y ies [^aeiou]y\nSFX Aa 0 s [aeiou]y\n"
-        "PFX Bb Y 1\nPFX Bb 0 un .\n",
-        encoding="utf-8",
-    )
-    dic.write_text("4\ncity/Aa\nday/Aa\nhappy/AaBb\nbadword/Zz\n", encoding="utf-8")
-    words = load_dictionary(dic)
-    assert "cities" in words and "days" in words
-    assert "citys" not in words and "daies" not in words  # conditions honoured
-    assert "unhappy" in words and "unhappies" in words  # prefix x suffix (cross product)
-    assert "badword" not in words
-
-    aff2 = tmp_path / "yy_YY.aff"
-    dic2 = tmp_path / "yy_YY.dic"
-    aff2.write_text("FLAG num\nAF 1\nAF 101,7\nSFX 101 Y 1\nSFX 101 0 s .\n", encoding="utf-8")
-    dic2.write_text("1\ncat/1\n", encoding="utf-8")
-    assert "cats" in load_dictionary(dic2)
+# --- word lists (more in test_ocr_word_lists.py) -------------------------------------------
 
 
 def test_lexicon_combines_languages() -> None:
-    en = load_dictionary(find_dictionary("en"))  # type: ignore[arg-type]
-    pt = load_dictionary(find_dictionary("pt"))  # type: ignore[arg-type]
-    lexicon = Lexicon([pt, en])
+    lexicon = Lexicon([load_word_list("pt"), load_word_list("en")])
     assert lexicon.known("saúde") and lexicon.known("clinics")
     assert not lexicon.known("c1inics")
     assert not Lexicon([])

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 
 from archive_ingest.errors import OcrError, PdfError
 from archive_ingest.ocr import OcrResult, cer, run_ocr_stage
+from archive_ingest.ocr.dictionary import source
 from archive_ingest.ocr.engine import command, pdfa_options
 from archive_ingest.ocr.pages import analyse_pdf
 from archive_ingest.samples import (
@@ -217,6 +218,7 @@ def test_outputs_report_and_events(heavy: Run) -> None:
     assert detail["engine"]["ocrmypdf"] == metadata.version("ocrmypdf")
     assert detail["languages"]["tesseract"] == ["por"]
     assert "redo" in detail["options"] and "--pages" in detail["options"]
+    assert detail["word_lists"] == [f"pt ({source()})"]  # the gate's word signal, recorded
     assert detail["decisions"] == {"born-digital": 1, "fresh-ocr": 2}
     assert detail["timings"]["ocr"] > 0 and detail["timings"]["total"] >= detail["timings"]["ocr"]
     assert normalization.event_type == "normalization"

@@ -21,6 +21,10 @@ In order:
 
 Pages whose kept text still looks poor are flagged for an archivist. The default thresholds
 and the measurements behind them are in docs/OCR.md.
+
+The gate never runs without a word list: ``decide_page`` refuses (``MissingWordList``) when
+``known`` is missing, because a missing dictionary ratio scored as a perfect one keeps badly
+damaged layers whose errors are non-words rather than odd characters.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from archive_ingest.ocr.dictionary import MissingWordList
 from archive_ingest.ocr.hocr import HocrPage
 from archive_ingest.ocr.pages import PageKind
 from archive_ingest.ocr.quality import TextFigures, text_figures
@@ -66,7 +71,12 @@ class PageVerdict:
 
 
 def score(figures: TextFigures) -> float | None:
-    """Dictionary ratio minus garbage rate; without a dictionary, 1 - garbage rate."""
+    """Dictionary ratio minus garbage rate.
+
+    A text with tokens but no word at all (numbers, a table) has no ratio to weigh: its
+    score is 1 - garbage rate. ``decide_page`` always has a word list, so a missing ratio
+    means "no words", never "no dictionary".
+    """
     if figures.garbage_rate is None:
         return None
     ratio = figures.dictionary_ratio if figures.dictionary_ratio is not None else 1.0
@@ -77,10 +87,19 @@ def decide_page(
     kind: PageKind,
     old_text: str,
     fresh: HocrPage | None,
-    known: Callable[[str], bool] | None,
+    known: Callable[[str], bool],
     thresholds: GateThresholds = DEFAULT_THRESHOLDS,
 ) -> PageVerdict:
-    """Decide one page. Pure: the figures are computed from the two texts only."""
+    """Decide one page. Pure: the figures are computed from the two texts only.
+
+    ``known(word)`` is the page languages' word list; without one the gate refuses
+    (``MissingWordList``) rather than judge on the garbage rate alone.
+    """
+    if known is None:
+        raise MissingWordList(
+            "the text-quality gate has no word list for this page's languages: it cannot"
+            " judge the text layer"
+        )
     t = thresholds
     if kind == "born-digital":
         figures = text_figures(old_text, known)

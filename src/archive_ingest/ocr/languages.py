@@ -4,7 +4,9 @@ Metadata gives ISO 639-1 codes ("pt"); Tesseract wants its own ("por"). Several 
 combined (``por+eng``) when the metadata lists several or when the old text layer clearly
 contains another language (a Portuguese chapter with an English abstract): re-OCR with the
 wrong language loses accents ("Maipú" read as "Maipu"). Unknown or uninstalled languages are
-dropped with a warning; with nothing left, the configured fallback is used.
+dropped with a warning; with nothing left, the configured fallback is used. Every chosen
+language needs a word list too (``dictionary.py``): without one the text-quality gate cannot
+judge the text, so ``word_list_for`` refuses (``MissingWordList``) instead of guessing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from archive_ingest.errors import OcrError
-from archive_ingest.ocr.dictionary import HunspellWords
+from archive_ingest.ocr.dictionary import (
+    MissingWordList,
+    WordList,
+    load_word_list,
+    word_list_languages,
+)
 from archive_ingest.ocr.quality import is_word_token, tokens
 
 # ISO 639-1 -> Tesseract traineddata name (the usual scholarly languages of SciELO and more)
@@ -46,10 +53,13 @@ ISO_TO_TESSERACT: dict[str, str] = {
 TESSERACT_TO_ISO: dict[str, str] = {v: k for k, v in ISO_TO_TESSERACT.items()}
 _TESSERACT_CODE_RE = re.compile(r"^[a-z]{3}(_[a-z]+)?$")
 
-# text-based detection: a language joins when this share of the words is known only to it
+# text-based detection: a language joins when this share of the words belongs to it, a word
+# belonging to the language in which it is DETECT_DOMINANCE times more common than in any
+# language already chosen (frequency lists know loanwords: "the" is in the Portuguese list)
 DETECT_MIN_WORDS = 30
 DETECT_MIN_EXCLUSIVE_SHARE = 0.15
 DETECT_MIN_WORD_LENGTH = 3
+DETECT_DOMINANCE = 10.0
 
 
 @dataclass
@@ -101,6 +111,33 @@ def installed_languages() -> frozenset[str]:
     return _installed(os.environ.get("TESSDATA_PREFIX"))
 
 
+def word_list_for(tesseract: str) -> WordList:
+    """The word list the gate judges text in a Tesseract language with.
+
+    Raises ``MissingWordList`` (with the language named) when there is none: a missing quality
+    signal must never pass for a good one.
+    """
+    iso = TESSERACT_TO_ISO.get(tesseract)
+    if iso is None or iso not in word_list_languages():
+        raise MissingWordList(
+            f"no word list for the OCR language {tesseract!r}: the text-quality gate cannot"
+            f" judge text in it (word lists: {', '.join(word_list_tesseract_languages())})"
+        )
+    return load_word_list(iso)
+
+
+def word_list_tesseract_languages() -> list[str]:
+    """The Tesseract languages that have a word list, sorted."""
+    langs = word_list_languages()
+    return sorted(tess for tess, iso in ISO_TO_TESSERACT.items() if iso in langs)
+
+
+def word_lists_for(tesseract_languages: Iterable[str]) -> dict[str, WordList]:
+    """Word lists of those languages that have one (for detecting languages in a text)."""
+    have = set(word_list_tesseract_languages())
+    return {tess: word_list_for(tess) for tess in sorted(tesseract_languages) if tess in have}
+
+
 def choose_languages(
     metadata: Sequence[str],
     fallback: Sequence[str],
@@ -150,40 +187,60 @@ def choose_languages(
 
 def detect_languages(
     text: str,
-    dictionaries: Mapping[str, HunspellWords],
+    dictionaries: Mapping[str, WordList],
     already: Sequence[str],
 ) -> list[str]:
     """Languages (Tesseract codes) the text clearly contains besides ``already``.
 
     A language counts when at least ``DETECT_MIN_EXCLUSIVE_SHARE`` of the words (3+ letters)
-    are in its dictionary and in none of the ``already`` languages' dictionaries: shared
-    function words ("de", "a") and a few foreign names do not trigger it, an English abstract
-    in a Portuguese chapter does. With nothing ``already`` chosen, the best-covered language is
-    taken first.
+    are ``DETECT_DOMINANCE`` times more common in it than in every language chosen so far
+    (``already``, then each one found, clearest first):
+    shared function words ("de", "a") and a few foreign names do not trigger it, an English
+    abstract in a Portuguese chapter does. With nothing ``already`` chosen, the language most
+    words are commonest in is taken first (when it is so for at least half of them).
     """
     words = [
         t.lower() for t in tokens(text) if is_word_token(t) and len(t) >= DETECT_MIN_WORD_LENGTH
     ]
-    if len(words) < DETECT_MIN_WORDS:
+    if len(words) < DETECT_MIN_WORDS or not dictionaries:
         return []
     chosen = [lang for lang in already if lang in dictionaries]
     found: list[str] = []
     if not chosen:
-        coverage = {
-            lang: sum(1 for w in words if w in d) / len(words) for lang, d in dictionaries.items()
+        commonest: dict[str, int] = {}
+        for w in words:
+            best = max(dictionaries, key=lambda lang: dictionaries[lang].frequency(w))
+            if dictionaries[best].frequency(w) > 0:
+                commonest[best] = commonest.get(best, 0) + 1
+        if not commonest:
+            return []
+        best_lang = max(commonest, key=lambda lang: commonest[lang])
+        if commonest[best_lang] < 0.5 * len(words):
+            return []
+        chosen.append(best_lang)
+        found.append(best_lang)
+    while True:  # the clearest language first, then judge the rest against it too (pt vs es)
+        shares = {
+            lang: _exclusive_share(words, dictionaries, lang, chosen)
+            for lang in dictionaries
+            if lang not in chosen and lang not in already
         }
-        if not coverage:
-            return []
-        best = max(coverage, key=lambda lang: coverage[lang])
-        if coverage[best] < 0.5:
-            return []
-        chosen.append(best)
-        found.append(best)
-    remaining = [w for w in words if not any(w in dictionaries[lang] for lang in chosen)]
-    for lang, d in dictionaries.items():
-        if lang in chosen or lang in already:
-            continue
-        exclusive = sum(1 for w in remaining if w in d)
-        if exclusive / len(words) >= DETECT_MIN_EXCLUSIVE_SHARE:
-            found.append(lang)
-    return found
+        if not shares:
+            return found
+        lang = max(shares, key=lambda candidate: shares[candidate])
+        if shares[lang] < DETECT_MIN_EXCLUSIVE_SHARE:
+            return found
+        chosen.append(lang)
+        found.append(lang)
+
+
+def _exclusive_share(
+    words: Sequence[str], dictionaries: Mapping[str, WordList], lang: str, chosen: Sequence[str]
+) -> float:
+    d = dictionaries[lang]
+    exclusive = sum(
+        1
+        for w in words
+        if d.frequency(w) > DETECT_DOMINANCE * max(dictionaries[c].frequency(w) for c in chosen)
+    )
+    return exclusive / len(words)

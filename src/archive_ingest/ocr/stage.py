@@ -35,16 +35,17 @@ from archive_ingest.errors import OcrError, PdfError
 from archive_ingest.models import Event
 from archive_ingest.ocr import engine
 from archive_ingest.ocr.cleanup import clean_for_pdfa
-from archive_ingest.ocr.dictionary import HunspellWords, Lexicon, find_dictionary, load_dictionary
+from archive_ingest.ocr.dictionary import Lexicon, WordList
 from archive_ingest.ocr.gate import PageVerdict, decide_page
 from archive_ingest.ocr.hocr import HocrPage, parse_hocr, scrub_image_path
 from archive_ingest.ocr.hocr_plugin import HOCR_DIR_ENV
 from archive_ingest.ocr.languages import (
-    TESSERACT_TO_ISO,
     LanguageChoice,
     choose_languages,
     detect_languages,
     installed_languages,
+    word_list_for,
+    word_lists_for,
 )
 from archive_ingest.ocr.pages import PageLayer, analyse_pdf
 from archive_ingest.ocr.process import ProcessRun, ocr_slot, run_process_group
@@ -127,16 +128,13 @@ def _run(
     for layer in layers:
         warnings.extend(layer.warnings)
 
-    dictionaries = _dictionaries()
+    dictionaries = word_lists_for(installed_languages())
     to_ocr = [layer.number for layer in layers if layer.kind != "born-digital"]
     choice = _choose_languages(metadata_languages, settings, layers, dictionaries)
     warnings.extend(choice.warnings)
-    lexicon = Lexicon([dictionaries[t] for t in choice.tesseract if t in dictionaries])
-    if not lexicon:
-        warnings.append(
-            f"no hunspell dictionary for {choice.joined}: the gate relies on garbage rate and"
-            " confidence only"
-        )
+    # every chosen language needs its word list: without it the gate cannot judge the text,
+    # so the stage fails here (MissingWordList names the language) before any OCR runs
+    lexicon = Lexicon([word_list_for(t) for t in choice.tesseract])
 
     cleaned = work / "clean.pdf"
     try:
@@ -185,7 +183,7 @@ def _run(
                 layer.kind,
                 layer.old_text,
                 fresh.get(layer.number),
-                lexicon.known if lexicon else None,
+                lexicon.known,
             )
             for layer in layers
         }
@@ -241,7 +239,9 @@ def _run(
         needs_review_reasons=review,
         original_sha256="",
     )
-    result.events = _events(result, choice, versions, ocr_opts, pdfa_run.returncode)
+    result.events = _events(
+        result, choice, versions, ocr_opts, pdfa_run.returncode, word_lists=lexicon.names
+    )
     return result
 
 
@@ -313,22 +313,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _dictionaries() -> dict[str, HunspellWords]:
-    """Hunspell word lists for the installed Tesseract languages that have one."""
-    out: dict[str, HunspellWords] = {}
-    for tess in sorted(installed_languages()):
-        iso = TESSERACT_TO_ISO.get(tess)
-        path = find_dictionary(iso) if iso else None
-        if path is not None:
-            out[tess] = load_dictionary(path)
-    return out
-
-
 def _choose_languages(
     metadata: list[str],
     settings: Settings,
     layers: list[PageLayer],
-    dictionaries: Mapping[str, HunspellWords],
+    dictionaries: Mapping[str, WordList],
 ) -> LanguageChoice:
     installed = installed_languages()
     base = choose_languages(metadata, settings.ocr_fallback_languages, installed)
@@ -475,6 +464,8 @@ def _events(
     versions: engine.EngineVersions,
     ocr_opts: list[str],
     pdfa_returncode: int,
+    *,
+    word_lists: list[str],
 ) -> list[Event]:
     decisions = result.decisions()
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(decisions.items()))
@@ -494,6 +485,7 @@ def _events(
                 "fallback_used": choice.fallback_used,
             },
             "options": ocr_opts,
+            "word_lists": word_lists,  # what the quality gate judged the text layers with
             "decisions": decisions,
             "pages": [
                 {"page": p.page, "kind": p.kind, "decision": p.decision} for p in result.pages
