@@ -169,6 +169,13 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(default=8.0, gt=0)
     web_login_max_attempts: int = Field(default=5, ge=1, description="Per IP+user per window")
     web_login_window_seconds: int = Field(default=900, ge=1)
+    web_login_max_client_attempts: int = Field(
+        default=20, ge=1, description="Per client IP over all user names, per window"
+    )
+    web_login_max_total_attempts: int = Field(
+        default=100, ge=1, description="All clients together per web_login_total_window_seconds"
+    )
+    web_login_total_window_seconds: int = Field(default=60, ge=1)
 
     @field_validator("home", mode="after")
     @classmethod

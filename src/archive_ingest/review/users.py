@@ -1,22 +1,25 @@
 """Local accounts of the review UI: argon2 password hashes, two roles.
 
 Functions take a :class:`Catalogue` (the same database as the items) and never log a password.
+A password change or disabling a user revokes every session of that user (review/sessions.py).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.models import utcnow
-from archive_ingest.review.schema import ReviewUser
+from archive_ingest.review.schema import ReviewSession, ReviewUser
 from archive_ingest.settings import Settings
 
 ROLES = ("archivist", "admin")
@@ -49,8 +52,17 @@ class User:
         return f"review-user:{self.id}"
 
 
-def _user(row: ReviewUser) -> User:
+def as_user(row: ReviewUser) -> User:
     return User(id=row.id, name=row.name, role=row.role, epoch=row.session_epoch)
+
+
+def revoke_sessions(session: Session, user_id: int) -> None:
+    """End every open session of the user (in the caller's transaction)."""
+    session.execute(
+        update(ReviewSession)
+        .where(ReviewSession.user_id == user_id, ReviewSession.revoked_at.is_(None))
+        .values(revoked_at=time.time())
+    )
 
 
 def _check(name: str, role: str, password: str) -> None:
@@ -79,7 +91,7 @@ def add_user(catalogue: Catalogue, name: str, role: str, password: str) -> User:
         )
         session.add(row)
         session.flush()
-        return _user(row)
+        return as_user(row)
 
 
 def set_password(catalogue: Catalogue, name: str, password: str) -> User:
@@ -93,7 +105,8 @@ def set_password(catalogue: Catalogue, name: str, password: str) -> User:
         row.session_epoch += 1
         row.active = True
         row.updated_at = utcnow()
-        return _user(row)
+        revoke_sessions(session, row.id)
+        return as_user(row)
 
 
 def set_active(catalogue: Catalogue, name: str, active: bool) -> User:
@@ -104,19 +117,20 @@ def set_active(catalogue: Catalogue, name: str, active: bool) -> User:
         row.active = active
         row.session_epoch += 1
         row.updated_at = utcnow()
-        return _user(row)
+        revoke_sessions(session, row.id)
+        return as_user(row)
 
 
 def list_users(catalogue: Catalogue) -> list[tuple[User, bool]]:
     with catalogue.session() as session:
         rows = session.scalars(select(ReviewUser).order_by(ReviewUser.name))
-        return [(_user(r), r.active) for r in rows]
+        return [(as_user(r), r.active) for r in rows]
 
 
 def get_user(catalogue: Catalogue, user_id: int) -> User | None:
     with catalogue.session() as session:
         row = session.get(ReviewUser, user_id)
-        return _user(row) if row is not None and row.active else None
+        return as_user(row) if row is not None and row.active else None
 
 
 def authenticate(catalogue: Catalogue, name: str, password: str) -> User | None:
@@ -132,7 +146,7 @@ def authenticate(catalogue: Catalogue, name: str, password: str) -> User | None:
             return None
         if _HASHER.check_needs_rehash(stored):
             row.password_hash = _HASHER.hash(password)
-        return _user(row)
+        return as_user(row)
 
 
 DEMO_USER = "demo-archivist"

@@ -3,6 +3,8 @@
 Every page needs a signed-in user (anonymous requests are redirected to the login page);
 every POST needs the session's CSRF token (403 otherwise); decisions need the archivist or
 admin role, user management the admin role. Templates are Jinja2 with autoescape on.
+Nothing blocking runs on the event loop: ``def`` endpoints run in the thread pool and the
+``async def`` ones hand their catalogue, hashing and decision work to threads (offload.py).
 """
 
 from __future__ import annotations
@@ -27,29 +29,23 @@ from archive_ingest.pipeline import (
     OcrCheckpoint,
     Services,
 )
-from archive_ingest.review import actions, queries, render, users
+from archive_ingest.review import actions, notices, queries, render, sessions, users
+from archive_ingest.review.headers import SAFE_HEADERS
+from archive_ingest.review.offload import Pools
 from archive_ingest.review.security import (
     COOKIE,
-    LoginLimiter,
     SessionCodec,
     csrf_ok,
     new_session,
     session_secret,
 )
+from archive_ingest.review.throttle import LoginThrottle
 from archive_ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 FORM_REFUSED = "The form has expired or was not sent by this site."
 HERE = Path(__file__).parent
-SAFE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; "
-    "script-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+DECISION_NOTICES = {"reject": "rejected", "licence": "licence", "edit": "edited"}
 
 
 def templates() -> Environment:
@@ -67,11 +63,16 @@ class Forbidden(Exception):
     pass
 
 
-def review_router(settings: Settings) -> APIRouter:
+def review_router(
+    settings: Settings, *, ocr_rerun: actions.OcrRerunLauncher | None = None
+) -> APIRouter:
+    """``ocr_rerun`` starts the Prefect flow run of an OCR re-run (``archive-ingest serve``
+    injects flows/review.py's launcher); without one, OCR re-runs are refused."""
     router = APIRouter(prefix="/review", include_in_schema=False)
     env = templates()
     codec = SessionCodec(session_secret(settings), int(settings.web_session_hours * 3600))
-    limiter = LoginLimiter(settings.web_login_max_attempts, settings.web_login_window_seconds)
+    lifetime = settings.web_session_hours * 3600
+    pools = Pools()
     state: dict[str, Services] = {}
     open_lock = threading.Lock()
     item_locks: dict[str, threading.Lock] = {}
@@ -85,6 +86,28 @@ def review_router(settings: Settings) -> APIRouter:
     def item_lock(record_id: str) -> threading.Lock:
         with open_lock:
             return item_locks.setdefault(record_id, threading.Lock())
+
+    def start_ocr_rerun(
+        record_id: str, user: users.User, langs: list[str], note: str
+    ) -> actions.Outcome:
+        """Open the new version under the item's lock; a Prefect flow run does the OCR."""
+        if ocr_rerun is None:
+            raise actions.ReviewError(
+                "OCR re-runs run on Prefect: this server was started without its flows "
+                "(use `archive-ingest serve`)"
+            )
+        with item_lock(record_id):
+            return actions.start_ocr_rerun(svc(), record_id, user, langs, note, ocr_rerun)
+
+    def throttle() -> LoginThrottle:
+        return LoginThrottle.from_settings(svc().catalogue, settings)
+
+    def act_locked(
+        record_id: str, user: users.User, action: str, fields: dict[str, str], note: str
+    ) -> actions.Outcome:
+        """A decision, once the item's lock is free (in a decisions thread)."""
+        with item_lock(record_id):
+            return _act(svc(), record_id, user, action, fields, note)
 
     # --- session helpers -------------------------------------------------------------------
     def secure(request: Request) -> bool:
@@ -108,14 +131,14 @@ def review_router(settings: Settings) -> APIRouter:
     def session_of(request: Request) -> dict[str, Any] | None:
         return codec.loads(request.cookies.get(COOKIE))
 
+    def session_id(request: Request) -> str | None:
+        sid = (session_of(request) or {}).get("sid")
+        return sid if isinstance(sid, str) and sid else None
+
     def current_user(request: Request) -> users.User | None:
-        session = session_of(request)
-        if not session or not session.get("uid"):
-            return None
-        user = users.get_user(svc().catalogue, int(session["uid"]))
-        if user is None or user.epoch != session.get("epoch"):
-            return None
-        return user
+        """The user of the request's server-side session (catalogue: call it in a thread)."""
+        sid = session_id(request)
+        return sessions.session_user(svc().catalogue, sid, lifetime) if sid else None
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         session = session_of(request) or new_session()
@@ -129,8 +152,11 @@ def review_router(settings: Settings) -> APIRouter:
 
     def to_login(request: Request) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        query = {"next": target}
+        if session_id(request):  # it was signed in: ended by logout, an admin or its age
+            query["msg"] = "session-ended"
         return RedirectResponse(
-            "/review/login?" + urlencode({"next": target}), status_code=303, headers=SAFE_HEADERS
+            "/review/login?" + urlencode(query), status_code=303, headers=SAFE_HEADERS
         )
 
     def refuse(request: Request, message: str, status: int = 403) -> HTMLResponse:
@@ -149,15 +175,17 @@ def review_router(settings: Settings) -> APIRouter:
         fields = await checked_form(request)
         if fields is None:
             return refuse(request, FORM_REFUSED)
-        user = current_user(request)
+        user = await pools.short(current_user, request)
         if user is None:
             return to_login(request)
         return fields, user
 
     # --- login -----------------------------------------------------------------------------
     @router.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "/review/") -> HTMLResponse:
-        return page(request, "login.html", next=_safe_next(next), error=None)
+    def login_form(request: Request, next: str = "/review/", msg: str = "") -> HTMLResponse:
+        return page(
+            request, "login.html", next=_safe_next(next), error=None, notice=notices.notice(msg)
+        )
 
     @router.post("/login")
     async def login(request: Request) -> Response:
@@ -167,34 +195,46 @@ def review_router(settings: Settings) -> APIRouter:
         name = fields.get("username", "").strip()
         ip = request.client.host if request.client else "?"
         nxt = _safe_next(fields.get("next", "/review/"))
-        if limiter.blocked(ip, name):
+        # counted (or refused) in the catalogue before any hashing, whether the name exists or not
+        attempt = await pools.short(lambda: throttle().attempt(ip, name))
+        if attempt is None:
             return page(
                 request,
                 "login.html",
                 status=429,
                 next=nxt,
+                notice="",
                 error="Too many failed attempts. Wait a while and try again.",
             )
-        user = users.authenticate(svc().catalogue, name, fields.get("password", ""))
+        services = await pools.short(svc)  # the first call opens the catalogue
+        user = await pools.hash(
+            users.authenticate, services.catalogue, name, fields.get("password", "")
+        )
         if user is None:
-            limiter.failed(ip, name)
             return page(
                 request,
                 "login.html",
                 status=401,
                 next=nxt,
+                notice="",
                 error="Unknown user or wrong password.",
             )
-        limiter.succeeded(ip, name)
+        await pools.short(lambda: throttle().succeeded(attempt))
+        sid = await pools.short(sessions.open_session, services.catalogue, user, lifetime)
         response = RedirectResponse(nxt, status_code=303, headers=SAFE_HEADERS)
-        set_cookie(response, request, new_session(user.id, user.epoch))  # fresh: no fixation
+        set_cookie(response, request, new_session(sid))  # fresh: no fixation
         return response
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         if await checked_form(request) is None:
             return refuse(request, FORM_REFUSED)
-        response = RedirectResponse("/review/login", status_code=303, headers=SAFE_HEADERS)
+        sid = session_id(request)
+        if sid:  # the session ends on the server: a copy of the cookie is worth nothing now
+            await pools.short(lambda: sessions.revoke(svc().catalogue, sid))
+        response = RedirectResponse(
+            "/review/login?msg=logged-out", status_code=303, headers=SAFE_HEADERS
+        )
         response.delete_cookie(COOKIE, path="/review")
         return response
 
@@ -244,7 +284,7 @@ def review_router(settings: Settings) -> APIRouter:
         ctx = _item_context(svc(), record_id, v)
         if ctx is None:
             return page(request, "error.html", status=404, message="No such item.", user=user)
-        return page(request, "item.html", user=user, msg=msg[:300], **ctx)
+        return page(request, "item.html", user=user, msg=notices.notice(msg), **ctx)
 
     @router.get("/item/{record_id}/v{version}/file/{role}")
     def item_file(request: Request, record_id: str, version: int, role: str) -> Response:
@@ -310,19 +350,18 @@ def review_router(settings: Settings) -> APIRouter:
         if user.role not in users.ROLES:
             return refuse(request, "Your role may not decide.")
         note = fields.get("note", "")
-        services = svc()
         try:
             if action == "ocr":
                 langs = [x for x in fields.get("languages", "").replace(",", " ").split() if x]
                 if not langs:
                     raise actions.ReviewError("give the OCR languages, e.g. pt es")
-                bg.add_task(
-                    _run_locked, item_lock(record_id), services, record_id, user, langs, note
-                )
-                message = "OCR re-run queued: a new version appears here when it is done."
+                await pools.decide(start_ocr_rerun, record_id, user, langs, note)
+                code = "ocr-queued"
             else:
-                with item_lock(record_id):
-                    message = _act(services, record_id, user, action, fields, note).message
+                outcome = await pools.decide(act_locked, record_id, user, action, fields, note)
+                code = DECISION_NOTICES.get(action) or (
+                    "deposited" if outcome.state == State.DEPOSITED.value else "approved"
+                )
         except ArchiveIngestError as exc:
             return page(
                 request,
@@ -332,7 +371,7 @@ def review_router(settings: Settings) -> APIRouter:
                 user=user,
                 back=f"/review/item/{record_id}",
             )
-        target = f"/review/item/{record_id}?" + urlencode({"msg": message})
+        target = f"/review/item/{record_id}?" + urlencode({"msg": code})
         return RedirectResponse(target, status_code=303, headers=SAFE_HEADERS)
 
     def decision_endpoint(action: str) -> Any:
@@ -369,7 +408,8 @@ def review_router(settings: Settings) -> APIRouter:
             user=user,
             rows=users.list_users(svc().catalogue),
             roles=users.ROLES,
-            msg=msg[:300],
+            msg=notices.notice(msg),
+            error="",
         )
 
     @router.post("/admin/users")
@@ -380,24 +420,36 @@ def review_router(settings: Settings) -> APIRouter:
         fields, user = posted
         if not user.is_admin:
             return refuse(request, "Admins only.")
-        cat = svc().catalogue
+        services = await pools.short(svc)
+        cat = services.catalogue
         name = fields.get("name", "").strip()
         try:
             op = fields.get("op")
-            if op == "add":
-                users.add_user(cat, name, fields.get("role", ""), fields.get("password", ""))
-                msg = f"user {name} added"
+            if op == "add":  # hashes the new password: the hashing pool
+                role, password = fields.get("role", ""), fields.get("password", "")
+                await pools.hash(users.add_user, cat, name, role, password)
+                code = "user-added"
             elif op in ("disable", "enable"):
                 if name == user.name:
                     raise users.UserError("you cannot disable yourself")
-                users.set_active(cat, name, op == "enable")
-                msg = f"user {name} {op}d"
+                await pools.short(users.set_active, cat, name, op == "enable")
+                code = f"user-{op}d"
             else:
                 raise users.UserError("unknown operation")
-        except users.UserError as exc:
-            msg = str(exc)
+        except users.UserError as exc:  # shown by this response, never carried in a URL
+            rows = await pools.short(users.list_users, cat)
+            return page(
+                request,
+                "users.html",
+                status=400,
+                user=user,
+                rows=rows,
+                roles=users.ROLES,
+                msg="",
+                error=str(exc),
+            )
         return RedirectResponse(
-            "/review/admin/users?" + urlencode({"msg": msg}), status_code=303, headers=SAFE_HEADERS
+            f"/review/admin/users?msg={code}", status_code=303, headers=SAFE_HEADERS
         )
 
     return router
@@ -430,31 +482,6 @@ def _act(
         form = {k: fields[k] for k in actions.EDITABLE if k in fields}
         return actions.edit_record(services, record_id, user, form, note)
     raise actions.ReviewError(f"unknown action {action!r}")
-
-
-def _run_locked(
-    lock: threading.Lock,
-    services: Services,
-    record_id: str,
-    user: users.User,
-    langs: list[str],
-    note: str,
-) -> None:
-    with lock:
-        try:
-            actions.rerun_ocr(services, record_id, user, langs, note)
-        except Exception as exc:  # recorded, never lost in a background thread
-            # a failure of the new version already ended the item failed (actions._new_version)
-            log.warning("OCR re-run of %s failed: %s", record_id, type(exc).__name__)
-            services.catalogue.add_events(
-                record_id,
-                None,
-                [
-                    actions.archivist_event(
-                        user, "appraisal", f"OCR re-run not done: {exc}", outcome="failure"
-                    )
-                ],
-            )
 
 
 def _safe_next(value: str) -> str:
