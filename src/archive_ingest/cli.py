@@ -120,6 +120,7 @@ def ingest(
         if item.kind == "file" and item.path is not None and not item.path.is_file():
             _error(f"file not found: {item.path}")
             raise typer.Exit(2)
+    ensure_tools("ocr")
     ensure_embedded_storage()
 
     _quiet_prefect()
@@ -155,6 +156,36 @@ def ensure_embedded_storage() -> None:
         raise typer.Exit(1) from None
 
 
+def ensure_tools(*stages: str) -> None:
+    """Refuse to start, one line per missing piece and exit 1, when a stage this command runs
+    lacks a program or data file it needs (it would not fail, it would silently do worse)."""
+    from archive_ingest.doctor import failures, run_checks
+
+    missing = failures(run_checks(get_settings(), stages))
+    for check in missing:
+        _error(f"{check.stage}: {check.name}: {check.detail}")
+    if missing:
+        err.print("nothing was started; `archive-ingest doctor` lists every check")
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor() -> None:
+    """Check every program and data file the configured stages need (Tesseract, each
+    language's model and word list, SeaweedFS; Ghostscript and qpdf as optional): one line
+    each on stdout, exit 1 when a required one is missing."""
+    from archive_ingest.doctor import failures, run_checks
+
+    checks = run_checks(get_settings())
+    for check in checks:
+        typer.echo(check.line())
+    missing = failures(checks)
+    if missing:
+        err.print(f"[red]{len(missing)} of {len(checks)} checks failed[/red]")
+        raise typer.Exit(1)
+    err.print(f"all {len(checks)} checks passed")
+
+
 @app.command("deposit-approved")
 def deposit_approved_command() -> None:
     """Deposit every approved item whose deposit was postponed (storage was down); one JSON
@@ -181,6 +212,7 @@ def demo(
     """Ingest a generated SciELO-like book from a local sample server, end to end."""
     from archive_ingest.demo import run_demo
 
+    ensure_tools("ocr")
     try:
         code = run_demo(get_settings(), keep_running=keep_running, out=err, emit=_emit)
     except ArchiveIngestError as exc:

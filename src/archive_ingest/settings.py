@@ -96,6 +96,11 @@ class Settings(BaseSettings):
 
     # --- OCR ------------------------------------------------------------------------------
     ocr_fallback_languages: list[str] = Field(default_factory=lambda: ["eng"])
+    ocr_languages: list[str] = Field(
+        default_factory=lambda: ["por", "spa", "eng"],
+        description="Languages items are expected in: `doctor` and the start of ingest check"
+        " a Tesseract model and a word list for each",
+    )
     ocr_timeout_seconds: int = Field(default=1800, ge=10)
     ocr_jobs: int = Field(default=2, ge=1)
     ocr_max_concurrent: int = Field(default=1, ge=1, description="OCR processes per machine")

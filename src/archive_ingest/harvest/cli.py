@@ -51,8 +51,9 @@ def harvest_command(
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if not dry_run:
-        from archive_ingest.cli import ensure_embedded_storage
+        from archive_ingest.cli import ensure_embedded_storage, ensure_tools
 
+        ensure_tools("ocr")  # refuse, one line per missing program or word list
         ensure_embedded_storage()
     from archive_ingest.cli import _quiet_prefect
 

@@ -129,7 +129,7 @@ def word_list_for(tesseract: str) -> WordList:
 def word_list_tesseract_languages() -> list[str]:
     """The Tesseract languages that have a word list, sorted."""
     langs = word_list_languages()
-    return sorted(tess for tess, iso in ISO_TO_TESSERACT.items() if iso in langs)
+    return sorted(tess for iso, tess in ISO_TO_TESSERACT.items() if iso in langs)
 
 
 def word_lists_for(tesseract_languages: Iterable[str]) -> dict[str, WordList]:
