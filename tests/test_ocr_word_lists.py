@@ -54,30 +54,36 @@ print(json.dumps({
 """
 
 
-@pytest.mark.slow
-def test_gate_replaces_a_damaged_layer_with_the_system_dictionaries_hidden(
-    tmp_path: Path,
-) -> None:
+def _run_with_system_dictionaries_hidden(
+    tmp_path: Path, argv: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """``argv`` in its own mount namespace, an empty folder over every system dictionary dir."""
     unshare = shutil.which("unshare")
     assert unshare is not None, "unshare (util-linux) is needed to hide the system dictionaries"
     empty = tmp_path / "empty"
-    empty.mkdir()
-    binds = " && ".join(
-        f"mount --bind {empty} {d}" for d in SYSTEM_DICTIONARY_DIRS if Path(d).is_dir()
-    )
-    script = tmp_path / "stage.py"
-    script.write_text(_STAGE_SCRIPT, encoding="utf-8")
-    work = tmp_path / "work"
-    work.mkdir()
-    command = f"{binds or 'true'} && exec {sys.executable} {script} {work} " + " ".join(
-        SYSTEM_DICTIONARY_DIRS
-    )
-    proc = subprocess.run(
-        [unshare, "--mount", "--propagation", "private", "sh", "-c", command],
+    empty.mkdir(exist_ok=True)
+    binds = [f"mount --bind {empty} {d}" for d in SYSTEM_DICTIONARY_DIRS if Path(d).is_dir()]
+    command = " && ".join([*binds, 'exec "$@"'])
+    return subprocess.run(
+        [unshare, "--mount", "--propagation", "private", "sh", "-c", command, "sh", *argv],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        cwd=Path(__file__).parent.parent,
+    )
+
+
+@pytest.mark.slow
+def test_gate_replaces_a_damaged_layer_with_the_system_dictionaries_hidden(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "stage.py"
+    script.write_text(_STAGE_SCRIPT, encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = _run_with_system_dictionaries_hidden(
+        tmp_path, [sys.executable, str(script), str(work), *SYSTEM_DICTIONARY_DIRS]
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -87,6 +93,15 @@ def test_gate_replaces_a_damaged_layer_with_the_system_dictionaries_hidden(
     assert pages[4]["ratio_old"] is not None and pages[4]["ratio_old"] < 0.8
     for page in report["pages"]:
         assert page["cer_kept"] < 0.02, page  # no damaged layer kept anywhere
+
+
+def test_the_gate_tests_pass_with_the_system_dictionaries_hidden(tmp_path: Path) -> None:
+    proc = _run_with_system_dictionaries_hidden(
+        tmp_path,
+        [sys.executable, "-m", "pytest", "tests/test_ocr_gate.py", "-q", "-p", "no:cacheprovider"],
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
 
 
 @pytest.mark.parametrize(
