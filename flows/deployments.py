@@ -15,6 +15,8 @@ Deployments (names are ``FLOW/DEPLOYMENT``):
                                    and harvests fan out to it with ``via_deployment``
   fixity-audit/weekly              cron (Sunday 04:00 UTC): fixity audit, sample read-back
   deposit-approved/every-15-min    interval: deposit records approved by an archivist
+  rerun-ocr/rerun-ocr              no schedule: an OCR re-run asked for in the review UI
+                                   (flows/review.py; the web app creates its flow runs)
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def specs(
             interval=approved_interval,
             description="Deposit records approved by an archivist",
             concurrency_limit=1,
+        ),
+        Spec(
+            "flows/review.py:rerun_ocr",
+            "rerun-ocr",
+            description="Finish a version an archivist opened for an OCR re-run",
         ),
     ]
 

@@ -26,7 +26,7 @@ from archive_ingest.settings import get_settings
 log = logging.getLogger(__name__)
 
 
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
+def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Retry only what a retry can fix: network trouble, 5xx, storage hiccups."""
     try:
         state.result()
@@ -43,7 +43,7 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_jitter_factor=0.5,
-    retry_condition_fn=_transient,
+    retry_condition_fn=retry_if_transient,
 )
 def resolve_task(svc: Services, ref: str, metadata_path: str | None) -> Handle:
     return pipeline.resolve(svc, ref, metadata_path)
@@ -55,7 +55,7 @@ def resolve_task(svc: Services, ref: str, metadata_path: str | None) -> Handle:
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_jitter_factor=0.5,
-    retry_condition_fn=_transient,
+    retry_condition_fn=retry_if_transient,
 )
 def fetch_task(svc: Services, handle: Handle) -> Handle:
     return pipeline.fetch(svc, handle)
@@ -138,7 +138,7 @@ def package_task(svc: Services, handle: Handle) -> Handle:
     retries=3,
     retry_delay_seconds=[5, 30, 120],
     retry_jitter_factor=0.5,
-    retry_condition_fn=_transient,
+    retry_condition_fn=retry_if_transient,
 )
 def deposit_task(svc: Services, handle: Handle) -> Handle:
     return pipeline.deposit_or_hold(svc, handle)

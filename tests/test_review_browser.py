@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from flows.review import launch as launch_ocr_rerun
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from archive_ingest.catalogue import Catalogue
@@ -40,7 +41,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(held: tuple[Settings, str]) -> Iterator[tuple[str, Settings, str]]:  # noqa: F811
+def served(
+    held: tuple[Settings, str],  # noqa: F811
+    prefect_api_url: str,  # the OCR re-run is a Prefect flow run
+) -> Iterator[tuple[str, Settings, str]]:
     settings, record_id = held
     from archive_ingest.review.users import add_user
 
@@ -51,7 +55,11 @@ def served(held: tuple[Settings, str]) -> Iterator[tuple[str, Settings, str]]:  
         cat.close()
     port = _free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(settings, ocr_rerun=launch_ocr_rerun),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -257,6 +257,7 @@ def serve(
 ) -> None:
     """Serve the archivist review UI (/review/) and the OAI-PMH endpoint (/oai)."""
     import uvicorn
+    from flows.review import launch as launch_ocr_rerun  # the CLI layer wires flows in
 
     from archive_ingest.oai.tokens import token_key
     from archive_ingest.oai.web import serve_base_url
@@ -276,7 +277,7 @@ def serve(
     try:  # an empty or short secret would let anyone forge sessions or tokens: refuse to start
         session_secret(settings)
         token_key(settings)
-        application = create_app(settings)
+        application = create_app(settings, ocr_rerun=launch_ocr_rerun)
     except ArchiveIngestError as exc:
         _error(exc)
         raise typer.Exit(2) from None

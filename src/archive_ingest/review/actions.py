@@ -8,13 +8,16 @@ reject           held version: state ``rejected`` with the reason; kept, never d
 override_licence held version: ``decide_licence`` → licence.json and its checkpoint rewritten,
                  records rewritten; the item stays in review (or is rejected) until approved
 edit_record      new version with the edited Dublin Core fields (deposited if the item was)
-rerun_ocr        new version with the OCR stage re-run in other languages
+start_ocr_rerun  new version opened for OCR in other languages, finished by a Prefect flow run
+                 (``rerun-ocr``, started through the launcher the web app was given);
+                 ``rerun_ocr`` does the same in the calling process
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +28,7 @@ from archive_ingest.harvest.approved import deposit_approved_version
 from archive_ingest.models import Creator, Event, SourceRecord, State
 from archive_ingest.pipeline import Handle, InspectCheckpoint, LicenceCheckpoint, Services
 from archive_ingest.review.users import User
-from archive_ingest.review.versions import derive_version, redescribe
+from archive_ingest.review.versions import derive_version, open_version, redescribe
 
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
@@ -237,7 +240,7 @@ def apply_edits(record: SourceRecord, form: dict[str, str]) -> tuple[SourceRecor
     return record.model_copy(update=update), changed
 
 
-def _finish_new_version(svc: Services, handle: Handle, was_deposited: bool) -> None:
+def finish_new_version(svc: Services, handle: Handle, was_deposited: bool) -> None:
     """A deposited item gets its new AIP version; a held one stays held (reasons recomputed)
     until an archivist approves it: a change is not an approval."""
     if was_deposited:
@@ -246,13 +249,19 @@ def _finish_new_version(svc: Services, handle: Handle, was_deposited: bool) -> N
         _rehold(svc, handle)
 
 
-def _new_version(svc: Services, base: Handle, was_deposited: bool, **derive: Any) -> Handle:
-    """Derive, describe, package and deposit/hold v<N+1>; a failure on the way ends the item
-    ``failed`` with its reason (so it shows in the queue) and is raised as a ReviewError."""
+def _new_version(
+    svc: Services, base: Handle, was_deposited: bool, *, finish: bool = True, **derive: Any
+) -> Handle:
+    """Derive, describe, package and deposit/hold v<N+1> (``finish=False``: only open it); a
+    failure on the way ends the item ``failed`` with its reason (so it shows in the queue) and
+    is raised as a ReviewError."""
     assert base.version is not None
     try:
-        handle = derive_version(svc, base.record_id, **derive)
-        _finish_new_version(svc, handle, was_deposited)
+        if finish:
+            handle = derive_version(svc, base.record_id, **derive)
+            finish_new_version(svc, handle, was_deposited)
+        else:
+            handle = open_version(svc, base.record_id, **derive)
     except Exception as exc:
         item = svc.catalogue.get_item(base.record_id)
         version = item.current_version if item else None
@@ -300,10 +309,23 @@ def edit_record(
     return _outcome(svc, handle, f"v{handle.version} created ({', '.join(changed)})")
 
 
-def rerun_ocr(
-    svc: Services, record_id: str, user: User, languages: list[str], note: str = ""
-) -> Outcome:
-    """Re-run OCR with other languages: a new version (deposited if the item was)."""
+@dataclass(frozen=True)
+class OcrRerun:
+    """A version opened for an OCR re-run; the ``rerun-ocr`` flow finishes it (OCR, describe,
+    package, then deposit if ``deposit`` - the item was deposited - else held for review)."""
+
+    record_id: str
+    version: int
+    deposit: bool
+
+
+#: starts the ``rerun-ocr`` flow run for an opened version; returns where it runs (a message)
+OcrRerunLauncher = Callable[[OcrRerun], str]
+
+
+def _ocr_request(
+    svc: Services, record_id: str, user: User, languages: list[str], note: str
+) -> tuple[Handle, bool, list[str], Event]:
     langs = [x.strip().lower() for x in languages if x.strip()]
     if not langs or any(not LANG_RE.fullmatch(x) for x in langs):
         raise ReviewError("languages are ISO 639 codes, e.g. pt, es, eng")
@@ -316,6 +338,43 @@ def rerun_ocr(
         + (f"; {note}" if note else ""),
         outcome_detail={"decision": "rerun ocr", "languages": langs, "base_version": base.version},
     )
+    return base, was_deposited, langs, event
+
+
+def start_ocr_rerun(
+    svc: Services,
+    record_id: str,
+    user: User,
+    languages: list[str],
+    note: str,
+    launch: OcrRerunLauncher,
+) -> Outcome:
+    """Open v<N+1> for OCR in ``languages`` (the decision recorded, state ``inspected``, so no
+    other decision applies meanwhile) and hand it to ``launch``: a Prefect flow run does the
+    OCR, under the same retries and OCR concurrency limits as an ingest. A launch that fails
+    ends the item ``failed`` with the reason (never a version silently left behind)."""
+    base, was_deposited, langs, event = _ocr_request(svc, record_id, user, languages, note)
+    handle = _new_version(
+        svc, base, was_deposited, finish=False, events=[event], ocr_languages=langs
+    )
+    assert handle.version is not None
+    rerun = OcrRerun(record_id, handle.version, was_deposited)
+    try:
+        where = launch(rerun)
+    except Exception as exc:
+        reason = ArchiveIngestError(f"the OCR re-run could not be started: {exc}")
+        reason.transient = True  # Prefect unreachable: worth another try
+        pipeline.fail(svc, handle.source, record_id, handle.version, reason)
+        raise ReviewError(str(reason)) from exc
+    return _outcome(svc, handle, f"v{handle.version} opened; OCR in {', '.join(langs)}: {where}")
+
+
+def rerun_ocr(
+    svc: Services, record_id: str, user: User, languages: list[str], note: str = ""
+) -> Outcome:
+    """Re-run OCR with other languages in this process: a new version (deposited if the item
+    was). The review UI uses :func:`start_ocr_rerun` (a Prefect flow run) instead."""
+    base, was_deposited, langs, event = _ocr_request(svc, record_id, user, languages, note)
     handle = _new_version(svc, base, was_deposited, events=[event], ocr_languages=langs)
     return _outcome(svc, handle, f"v{handle.version} created with OCR in {', '.join(langs)}")
 

@@ -4,7 +4,8 @@ A new version ``v<N+1>`` starts as a copy of ``v<N>``'s payload: unchanged files
 links (copied when the file system cannot link), so the old version's files are never opened
 for writing. The stage checkpoints of ``v<N>`` are carried over for the stages that are not
 re-run; then :func:`pipeline.describe` and :func:`pipeline.package` (and, for an OCR re-run,
-:func:`pipeline.ocr`) run on ``v<N+1>`` exactly as in an ingest.
+:func:`pipeline.ocr`) run on ``v<N+1>`` exactly as in an ingest. :func:`open_version` stops
+before those stages, for a flow run to do them (the ``rerun-ocr`` flow).
 """
 
 from __future__ import annotations
@@ -79,6 +80,25 @@ def derive_version(
 ) -> Handle:
     """Open ``v<N+1>`` from the item's current version, apply a new record and/or re-run OCR,
     then describe and package it. ``events`` (the archivist's decision) go into its METS."""
+    handle = open_version(svc, record_id, events=events, record=record, ocr_languages=ocr_languages)
+    if ocr_languages is not None:
+        pipeline.ocr(svc, handle)
+    pipeline.describe(svc, handle)
+    pipeline.package(svc, handle)
+    return handle
+
+
+def open_version(
+    svc: Services,
+    record_id: str,
+    *,
+    events: list[Event],
+    record: SourceRecord | None = None,
+    ocr_languages: list[str] | None = None,
+) -> Handle:
+    """Open ``v<N+1>`` (state ``inspected``): payload carried over, the new record and the OCR
+    languages in its inspect checkpoint, every checkpoint up to licence but the OCR one when
+    OCR is re-run. What is left are the ingest's own stages: OCR, describe, package."""
     item = svc.catalogue.get_item(record_id)
     if item is None or not item.current_version:
         raise VersionError(f"{record_id}: no version to derive from")
@@ -147,13 +167,9 @@ def derive_version(
             }
         ),
     )
-    if rerun_ocr:
-        pipeline.ocr(svc, handle)
-    else:
+    if not rerun_ocr:
         ws.save_checkpoint(version, "ocr", ocr_ck)
     svc.catalogue.update_item(record_id, title=new_record.title)
-    pipeline.describe(svc, handle)
-    pipeline.package(svc, handle)
     return handle
 
 

@@ -63,7 +63,11 @@ class Forbidden(Exception):
     pass
 
 
-def review_router(settings: Settings) -> APIRouter:
+def review_router(
+    settings: Settings, *, ocr_rerun: actions.OcrRerunLauncher | None = None
+) -> APIRouter:
+    """``ocr_rerun`` starts the Prefect flow run of an OCR re-run (``archive-ingest serve``
+    injects flows/review.py's launcher); without one, OCR re-runs are refused."""
     router = APIRouter(prefix="/review", include_in_schema=False)
     env = templates()
     codec = SessionCodec(session_secret(settings), int(settings.web_session_hours * 3600))
@@ -82,6 +86,18 @@ def review_router(settings: Settings) -> APIRouter:
     def item_lock(record_id: str) -> threading.Lock:
         with open_lock:
             return item_locks.setdefault(record_id, threading.Lock())
+
+    def start_ocr_rerun(
+        record_id: str, user: users.User, langs: list[str], note: str
+    ) -> actions.Outcome:
+        """Open the new version under the item's lock; a Prefect flow run does the OCR."""
+        if ocr_rerun is None:
+            raise actions.ReviewError(
+                "OCR re-runs run on Prefect: this server was started without its flows "
+                "(use `archive-ingest serve`)"
+            )
+        with item_lock(record_id):
+            return actions.start_ocr_rerun(svc(), record_id, user, langs, note, ocr_rerun)
 
     def throttle() -> LoginThrottle:
         return LoginThrottle.from_settings(svc().catalogue, settings)
@@ -339,9 +355,7 @@ def review_router(settings: Settings) -> APIRouter:
                 langs = [x for x in fields.get("languages", "").replace(",", " ").split() if x]
                 if not langs:
                     raise actions.ReviewError("give the OCR languages, e.g. pt es")
-                services = await pools.short(svc)
-                lock = await pools.short(item_lock, record_id)
-                bg.add_task(_run_locked, lock, services, record_id, user, langs, note)
+                await pools.decide(start_ocr_rerun, record_id, user, langs, note)
                 code = "ocr-queued"
             else:
                 outcome = await pools.decide(act_locked, record_id, user, action, fields, note)
@@ -468,31 +482,6 @@ def _act(
         form = {k: fields[k] for k in actions.EDITABLE if k in fields}
         return actions.edit_record(services, record_id, user, form, note)
     raise actions.ReviewError(f"unknown action {action!r}")
-
-
-def _run_locked(
-    lock: threading.Lock,
-    services: Services,
-    record_id: str,
-    user: users.User,
-    langs: list[str],
-    note: str,
-) -> None:
-    with lock:
-        try:
-            actions.rerun_ocr(services, record_id, user, langs, note)
-        except Exception as exc:  # recorded, never lost in a background thread
-            # a failure of the new version already ended the item failed (actions._new_version)
-            log.warning("OCR re-run of %s failed: %s", record_id, type(exc).__name__)
-            services.catalogue.add_events(
-                record_id,
-                None,
-                [
-                    actions.archivist_event(
-                        user, "appraisal", f"OCR re-run not done: {exc}", outcome="failure"
-                    )
-                ],
-            )
 
 
 def _safe_next(value: str) -> str:

@@ -11,11 +11,16 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from archive_ingest import __version__
+from archive_ingest.review.actions import OcrRerunLauncher
 from archive_ingest.review.headers import SecurityHeaders
 from archive_ingest.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, ocr_rerun: OcrRerunLauncher | None = None
+) -> FastAPI:
+    """``ocr_rerun``: how the review UI starts an OCR re-run's Prefect flow run (the CLI
+    passes flows/review.py's ``launch``; ``src/`` never imports ``flows/``)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="archive-ingest",
@@ -31,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from archive_ingest.review.web import review_router
 
     app.include_router(oai_router(settings))
-    app.include_router(review_router(settings))
+    app.include_router(review_router(settings, ocr_rerun=ocr_rerun))
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
