@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from archive_ingest.settings import reset_settings_cache
 from archive_ingest.storage.cli import storage_app
 from archive_ingest.storage.local import LocalStorage, Ports, _cmdline, port_is_free
 from archive_ingest.storage.s3 import make_client
+from archive_ingest.storage.weed_security import WeedSecurityFiles
 
 pytest_plugins = ["tests.plugins.storage"]
 pytestmark = pytest.mark.slow
@@ -84,9 +86,17 @@ def test_server_listens_on_loopback_only_and_files_are_private(seaweed: Any) -> 
     ours = set(Ports.derive(seaweed.settings.storage_s3_port).all())
     # every listener is on 127.0.0.1 and one of our ports: no Iceberg/Lance/IAM/WebDAV extras
     assert listening == {("127.0.0.1", port) for port in ours}
-    for path in (local.credentials_file, local.s3_config_file):
+    security = WeedSecurityFiles.under(local.dir)
+    for path in (local.credentials_file, local.s3_config_file, security.config, security.key):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(local.dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(security.key.parent.stat().st_mode) == 0o700
+
+
+def _jwt_keys(storage_dir: Path) -> list[str]:
+    config = tomllib.loads(WeedSecurityFiles.under(storage_dir).config.read_text())
+    jwt = config["jwt"]
+    return [jwt["signing"]["key"], jwt["signing"]["read"]["key"], jwt["filer_signing"]["key"]]
 
 
 def test_no_secret_in_status_log_or_cli_output(seaweed: Any, monkeypatch: Any) -> None:
@@ -94,6 +104,8 @@ def test_no_secret_in_status_log_or_cli_output(seaweed: Any, monkeypatch: Any) -
     secrets = [
         creds.admin.secret_access_key.get_secret_value(),
         creds.ingest.secret_access_key.get_secret_value(),
+        *_jwt_keys(seaweed.local.dir),
+        WeedSecurityFiles.under(seaweed.local.dir).key.read_text().splitlines()[1],
     ]
     status_json = seaweed.local.status().model_dump_json()
     log_text = seaweed.local.log_file.read_text(errors="replace")
@@ -122,6 +134,8 @@ def test_lifecycle_restart_keeps_data_and_credentials(tmp_path: Path) -> None:
     try:
         assert status.running and status.object_lock
         credentials = local.credentials_file.read_bytes()
+        jwt_keys = _jwt_keys(local.dir)
+        grpc_key = WeedSecurityFiles.under(local.dir).key.read_bytes()
         client = make_client(settings)
         put = client.put_object(
             Bucket=settings.s3_bucket,
@@ -140,6 +154,10 @@ def test_lifecycle_restart_keeps_data_and_credentials(tmp_path: Path) -> None:
         restarted = local.up()
         assert restarted.running and restarted.pid != status.pid
         assert local.credentials_file.read_bytes() == credentials
+        # SeaweedFS' own keys and certificates are new at each start; the data does not care
+        new_keys = _jwt_keys(local.dir)
+        assert all(new_keys) and not set(new_keys) & set(jwt_keys)
+        assert WeedSecurityFiles.under(local.dir).key.read_bytes() != grpc_key
         got = make_client(settings).get_object(
             Bucket=settings.s3_bucket, Key="probe/x.txt", VersionId=put["VersionId"]
         )

@@ -36,7 +36,7 @@ from archive_ingest.storage.deposit import (
     crc32_b64,
 )
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, check_relpath, parse_key
-from archive_ingest.storage.local import Ports, _scrubbed_env, _volume_ids, find_weed
+from archive_ingest.storage.local import Ports, _scrubbed_env, find_weed
 from archive_ingest.storage.receipt import (
     DepositReceipt,
     LockPolicy,
@@ -46,6 +46,7 @@ from archive_ingest.storage.receipt import (
 )
 from archive_ingest.storage.s3 import make_client, storage_error
 from archive_ingest.storage.verify import compare_head
+from archive_ingest.storage.weed_status import registered_volume_ids
 
 pytest_plugins = ["tests.plugins.storage"]
 
@@ -299,8 +300,9 @@ def test_server_environment_drops_aws_variables(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("S3_BUCKET", "x")
+    monkeypatch.setenv("WEED_JWT_SIGNING_KEY", "")  # would switch the generated key off
     env = _scrubbed_env()
-    assert not any(name.startswith(("AWS_", "S3_")) for name in env)
+    assert not any(name.startswith(("AWS_", "S3_", "WEED_")) for name in env)
     assert "PATH" in env
 
 
@@ -329,18 +331,15 @@ def test_write_once_version_rules() -> None:
     assert _version_problems(obj.model_copy(update={"version_id": None}), []) == []
 
 
-def test_volume_ids_are_read_from_the_master_status() -> None:
-    status = {
-        "Volumes": {
-            "DataCenters": {
-                "dc": {
-                    "rack": {"node": [{"Id": 3, "Collection": "b"}, {"Id": 7, "Collection": ""}]}
-                }
-            }
-        }
-    }
-    assert _volume_ids(status) == {3, 7}
-    assert _volume_ids({}) == set()
+def test_volume_ids_are_read_from_the_master_status_page() -> None:
+    page = """<table><thead><tr><th>Data Center</th><th>Rack</th><th>RemoteAddr</th>
+    <th>#Volumes</th><th>Volume Ids</th><th>#ErasureCodingShards</th><th>Max</th></tr></thead>
+    <tbody><tr><td><code>dc</code></td><td>rack</td><td><a href="x">127.0.0.1:1</a></td>
+    <td>5</td><td> 1-3 7 9-10</td><td>0</td><td>8</td></tr>
+    <tr><td>dc</td><td>rack</td><td>127.0.0.1:2</td><td>1</td><td> 12</td><td>0</td><td>8</td></tr>
+    </tbody></table>"""
+    assert registered_volume_ids(page) == {1, 2, 3, 7, 9, 10, 12}
+    assert registered_volume_ids("<html><body>starting</body></html>") == set()
 
 
 def test_missing_weed_binary_is_a_clear_error(tmp_path: Path, monkeypatch: Any) -> None:

@@ -2,6 +2,7 @@
 
 - ``seaweed`` (session): ONE server on free 127.0.0.1 ports under a temporary HOME, always
   stopped at the end (even after failures). A start-up failure is an error, never a skip.
+- ``seaweed_private`` (module): another such server, for tests that attack or damage it.
 - ``seaweed_settings`` (function): Settings pointing at that server as an *external* endpoint
   with the ingest identity's keys in the environment (boto3's standard chain) and a fresh
   key prefix per test, so that tests do not see each other's AIPs.
@@ -111,6 +112,19 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]
         yield SeaweedServer(settings=settings, local=local, status=status)
     finally:
         local.down(timeout=30)
+        assert not local.is_running(), "SeaweedFS was left running"
+
+
+@pytest.fixture(scope="module")
+def seaweed_private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """A server of its own for one test module, for tests that attack or damage it (the
+    session server is shared and must stay intact)."""
+    home = tmp_path_factory.mktemp("seaweed-private")
+    settings, local, status = start_server(home)
+    try:
+        yield SeaweedServer(settings=settings, local=local, status=status)
+    finally:
+        local.down(timeout=5)
         assert not local.is_running(), "SeaweedFS was left running"
 
 

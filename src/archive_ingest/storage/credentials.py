@@ -9,15 +9,14 @@ Two identities are generated at the first ``storage up``: ``admin`` (bucket set-
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import string
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
+from archive_ingest import secret_files
 from archive_ingest.errors import StorageError
 from archive_ingest.models import utcnow
 
@@ -81,18 +80,7 @@ def _secret() -> SecretStr:
 
 def write_private_file(path: Path, text: str) -> None:
     """Write atomically with mode 0600 from the first byte (never world-readable, even briefly)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    secret_files.write_private_file(path, text.encode("utf-8"))
 
 
 def load_credentials(path: Path) -> EmbeddedCredentials:

@@ -8,8 +8,14 @@ write, list and set retention on the one bucket; a bucket policy denies it every
 governance bypass and bucket reconfiguration). The bucket has versioning and Object Lock
 (plus a default retention as a safety net).
 
+Past S3, SeaweedFS' own ports are locked too (:mod:`archive_ingest.storage.weed_security`):
+the master's and filer's HTTP APIs are off (``-disableHttp``), the volume server demands a
+master-signed JWT for every read, write and delete, every gRPC port demands a client
+certificate, and weed runs with umask 077 so that its unix sockets in /tmp are the owner's.
+
 Files in ``HOME/storage``: ``data/`` (SeaweedFS), ``weed.log``, ``weed.pid`` (JSON: pid,
-ports, command), ``s3-config.json`` and ``credentials.json`` (both 0600), ``.lock``.
+ports, command), ``s3-config.json``, ``credentials.json`` and ``security.toml`` (0600),
+``tls/`` (0700: the gRPC certificates and key), ``.lock``.
 """
 
 from __future__ import annotations
@@ -58,11 +64,14 @@ from archive_ingest.storage.s3 import (
     make_client_for,
     storage_error,
 )
+from archive_ingest.storage.weed_security import write_weed_security
+from archive_ingest.storage.weed_status import registered_volume_ids
 
 log = logging.getLogger(__name__)
 
 GRPC_OFFSET = 10_000  # every weed service also listens on its port + 10000 (gRPC)
 MAX_LOG_BYTES = 50 * 1024 * 1024
+WEED_UMASK = 0o077  # weed's files and unix sockets (in /tmp) are the owner's alone
 _STARTUP_TRANSIENT = frozenset({"InternalError", "ServiceUnavailable", "SlowDown"})
 
 # Popen objects of servers this process started, so that `down` can reap them (no zombies)
@@ -152,9 +161,11 @@ def port_is_free(port: int, host: str = EMBEDDED_HOST) -> bool:
 
 
 def _scrubbed_env() -> dict[str, str]:
-    """weed turns AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY into an extra *admin* identity, and
-    S3_* variables into buckets and URLs: none of the caller's may leak into the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
+    """weed turns AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY into an extra *admin* identity,
+    S3_* variables into buckets and URLs, and WEED_* variables override ``security.toml``
+    (an empty WEED_JWT_SIGNING_KEY would switch a key off): none of the caller's may leak into
+    the server."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_", "WEED_"))}
 
 
 def _alive(pid: int) -> bool:
@@ -255,6 +266,7 @@ class LocalStorage:
                 return self._status(info)
             self._clear_stale()
             credentials = self._credentials()
+            write_weed_security(self.dir)  # fresh keys and certificates for this start
             busy = [port for port in self.ports.all() if not port_is_free(port)]
             if busy:
                 raise StorageError(
@@ -302,6 +314,7 @@ class LocalStorage:
             f"-dir={self.data_dir}",
             f"-ip={EMBEDDED_HOST}",
             f"-ip.bind={EMBEDDED_HOST}",
+            "-disableHttp",  # the master's HTTP API (/col/delete, /dir/assign, ...)
             f"-master.port={p.master}",
             f"-master.port.grpc={p.master + GRPC_OFFSET}",
             "-master.telemetry=false",
@@ -341,6 +354,7 @@ class LocalStorage:
                 stderr=subprocess.STDOUT,
                 cwd=self.dir,
                 env=_scrubbed_env(),
+                umask=WEED_UMASK,
                 start_new_session=True,  # own process group: survives the CLI, killable as one
                 preexec_fn=_parent_death_signal() if self.die_with_parent else None,
             )
@@ -480,7 +494,8 @@ class LocalStorage:
 
     def _wait_volumes_registered(self, pid: int) -> None:
         """After a restart the S3 gateway answers before the volume server has reported its
-        volumes to the master; reads then fail ("volume N not found"). Wait for all of them."""
+        volumes to the master; reads then fail ("volume N not found"). Wait for all of them,
+        as listed on the master's read-only status page (its JSON API is switched off)."""
         on_disk = {
             int(match.group(1))
             for dat in self.data_dir.glob("*.dat")
@@ -489,15 +504,15 @@ class LocalStorage:
         if not on_disk:
             return
         deadline = time.monotonic() + self.start_timeout
-        url = f"http://{EMBEDDED_HOST}:{self.ports.master}/vol/status"
+        url = f"http://{EMBEDDED_HOST}:{self.ports.master}/"
         while True:
             self._check_alive(pid)
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
-                    registered = _volume_ids(json.load(response))
-                if on_disk <= registered:
+                    page = response.read().decode("utf-8", errors="replace")
+                if on_disk <= registered_volume_ids(page):
                     return
-            except (OSError, ValueError):
+            except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise StorageError(
@@ -628,24 +643,6 @@ def _parent_death_signal() -> Any:
 
 
 _VOLUME_FILE = re.compile(r"(?:^|_)(\d+)\.dat$")
-
-
-def _volume_ids(status: Any) -> set[int]:
-    """Volume ids in the master's /vol/status answer (nested by data centre, rack, node)."""
-    found: set[int] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if "Id" in node and "Collection" in node:
-                found.add(int(node["Id"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(status.get("Volumes", {}) if isinstance(status, dict) else {})
-    return found
 
 
 def _weed_version(weed: Path) -> str | None:
