@@ -19,7 +19,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 
 from archive_ingest import pipeline
-from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
 from archive_ingest.pipeline import Handle, Services
 from archive_ingest.settings import get_settings
 
@@ -27,9 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only what a retry can fix: network trouble, 5xx, storage hiccups."""
+    """Retry only what a retry can fix: network trouble, 5xx, storage hiccups. Not a storage
+    that does not answer at all: the probe already gave it its seconds, and waiting minutes
+    here would only hold the run; the item ends failed (transient) and the next run resumes
+    it at the deposit."""
     try:
         state.result()
+    except StorageUnreachableError:
+        return False
     except ArchiveIngestError as exc:
         return bool(exc.transient)
     except Exception:

@@ -1,7 +1,9 @@
 """The ``archive-ingest`` command line (typer). Machine output on stdout, people's on stderr.
 
 Exit codes: 0 every item reached deposited/needs_review/rejected (or the command succeeded),
-1 an item failed (or an audit found damage), 2 a usage error (bad REF, bad option).
+1 an item failed (or an audit found damage, or the storage does not answer), 2 a usage error
+(bad REF, bad option), 130 interrupted (Ctrl-C). ``harvest`` also has 3: items held for review
+(harvest/cli.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.markup import escape
 
 from archive_ingest import __version__
 from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
+from archive_ingest.interrupt import interruptible
 from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
 from archive_ingest.storage.cli import storage_app
 
@@ -127,8 +130,10 @@ def ingest(
     from flows.ingest import ingest_item
 
     any_failed = False
-    with err.status("") as status:
+    current = ["the run"]
+    with interruptible(lambda: interrupted_line(current[0])), err.status("") as status:
         for ref, item in zip(refs, parsed, strict=True):
+            current[0] = item.canonical
             status.update(f"ingesting {escape(item.canonical)} …")
             meta = str(metadata.resolve()) if (metadata and item.kind == "file") else None
             result = ingest_item(ref=ref, metadata_path=meta)
@@ -138,21 +143,32 @@ def ingest(
     raise typer.Exit(1 if any_failed else 0)
 
 
+def interrupted_line(what: str) -> str:
+    """The one line a Ctrl-C prints (see archive_ingest.interrupt)."""
+    return (
+        f"interrupted (Ctrl-C) during {what}: nothing is lost; run the same command again "
+        "to resume"
+    )
+
+
 def ensure_embedded_storage() -> None:
-    """Start the embedded storage when the settings use it and it is not running; when it
-    cannot start, say why and exit 1 (a command that deposits cannot go on)."""
+    """Start the embedded storage when the settings use it and it is not running, then check
+    that the storage answers (storage.s3.probe_endpoint, seconds at most); when it cannot
+    start or does not answer, say so in one line naming the endpoint and exit 1 (a command
+    that deposits cannot go on, and nothing has been started yet)."""
     from archive_ingest.storage.local import LocalStorage
+    from archive_ingest.storage.s3 import probe_endpoint
 
     settings = get_settings()
-    if not settings.embedded_storage:
-        return
-    storage = LocalStorage(settings)
     try:
-        if not storage.status().running:
-            err.print("starting the embedded storage (archive-ingest storage up) …")
-            storage.up()
+        if settings.embedded_storage:
+            storage = LocalStorage(settings)
+            if not storage.status().running:
+                err.print("starting the embedded storage (archive-ingest storage up) …")
+                storage.up()
+        probe_endpoint(settings)
     except ArchiveIngestError as exc:
-        _error(exc)
+        _error(f"{exc}; nothing was started")
         raise typer.Exit(1) from None
 
 

@@ -61,3 +61,11 @@ class StorageError(ArchiveIngestError):
     def __init__(self, message: str, *, transient: bool = False):
         super().__init__(message)
         self.transient = transient
+
+
+class StorageUnreachableError(StorageError):
+    """The S3 endpoint does not answer at all (refused, timed out): transient, but not worth
+    an immediate retry within the run; the item is resumed by the next run."""
+
+    def __init__(self, message: str):
+        super().__init__(message, transient=True)

@@ -890,9 +890,10 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
     """Put the bag into S3 (write-once, verified, receipt last) and mark it deposited."""
     from archive_ingest.storage.deposit import deposit_bag
     from archive_ingest.storage.receipt import LockPolicy
-    from archive_ingest.storage.s3 import make_client
+    from archive_ingest.storage.s3 import make_client, probe_endpoint
 
     assert handle.version is not None
+    probe_endpoint(svc.settings)  # an endpoint that does not answer fails here within seconds
     ws = svc.workspace(handle.record_id)
     described = ws.load_checkpoint(handle.version, "describe", DescribeCheckpoint)
     packaged = ws.load_checkpoint(handle.version, "package", PackageCheckpoint)

@@ -8,11 +8,15 @@ Why these client settings (see docs/STORAGE.md):
   S3-compatible stores mishandled). We send the checksums *we* choose explicitly instead;
 - ``response_checksum_validation="when_required"``: we hash read-backs ourselves;
 - standard retries (5xx, SlowDown, throttling, connection resets) with a bounded number of
-  attempts, and explicit timeouts so a hung server cannot hang a flow forever.
+  attempts, and explicit timeouts so a hung server cannot hang a flow forever;
+- :func:`probe_endpoint` before work that needs the store: one short request with its own
+  small timeouts, so an endpoint that refuses or never answers is one clear error naming it
+  within seconds (a blackhole would otherwise cost attempts x read timeout per request).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import cache
 from typing import Any, Literal, TypeAlias
@@ -30,8 +34,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from archive_ingest.errors import StorageError
-from archive_ingest.settings import Settings
+from archive_ingest.errors import StorageError, StorageUnreachableError
+from archive_ingest.settings import Settings, mask_url
 from archive_ingest.storage.credentials import load_credentials
 
 #: botocore's client is generated at run time; no type stubs are installed.
@@ -73,11 +77,17 @@ _LOCK_ABSENT_CODES = frozenset(
 )
 
 
+#: the probe's budget: 2 attempts x (3 s to connect + 4 s to answer), well inside 30 s
+PROBE_ATTEMPTS = 2
+PROBE_CONNECT_TIMEOUT = 3.0
+PROBE_READ_TIMEOUT = 4.0
+
+
 def client_config(
     *,
-    max_attempts: int = 6,
-    connect_timeout: float = 10,
-    read_timeout: float = 120,
+    max_attempts: int = 4,
+    connect_timeout: float = 5,
+    read_timeout: float = 60,
 ) -> Config:
     return Config(
         signature_version="s3v4",
@@ -93,6 +103,52 @@ def client_config(
 
 def embedded_endpoint(settings: Settings) -> str:
     return f"http://{EMBEDDED_HOST}:{settings.storage_s3_port}"
+
+
+def endpoint_label(settings: Settings) -> str:
+    """The S3 endpoint the settings use, as it may be shown (a password in it masked)."""
+    return mask_url(settings.s3_endpoint_url or embedded_endpoint(settings))
+
+
+def probe_endpoint(settings: Settings) -> None:
+    """Raise :class:`StorageUnreachableError` naming the endpoint when it does not answer
+    within the probe's budget. Any HTTP answer counts as reachable (a 403 or a missing bucket
+    is for the real request to report, with its own message)."""
+    config = client_config(
+        max_attempts=PROBE_ATTEMPTS,
+        connect_timeout=PROBE_CONNECT_TIMEOUT,
+        read_timeout=PROBE_READ_TIMEOUT,
+    )
+    try:
+        make_client(settings, config=config).head_bucket(Bucket=settings.s3_bucket)
+    except ClientError:
+        return
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise storage_error("head_bucket", f"bucket {settings.s3_bucket}", exc) from None
+    except BotoCoreError as exc:
+        raise StorageUnreachableError(
+            f"the S3 storage at {endpoint_label(settings)} does not answer "
+            f"({_unreachable_reason(exc)}); start it or check s3_endpoint_url"
+        ) from None
+
+
+def _unreachable_reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectTimeoutError):
+        return "connection timed out"
+    if isinstance(exc, ReadTimeoutError):
+        return "connected, but no answer in time"
+    if isinstance(exc, EndpointConnectionError):
+        return "connection refused or no route"
+    if isinstance(exc, ConnectionClosedError):
+        return "connection closed without an answer"
+    return type(exc).__name__
+
+
+def _endpoint_of(exc: BaseException) -> str | None:
+    """scheme://host:port of the URL a botocore connection error carries, if any."""
+    url = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "")
+    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*", url)
+    return mask_url(match.group(0)) if match else None
 
 
 _SESSION_LOCK = threading.Lock()
@@ -221,10 +277,11 @@ def storage_error(operation: str, where: str | None, exc: BaseException) -> Stor
         ConnectionClosedError,
     )
     if isinstance(exc, unreachable):
-        return StorageError(
-            f"cannot reach the S3 endpoint during {operation}{target} ({type(exc).__name__}); "
-            "is the storage running? (`archive-ingest storage status`)",
-            transient=True,
+        endpoint = _endpoint_of(exc)
+        return StorageUnreachableError(
+            f"cannot reach the S3 endpoint{f' {endpoint}' if endpoint else ''} during "
+            f"{operation}{target} ({_unreachable_reason(exc)}); is the storage running? "
+            "(`archive-ingest storage status`)"
         )
     if isinstance(exc, BotoCoreError):
         return StorageError(f"S3 {operation} failed{target}: {type(exc).__name__}", transient=True)

@@ -1,0 +1,227 @@
+"""Ctrl-C and unreachable storage, for real: ``archive-ingest ingest`` in a subprocess of its
+own session (as a terminal runs a foreground job), the sample SciELO server, SeaweedFS.
+
+- Ctrl-C (SIGINT to the whole process group, Prefect's temporary server included) mid-fetch:
+  the command ends within 5 s with exit code 130, one line and no traceback; a re-run
+  completes the item with exactly one version.
+- An S3 endpoint that refuses connections, or accepts them and never answers: the command
+  ends within 30 s with one line naming the endpoint, no traceback, exit code 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.scielo_sample import SampleScieloServer
+from archive_ingest.settings import Settings, reset_settings_cache
+
+pytestmark = pytest.mark.slow
+
+CHAPTER_PDF = "/id/37t/pdf/ribeiro-9788523205607-01.pdf"
+REF = "scielo-books:37t/01"
+RECORD = "scielo-books-37t-01"
+
+
+def _env(server: SampleScieloServer, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in server.settings_overrides().items():
+        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
+    env["ARCHIVE_INGEST_FETCH_RETRIES"] = "0"
+    env.update(extra)
+    return env
+
+
+def _start(env: dict[str, str], *args: str, out: Path) -> subprocess.Popen[bytes]:
+    with (out / "stdout").open("wb") as stdout, (out / "stderr").open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "archive_ingest.cli", *args],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+        )
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def _stderr_lines(out: Path) -> list[str]:
+    return [line for line in (out / "stderr").read_text(errors="replace").splitlines() if line]
+
+
+def test_ctrl_c_mid_fetch_stops_within_5s_and_a_rerun_completes(
+    scielo_book: SampleScieloServer,
+    seaweed_settings: Settings,
+    prefect_api_url: str,
+    tmp_path: Path,
+) -> None:
+    # the user's case: no Prefect server configured, so the command starts a temporary one
+    env = _env(scielo_book, ARCHIVE_INGEST_FETCH_READ_TIMEOUT="300")
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "true"
+    scielo_book.inject(CHAPTER_PDF, body_delay=240)  # the download stalls after its headers
+    out = tmp_path / "first"
+    out.mkdir()
+    proc = _start(env, "ingest", REF, out=out)
+    try:
+        deadline = time.monotonic() + 240
+        while not scielo_book.requests_for(CHAPTER_PDF):
+            assert proc.poll() is None, _stderr_lines(out)
+            assert time.monotonic() < deadline, "the download never started"
+            time.sleep(0.2)
+        time.sleep(1.0)  # well inside the fetch stage
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running 60 s after Ctrl-C: {_stderr_lines(out)[-5:]}")
+        took = time.monotonic() - sent
+    finally:
+        _stop_group(proc)
+    errs = _stderr_lines(out)
+    assert took < 5, f"took {took:.1f} s to stop after Ctrl-C; stderr: {errs[-8:]}"
+    assert proc.returncode == 130, (proc.returncode, errs[-8:])
+    assert not any("Traceback" in line for line in errs), errs
+    assert [line for line in errs if "interrupted" in line.lower()], errs
+
+    # the re-run (the session's Prefect server this time) completes the item: one version
+    scielo_book.clear_faults()
+    again = tmp_path / "again"
+    again.mkdir()
+    rerun = _start(_env(scielo_book), "ingest", REF, out=again)
+    try:
+        rerun.wait(timeout=600)
+    finally:
+        _stop_group(rerun)
+    assert rerun.returncode == 0, _stderr_lines(again)[-10:]
+    catalogue = Catalogue.open(seaweed_settings.effective_database_url)
+    try:
+        item = catalogue.get_item(RECORD)
+        assert item is not None and item.state == "deposited"
+        assert [v.version for v in catalogue.versions(RECORD)] == [1]
+    finally:
+        catalogue.close()
+
+
+@contextlib.contextmanager
+def _blackhole() -> Iterator[int]:
+    """A loopback port that accepts TCP connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("kind", ["refused", "blackhole"])
+def test_unreachable_storage_fails_within_30s_with_one_line(
+    kind: str,
+    scielo_book: SampleScieloServer,
+    seaweed_settings: Settings,
+    prefect_api_url: str,
+    tmp_path: Path,
+) -> None:
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(_blackhole()) if kind == "blackhole" else _closed_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        env = _env(scielo_book, ARCHIVE_INGEST_S3_ENDPOINT_URL=endpoint)
+        started = time.monotonic()
+        proc = _start(env, "ingest", REF, out=tmp_path)
+        try:
+            proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running after 300 s: {_stderr_lines(tmp_path)[-5:]}")
+        finally:
+            _stop_group(proc)
+        took = time.monotonic() - started
+    errs = _stderr_lines(tmp_path)
+    assert took < 30, f"took {took:.0f} s; stderr: {errs[-8:]}"
+    assert proc.returncode == 1, (proc.returncode, errs[-8:])
+    assert not any("Traceback" in line for line in errs), errs
+    naming = [line for line in errs if endpoint in line]
+    assert len(naming) == 1, errs
+
+
+def test_storage_gone_at_the_deposit_fails_the_item_as_transient_and_a_rerun_deposits(
+    scielo_book: SampleScieloServer,
+    harvest_env: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The storage answers when the run starts and has stopped answering at the deposit (a
+    blackhole: the worst case, connections accepted and never answered): the deposit stage
+    fails within 30 s without retries, the item ends failed with a transient failure event
+    naming the endpoint, the package kept; with the storage back, a re-run deposits it as its
+    one version."""
+    from flows.ingest import ingest_item  # Prefect is imported once the server is set up
+
+    real_endpoint = harvest_env.s3_endpoint_url
+    with _blackhole() as port:
+        endpoint = f"http://127.0.0.1:{port}"
+        monkeypatch.setenv("ARCHIVE_INGEST_S3_ENDPOINT_URL", endpoint)
+        reset_settings_cache()
+        started = time.monotonic()
+        result = ingest_item(REF)
+        took = time.monotonic() - started
+    catalogue = Catalogue.open(harvest_env.effective_database_url)
+    try:
+        assert result["state"] == "failed", result
+        assert endpoint in result["reasons"][0], result
+        events = catalogue.events(RECORD)
+        ends = [e for e in events if e.event_type == "ingestion end"]
+        assert ends and (ends[-1].outcome_detail or {}).get("transient") is True, ends
+        packed = [e for e in events if e.event_type == "packing"]
+        assert packed, "the item should have been packaged before the deposit"
+        deposit_took = (ends[-1].datetime - packed[-1].datetime).total_seconds()
+    finally:
+        catalogue.close()
+    assert deposit_took < 30, f"the deposit stage took {deposit_took:.0f} s (run: {took:.0f} s)"
+
+    monkeypatch.setenv("ARCHIVE_INGEST_S3_ENDPOINT_URL", str(real_endpoint))
+    reset_settings_cache()
+    again = ingest_item(REF)
+    assert again["state"] == "deposited", again
+    catalogue = Catalogue.open(harvest_env.effective_database_url)
+    try:
+        assert [v.version for v in catalogue.versions(RECORD)] == [1]
+    finally:
+        catalogue.close()
