@@ -164,7 +164,7 @@ def run_harvest(
                 watermark_before=plan.since,
                 watermark_after=None,
                 counts={"would_ingest": len(plan.selected)},
-                problems=plan.problems,
+                problems=[*plan.problems, *(f"note: {n}" for n in plan.notes)],
             )
             out = plan.to_json()
             create_markdown_artifact(
@@ -189,6 +189,7 @@ def run_harvest(
             source.key,
             report_rows(settings, results),
             problems=plan.problems,
+            notes=plan.notes,
             watermark_before=plan.since,
             watermark_after=plan.next_watermark,
             watermark_stored=store,
@@ -201,7 +202,7 @@ def run_harvest(
             watermark_before=plan.since,
             watermark_after=plan.next_watermark if store else None,
             counts=report.counts,
-            problems=report.problems,
+            problems=[*report.problems, *(f"note: {n}" for n in report.notes)],
         )
     finally:
         catalogue.close()
@@ -217,6 +218,8 @@ def _plan_markdown(plan: HarvestPlan) -> str:
     lines += [f"- `{c['ref']}` ({c['reason']})" for c in data["would_ingest"]]
     if plan.problems:
         lines += ["", "## Problems", "", *(f"- {p}" for p in plan.problems)]
+    if plan.notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in plan.notes)]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,15 @@
 Exported as :func:`harvest_command`; the main CLI mounts it with
 ``app.command("harvest")(harvest_command)``. stdout: one JSON object (the dry-run plan or the
 run report); with ``--markdown`` the markdown summary instead (the same text as the Prefect
-artifact). Exit codes: 0 clean, 1 an item failed or a problem was seen, 2 usage error.
+artifact). Exit codes (:func:`exit_code`, README "Exit codes"; scheduled runs alert on them):
+
+- 0 done: every item deposited, rejected, unchanged or skipped; notes (documents deleted at the
+  source, a held item looked at again) do not change that;
+- 1 failed: an item failed, or the listing had a problem (a book page that would not load, a
+  listing stopped early): a re-run or a person is needed;
+- 2 usage error (bad SOURCE or --since);
+- 3 held: nothing failed, but at least one item of this run waits for an archivist's review;
+- 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -18,8 +26,24 @@ from rich.markup import escape
 
 from archive_ingest.errors import RefError
 from archive_ingest.harvest.model import parse_since, parse_source
+from archive_ingest.interrupt import interruptible
 
 err = Console(stderr=True, soft_wrap=True)
+
+EXIT_DONE = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_HELD = 3
+
+
+def exit_code(out: dict[str, Any]) -> int:
+    """The exit code of a harvest (or dry run) from its JSON report; failures win over holds."""
+    counts = out.get("counts") or {}
+    if out.get("problems") or counts.get("failed"):
+        return EXIT_FAILED
+    if counts.get("needs_review"):
+        return EXIT_HELD
+    return EXIT_DONE
 
 
 def harvest_command(
@@ -49,7 +73,7 @@ def harvest_command(
         parse_since(since)
     except (RefError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_USAGE) from None
     if not dry_run:
         from archive_ingest.cli import ensure_embedded_storage, ensure_tools
 
@@ -66,17 +90,24 @@ def harvest_command(
         "dry_run": dry_run,
         "concurrency": concurrency,
     }
-    if parsed.kind == "scielo-books":
-        out = harvest_scielo_books(**options)
-    else:
-        out = harvest_scielo_articles(collection=parsed.collection, **options)
+    with interruptible(lambda: _interrupted_line(source)):
+        if parsed.kind == "scielo-books":
+            out = harvest_scielo_books(**options)
+        else:
+            out = harvest_scielo_articles(collection=parsed.collection, **options)
     if markdown:
         sys.stdout.write(_markdown(out))
     else:
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-    failed = out.get("counts", {}).get("failed", 0) if not dry_run else 0
-    raise typer.Exit(1 if failed or out.get("problems") else 0)
+    raise typer.Exit(exit_code(out))
+
+
+def _interrupted_line(source: str) -> str:
+    return (
+        f"interrupted (Ctrl-C) during the harvest of {source}: nothing is lost; run the same "
+        "command again to resume"
+    )
 
 
 def _markdown(out: dict[str, Any]) -> str:
@@ -87,4 +118,5 @@ def _markdown(out: dict[str, Any]) -> str:
         lines = [f"# Harvest of `{out['source']}`", ""]
         lines += [f"- {k}: {v}" for k, v in sorted(out["counts"].items())]
     lines += [f"- problem: {p}" for p in out.get("problems", [])]
+    lines += [f"- note: {n}" for n in out.get("notes", [])]
     return "\n".join(lines) + "\n"

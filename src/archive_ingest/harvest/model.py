@@ -68,7 +68,10 @@ class HarvestPlan:
     since: str | None  # the watermark (or --since) the listing started from
     next_watermark: str | None  # stored after a successful run only
     candidates: list[Candidate] = field(default_factory=list)
+    #: something could not be listed or harvested (the run did not do all it should)
     problems: list[str] = field(default_factory=list)
+    #: worth telling, nothing went wrong (deleted at the source, a held item looked at again)
+    notes: list[str] = field(default_factory=list)
     limit: int | None = None
 
     @property
@@ -98,6 +101,7 @@ class HarvestPlan:
             },
             "truncated_by_limit": self.truncated,
             "problems": list(self.problems),
+            "notes": list(self.notes),
         }
 
 
@@ -112,6 +116,7 @@ class RunReport:
     watermark_before: str | None
     watermark_after: str | None
     watermark_stored: bool
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -126,6 +131,7 @@ class RunReport:
             "source": self.source,
             "counts": self.counts,
             "problems": self.problems,
+            "notes": self.notes,
             "watermark_before": self.watermark_before,
             "watermark_after": self.watermark_after,
             "watermark_stored": self.watermark_stored,
@@ -145,6 +151,8 @@ class RunReport:
         ]
         if self.problems:
             lines += ["", "## Problems", "", *(f"- {p}" for p in self.problems)]
+        if self.notes:
+            lines += ["", "## Notes", "", *(f"- {n}" for n in self.notes)]
         failed = [r for r in self.rows if r.get("state") == "failed"]
         if failed:
             lines += ["", "## Failed items", ""]

@@ -177,12 +177,12 @@ def plan_harvest(
     )
     plan.problems += listing.problems
     if listing.deleted:
-        plan.problems.append(
+        plan.notes.append(
             f"{len(listing.deleted)} document(s) deleted at the source (kept in the archive): "
             + ", ".join(listing.deleted[:10])
         )
     plan.next_watermark = listing.next_watermark
     for cand in plan.selected:
         if known.get(cand.record_id) == State.NEEDS_REVIEW.value:
-            plan.problems.append(f"{cand.record_id}: waiting for review; a new version is made")
+            plan.notes.append(f"{cand.record_id}: waiting for review; a new version is made")
     return plan
