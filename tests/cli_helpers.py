@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -35,3 +37,46 @@ def run_cli(
 
 def json_lines(proc: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc), parents first."""
+    tree, out, todo = _children(), [], [pid]
+    while todo:
+        current = todo.pop(0)
+        out.append(current)
+        todo += tree.get(current, [])
+    return out
+
+
+def power_cut(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL ``proc`` and every process below it, as a power cut would: the tree is frozen
+    (SIGSTOP, repeated until no new child appears) and then killed at once."""
+    stopped: set[int] = set()
+    while True:
+        tree = [p for p in process_tree(proc.pid) if p not in stopped]
+        if not tree:
+            break
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+            stopped.add(pid)
+    for pid in stopped:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=60)

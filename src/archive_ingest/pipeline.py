@@ -242,11 +242,24 @@ def _same_content(latest: Version, record: SourceRecord, pdf_sha256: str) -> boo
     )
 
 
+def _unfetched(ws: ItemWorkspace, latest: Version, pdf_sha256: str) -> bool:
+    """Whether ``latest`` was opened for this very PDF and its fetch never finished (no
+    checkpoint, not settled): nothing was built on it, so the fetch is redone into it."""
+    return (
+        latest.original_sha256 == pdf_sha256
+        and latest.state not in _SETTLED
+        and latest.state != State.APPROVED.value
+        and ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is None
+    )
+
+
 def fetch(svc: Services, handle: Handle) -> Handle:
     """Download the PDF (streamed, bounded, digested once) and open a version for it.
 
     Same content as the newest version that reached a final state → nothing to do
-    (``unchanged``). Same content as an unfinished version → resume it. Otherwise a new version.
+    (``unchanged``). Same content as an unfinished version → resume it (when a killed run left
+    it without a fetch checkpoint, the fetch is redone into it: files and events replaced, not
+    added twice). Otherwise a new version.
     """
     ws = svc.workspace(handle.record_id)
     record = load_incoming_record(ws)
@@ -296,6 +309,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         url = download.url
 
     fingerprint = _fingerprint(record, digests.sha256)
+    version: int | None = None
     if latest is not None and _same_content(latest, record, digests.sha256):
         if latest.state in _SETTLED:
             pdf_path.unlink(missing_ok=True)
@@ -303,12 +317,21 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         if ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is not None:
             pdf_path.unlink(missing_ok=True)
             return handle.model_copy(update={"version": latest.version})
+        version = latest.version  # opened, its fetch never finished: redo it into this version
+    elif latest is not None and _unfetched(ws, latest, digests.sha256):
+        version = latest.version  # same PDF, opened before the fingerprint was stored with it
 
-    version = svc.catalogue.new_version(
-        handle.record_id, original_sha256=digests.sha256, work_dir=ws.version_dir(0).parent
-    )
+    if version is None:
+        # the fingerprint goes in with the row: a run killed before this stage ends finds the
+        # version again by its content and finishes it, instead of opening another
+        version = svc.catalogue.new_version(
+            handle.record_id,
+            original_sha256=digests.sha256,
+            work_dir=ws.version_dir(0).parent,
+            summary={"fingerprint": fingerprint, "url": url},
+        )
     data = ws.data_dir(version)
-    if ws.version_dir(version).exists():  # left over from a run that crashed before the catalogue
+    if ws.version_dir(version).exists():  # what an interrupted fetch into it left: redone
         shutil.rmtree(ws.version_dir(version))
     (data / "original").mkdir(parents=True)
     original_rel = f"original/{pdf_path.name}"
@@ -352,20 +375,14 @@ def fetch(svc: Services, handle: Handle) -> Handle:
             object_roles=["original"],
         ),
     ]
-    svc.catalogue.add_files(handle.record_id, version, [original, *source_files])
-    svc.catalogue.add_events(handle.record_id, version, events)
-    svc.catalogue.update_version(
+    svc.catalogue.record_fetch(
         handle.record_id,
         version,
+        files=[original, *source_files],
+        events=events,
         summary={"fingerprint": fingerprint, "url": url},
         record=record.model_dump(mode="json", exclude={"raw_metadata"}),
         work_dir=str(ws.version_dir(version)),
-    )
-    svc.catalogue.set_state(
-        handle.record_id,
-        State.FETCHED,
-        [],
-        version=version,
         source_etag=etag,
         source_last_modified=last_modified,
         title=record.title,
@@ -886,8 +903,18 @@ def deposit_or_hold(svc: Services, handle: Handle) -> Handle:
     return deposit(svc, handle)
 
 
-def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None = None) -> Handle:
-    """Put the bag into S3 (write-once, verified, receipt last) and mark it deposited."""
+def deposit(
+    svc: Services,
+    handle: Handle,
+    *,
+    agent_events: list[Event] | None = None,
+    in_progress: State = State.DEPOSITING,
+    in_progress_reasons: Sequence[str] = (),
+) -> Handle:
+    """Put the bag into S3 (write-once, verified, receipt last) and mark it deposited.
+
+    While it runs the item is ``in_progress`` (``depositing``; an approval's deposit stays
+    ``approved``, the state ``deposit-approved`` resumes after a kill or a failure)."""
     from archive_ingest.storage.deposit import deposit_bag
     from archive_ingest.storage.receipt import LockPolicy
     from archive_ingest.storage.s3 import make_client, probe_endpoint
@@ -903,7 +930,9 @@ def deposit(svc: Services, handle: Handle, *, agent_events: list[Event] | None =
         for info in [*_payload_files(ws, handle.version), *described.files]
     }
     manifest.update(packaged.tag_files)
-    svc.catalogue.set_state(handle.record_id, State.DEPOSITING, [], version=handle.version)
+    svc.catalogue.set_state(
+        handle.record_id, in_progress, list(in_progress_reasons), version=handle.version
+    )
     client = make_client(svc.settings)
     receipt = deposit_bag(
         client,

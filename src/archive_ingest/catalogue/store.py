@@ -16,11 +16,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from archive_ingest.catalogue.schema import EventRow, File, Item, Version
 from archive_ingest.models import IN_PROGRESS_STATES, Event, FileInfo, State, utcnow
+from archive_ingest.reliability.crashpoints import pausepoint
 from archive_ingest.secret_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
 from archive_ingest.settings import mask_url, normalise_database_url
 
@@ -77,6 +78,8 @@ class Catalogue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_flush", _mark_written)
+        event.listen(self._sessions, "do_orm_execute", _mark_dml)
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> Catalogue:
@@ -95,6 +98,8 @@ class Catalogue:
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+        if session.info.get(_WROTE):
+            pausepoint("commit")  # a no-op unless the power-cut test asks (crashpoints.py)
 
     # --- items -------------------------------------------------------------------------------
     def ensure_item(
@@ -181,10 +186,13 @@ class Catalogue:
         original_sha256: str | None,
         work_dir: Path | None,
         state: State = State.FETCHED,
+        summary: dict[str, Any] | None = None,
     ) -> int:
         """Open version N+1 and make it the item's current version, with the item's state set in
         the same transaction: a reader never sees the new number beside the old version's state
-        (for instance v3 "deposited" while v3 has no files yet)."""
+        (for instance v3 "deposited" while v3 has no files yet). ``summary`` is stored with the
+        row (the fetch stage puts the content fingerprint there, so that a run killed before the
+        stage ends finds the version again by its content)."""
         now = utcnow()
         with self.session() as session:
             item = session.get(Item, record_id, with_for_update=True)
@@ -202,7 +210,7 @@ class Catalogue:
                     reasons=[],
                     original_sha256=original_sha256,
                     record={},
-                    summary={},
+                    summary=dict(summary or {}),
                     work_dir=str(work_dir) if work_dir else None,
                     created_at=now,
                     updated_at=now,
@@ -227,6 +235,17 @@ class Catalogue:
                     select(Version).where(Version.item_id == record_id).order_by(Version.version)
                 )
             )
+
+    def unfinished_older_versions(self, states: Sequence[str]) -> list[tuple[Version, int]]:
+        """Versions in one of ``states`` below their item's current version, with that number."""
+        with self.session() as session:
+            rows = session.execute(
+                select(Version, Item.current_version)
+                .join(Item, Item.id == Version.item_id)
+                .where(Version.state.in_(list(states)), Version.version < Item.current_version)
+                .order_by(Version.item_id, Version.version)
+            )
+            return [(row, int(current)) for row, current in rows]
 
     def update_version(self, record_id: str, version: int, **fields: Any) -> None:
         with self.session() as session:
@@ -267,6 +286,55 @@ class Catalogue:
                 row.reasons = list(reasons)
                 row.updated_at = now
 
+    def record_fetch(
+        self,
+        record_id: str,
+        version: int,
+        *,
+        files: Sequence[FileInfo],
+        events: Sequence[Event],
+        summary: dict[str, Any],
+        record: dict[str, Any],
+        work_dir: str,
+        **item_fields: Any,
+    ) -> None:
+        """What the fetch stage found for ``version``, in ONE transaction: its files and events
+        *replace* those an interrupted earlier attempt wrote (files of the version; events of
+        the same types on the version), so a fetch redone into the same version never doubles a
+        row; summary (merged), record and work folder of the version; state ``fetched`` for the
+        version and the item (with ``item_fields``: source ETag, title...)."""
+        now = utcnow()
+        with self.session() as session:
+            item = session.get(Item, record_id)
+            if item is None:
+                raise KeyError(record_id)
+            row = session.scalars(
+                select(Version).where(Version.item_id == record_id, Version.version == version)
+            ).one()
+            session.execute(delete(File).where(File.item_id == record_id, File.version == version))
+            session.execute(
+                delete(EventRow).where(
+                    EventRow.item_id == record_id,
+                    EventRow.version == version,
+                    EventRow.event_type.in_(sorted({ev.event_type for ev in events})),
+                )
+            )
+            for info in files:
+                session.add(_file_row(record_id, version, info))
+            for ev in events:
+                session.add(_event_row(record_id, version, ev))
+            row.summary = {**(row.summary or {}), **summary}
+            row.record = record
+            row.work_dir = work_dir
+            row.state = State.FETCHED.value
+            row.reasons = []
+            row.updated_at = now
+            item.state = State.FETCHED.value
+            item.reasons = []
+            item.updated_at = now
+            for key, value in item_fields.items():
+                setattr(item, key, value)
+
     # --- files -------------------------------------------------------------------------------
     def add_files(self, record_id: str, version: int, files: Iterable[FileInfo]) -> None:
         with self.session() as session:
@@ -277,18 +345,7 @@ class Catalogue:
                 )
             }
             for info in files:
-                row = existing.get(info.path) or File(
-                    item_id=record_id, version=version, path=info.path
-                )
-                row.role = info.role
-                row.size = info.digests.size
-                row.sha256 = info.digests.sha256
-                row.sha512 = info.digests.sha512
-                row.md5 = info.digests.md5
-                row.media_type = info.media_type
-                row.puid = info.puid
-                row.format_name = info.format_name
-                session.add(row)
+                session.add(_file_row(record_id, version, info, existing.get(info.path)))
 
     def set_file_locations(
         self, record_id: str, version: int, locations: dict[str, tuple[str, str | None]]
@@ -316,21 +373,7 @@ class Catalogue:
     def add_events(self, record_id: str, version: int | None, events: Iterable[Event]) -> None:
         with self.session() as session:
             for ev in events:
-                session.add(
-                    EventRow(
-                        item_id=record_id,
-                        version=version,
-                        event_type=ev.event_type,
-                        datetime=ev.datetime,
-                        agent=ev.agent,
-                        agent_type=ev.agent_type,
-                        agent_id=ev.agent_id,
-                        outcome=ev.outcome,
-                        detail=ev.detail,
-                        outcome_detail=ev.outcome_detail,
-                        object_roles=ev.object_roles,
-                    )
-                )
+                session.add(_event_row(record_id, version, ev))
 
     def events(self, record_id: str, version: int | None = None) -> list[Event]:
         with self.session() as session:
@@ -352,6 +395,48 @@ class Catalogue:
                 )
                 for row in rows
             ]
+
+
+#: ``Session.info`` key: the transaction wrote something (a commit worth a pause point)
+_WROTE = "archive_ingest_wrote"
+
+
+def _mark_written(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+def _mark_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def _file_row(record_id: str, version: int, info: FileInfo, row: File | None = None) -> File:
+    row = row or File(item_id=record_id, version=version, path=info.path)
+    row.role = info.role
+    row.size = info.digests.size
+    row.sha256 = info.digests.sha256
+    row.sha512 = info.digests.sha512
+    row.md5 = info.digests.md5
+    row.media_type = info.media_type
+    row.puid = info.puid
+    row.format_name = info.format_name
+    return row
+
+
+def _event_row(record_id: str, version: int | None, ev: Event) -> EventRow:
+    return EventRow(
+        item_id=record_id,
+        version=version,
+        event_type=ev.event_type,
+        datetime=ev.datetime,
+        agent=ev.agent,
+        agent_type=ev.agent_type,
+        agent_id=ev.agent_id,
+        outcome=ev.outcome,
+        detail=ev.detail,
+        outcome_detail=ev.outcome_detail,
+        object_roles=ev.object_roles,
+    )
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

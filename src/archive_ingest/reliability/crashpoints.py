@@ -1,6 +1,13 @@
 """Named crash points: ``crashpoint("after-ocr")`` kills this process with SIGKILL when the
 environment variable ``ARCHIVE_INGEST_CRASH_AT`` names it, and does nothing otherwise.
 
+Pause points are for kills from *outside*: ``pausepoint("commit")`` (called by the catalogue
+after every transaction that wrote something) appends ``commit N`` to the file named by
+``ARCHIVE_INGEST_PAUSE_FILE`` at its N-th hit, and when ``ARCHIVE_INGEST_PAUSE_AT`` is
+``commit:N`` it then blocks at that hit until the process is killed. The power-cut test
+(tests/test_power_cut.py) SIGKILLs the whole process tree when the line appears: a real kill
+at a real commit boundary, decided by the test rather than by the code.
+
 ``ARCHIVE_INGEST_CRASH_AT=NAME`` dies at the first hit, ``NAME:N`` at the N-th hit (so a test
 can die in the middle of a loop, e.g. after two objects of an AIP are stored). The kill tests
 (tests/test_crash_points.py) run ``archive-ingest ingest`` with it and then re-run without it.
@@ -12,8 +19,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 CRASH_ENV = "ARCHIVE_INGEST_CRASH_AT"
+PAUSE_ENV = "ARCHIVE_INGEST_PAUSE_AT"
+PAUSE_FILE_ENV = "ARCHIVE_INGEST_PAUSE_FILE"
 
 #: every crash point the code base calls; the kill tests cover each of them
 POINTS: tuple[str, ...] = (
@@ -29,6 +39,8 @@ POINTS: tuple[str, ...] = (
 )
 
 _hits: dict[str, int] = {}
+_pause_hits: dict[str, int] = {}
+_pause_lock = threading.Lock()
 
 
 def parse_target(value: str) -> tuple[str, int]:
@@ -52,3 +64,20 @@ def crashpoint(name: str) -> None:
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] >= nth:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pausepoint(name: str) -> None:
+    """Record the hit in the pause file and, at the hit ``ARCHIVE_INGEST_PAUSE_AT`` names,
+    block until killed. Does nothing unless ``ARCHIVE_INGEST_PAUSE_FILE`` is set."""
+    report = os.environ.get(PAUSE_FILE_ENV)
+    if not report:
+        return
+    wanted, nth = parse_target(os.environ.get(PAUSE_ENV) or "-:0")
+    with _pause_lock:
+        _pause_hits[name] = count = _pause_hits.get(name, 0) + 1
+        with open(report, "a", encoding="utf-8") as handle:
+            handle.write(f"{name} {count}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    if wanted == name and count == nth:
+        threading.Event().wait()  # until the SIGKILL from outside

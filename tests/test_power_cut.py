@@ -1,0 +1,241 @@
+"""Power cuts: `archive-ingest ingest` is SIGKILLed - the whole process tree at once, from
+outside, as a power cut stops it - after every catalogue commit of one ingest and while every
+S3 request of one deposit is in flight (the server has done it, the client never hears back).
+After each kill the same command runs again to completion, and then: exactly one version in
+the catalogue, one complete AIP with one S3 object version per key, ``reconcile`` and
+``audit`` clean.
+
+How the moments are chosen from outside: the catalogue appends ``commit N`` to
+``ARCHIVE_INGEST_PAUSE_FILE`` after each transaction that wrote something and, at the commit
+``ARCHIVE_INGEST_PAUSE_AT`` names, blocks until killed (reliability/crashpoints.pausepoint); S3
+requests go through a loopback proxy that holds the chosen request (tests/holding_proxy.py).
+Real parts: the CLI, the session Prefect server, the local SciELO server, SeaweedFS, OCRmyPDF.
+The chapter is born-digital, so each run is short.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive_ingest.reliability.crashpoints import PAUSE_ENV, PAUSE_FILE_ENV
+from archive_ingest.reliability.reconcile import reconcile
+from archive_ingest.samples import make_sample_chapter
+from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
+from archive_ingest.settings import Settings
+from archive_ingest.storage.audit import run_audit
+from tests.cli_helpers import CLI, cli_env, json_lines, power_cut, run_cli
+from tests.holding_proxy import HoldingProxy
+from tests.test_crash_points import assert_one_complete_aip
+
+pytestmark = pytest.mark.slow
+
+SBID = "pcut1"
+RECORD = f"scielo-books-{SBID}-01"
+REF = f"scielo-books:{SBID}/01"
+BOOK = "Territórios e desenvolvimento"
+READS = ("GET ", "HEAD ")
+
+
+@pytest.fixture
+def chapter(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> str:
+    pdf = tmp_path / "chapter.pdf"
+    make_sample_chapter(
+        pdf,
+        title="Capítulo sobre o território",
+        creators=["Souza, Helena Martins"],
+        book_title=BOOK,
+        publisher="EDUFBA",
+        year=2012,
+        licence="by-nc-sa/3.0",
+        language="pt",
+        scanned_pages=0,
+    )
+    scielo_catalogue.add_book(
+        SBID,
+        title=BOOK,
+        isbn="9788523212346",
+        publisher="EDUFBA",
+        language="pt",
+        year="2012",
+        creators=[("organizer", "Almeida, Joana Prado")],
+        use_licence="CC BY-NC-SA 3.0",
+    )
+    scielo_catalogue.add_chapter(
+        SBID,
+        1,
+        title="Capítulo sobre o território",
+        creators=[("individual_author", "Souza, Helena Martins")],
+        pages=("40", "52"),
+        pdf_path=pdf,
+        text_language="pt",
+    )
+    return REF
+
+
+@pytest.fixture
+def proxy(seaweed: Any) -> Iterator[HoldingProxy]:
+    with HoldingProxy(seaweed.endpoint) as held:
+        yield held
+
+
+class Runs:
+    """One HOME (emptied or restored between runs) and a fresh S3 prefix per attempt."""
+
+    def __init__(
+        self, base: Settings, env: dict[str, str], home: Path, proxy: HoldingProxy
+    ) -> None:
+        self.base, self.env, self.home, self.proxy = base, env, home, proxy
+        self.prefix = ""
+        self.kills = 0
+
+    def fresh(self, snapshot: Path | None = None) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
+        if snapshot is None:
+            self.home.mkdir(parents=True)
+        else:
+            shutil.copytree(snapshot, self.home, symlinks=True)
+        self.prefix = f"pc-{uuid.uuid4().hex[:10]}"
+
+    @property
+    def settings(self) -> Settings:
+        return self.base.model_copy(update={"home": self.home, "s3_prefix": self.prefix})
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        return {
+            **self.env,
+            "ARCHIVE_INGEST_HOME": str(self.home),
+            "ARCHIVE_INGEST_S3_PREFIX": self.prefix,
+            "ARCHIVE_INGEST_S3_ENDPOINT_URL": self.proxy.endpoint,
+            **extra,
+        }
+
+    def killed_when(self, moment: Callable[[], bool], **extra: str) -> bool:
+        """Run the ingest; power-cut it when ``moment()`` turns true. False: it ended first."""
+        log = self.home.parent / "killed-run.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [*CLI, "ingest", REF],
+                env=self._env(**extra),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            deadline = time.monotonic() + 300
+            while proc.poll() is None and time.monotonic() < deadline:
+                if moment():
+                    power_cut(proc)
+                    self.kills += 1
+                    return True
+                time.sleep(0.02)
+            if proc.poll() is None:
+                power_cut(proc)
+                pytest.fail(f"the run neither reached the moment nor ended: {log.read_text()}")
+        return False
+
+    def complete(self, **extra: str) -> list[dict[str, Any]]:
+        proc = run_cli(self._env(**extra), "ingest", REF)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json_lines(proc)
+
+    def assert_converged(self, admin: Any, what: str) -> None:
+        """The re-run to completion, then the state a power cut at ``what`` must end in."""
+        self.proxy.arm(0)
+        results = self.complete()
+        assert [(r["id"], r["state"], r["version"]) for r in results] == [
+            (RECORD, "deposited", 1)
+        ], (what, results)
+        settings = self.settings
+        assert_one_complete_aip(admin, settings, RECORD)  # one version; one S3 version per key
+        report = reconcile(settings)
+        assert report.findings == [], (what, report.findings)
+        audit = run_audit(settings)
+        assert audit.checked == 1 and not audit.failed, (what, audit.report())
+
+
+def _commits(pause_file: Path) -> int:
+    if not pause_file.is_file():
+        return 0
+    return sum(1 for line in pause_file.read_text().splitlines() if line.startswith("commit "))
+
+
+@pytest.fixture
+def runs(
+    chapter: str,
+    scielo_server: SampleScieloServer,
+    seaweed_settings: Settings,
+    prefect_api_url: str,
+    proxy: HoldingProxy,
+    tmp_path: Path,
+) -> Runs:
+    return Runs(seaweed_settings, cli_env(scielo_server, prefect_api_url), tmp_path / "h", proxy)
+
+
+def test_power_cut_after_every_catalogue_commit(runs: Runs, seaweed: Any, tmp_path: Path) -> None:
+    admin = seaweed.client("admin")
+    pause = tmp_path / "pause.txt"
+    runs.fresh()
+    t0 = time.monotonic()
+    runs.complete(**{PAUSE_FILE_ENV: str(pause)})
+    total = _commits(pause)
+    one_run = time.monotonic() - t0
+    assert total >= 10, pause.read_text()
+    print(f"{total} commits in one ingest ({one_run:.1f} s)")
+    for n in range(1, total + 1):
+        runs.fresh()
+        pause.unlink(missing_ok=True)
+        killed = runs.killed_when(
+            lambda n=n: _commits(pause) >= n,
+            **{PAUSE_FILE_ENV: str(pause), PAUSE_ENV: f"commit:{n}"},
+        )
+        assert killed, f"commit {n} never came"
+        runs.assert_converged(admin, f"commit {n}")
+    assert runs.kills == total
+
+
+def test_power_cut_during_every_s3_request_of_a_deposit(
+    runs: Runs, proxy: HoldingProxy, seaweed: Any, tmp_path: Path
+) -> None:
+    admin = seaweed.client("admin")
+    # the state a deposit starts from: everything packaged, killed at the first S3 request
+    runs.fresh()
+    proxy.arm(1)
+    assert runs.killed_when(proxy.held.is_set), "no S3 request"
+    proxy.release.set()
+    first = proxy.requests[0]
+    snapshot = tmp_path / "before-deposit"
+    shutil.copytree(runs.home, snapshot, symlinks=True)
+
+    runs.fresh(snapshot)
+    proxy.arm(0)
+    t0 = time.monotonic()
+    runs.complete()
+    requests = list(proxy.requests)
+    print(
+        f"{len(requests)} S3 requests in one deposit ({time.monotonic() - t0:.1f} s), first {first}"
+    )
+    assert len(requests) >= 10 and requests[0] == first, requests
+    # Between two S3 requests a deposit writes nothing durable (the catalogue is written after
+    # the receipt, through commits the other test kills at), so the states a kill in flight can
+    # leave are: before any write, and after each write the server did. Hence the moments: the
+    # first request, and every request that changes the bucket.
+    moments = [1] + [
+        n for n, request in enumerate(requests, 1) if n > 1 and not request.startswith(READS)
+    ]
+    writes = [requests[n - 1] for n in moments[1:]]
+    assert any("deposit-receipt.json" in w for w in writes) and len(writes) >= 5, writes
+    for n in moments:
+        runs.fresh(snapshot)
+        proxy.arm(n)
+        assert runs.killed_when(proxy.held.is_set), f"request {n} never came"
+        proxy.release.set()
+        runs.assert_converged(admin, f"S3 request {n}: {proxy.requests[n - 1]}")
+    assert runs.kills == len(moments) + 1
