@@ -10,7 +10,11 @@ It compares three things and reports every disagreement as a :class:`Finding`:
   whose files' S3 VersionIds differ from the receipt's;
 - **stalled items**: items left in an in-progress state (``fetched`` ... ``depositing``) for
   longer than ``Settings.stalled_after_seconds`` - a worker killed mid-item. Re-running the
-  ingest resumes them at the stage after the last checkpoint; a harvest does so by itself.
+  ingest resumes them at the stage after the last checkpoint; a harvest does so by itself;
+- **unfinished older versions**: a version left in progress (or approved, never deposited)
+  while the item has a newer one - work that no run will ever finish;
+- **checks that could not run**: a storage error (a 500, a timeout) in one check is itself a
+  finding, and every other check still runs: one failing request never hides the rest.
 
 ``fix`` only does what cannot lose data: abort multipart uploads (they hold no object) and
 delete the object versions of receipt-less prefixes that carry no object lock. Locked objects,
@@ -28,7 +32,7 @@ from pydantic import BaseModel, Field
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import StorageError
-from archive_ingest.models import State
+from archive_ingest.models import IN_PROGRESS_STATES, State
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import find_incomplete, read_receipt_key
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
@@ -42,6 +46,8 @@ Kind = Literal[
     "version-id-mismatch",
     "unreadable-receipt",
     "stalled-item",
+    "unfinished-older-version",
+    "check-failed",
 ]
 
 
@@ -110,10 +116,47 @@ def _receipt_keys(client: S3Client, bucket: str, prefix: str) -> list[tuple[str,
     return sorted(found)
 
 
+def _check_failed(report: ReconcileReport, what: str, exc: StorageError) -> None:
+    report.findings.append(
+        Finding(kind="check-failed", record_id="", detail=f"{what} not checked: {exc}")
+    )
+
+
 def check(client: S3Client, catalogue: Catalogue, bucket: str, prefix: str) -> ReconcileReport:
-    """Compare bucket and catalogue; pure reporting, nothing is changed."""
+    """Compare bucket and catalogue; pure reporting, nothing is changed. A storage error ends
+    only the check it hit (a ``check-failed`` finding); the others still run."""
     report = ReconcileReport(bucket=bucket, prefix=prefix)
-    for aip in find_incomplete(client, bucket, prefix):
+    try:
+        _check_incomplete(client, report)
+    except StorageError as exc:
+        _check_failed(report, "incomplete uploads", exc)
+    try:
+        receipts = _receipt_keys(client, bucket, prefix)
+    except StorageError as exc:
+        _check_failed(report, "complete AIPs against the catalogue (and the reverse)", exc)
+        return report
+    report.complete_aips = len(receipts)
+    in_bucket: set[tuple[str, int]] = set()
+    for record_id, version, key in receipts:
+        in_bucket.add((record_id, version))
+        _check_receipt(client, catalogue, report, record_id, version, key)
+    for item in _deposited_items(catalogue):
+        version = item.deposited_version or item.current_version
+        if (item.id, version) not in in_bucket:
+            layout = AipLayout(prefix, item.id, version)
+            report.findings.append(
+                Finding(
+                    kind="catalogue-without-aip",
+                    record_id=item.id,
+                    version=version,
+                    detail=f"recorded as deposited but {layout.receipt_key} is missing",
+                )
+            )
+    return report
+
+
+def _check_incomplete(client: S3Client, report: ReconcileReport) -> None:
+    for aip in find_incomplete(client, report.bucket, report.prefix):
         if aip.keys:
             report.findings.append(
                 Finding(
@@ -135,75 +178,65 @@ def check(client: S3Client, catalogue: Catalogue, bucket: str, prefix: str) -> R
                     keys=aip.uploads_in_progress,
                 )
             )
-    receipts = _receipt_keys(client, bucket, prefix)
-    report.complete_aips = len(receipts)
-    in_bucket: set[tuple[str, int]] = set()
-    for record_id, version, key in receipts:
-        in_bucket.add((record_id, version))
-        item = catalogue.get_item(record_id)
-        row = catalogue.get_version(record_id, version) if item else None
-        if item is None or row is None or row.state != State.DEPOSITED.value:
-            report.findings.append(
-                Finding(
-                    kind="aip-not-in-catalogue",
-                    record_id=record_id,
-                    version=version,
-                    detail="a complete AIP whose catalogue version is "
-                    + (row.state if row is not None else "missing")
-                    + "; re-run the ingest of this item to record it",
-                    keys=[key],
-                )
+
+
+def _check_receipt(
+    client: S3Client,
+    catalogue: Catalogue,
+    report: ReconcileReport,
+    record_id: str,
+    version: int,
+    key: str,
+) -> None:
+    item = catalogue.get_item(record_id)
+    row = catalogue.get_version(record_id, version) if item else None
+    if item is None or row is None or row.state != State.DEPOSITED.value:
+        report.findings.append(
+            Finding(
+                kind="aip-not-in-catalogue",
+                record_id=record_id,
+                version=version,
+                detail="a complete AIP whose catalogue version is "
+                + (row.state if row is not None else "missing")
+                + "; re-run the ingest of this item to record it",
+                keys=[key],
             )
-            continue
-        try:
-            receipt = read_receipt_key(client, bucket, key)
-        except StorageError as exc:  # a receipt that is not one is a finding, not a crash
-            if exc.transient:
-                raise
-            receipt, problem = None, str(exc)
-        else:
-            problem = "listed, then gone when read"
-        if receipt is None:
-            report.findings.append(
-                Finding(
-                    kind="unreadable-receipt",
-                    record_id=record_id,
-                    version=version,
-                    detail=f"{key}: {problem}; its files were not checked against the catalogue",
-                    keys=[key],
-                )
+        )
+        return
+    try:
+        receipt = read_receipt_key(client, report.bucket, key)
+    except StorageError as exc:  # a receipt that is not one (or not readable now): a finding
+        receipt, problem = None, str(exc)
+    else:
+        problem = "listed, then gone when read"
+    if receipt is None:
+        report.findings.append(
+            Finding(
+                kind="unreadable-receipt",
+                record_id=record_id,
+                version=version,
+                detail=f"{key}: {problem}; its files were not checked against the catalogue",
+                keys=[key],
             )
-            continue
-        stored = {obj.path: obj.version_id for obj in receipt.objects}
-        wrong = [
-            f.path
-            for f in catalogue.files(record_id, version)
-            if stored.get(f"data/{f.path}", stored.get(f.path)) != f.s3_version_id
-        ]
-        if wrong:
-            report.findings.append(
-                Finding(
-                    kind="version-id-mismatch",
-                    record_id=record_id,
-                    version=version,
-                    detail=f"{len(wrong)} catalogue file(s) name other S3 VersionIds than the "
-                    f"receipt, e.g. {wrong[0]}",
-                    keys=[key],
-                )
+        )
+        return
+    stored = {obj.path: obj.version_id for obj in receipt.objects}
+    wrong = [
+        f.path
+        for f in catalogue.files(record_id, version)
+        if stored.get(f"data/{f.path}", stored.get(f.path)) != f.s3_version_id
+    ]
+    if wrong:
+        report.findings.append(
+            Finding(
+                kind="version-id-mismatch",
+                record_id=record_id,
+                version=version,
+                detail=f"{len(wrong)} catalogue file(s) name other S3 VersionIds than the "
+                f"receipt, e.g. {wrong[0]}",
+                keys=[key],
             )
-    for item in _deposited_items(catalogue):
-        version = item.deposited_version or item.current_version
-        if (item.id, version) not in in_bucket:
-            layout = AipLayout(prefix, item.id, version)
-            report.findings.append(
-                Finding(
-                    kind="catalogue-without-aip",
-                    record_id=item.id,
-                    version=version,
-                    detail=f"recorded as deposited but {layout.receipt_key} is missing",
-                )
-            )
-    return report
+        )
 
 
 def _deposited_items(catalogue: Catalogue, page: int = 500) -> list[Any]:
@@ -234,7 +267,12 @@ def fix(client: S3Client, report: ReconcileReport) -> ReconcileReport:
                 report.actions += _abort_uploads(client, bucket, key)
         elif finding.kind == "incomplete-upload" and finding.version is not None:
             root = AipLayout(report.prefix, finding.record_id, finding.version).root
-            for version in object_versions(client, bucket, root):
+            try:
+                versions = object_versions(client, bucket, root)
+            except StorageError as exc:
+                report.actions.append(Action(action="kept", key=root, reason=str(exc)))
+                continue
+            for version in versions:
                 report.actions.append(_delete_version(client, bucket, version, now))
     report.fixed = True
     return report
@@ -302,6 +340,22 @@ def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
     ]
 
 
+def unfinished_older_versions(catalogue: Catalogue) -> list[Finding]:
+    """Versions left in progress (or approved and never deposited) below a newer version."""
+    return [
+        Finding(
+            kind="unfinished-older-version",
+            record_id=row.item_id,
+            version=row.version,
+            detail=f"v{row.version} is {row.state} but the item is at v{current}: this version "
+            "will never be finished; compare it with the newer one before removing anything",
+        )
+        for row, current in catalogue.unfinished_older_versions(
+            sorted({*(s.value for s in IN_PROGRESS_STATES), State.APPROVED.value})
+        )
+    ]
+
+
 def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
     """Open the catalogue and the bucket (ingest credentials), check, and optionally fix."""
     client = make_client(settings)
@@ -309,6 +363,7 @@ def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
     try:
         report = check(client, catalogue, settings.s3_bucket, settings.s3_prefix)
         report.findings += stalled(catalogue, settings.stalled_after_seconds)
+        report.findings += unfinished_older_versions(catalogue)
     finally:
         catalogue.close()
     return fix(client, report) if do_fix else report
