@@ -29,19 +29,32 @@ APPROVED_STATE = State.APPROVED.value
 def deposit_approved_version(svc: Services, handle: Handle) -> str | None:
     """Deposit an approved version; ``None`` when deposited, else why it was postponed.
 
-    A transient failure (storage down, 5xx, timeouts) leaves the item ``approved`` for the
-    next ``deposit-approved`` run; any other exception propagates to the caller."""
+    The item stays ``approved`` until the deposit is recorded - never ``depositing``, a state
+    no queue shows and ``deposit-approved`` does not take - so a killed or failed deposit is
+    found and resumed by the next ``deposit-approved`` run. A transient failure (storage down,
+    5xx, timeouts) returns the reason; any other exception is recorded as the item's reason
+    and propagates to the caller."""
     assert handle.version is not None
     try:
-        pipeline.deposit(svc, handle, agent_events=[])
-    except ArchiveIngestError as exc:
-        if not exc.transient:
-            raise
+        pipeline.deposit(
+            svc,
+            handle,
+            agent_events=[],
+            in_progress=State.APPROVED,
+            in_progress_reasons=[
+                "approved; deposit in progress (if it was interrupted, "
+                "`archive-ingest deposit-approved` resumes it)"
+            ],
+        )
+    except Exception as exc:
+        transient = isinstance(exc, ArchiveIngestError) and exc.transient
         reason = (
-            "approved; deposit postponed, retried by the deposit-approved deployment or "
-            f"`archive-ingest deposit-approved`: {exc}"
+            f"approved; deposit {'postponed' if transient else 'failed'}, retried by the "
+            f"deposit-approved deployment or `archive-ingest deposit-approved`: {exc}"
         )
         svc.catalogue.set_state(handle.record_id, State.APPROVED, [reason], version=handle.version)
+        if not transient:
+            raise
         return reason
     return None
 
