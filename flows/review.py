@@ -17,6 +17,7 @@ Prefect API (PREFECT_API_URL, or Prefect's temporary server as for ``archive-ing
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from typing import Any
@@ -106,8 +107,12 @@ def launch(rerun: OcrRerun) -> str:
     if _deployment_registered(DEPLOYMENT):
         run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)
         return f"Prefect flow run {run.name} of {DEPLOYMENT}"
+    # in a copy of this context, so the caller's Prefect settings (API URL, profile) apply
     thread = threading.Thread(
-        target=_run_here, args=(rerun,), name=f"rerun-ocr-{rerun.record_id}", daemon=False
+        target=contextvars.copy_context().run,
+        args=(_run_here, rerun),
+        name=f"rerun-ocr-{rerun.record_id}",
+        daemon=False,
     )
     thread.start()
     return f"Prefect flow run rerun-ocr-{rerun.record_id}-v{rerun.version} in the web process"

@@ -4,6 +4,7 @@ the test SeaweedFS. Screenshots go under tmp_path only."""
 
 from __future__ import annotations
 
+import contextvars
 import socket
 import threading
 import time
@@ -62,7 +63,10 @@ def served(
         lifespan="off",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    # in this test's context: the session Prefect server's settings reach the app's threads
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(server.run,), daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:

@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from flows.review import launch
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.pipeline import Services
 from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from tests.plugins.serve import serve_process
+from tests.plugins.web import free_port
 from tests.test_review_actions import held, make_user  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -170,3 +174,28 @@ def test_ocr_rerun_from_the_review_ui_is_a_prefect_flow_run(
 def _deployment(api: str) -> str | None:
     response = httpx.get(f"{api}/deployments/name/rerun-ocr/rerun-ocr", timeout=30)
     return str(response.json()["id"]) if response.status_code == 200 else None
+
+
+def test_an_ocr_rerun_that_cannot_reach_prefect_fails_its_version(
+    held: tuple[Settings, str],  # noqa: F811
+) -> None:
+    """Prefect down when the archivist asks: the opened version ends failed with the reason
+    (transient), never left 'in progress' with nobody running it."""
+    settings, record_id = held
+    user = make_user(settings, "bea")
+    dead = f"http://127.0.0.1:{free_port()}/api"
+    svc = Services.open(settings)
+    try:
+        with (
+            temporary_settings({PREFECT_API_URL: dead}),
+            pytest.raises(actions.ReviewError, match="could not be started"),
+        ):
+            actions.start_ocr_rerun(svc, record_id, user, ["es"], "", launch)
+        item = svc.catalogue.get_item(record_id)
+        assert item is not None
+        assert (item.state, item.current_version) == ("failed", 2)
+        assert "could not be started" in item.reasons[0]
+        [end] = [e for e in svc.catalogue.events(record_id, 2) if e.event_type == "ingestion end"]
+        assert end.outcome_detail["transient"] is True
+    finally:
+        svc.close()

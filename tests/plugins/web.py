@@ -5,6 +5,7 @@ A helper (no fixture): ``with serving(app) as base: httpx.get(f"{base}/oai?...")
 
 from __future__ import annotations
 
+import contextvars
 import socket
 import threading
 import time
@@ -27,7 +28,10 @@ def serving(app: Any, *, start_timeout: float = 30.0) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    # in the caller's context, so context-held settings (Prefect's) reach the app's threads
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(server.run,), daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + start_timeout
     while not server.started:
