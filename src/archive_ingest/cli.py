@@ -145,10 +145,8 @@ def ingest(
 
 def interrupted_line(what: str) -> str:
     """The one line a Ctrl-C prints (see archive_ingest.interrupt)."""
-    return (
-        f"interrupted (Ctrl-C) during {what}: nothing is lost; run the same command again "
-        "to resume"
-    )
+    again = "run the same command again to resume"
+    return f"interrupted (Ctrl-C) during {what}: nothing is lost; {again}"
 
 
 def ensure_embedded_storage() -> None:
