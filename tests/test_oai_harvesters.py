@@ -5,15 +5,11 @@ formats, selective by set and by date range, GetRecord; every deposited record e
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from lxml import etree
 from oaipmh.client import Client
 from oaipmh.metadata import MetadataReader, MetadataRegistry, oai_dc_reader
@@ -22,6 +18,7 @@ from oaipmh_scythe import Scythe
 from archive_ingest.oai.validate import response_errors
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
+from tests.plugins.web import serving
 from tests.test_oai_support import Spec, build_catalogue
 
 COUNT = 23
@@ -30,33 +27,14 @@ REPO = "archive-ingest.local"
 METS = "{http://www.loc.gov/METS/}mets"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(database_url: str, home: Path) -> Iterator[tuple[str, list[Spec]]]:
     """The test catalogue behind `archive-ingest serve`'s app on a real loopback port."""
     catalogue, specs = build_catalogue(database_url, COUNT)
     catalogue.close()
     settings = Settings(database_url=database_url, oai_page_size=PAGE)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/oai", specs
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings)) as base:
+        yield f"{base}/oai", specs
 
 
 def oai_id(record_id: str) -> str:
