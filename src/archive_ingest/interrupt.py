@@ -72,6 +72,10 @@ def interruptible(message: Callable[[], str], *, grace: float = GRACE_SECONDS) -
 
     def leave() -> None:
         say()
+        with contextlib.suppress(Exception):
+            if sys.stderr.isatty():  # a progress spinner may have hidden the cursor
+                sys.stderr.write("\x1b[?25h")
+                sys.stderr.flush()
         _terminate_children()
         os._exit(EXIT_INTERRUPTED)
 
