@@ -15,11 +15,16 @@ flight. A refused attempt counts nothing, so one blocked client does not use up 
 One transaction per attempt: an upsert per counter (SQLite and PostgreSQL ``ON CONFLICT``),
 rolled back when any counter is over its limit. Keys are sha256 digests; rows whose window is
 over are deleted as attempts come in, so the table holds at most the attempts of one window.
+A counter found full stays full until its window ends (counts only grow within a window, but
+for a success's forgiveness), so each process remembers that and refuses the following
+attempts without a database write: a flood of refused logins does not queue on the catalogue's
+write lock, which the pipeline needs too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from dataclasses import dataclass
 
@@ -47,7 +52,13 @@ class Attempt:
 
 
 class _Full(Exception):
-    pass
+    def __init__(self, scope: str, key: str, until: float) -> None:
+        super().__init__(scope)
+        self.scope, self.key, self.until = scope, key, until
+
+
+#: remembered full counters per process, at most this many (then forgotten all at once)
+MAX_REMEMBERED = 10_000
 
 
 def _key(*parts: str) -> str:
@@ -58,6 +69,8 @@ class LoginThrottle:
     def __init__(self, catalogue: Catalogue, pair: Limit, client: Limit, total: Limit) -> None:
         self.catalogue = catalogue
         self.limits = (total, client, pair)  # one order everywhere: no lock-order deadlocks
+        self._full_until: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
         self._insert = (
             postgresql.insert if catalogue.engine.dialect.name == "postgresql" else sqlite.insert
         )
@@ -108,22 +121,33 @@ class LoginThrottle:
         """Count one login attempt; None (and nothing counted) when a limit is reached."""
         now = time.time() if now is None else now
         keys = self._keys(client, name)
+        with self._lock:
+            if any(self._full_until.get((s, k), 0.0) > now for s, k in keys.items()):
+                return None
         counted: list[tuple[str, str, float]] = []
         try:
             with self.catalogue.session() as session:
                 for limit in self.limits:
-                    count, start = self._count(session, limit, keys[limit.scope], now)
-                    if count > limit.attempts:
-                        raise _Full  # rolls the whole transaction back
-                    counted.append((limit.scope, keys[limit.scope], start))
+                    key = keys[limit.scope]
+                    count, start = self._count(session, limit, key, now)
+                    if count > limit.attempts:  # rolls the whole transaction back
+                        raise _Full(limit.scope, key, start + limit.window)
+                    counted.append((limit.scope, key, start))
                 oldest = now - max(limit.window for limit in self.limits)
                 session.execute(delete(LoginCounter).where(LoginCounter.window_start < oldest))
-        except _Full:
+        except _Full as full:
+            with self._lock:
+                if len(self._full_until) >= MAX_REMEMBERED:
+                    self._full_until.clear()
+                self._full_until[(full.scope, full.key)] = full.until
             return None
         return Attempt(tuple(counted))
 
     def succeeded(self, attempt: Attempt) -> None:
         """Forgive a successful attempt: the pair starts afresh, the others count one less."""
+        with self._lock:
+            for scope, key, _ in attempt.counted:
+                self._full_until.pop((scope, key), None)
         with self.catalogue.session() as session:
             for scope, key, start in attempt.counted:
                 where = (

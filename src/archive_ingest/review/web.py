@@ -74,6 +74,7 @@ def review_router(
     lifetime = settings.web_session_hours * 3600
     pools = Pools()
     state: dict[str, Services] = {}
+    limits: dict[str, LoginThrottle] = {}
     open_lock = threading.Lock()
     item_locks: dict[str, threading.Lock] = {}
 
@@ -100,7 +101,12 @@ def review_router(
             return actions.start_ocr_rerun(svc(), record_id, user, langs, note, ocr_rerun)
 
     def throttle() -> LoginThrottle:
-        return LoginThrottle.from_settings(svc().catalogue, settings)
+        """One per router: it remembers full counters (a flood is refused without a write)."""
+        services = svc()
+        with open_lock:
+            if "throttle" not in limits:
+                limits["throttle"] = LoginThrottle.from_settings(services.catalogue, settings)
+            return limits["throttle"]
 
     def act_locked(
         record_id: str, user: users.User, action: str, fields: dict[str, str], note: str
