@@ -225,3 +225,53 @@ def test_storage_gone_at_the_deposit_fails_the_item_as_transient_and_a_rerun_dep
         assert [v.version for v in catalogue.versions(RECORD)] == [1]
     finally:
         catalogue.close()
+
+
+def test_ctrl_c_during_a_harvest_stops_within_5s_and_the_next_harvest_completes(
+    scielo_book: SampleScieloServer, harvest_env: Settings, tmp_path: Path
+) -> None:
+    """The same for ``archive-ingest harvest`` (items in worker threads, the session's Prefect
+    server): exit 130 within 5 s with one line; the next harvest deposits the chapter."""
+    env = _env(scielo_book, ARCHIVE_INGEST_FETCH_READ_TIMEOUT="300")
+    scielo_book.inject(CHAPTER_PDF, body_delay=240)
+    out = tmp_path / "first"
+    out.mkdir()
+    proc = _start(env, "harvest", "scielo-books", out=out)
+    try:
+        deadline = time.monotonic() + 240
+        while not scielo_book.requests_for(CHAPTER_PDF):
+            assert proc.poll() is None, _stderr_lines(out)
+            assert time.monotonic() < deadline, "the download never started"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running 60 s after Ctrl-C: {_stderr_lines(out)[-5:]}")
+        took = time.monotonic() - sent
+    finally:
+        _stop_group(proc)
+    errs = _stderr_lines(out)
+    assert took < 5, f"took {took:.1f} s to stop after Ctrl-C; stderr: {errs[-8:]}"
+    assert proc.returncode == 130, (proc.returncode, errs[-8:])
+    assert not any("Traceback" in line for line in errs), errs
+    assert [line for line in errs if "interrupted" in line.lower()], errs
+
+    scielo_book.clear_faults()
+    again = tmp_path / "again"
+    again.mkdir()
+    rerun = _start(_env(scielo_book), "harvest", "scielo-books", out=again)
+    try:
+        rerun.wait(timeout=600)
+    finally:
+        _stop_group(rerun)
+    assert rerun.returncode == 1, _stderr_lines(again)[-10:]  # chapter 03 has no PDF: a problem
+    catalogue = Catalogue.open(harvest_env.effective_database_url)
+    try:
+        item = catalogue.get_item(RECORD)
+        assert item is not None and item.state == "deposited", item and item.state
+        assert [v.version for v in catalogue.versions(RECORD)] == [1]
+    finally:
+        catalogue.close()
