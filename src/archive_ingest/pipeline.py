@@ -52,6 +52,7 @@ from archive_ingest.workspace import (
     atomic_write_text,
     ensure_home,
     safe_filename,
+    sweep_work_folders,
 )
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,8 @@ def fetch(svc: Services, handle: Handle) -> Handle:
     added twice). Otherwise a new version.
     """
     ws = svc.workspace(handle.record_id)
+    for folder in sweep_work_folders(ws.tmp):  # what a killed earlier run of this item left
+        log.info("removed the work folder %s a killed run left", folder)
     record = load_incoming_record(ws)
     item = svc.catalogue.get_item(handle.record_id)
     assert item is not None
@@ -566,6 +569,7 @@ def ocr(svc: Services, handle: Handle) -> Handle:
         inspected.ocr_languages or inspected.record.languages,
         svc.settings,
         original_sha256=fetched.original.digests.sha256,
+        scratch=ws.tmp,
     )
     files = [
         _identify_new(data, result.access_path, "access", "application/pdf"),

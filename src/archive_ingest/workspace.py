@@ -3,6 +3,8 @@
     HOME/work/<record-id>/incoming/            the download lands here first
     HOME/work/<record-id>/v<N>/bag/data/...    the package payload, assembled in place
     HOME/work/<record-id>/v<N>/checkpoints/    one JSON file per finished stage
+    HOME/work/<record-id>/tmp/                 work folders (OCR): held by flock while in use,
+                                               swept by the item's next run and reconcile --fix
 
 A stage that finds its checkpoint does not run again: a re-run after a crash resumes where
 the last one stopped, and the files it already wrote (and perhaps deposited) stay byte-identical.
@@ -10,9 +12,13 @@ the last one stopped, and the files it already wrote (and perhaps deposited) sta
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -62,6 +68,11 @@ class ItemWorkspace:
     def incoming(self) -> Path:
         return self.root / "incoming"
 
+    @property
+    def tmp(self) -> Path:
+        """The item's one place for temporary work folders (see :func:`work_folder`)."""
+        return self.root / "tmp"
+
     def version_dir(self, version: int) -> Path:
         return self.root / f"v{version}"
 
@@ -88,6 +99,54 @@ class ItemWorkspace:
     def drop_checkpoints_from(self, version: int, stages: list[str]) -> None:
         for stage in stages:
             self.checkpoint_path(version, stage).unlink(missing_ok=True)
+
+
+_HOLD = ".held"
+
+
+@contextmanager
+def work_folder(parent: Path, prefix: str) -> Iterator[Path]:
+    """A fresh folder under ``parent``, held (``flock`` on a file inside) while in use and
+    removed afterwards. A process killed meanwhile leaves it behind *unheld*: the kernel drops
+    the lock with the process, so :func:`sweep_work_folders` knows it is debris."""
+    parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    fd = os.open(work / _HOLD, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        os.close(fd)
+
+
+def stale_work_folders(parent: Path) -> list[Path]:
+    """Folders under ``parent`` that no live process holds (left by a killed run)."""
+    if not parent.is_dir():
+        return []
+    stale = []
+    for folder in sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()):
+        try:
+            fd = os.open(folder / _HOLD, os.O_RDONLY)
+        except FileNotFoundError:  # killed before the hold existed
+            stale.append(folder)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # in use
+        finally:
+            os.close(fd)  # closing drops the probe's lock
+        stale.append(folder)
+    return stale
+
+
+def sweep_work_folders(parent: Path) -> list[Path]:
+    """Remove the stale work folders under ``parent``; returns what was removed."""
+    removed = stale_work_folders(parent)
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -2,7 +2,8 @@
 
 Steps (the original is only ever read; everything happens on a private copy):
 
-1. copy the original into a work folder (under ``HOME/tmp``), classify its pages, read the
+1. copy the original into a work folder (the item's ``HOME/work/<record-id>/tmp``, or
+   ``HOME/tmp`` outside the pipeline), classify its pages, read the
    old layer (``pages``);
 2. choose Tesseract languages from the metadata and the old layer (``languages``);
 3. clean the copy so the PDF/A step can accept it (``cleanup``);
@@ -22,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +52,7 @@ from archive_ingest.ocr.process import ProcessRun, ocr_slot, run_process_group
 from archive_ingest.ocr.result import OcrResult, PageFigures, PageReport
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
+from archive_ingest.workspace import work_folder
 
 _SAFE_STEM_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _PDFA_PROBLEM_RE = re.compile(r"^\s*\[(?:unsupported|violation|error)\].*$", re.MULTILINE)
@@ -64,8 +65,12 @@ def run_ocr_stage(
     settings: Settings,
     *,
     original_sha256: str | None = None,
+    scratch: Path | None = None,
 ) -> OcrResult:
     """OCR ``original`` into ``out_dir`` (see the module docstring).
+
+    The work folder is made under ``scratch`` (default ``HOME/tmp``) and held while in use;
+    one a killed run left there is swept by ``workspace.sweep_work_folders``.
 
     ``original_sha256`` is the digest computed when the original was fetched; the stage never
     hashes those bytes again (it only hashes them itself when called without it). That the
@@ -92,13 +97,8 @@ def run_ocr_stage(
     identity_before = _identity(original)
     # the work folder lives under HOME, not in out_dir: out_dir may be a package's payload
     # folder, and a killed process must not leave debris there
-    scratch = settings.home / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="ocr-", dir=scratch))
-    try:
+    with work_folder(scratch or settings.home / "tmp", "ocr-") as work:
         result = _run(original, out_dir, work, stem, languages, settings, timings)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     if _identity(original) != identity_before:  # cannot happen by construction; checked anyway
         raise OcrError(f"the original {original.name} changed during OCR: stop, investigate")
     timings["total"] = round(time.monotonic() - t_stage, 3)

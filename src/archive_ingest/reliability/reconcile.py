@@ -13,11 +13,14 @@ It compares three things and reports every disagreement as a :class:`Finding`:
   ingest resumes them at the stage after the last checkpoint; a harvest does so by itself;
 - **unfinished older versions**: a version left in progress (or approved, never deposited)
   while the item has a newer one - work that no run will ever finish;
+- **stale work folders**: ``HOME/work/<record-id>/tmp/*`` (and ``HOME/tmp/ocr-*``) that no
+  live process holds - what a killed OCR run left; the item's next run sweeps them too;
 - **checks that could not run**: a storage error (a 500, a timeout) in one check is itself a
   finding, and every other check still runs: one failing request never hides the rest.
 
-``fix`` only does what cannot lose data: abort multipart uploads (they hold no object) and
-delete the object versions of receipt-less prefixes that carry no object lock. Locked objects,
+``fix`` only does what cannot lose data: abort multipart uploads (they hold no object),
+delete the object versions of receipt-less prefixes that carry no object lock, and remove
+stale work folders. Locked objects,
 and anything the credentials may not delete, are reported as ``kept`` with the reason. Complete
 AIPs and catalogue rows are never changed: re-running the ingest is the fix for those.
 """
@@ -25,6 +28,8 @@ AIPs and catalogue rows are never changed: re-running the ingest is the fix for 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -37,6 +42,7 @@ from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import find_incomplete, read_receipt_key
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
 from archive_ingest.storage.s3 import S3Client, error_code, make_client, storage_error
+from archive_ingest.workspace import stale_work_folders
 
 Kind = Literal[
     "incomplete-upload",
@@ -48,6 +54,7 @@ Kind = Literal[
     "stalled-item",
     "unfinished-older-version",
     "check-failed",
+    "stale-work-folder",
 ]
 
 
@@ -60,7 +67,7 @@ class Finding(BaseModel):
 
 
 class Action(BaseModel):
-    action: Literal["aborted-upload", "deleted-version", "kept"]
+    action: Literal["aborted-upload", "deleted-version", "removed-work-folder", "kept"]
     key: str
     version_id: str | None = None
     reason: str = ""
@@ -87,7 +94,7 @@ class ReconcileReport(BaseModel):
         """Something still needs a person (or a re-run of the ingest)."""
         if not self.fixed:
             return bool(self.findings)
-        fixable = {"incomplete-upload", "multipart-upload"}
+        fixable = {"incomplete-upload", "multipart-upload", "stale-work-folder"}
         return bool(self.kept) or any(f.kind not in fixable for f in self.findings)
 
 
@@ -274,8 +281,45 @@ def fix(client: S3Client, report: ReconcileReport) -> ReconcileReport:
                 continue
             for version in versions:
                 report.actions.append(_delete_version(client, bucket, version, now))
+        elif finding.kind == "stale-work-folder":
+            report.actions += _remove_work_folders(finding.keys)
     report.fixed = True
     return report
+
+
+def _remove_work_folders(keys: list[str]) -> list[Action]:
+    actions = []
+    for key in keys:
+        folder = Path(key)
+        if folder in stale_work_folders(folder.parent):  # still unheld now
+            shutil.rmtree(folder, ignore_errors=True)
+            actions.append(Action(action="removed-work-folder", key=key))
+        else:
+            actions.append(Action(action="kept", key=key, reason="in use again"))
+    return actions
+
+
+def stale_work(home: Path) -> list[Finding]:
+    """Work folders no live process holds: per item (``work/<id>/tmp``), and the OCR folders
+    of ``HOME/tmp`` (OCR outside the pipeline, and runs from before the per-item folders)."""
+    work = home / "work"
+    places = (
+        [(p.name, p / "tmp") for p in sorted(work.iterdir()) if p.is_dir()] if work.is_dir() else []
+    )
+    findings = []
+    for record_id, parent in [*places, ("", home / "tmp")]:
+        stale = [f for f in stale_work_folders(parent) if record_id or f.name.startswith("ocr-")]
+        findings += [
+            Finding(
+                kind="stale-work-folder",
+                record_id=record_id,
+                detail=f"{folder}: a work folder a killed run left; the item's next run or "
+                "reconcile --fix removes it",
+                keys=[str(folder)],
+            )
+            for folder in stale
+        ]
+    return findings
 
 
 def _abort_uploads(client: S3Client, bucket: str, key: str) -> list[Action]:
@@ -364,6 +408,7 @@ def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
         report = check(client, catalogue, settings.s3_bucket, settings.s3_prefix)
         report.findings += stalled(catalogue, settings.stalled_after_seconds)
         report.findings += unfinished_older_versions(catalogue)
+        report.findings += stale_work(settings.home)
     finally:
         catalogue.close()
     return fix(client, report) if do_fix else report

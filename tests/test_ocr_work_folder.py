@@ -1,0 +1,124 @@
+"""A killed OCR run leaves no work folder behind for good: OCR works in the item's one
+temporary place (``HOME/work/<record-id>/tmp``), and what a killed run left there is swept by
+the item's next run and by ``reconcile --fix``. Real parts: `archive-ingest ingest` SIGKILLed
+(the whole process tree) while OCRmyPDF/Tesseract run, the local SciELO server, Prefect,
+SeaweedFS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from archive_ingest.reliability.reconcile import reconcile
+from archive_ingest.samples import make_sample_chapter
+from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
+from archive_ingest.settings import Settings
+from tests.cli_helpers import CLI, cli_env, json_lines, power_cut, run_cli
+
+pytestmark = pytest.mark.slow
+
+SBID = "ocrtmp"
+RECORD = f"scielo-books-{SBID}-01"
+REF = f"scielo-books:{SBID}/01"
+
+
+@pytest.fixture
+def scanned_chapter(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> str:
+    pdf = tmp_path / "chapter.pdf"
+    make_sample_chapter(
+        pdf,
+        title="Capítulo digitalizado",
+        creators=["Souza, Helena Martins"],
+        book_title="Territórios e desenvolvimento",
+        publisher="EDUFBA",
+        year=2012,
+        licence="by-nc-sa/3.0",
+        language="pt",
+        scanned_pages=2,
+        damage="light",
+        seed=4,
+    )
+    scielo_catalogue.add_book(
+        SBID,
+        title="Territórios e desenvolvimento",
+        isbn="9788523212346",
+        publisher="EDUFBA",
+        language="pt",
+        year="2012",
+        creators=[("organizer", "Almeida, Joana Prado")],
+        use_licence="CC BY-NC-SA 3.0",
+    )
+    scielo_catalogue.add_chapter(
+        SBID,
+        1,
+        title="Capítulo digitalizado",
+        creators=[("individual_author", "Souza, Helena Martins")],
+        pages=("40", "52"),
+        pdf_path=pdf,
+        text_language="pt",
+    )
+    return REF
+
+
+def ocr_folders(home: Path) -> list[Path]:
+    """Every OCR work folder anywhere under HOME."""
+    return sorted(p for p in home.rglob("ocr-*") if p.is_dir())
+
+
+def kill_during_ocr(env: dict[str, str], home: Path) -> Path:
+    """Run the ingest and power-cut it once OCRmyPDF is working; returns its work folder."""
+    with (home.parent / "killed.log").open("w") as log:
+        proc = subprocess.Popen(
+            [*CLI, "ingest", REF],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            busy = [f for f in ocr_folders(home) if (f / "ocrmypdf.log").exists()]
+            if busy:
+                power_cut(proc)
+                return busy[0]
+            time.sleep(0.05)
+        if proc.poll() is None:
+            power_cut(proc)
+    pytest.fail(f"OCR never started: {(home.parent / 'killed.log').read_text()[-2000:]}")
+
+
+def test_killed_ocr_leaves_no_folder_behind(
+    scanned_chapter: str,
+    scielo_server: SampleScieloServer,
+    seaweed_settings: Settings,
+    prefect_api_url: str,
+    home: Path,
+) -> None:
+    env = cli_env(scielo_server, prefect_api_url)
+
+    left = kill_during_ocr(env, home)
+    assert left.is_dir()
+    # one place per item
+    assert left.parent == home / "work" / RECORD / "tmp", left
+    report = reconcile(seaweed_settings)
+    stale = [f for f in report.findings if f.kind == "stale-work-folder"]
+    assert [(f.record_id, f.keys) for f in stale] == [(RECORD, [str(left)])], report.findings
+
+    fixed = run_cli(env, "reconcile", "--fix")
+    out = json.loads(fixed.stdout)
+    assert {"action": "removed-work-folder", "key": str(left)}.items() <= next(
+        a for a in out["actions"] if a["key"] == str(left)
+    ).items(), out
+    assert ocr_folders(home) == []
+
+    left = kill_during_ocr(env, home)  # killed again: this time the next run sweeps it
+    assert left.is_dir()
+    results = json_lines(run_cli(env, "ingest", REF))
+    assert [(r["id"], r["state"]) for r in results] == [(RECORD, "deposited")], results
+    assert ocr_folders(home) == [], "a killed run's OCR folder survived the next run"
+    assert not [f for f in reconcile(seaweed_settings).findings if f.kind == "stale-work-folder"]
