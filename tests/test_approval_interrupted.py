@@ -18,6 +18,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import deposit_approved
 from archive_ingest.pipeline import Services
 from archive_ingest.reliability.crashpoints import CRASH_ENV
+from archive_ingest.reliability.reconcile import stalled
 from archive_ingest.review import actions
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
@@ -111,6 +112,13 @@ def test_an_approval_killed_mid_deposit_is_resumed_by_deposit_approved(
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     state, reasons, version_state = _state(settings, record_id)
     assert (state, version_state) == ("approved", "approved"), reasons
+    # visible: reconcile names it (once older than the stalled threshold, here 0 s)
+    cat = Catalogue.open(settings.effective_database_url)
+    try:
+        found = [f for f in stalled(cat, 0) if f.record_id == record_id]
+    finally:
+        cat.close()
+    assert len(found) == 1 and "deposit-approved" in found[0].detail, found
 
     env.pop(CRASH_ENV)
     proc = run_cli(env, "deposit-approved")

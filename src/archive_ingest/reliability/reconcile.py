@@ -370,7 +370,8 @@ def _delete_version(
 
 
 def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
-    """Items in an in-progress state not updated for ``older_than_seconds``."""
+    """Items in an in-progress state (or approved, their deposit pending) not updated for
+    ``older_than_seconds``."""
     before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)
     return [
         Finding(
@@ -381,6 +382,21 @@ def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
             f"re-run `archive-ingest ingest {item.source}` to resume it",
         )
         for item in catalogue.stalled_items(before)
+    ] + [
+        Finding(
+            kind="stalled-item",
+            record_id=item.id,
+            version=item.current_version or None,
+            detail=f"approved since {item.updated_at:%Y-%m-%d %H:%M} UTC and not deposited: "
+            "run `archive-ingest deposit-approved` (or let its deployment run)",
+        )
+        for item in catalogue.list_items(state=State.APPROVED.value, limit=10_000)
+        if (
+            item.updated_at.replace(tzinfo=dt.UTC)
+            if item.updated_at.tzinfo is None
+            else item.updated_at
+        )
+        < before
     ]
 
 
