@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote_from_bytes
+from urllib.parse import quote, quote_from_bytes
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from archive_ingest.oai.protocol import VERBS
 from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
 from archive_ingest.settings import Settings
@@ -247,14 +248,51 @@ _PIECES = st.sampled_from(
         "%3D",
     ]
 )
-QUERY = st.lists(
+FREEFORM = st.lists(
     st.one_of(_PIECES, st.text(max_size=12), st.binary(max_size=6).map(lambda b: b.hex())),
     max_size=14,
 ).map("".join)
+# well-formed name=value pairs: known names and values, or any text (controls included),
+# percent-encoded, with a raw escape (NUL, a lone surrogate, a byte that is not UTF-8) appended
+_NAMES = st.one_of(
+    st.sampled_from(
+        ["verb", "metadataPrefix", "identifier", "from", "until", "set", "resumptionToken"]
+    ),
+    st.text(max_size=8),
+)
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "Identify",
+            "ListRecords",
+            "ListIdentifiers",
+            "GetRecord",
+            "ListSets",
+            "ListMetadataFormats",
+            "oai_dc",
+            "mets",
+            "source",
+            "2026-01-10",
+            "2026-01-10T08:00:00Z",
+            "oai:archive-ingest.local:rec-0001",
+            "a.b",
+        ]
+    ),
+    st.text(max_size=12),
+)
+_RAW = st.sampled_from(["", "", "", "%00", "%01", "%0A", "%ED%A0%80", "%FF", "%EF%BF%BE"])
+_PAIR = st.tuples(_NAMES, _RAW, _VALUES, _RAW).map(
+    lambda t: f"{quote(t[0], safe='')}{t[1]}={quote(t[2], safe='')}{t[3]}"
+)
+_VERB = st.one_of(st.sampled_from(sorted(VERBS)), st.text(max_size=8)).map(
+    lambda v: f"verb={quote(v, safe='')}"
+)
+PAIRS = st.tuples(_VERB, st.lists(_PAIR, max_size=5)).map(lambda t: "&".join([t[0], *t[1]]))
+QUERY = st.one_of(PAIRS, FREEFORM)
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=QUERY, post=st.booleans())
 def test_any_query_string_gets_a_valid_oai_response(server: str, query: str, post: bool) -> None:
