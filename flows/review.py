@@ -58,15 +58,17 @@ def rerun_ocr(record_id: str, version: int, deposit: bool) -> dict[str, Any]:
     """Finish the version the review UI opened for an OCR re-run; returns the item's result.
     A failure ends the item ``failed`` with its reason (as in ``ingest-item``)."""
     svc = Services.open(get_settings())
-    source = record_id
+    item = svc.catalogue.get_item(record_id)
+    if item is None or item.current_version != version:
+        svc.close()  # superseded: the item is someone else's now, left as it is (run Failed)
+        raise ArchiveIngestError(
+            f"{record_id} v{version} is not the item's current version: nothing to re-run"
+        )
+    source = item.source
     try:
-        item = svc.catalogue.get_item(record_id)
-        if item is None or item.current_version != version:
-            raise ArchiveIngestError(
-                f"{record_id} v{version} is not the item's current version: nothing to re-run"
-            )
-        source = item.source
         handle = Handle(record_id=record_id, source=source, version=version)
+        if item.deposited_version == version:  # a re-run of a finished run: nothing left
+            return pipeline.result_for(svc, handle).model_dump(mode="json")
         for stage in (ocr_task, describe_task, package_task):
             handle = stage(svc, handle)
         handle = finish_task(svc, handle, deposit)
@@ -96,7 +98,9 @@ def _run_here(rerun: OcrRerun) -> None:
         log.warning("OCR re-run of %s could not run: %s", rerun.record_id, type(exc).__name__)
         svc = Services.open(get_settings())
         try:
-            pipeline.fail(svc, rerun.record_id, rerun.record_id, rerun.version, exc)
+            item = svc.catalogue.get_item(rerun.record_id)
+            if item is not None and item.current_version == rerun.version:
+                pipeline.fail(svc, item.source, rerun.record_id, rerun.version, exc)
         finally:
             svc.close()
 

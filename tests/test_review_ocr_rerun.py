@@ -18,10 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from flows.review import launch
+from flows.review import launch, rerun_ocr
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.pipeline import Services
 from archive_ingest.review import actions
 from archive_ingest.settings import Settings
@@ -168,6 +169,12 @@ def test_ocr_rerun_from_the_review_ui_is_a_prefect_flow_run(
     assert run["state"]["type"] == "COMPLETED", run["state"]
     assert run["deployment_id"] == _deployment(prefect_api_url)
     assert run["parameters"] == {"record_id": record_id, "version": 3, "deposit": True}
+    _check_version(settings, record_id, 3)
+
+    # a flow run run again: a finished version is left as it is, a superseded one untouched
+    assert rerun_ocr(record_id=record_id, version=3, deposit=True)["state"] == "deposited"
+    with pytest.raises(ArchiveIngestError, match="not the item's current version"):
+        rerun_ocr(record_id=record_id, version=2, deposit=True)
     _check_version(settings, record_id, 3)
 
 
