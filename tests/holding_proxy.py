@@ -1,6 +1,7 @@
 """A loopback HTTP proxy in front of SeaweedFS that can *hold* one S3 request.
 
-Every request is forwarded and counted. At request number ``hold_at`` the proxy forwards it
+Every request is forwarded and counted. At request number ``hold_at`` (or the first request
+equal to ``hold``) the proxy forwards it
 (so the server has done it), then, instead of answering, sets ``held`` and waits for
 ``release``: the client is stopped at the worst moment - the server acted, the client never
 learnt it. A test kills the client then, sets ``release``, and the held connection is dropped.
@@ -21,6 +22,7 @@ class HoldingProxy:
         host, _, port = upstream.removeprefix("http://").partition(":")
         self.upstream = (host, int(port))
         self.hold_at = 0  # 0: never hold
+        self.hold: str | None = None
         self.fail_matching: str | None = None
         self.requests: list[str] = []
         self.held = threading.Event()
@@ -39,7 +41,11 @@ class HoldingProxy:
                 body = self.rfile.read(length) if length else b""
                 with proxy.lock:
                     proxy.requests.append(f"{self.command} {self.path}")
-                    hold = len(proxy.requests) == proxy.hold_at
+                    hold = len(proxy.requests) == proxy.hold_at or (
+                        proxy.hold is not None and proxy.requests[-1] == proxy.hold
+                    )
+                    if hold:
+                        proxy.hold, proxy.hold_at = None, 0  # once
                     fail = bool(proxy.fail_matching) and proxy.fail_matching in proxy.requests[-1]
                 if fail:
                     error = b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
@@ -90,11 +96,13 @@ class HoldingProxy:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def arm(self, hold_at: int) -> None:
-        """Count from zero again and hold request number ``hold_at`` (0: none)."""
+    def arm(self, hold_at: int, hold: str | None = None) -> None:
+        """Count from zero again and hold request number ``hold_at`` (0: none), or the first
+        request that is ``hold`` (``"PUT /bucket/key"``)."""
         with self.lock:
             self.requests = []
             self.hold_at = hold_at
+            self.hold = hold
         self.held.clear()
         self.release.clear()
 

@@ -141,6 +141,9 @@ class Runs:
                 pytest.fail(f"the run neither reached the moment nor ended: {log.read_text()}")
         return False
 
+    def log(self) -> str:
+        return (self.home.parent / "killed-run.log").read_text(errors="replace")[-3000:]
+
     def complete(self, **extra: str) -> list[dict[str, Any]]:
         proc = run_cli(self._env(**extra), "ingest", REF)
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -161,10 +164,11 @@ class Runs:
         assert audit.checked == 1 and not audit.failed, (what, audit.report())
 
 
-def _commits(pause_file: Path) -> int:
+def _hits(pause_file: Path) -> list[str]:
+    """The labels (``stage.method#K``) of the commits recorded in the pause file, in order."""
     if not pause_file.is_file():
-        return 0
-    return sum(1 for line in pause_file.read_text().splitlines() if line.startswith("commit "))
+        return []
+    return [line.split(" ", 2)[2] for line in pause_file.read_text().splitlines() if line]
 
 
 @pytest.fixture
@@ -180,62 +184,50 @@ def runs(
 
 
 def test_power_cut_after_every_catalogue_commit(runs: Runs, seaweed: Any, tmp_path: Path) -> None:
+    """One kill after each commit of one ingest, in order: every run is killed at the next
+    commit of the list, so each run is also the re-run of the kill before it (it resumes what
+    that kill left and must get one commit further); then the last re-run completes."""
     admin = seaweed.client("admin")
     pause = tmp_path / "pause.txt"
     runs.fresh()
-    t0 = time.monotonic()
     runs.complete(**{PAUSE_FILE_ENV: str(pause)})
-    total = _commits(pause)
-    one_run = time.monotonic() - t0
-    assert total >= 10, pause.read_text()
-    print(f"{total} commits in one ingest ({one_run:.1f} s)")
-    for n in range(1, total + 1):
-        runs.fresh()
+    commits = _hits(pause)
+    assert len(commits) >= 10 and len(set(commits)) == len(commits), commits
+    assert {"fetch.new_version#1", "fetch.record_fetch#1"} <= set(commits), commits
+    print(f"{len(commits)} commits in one ingest: {commits}")
+    runs.fresh()
+    for label in commits:
         pause.unlink(missing_ok=True)
-        killed = runs.killed_when(
-            lambda n=n: _commits(pause) >= n,
-            **{PAUSE_FILE_ENV: str(pause), PAUSE_ENV: f"commit:{n}"},
-        )
-        assert killed, f"commit {n} never came"
-        runs.assert_converged(admin, f"commit {n}")
-    assert runs.kills == total
+        at = {PAUSE_FILE_ENV: str(pause), PAUSE_ENV: f"commit@{label}"}
+        killed = runs.killed_when(lambda label=label: label in _hits(pause), **at)
+        assert killed, (label, _hits(pause), runs.log())
+    assert runs.kills == len(commits)
+    runs.assert_converged(admin, "a kill after every commit")
 
 
 def test_power_cut_during_every_s3_request_of_a_deposit(
     runs: Runs, proxy: HoldingProxy, seaweed: Any, tmp_path: Path
 ) -> None:
+    """One kill while each bucket-changing S3 request of one deposit is in flight (done by
+    the server, never answered), in order; each run resumes the deposit the kill before it
+    left; then the last re-run completes. Between two requests a deposit writes nothing
+    durable (the catalogue is written after the receipt, through the commits above), so the
+    states a kill during a deposit can leave are: before any write, and after each write."""
     admin = seaweed.client("admin")
-    # the state a deposit starts from: everything packaged, killed at the first S3 request
     runs.fresh()
-    proxy.arm(1)
-    assert runs.killed_when(proxy.held.is_set), "no S3 request"
-    proxy.release.set()
-    first = proxy.requests[0]
-    snapshot = tmp_path / "before-deposit"
-    shutil.copytree(runs.home, snapshot, symlinks=True)
-
-    runs.fresh(snapshot)
     proxy.arm(0)
-    t0 = time.monotonic()
     runs.complete()
-    requests = list(proxy.requests)
-    print(
-        f"{len(requests)} S3 requests in one deposit ({time.monotonic() - t0:.1f} s), first {first}"
-    )
-    assert len(requests) >= 10 and requests[0] == first, requests
-    # Between two S3 requests a deposit writes nothing durable (the catalogue is written after
-    # the receipt, through commits the other test kills at), so the states a kill in flight can
-    # leave are: before any write, and after each write the server did. Hence the moments: the
-    # first request, and every request that changes the bucket.
-    moments = [1] + [
-        n for n, request in enumerate(requests, 1) if n > 1 and not request.startswith(READS)
-    ]
-    writes = [requests[n - 1] for n in moments[1:]]
+    writes = [r for r in proxy.requests if not r.startswith(READS)]
     assert any("deposit-receipt.json" in w for w in writes) and len(writes) >= 5, writes
-    for n in moments:
-        runs.fresh(snapshot)
-        proxy.arm(n)
-        assert runs.killed_when(proxy.held.is_set), f"request {n} never came"
+    assert len(set(writes)) == len(writes), writes  # write-once: each key PUT once
+    print(f"{len(proxy.requests)} S3 requests, {len(writes)} writes in one ingest")
+
+    counted_in = runs.prefix
+    runs.fresh()  # a new HOME and key prefix: the same requests under the new prefix
+    for write in writes:
+        proxy.arm(0, hold=write.replace(f"/{counted_in}/", f"/{runs.prefix}/"))
+        killed = runs.killed_when(proxy.held.is_set)
         proxy.release.set()
-        runs.assert_converged(admin, f"S3 request {n}: {proxy.requests[n - 1]}")
-    assert runs.kills == len(moments) + 1
+        assert killed, (write, proxy.requests, runs.log())
+    assert runs.kills == len(writes)
+    runs.assert_converged(admin, "a kill during every S3 write")

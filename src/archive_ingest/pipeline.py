@@ -243,6 +243,15 @@ def _same_content(latest: Version, record: SourceRecord, pdf_sha256: str) -> boo
     )
 
 
+def _unchanged(svc: Services, handle: Handle, latest: Version) -> Handle:
+    """Nothing new to ingest. A deposited item is (re)published for harvesters: a run killed
+    between the deposit's last commit and the OAI-PMH publication left it unpublished, and
+    publishing is idempotent (the datestamp moves only when the record changes)."""
+    if latest.state == State.DEPOSITED.value:
+        _publish_for_harvesters(svc, handle.record_id)
+    return handle.model_copy(update={"version": latest.version, "unchanged": True})
+
+
 def _unfetched(ws: ItemWorkspace, latest: Version, pdf_sha256: str) -> bool:
     """Whether ``latest`` was opened for this very PDF and its fetch never finished (no
     checkpoint, not settled): nothing was built on it, so the fetch is redone into it."""
@@ -301,7 +310,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
             # 304: the PDF is the one we hold; unchanged unless the metadata changed
             assert latest is not None
             if _same_content(latest, record, latest.original_sha256 or ""):
-                return handle.model_copy(update={"version": latest.version, "unchanged": True})
+                return _unchanged(svc, handle, latest)
             download = svc.http.download(url, pdf_path)
         assert download.path is not None and download.digests is not None
         digests, etag, last_modified = download.digests, download.etag, download.last_modified
@@ -316,7 +325,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
     if latest is not None and _same_content(latest, record, digests.sha256):
         if latest.state in _SETTLED:
             pdf_path.unlink(missing_ok=True)
-            return handle.model_copy(update={"version": latest.version, "unchanged": True})
+            return _unchanged(svc, handle, latest)
         if ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is not None:
             pdf_path.unlink(missing_ok=True)
             return handle.model_copy(update={"version": latest.version})

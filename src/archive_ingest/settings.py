@@ -309,7 +309,7 @@ def describe_aws_credentials() -> str:
 #: ARCHIVE_INGEST_* variables that are not settings but are read elsewhere
 _OTHER_VARIABLES = frozenset(
     {"CONFIG", "CRASH_AT", "HOCR_DIR", "TEST_DATABASE_URL", "TEST_PG_PREFECT_LOG"}
-    | {"TEST_PREFECT_SERVER_PYTHON"}
+    | {"TEST_PREFECT_SERVER_PYTHON", "PAUSE_AT", "PAUSE_FILE"}
 )
 
 

@@ -99,7 +99,7 @@ class Catalogue:
         with self._sessions.begin() as session:
             yield session
         if session.info.get(_WROTE):
-            pausepoint("commit")  # a no-op unless the power-cut test asks (crashpoints.py)
+            pausepoint("commit")  # a no-op unless a power-cut test asks for it
 
     # --- items -------------------------------------------------------------------------------
     def ensure_item(

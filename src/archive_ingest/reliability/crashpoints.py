@@ -2,9 +2,10 @@
 environment variable ``ARCHIVE_INGEST_CRASH_AT`` names it, and does nothing otherwise.
 
 Pause points are for kills from *outside*: ``pausepoint("commit")`` (called by the catalogue
-after every transaction that wrote something) appends ``commit N`` to the file named by
-``ARCHIVE_INGEST_PAUSE_FILE`` at its N-th hit, and when ``ARCHIVE_INGEST_PAUSE_AT`` is
-``commit:N`` it then blocks at that hit until the process is killed. The power-cut test
+after every transaction that wrote something) appends ``commit N stage.method#K`` to the file
+named by ``ARCHIVE_INGEST_PAUSE_FILE`` at its N-th hit, and when ``ARCHIVE_INGEST_PAUSE_AT``
+names that hit (``commit:N`` or ``commit@stage.method#K``) it then blocks until the process
+is killed. The power-cut test
 (tests/test_power_cut.py) SIGKILLs the whole process tree when the line appears: a real kill
 at a real commit boundary, decided by the test rather than by the code.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 CRASH_ENV = "ARCHIVE_INGEST_CRASH_AT"
@@ -68,16 +70,37 @@ def crashpoint(name: str) -> None:
 
 def pausepoint(name: str) -> None:
     """Record the hit in the pause file and, at the hit ``ARCHIVE_INGEST_PAUSE_AT`` names,
-    block until killed. Does nothing unless ``ARCHIVE_INGEST_PAUSE_FILE`` is set."""
+    block until killed. Does nothing unless ``ARCHIVE_INGEST_PAUSE_FILE`` is set.
+
+    A hit is named by its number (``commit:7``) or by where it happened
+    (``commit@fetch.new_version#1``: the first hit in this process with ``new_version`` called
+    by ``fetch``), a name that stays the same when a resumed run skips finished stages."""
     report = os.environ.get(PAUSE_FILE_ENV)
     if not report:
         return
-    wanted, nth = parse_target(os.environ.get(PAUSE_ENV) or "-:0")
+    target = os.environ.get(PAUSE_ENV) or "-:0"
+    label = _where()
     with _pause_lock:
         _pause_hits[name] = count = _pause_hits.get(name, 0) + 1
+        _pause_hits[label] = occurrence = _pause_hits.get(label, 0) + 1
         with open(report, "a", encoding="utf-8") as handle:
-            handle.write(f"{name} {count}\n")
+            handle.write(f"{name} {count} {label}#{occurrence}\n")
             handle.flush()
             os.fsync(handle.fileno())
-    if wanted == name and count == nth:
+    wanted, nth = parse_target(target)
+    if (wanted == name and count == nth) or target == f"{name}@{label}#{occurrence}":
         threading.Event().wait()  # until the SIGKILL from outside
+
+
+def _where() -> str:
+    """``caller.callee``: the two innermost archive_ingest functions that led here (past the
+    pause point's own caller, e.g. ``Catalogue.session``)."""
+    names: list[str] = []
+    frame = sys._getframe(3)
+    while frame is not None and len(names) < 2:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith(("archive_ingest.", "flows.")) and module != __name__:
+            names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    names += ["?"] * (2 - len(names))
+    return f"{names[1]}.{names[0]}"
