@@ -206,6 +206,8 @@ def test_kill_and_rerun_completes_once(
         assert check.returncode == 1 and "incomplete-upload" in kinds, report
     elif left == "complete":
         assert check.returncode == 1 and "aip-not-in-catalogue" in kinds, report
+    elif target == "mid-ocr":  # the killed OCR's work folder, swept by the re-run
+        assert check.returncode == 1 and kinds == {"stale-work-folder"}, report
     else:
         assert check.returncode == 0 and report["findings"] == [], report
 
