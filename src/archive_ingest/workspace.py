@@ -15,8 +15,10 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,22 +104,39 @@ class ItemWorkspace:
 
 
 _HOLD = ".held"
+STAGING_PREFIX = ".staging-"
+#: an unheld staging folder younger than this may be a creation in progress, not debris
+STAGING_GRACE_SECONDS = 3600.0
 
 
 @contextmanager
 def work_folder(parent: Path, prefix: str) -> Iterator[Path]:
     """A fresh folder under ``parent``, held (``flock`` on a file inside) while in use and
     removed afterwards. A process killed meanwhile leaves it behind *unheld*: the kernel drops
-    the lock with the process, so :func:`sweep_work_folders` knows it is debris."""
+    the lock with the process, so :func:`sweep_work_folders` knows it is debris.
+
+    The folder is made and held under a hidden staging name, then renamed into place: a sweep
+    never sees a folder under its final name before it is held (between ``mkdtemp`` and
+    ``flock`` it would look like a killed run's). An unheld staging folder is debris only once
+    older than :data:`STAGING_GRACE_SECONDS`."""
     parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    fd = os.open(work / _HOLD, os.O_RDWR | os.O_CREAT, 0o600)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{prefix}", dir=parent))
+    fd = -1
+    work = staging
     try:
+        fd = os.open(staging / _HOLD, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        while True:  # a name nobody uses (rename would replace an empty folder)
+            target = parent / f"{prefix}{secrets.token_hex(6)}"
+            if not target.exists():
+                break
+        os.rename(staging, target)
+        work = target
         yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 def stale_work_folders(parent: Path) -> list[Path]:
@@ -126,10 +145,18 @@ def stale_work_folders(parent: Path) -> list[Path]:
         return []
     stale = []
     for folder in sorted(p for p in parent.iterdir() if p.is_dir() and not p.is_symlink()):
+        if folder.name.startswith(STAGING_PREFIX):
+            try:
+                age = time.time() - folder.stat().st_mtime
+            except FileNotFoundError:  # renamed into place or removed meanwhile
+                continue
+            if age < STAGING_GRACE_SECONDS:
+                continue  # perhaps being made right now
         try:
             fd = os.open(folder / _HOLD, os.O_RDONLY)
-        except FileNotFoundError:  # killed before the hold existed
-            stale.append(folder)
+        except FileNotFoundError:  # killed before the hold existed (or removed meanwhile)
+            if folder.is_dir():
+                stale.append(folder)
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

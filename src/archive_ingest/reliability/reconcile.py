@@ -42,7 +42,7 @@ from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import find_incomplete, read_receipt_key
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
 from archive_ingest.storage.s3 import S3Client, error_code, make_client, storage_error
-from archive_ingest.workspace import stale_work_folders
+from archive_ingest.workspace import STAGING_PREFIX, stale_work_folders
 
 Kind = Literal[
     "incomplete-upload",
@@ -308,7 +308,11 @@ def stale_work(home: Path) -> list[Finding]:
     )
     findings = []
     for record_id, parent in [*places, ("", home / "tmp")]:
-        stale = [f for f in stale_work_folders(parent) if record_id or f.name.startswith("ocr-")]
+        stale = [
+            f
+            for f in stale_work_folders(parent)
+            if record_id or f.name.removeprefix(STAGING_PREFIX).startswith("ocr-")
+        ]
         findings += [
             Finding(
                 kind="stale-work-folder",
