@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from archive_ingest.settings import mask_url
 
@@ -42,6 +43,47 @@ def test_mask_url_keeps_what_is_not_secret() -> None:
         mask_url(f"postgresql://u@h/db?sslmode=require&password={SECRET}")
         == "postgresql://u@h/db?sslmode=require&password=***"
     )
+
+
+#: (URL, masked): SQLAlchemy reads the password from after the user's ':' up to the first '@',
+#: '/', '?' and '#' included (no escaping needed); an unescaped '@' in a password ends it there
+#: (the rest joins the host), so the mask reaches to the last '@' before the host
+SQLALCHEMY_URLS = [
+    ("postgresql://u:se/cret@h/db", "postgresql://u:***@h/db"),
+    (
+        "postgresql://u:se?cret@h:5432/db?sslmode=require",
+        "postgresql://u:***@h:5432/db?sslmode=require",
+    ),
+    ("postgresql://u:se#cret@h/db", "postgresql://u:***@h/db"),
+    (
+        "postgresql+psycopg://u:a/b?c#d@[::1]:5432/db?x=1",
+        "postgresql+psycopg://u:***@[::1]:5432/db?x=1",
+    ),
+    ("postgresql://u:a:b/c@h/db", "postgresql://u:***@h/db"),
+    ("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"),  # SQLAlchemy: 'p', host 'ss@h'
+    ("postgresql://u:p@ss/x@h/db", "postgresql://u:***@ss/x@h/db"),  # host 'ss', db 'x@h/db'
+    ("postgresql://h:5432/db?application_name=a@b", "postgresql://h:***@b"),  # as SQLAlchemy
+    ("postgresql://u@h/db?a=1#&password=zz", "postgresql://u@h/db?a=1#&password=***"),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), SQLALCHEMY_URLS)
+def test_mask_url_hides_the_password_sqlalchemy_reads(url: str, expected: str) -> None:
+    parsed = make_url(url)
+    secrets = [parsed.password, *(v for k, v in parsed.query.items() if "password" in k)]
+    assert [s for s in secrets if s], "the table holds URLs with a password"
+    assert mask_url(url) == expected
+    again = make_url(expected)
+    assert again.password in (None, "***")
+    assert [v for k, v in again.query.items() if "password" in k] in ([], ["***"])
+    if expected.count("@") == url.count("@"):  # everything else as SQLAlchemy read it
+        assert (again.drivername, again.username, again.host, again.port, again.database) == (
+            parsed.drivername,
+            parsed.username,
+            parsed.host,
+            parsed.port,
+            parsed.database,
+        )
 
 
 def _run(home: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

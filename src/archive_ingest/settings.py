@@ -262,9 +262,13 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-_URL_PARTS = re.compile(
-    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<netloc>[^/?#]*)(?P<rest>.*)$", re.S
-)
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+#: a userinfo with a password, read as SQLAlchemy's make_url reads it: a user without ':' or
+#: '/', then ':' and a password holding anything but '@' ('/', '?' and '#' need no escaping)
+_USERINFO = re.compile(r"(?P<user>[^:/]*):[^@]*@")
+#: more of the same userinfo: an unescaped '@' in a password (SQLAlchemy ends the password at
+#: the first one and reads the rest as part of the host; RFC 3986 takes the last one)
+_MORE_USERINFO = re.compile(r"[^/?#@]*@")
 #: query parameters that carry a secret (libpq's ``password``/``sslpassword``, tokens, keys)
 _SECRET_PARAM = re.compile(r"pass(word|wd)?$|pwd|secret|token|key|signature|credential", re.I)
 
@@ -273,27 +277,37 @@ def mask_url(url: str) -> str:
     """Replace the password of a URL by ``***``, in its userinfo and in any password-like
     query parameter (``?password=``, ``sslpassword``, ``*token*``, ``*key*``, ...). Works on
     the text (no parse and re-assembly), so everything else stays exactly as it was, even in
-    URLs that urlsplit cannot parse."""
-    match = _URL_PARTS.match(url)
-    if match is None:
+    URLs that urlsplit cannot parse.
+
+    The userinfo is read the way SQLAlchemy reads a database URL (a password may hold an
+    unescaped '/', '?' or '#', which RFC 3986 would end the authority at), and runs on to the
+    last '@' before the host (RFC 3986's reading of a password with an unescaped '@'), so
+    neither reading of the password is shown."""
+    scheme = _URL_SCHEME.match(url)
+    if scheme is None:
         head, sep, query = url.partition("?")
         return head + sep + _mask_query(query)
-    userinfo, at, hostport = match["netloc"].rpartition("@")
-    netloc = match["netloc"]
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
-    path, sep, query = match["rest"].partition("?")
-    return match["scheme"] + netloc + path + sep + _mask_query(query)
+    rest = url[scheme.end() :]
+    userinfo = _USERINFO.match(rest)
+    masked_userinfo = ""
+    if userinfo is not None:
+        end = userinfo.end()
+        while (more := _MORE_USERINFO.match(rest, end)) is not None:
+            end = more.end()
+        masked_userinfo = f"{userinfo['user']}:***@"
+        rest = rest[end:]
+    path, sep, query = rest.partition("?")
+    return scheme.group(0) + masked_userinfo + path + sep + _mask_query(query)
 
 
 def _mask_query(query: str) -> str:
-    """``a=1&password=x`` -> ``a=1&password=***`` (a fragment after ``#`` is kept)."""
-    query, sep, fragment = query.partition("#")
+    """``a=1&password=x`` -> ``a=1&password=***``. A '#' does not end the query: SQLAlchemy
+    passes ``?a=1#&password=x`` on as a=``1#`` and password=``x``."""
     pairs = []
     for pair in query.split("&") if query else []:
         name, eq, _ = pair.partition("=")
         pairs.append(f"{name}=***" if eq and _SECRET_PARAM.search(unquote(name)) else pair)
-    return "&".join(pairs) + sep + fragment
+    return "&".join(pairs)
 
 
 def describe_aws_credentials() -> str:
