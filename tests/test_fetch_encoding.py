@@ -142,6 +142,53 @@ def test_an_honest_gzip_answer_is_decoded(
     assert info.value.transient
 
 
+def test_a_padded_gzip_answer_is_decoded_as_its_members(
+    scielo_book: SampleScieloServer,
+    source_http: SourceHttp,
+    small_limits: SourceHttp,
+    single_bomb: bytes,
+    tmp_path: Path,
+) -> None:
+    """Bytes after a complete gzip member that are no member (servers pad with zeros or leave
+    garbage) end the body, as in urllib3, instead of failing every retry; a real second member
+    is still decoded, and still counts against the size limit."""
+    pdf = source_http.download(scielo_book.url(CHAPTER_PDF), tmp_path / "plain.pdf")
+    body = (tmp_path / "plain.pdf").read_bytes()
+    url = scielo_book.url(CHAPTER_PDF)
+    trailers = {
+        "zeros": b"\0" * 4096,
+        "one zero": b"\0",
+        "garbage": b"<!-- served by a proxy -->\r\n",
+        "gzip magic, then garbage": b"\x1f\x8b" + b"\xff" * 64,
+    }
+    for name, trailer in trailers.items():
+        scielo_book.inject(CHAPTER_PDF, encoded_body=gzip.compress(body) + trailer)
+        got = source_http.download(url, tmp_path / f"{name}.pdf")
+        assert got.digests == pdf.digests, name
+    plain = source_http.get_bytes(scielo_book.url(BOOK_JSON)).content
+    scielo_book.inject(BOOK_JSON, encoded_body=gzip.compress(plain) + b"\0" * 16)
+    assert source_http.get_bytes(scielo_book.url(BOOK_JSON)).content == plain
+
+    half = len(body) // 2  # two real members: both decoded
+    members = gzip.compress(body[:half]) + gzip.compress(body[half:]) + b"\0" * 8
+    scielo_book.inject(CHAPTER_PDF, encoded_body=members)
+    assert source_http.download(url, tmp_path / "two.pdf").digests == pdf.digests
+
+    # a bomb as the second member is stopped at the limit, as the first one is
+    scielo_book.inject(CHAPTER_PDF, encoded_body=gzip.compress(body) + single_bomb)
+    outcome, peak = _peak(lambda: small_limits.download(url, tmp_path / "in" / "a"))
+    assert isinstance(outcome, FetchError), outcome
+    assert "over the size limit of 4,194,304 bytes" in str(outcome)
+    assert peak < PEAK_LIMIT, f"peak {peak / MiB:.0f} MiB"
+
+    # a second member cut short is still an incomplete body, not a shorter one
+    cut = gzip.compress(body[:half]) + gzip.compress(body[half:])[:-20]
+    scielo_book.inject(CHAPTER_PDF, encoded_body=cut)
+    with pytest.raises(FetchError, match=r"incomplete|truncated") as info:
+        source_http.download(url, tmp_path / "cut.pdf")
+    assert info.value.transient
+
+
 def test_ingest_of_a_bombed_chapter_fails_with_a_reason_and_small_memory(
     scielo_book: SampleScieloServer,
     seaweed_settings: Settings,
