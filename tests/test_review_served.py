@@ -200,6 +200,38 @@ def test_two_processes_share_the_login_limiter(home: Path, accounts: str) -> Non
         assert login(client, b, "ana", **xff).status_code == 429  # the pair, across both
 
 
+def _from(address: str) -> httpx.Client:
+    """A client whose connections come from ``address`` (any 127.0.0.0/8 address is local)."""
+    return httpx.Client(timeout=60, transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_login_limits_count_the_forwarded_client_of_a_trusted_proxy_only(
+    home: Path, accounts: str
+) -> None:
+    """A reverse proxy that is not on loopback (in compose: the container network's gateway)
+    is trusted once named in web_forwarded_allow_ips: its X-Forwarded-For is the client the
+    limits count, so one client's failures do not lock out everyone behind the proxy. A client
+    at any other address (loopback too, once it is not listed) cannot choose its own address."""
+    limits = {"web_login_max_attempts": 3, "web_login_max_client_attempts": 3}
+    with serve_process(home, accounts, web_forwarded_allow_ips="127.0.0.2", **limits) as base:
+        with _from("127.0.0.2") as proxy:
+            mallory = {"X-Forwarded-For": "203.0.113.66"}
+            codes = [
+                login(proxy, base, f"ghost-{n}", "wrong", **mallory).status_code for n in range(4)
+            ]
+            assert codes == [401, 401, 401, 429]
+            # another client behind the same proxy is not locked out by mallory's failures
+            assert login(proxy, base, **{"X-Forwarded-For": "198.51.100.7"}).status_code == 303
+        with _from("127.0.0.1") as direct:  # not a trusted proxy: its X-Forwarded-For is ignored
+            codes = [
+                login(
+                    direct, base, f"ghost-{n}", "wrong", **{"X-Forwarded-For": f"10.0.0.{n}"}
+                ).status_code
+                for n in range(4)
+            ]
+            assert codes == [401, 401, 401, 429]
+
+
 @pytest.fixture
 def sqlite_server(home: Path, tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"

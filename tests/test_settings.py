@@ -42,6 +42,17 @@ def test_bad_base_url_is_refused(home: Path, monkeypatch: pytest.MonkeyPatch) ->
         Settings()
 
 
+def test_trusted_proxy_addresses_are_checked(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().web_forwarded_allow_ips == "127.0.0.1,::1"  # loopback only by default
+    monkeypatch.setenv("ARCHIVE_INGEST_WEB_FORWARDED_ALLOW_IPS", " 172.30.0.1 , fd00::/64,")
+    assert Settings().web_forwarded_allow_ips == "172.30.0.1,fd00::/64"
+    monkeypatch.setenv("ARCHIVE_INGEST_WEB_FORWARDED_ALLOW_IPS", "")
+    assert Settings().web_forwarded_allow_ips == ""  # nobody
+    monkeypatch.setenv("ARCHIVE_INGEST_WEB_FORWARDED_ALLOW_IPS", "proxy.example.org")
+    with pytest.raises(ValueError, match="not an IP address or network"):
+        Settings()
+
+
 def test_postgres_urls_use_psycopg3() -> None:
     assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"

@@ -295,7 +295,16 @@ def serve(
     except ArchiveIngestError as exc:
         _error(exc)
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # X-Forwarded-For/-Proto only from the configured proxies (never uvicorn's own default or
+    # its FORWARDED_ALLOW_IPS): the client address is what the login limits count
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.web_forwarded_allow_ips,
+    )
 
 
 @app.command()

@@ -9,6 +9,7 @@ embedded storage writes its own credentials file under HOME.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -181,6 +182,25 @@ class Settings(BaseSettings):
         default=100, ge=1, description="All clients together per web_login_total_window_seconds"
     )
     web_login_total_window_seconds: int = Field(default=60, ge=1)
+    web_forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For/-Proto `serve` trusts (the client the login limits count, the scheme); "
+        "default loopback only; empty = none; '*' = any (only when nothing else can connect)",
+    )
+
+    @field_validator("web_forwarded_allow_ips", mode="after")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return ",".join(entries)
 
     @field_validator("home", mode="after")
     @classmethod
