@@ -69,18 +69,30 @@ def _flow_runs(api: str, flow_name: str) -> list[dict[str, Any]]:
     return runs
 
 
-def _wait_completed(api: str, count: int, timeout: float = 900) -> dict[str, Any]:
-    """The ``count``-th rerun-ocr flow run, once it is in a final state."""
+def _run_ids(api: str, record_id: str, version: int) -> set[str]:
+    """The ids of the rerun-ocr flow runs for ``record_id`` ``version`` so far."""
+    wanted = {"record_id": record_id, "version": version, "deposit": True}
+    return {run["id"] for run in _flow_runs(api, "rerun-ocr") if run["parameters"] == wanted}
+
+
+def _wait_completed(
+    api: str, record_id: str, version: int, before: set[str], timeout: float = 900
+) -> dict[str, Any]:
+    """The one new rerun-ocr flow run for ``record_id`` ``version`` (not one of ``before``),
+    once it is in a final state. Found by its parameters, never by its position: the Prefect
+    server is the whole test session's, and other tests (the browser test) start re-runs of
+    the same sample record too."""
+    wanted = {"record_id": record_id, "version": version, "deposit": True}
     deadline = time.monotonic() + timeout
     while True:
-        runs = _flow_runs(api, "rerun-ocr")
-        if len(runs) >= count and runs[count - 1]["state"]["type"] in (
-            "COMPLETED",
-            "FAILED",
-            "CRASHED",
-            "CANCELLED",
-        ):
-            return runs[count - 1]
+        runs = [
+            run
+            for run in _flow_runs(api, "rerun-ocr")
+            if run["parameters"] == wanted and run["id"] not in before
+        ]
+        assert len(runs) <= 1, f"more than one new rerun-ocr flow run: {runs}"
+        if runs and runs[0]["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return runs[0]
         assert time.monotonic() < deadline, f"no final rerun-ocr flow run: {runs}"
         time.sleep(2)
 
@@ -132,10 +144,12 @@ def test_ocr_rerun_from_the_review_ui_is_a_prefect_flow_run(
     db = settings.effective_database_url
 
     # 1. no deployment registered: the web process runs the flow, on the Prefect API
+    _delete_deployment(prefect_api_url)  # left by nobody, but the server is the session's
+    before = _run_ids(prefect_api_url, record_id, 2)
     with serve_process(settings.home, db) as base:
         answer = _ask_for_ocr(base, record_id, "es")
         assert answer.status_code == 303, answer.text[:500]  # to the item page, no error
-        run = _wait_completed(prefect_api_url, 1)
+        run = _wait_completed(prefect_api_url, record_id, 2, before)
     assert run["state"]["type"] == "COMPLETED", run["state"]
     assert run["deployment_id"] is None
     assert run["parameters"] == {"record_id": record_id, "version": 2, "deposit": True}
@@ -158,16 +172,21 @@ def test_ocr_rerun_from_the_review_ui_is_a_prefect_flow_run(
             assert runner.poll() is None, (settings.home / "deployments.log").read_text()
             assert time.monotonic() < deadline, "the rerun-ocr deployment was not registered"
             time.sleep(1)
+        deployment_id = _deployment(prefect_api_url)
+        before = _run_ids(prefect_api_url, record_id, 3)
         with serve_process(settings.home, db) as base:
             answer = _ask_for_ocr(base, record_id, "es")
             assert answer.status_code == 303, answer.text[:500]
-            run = _wait_completed(prefect_api_url, 2)
+            run = _wait_completed(prefect_api_url, record_id, 3, before)
     finally:
         os.killpg(runner.pid, signal.SIGTERM)
         runner.wait(timeout=60)
         log.close()
+        # the deployment outlives its runner on the session's server: later launches would
+        # create flow runs of it that no worker picks up
+        _delete_deployment(prefect_api_url)
     assert run["state"]["type"] == "COMPLETED", run["state"]
-    assert run["deployment_id"] == _deployment(prefect_api_url)
+    assert run["deployment_id"] == deployment_id
     assert run["parameters"] == {"record_id": record_id, "version": 3, "deposit": True}
     _check_version(settings, record_id, 3)
 
@@ -181,6 +200,13 @@ def test_ocr_rerun_from_the_review_ui_is_a_prefect_flow_run(
 def _deployment(api: str) -> str | None:
     response = httpx.get(f"{api}/deployments/name/rerun-ocr/rerun-ocr", timeout=30)
     return str(response.json()["id"]) if response.status_code == 200 else None
+
+
+def _delete_deployment(api: str) -> None:
+    deployment_id = _deployment(api)
+    if deployment_id is not None:
+        httpx.delete(f"{api}/deployments/{deployment_id}", timeout=30).raise_for_status()
+    assert _deployment(api) is None
 
 
 def test_an_ocr_rerun_that_cannot_reach_prefect_fails_its_version(
