@@ -4,9 +4,11 @@ Metadata gives ISO 639-1 codes ("pt"); Tesseract wants its own ("por"). Several 
 combined (``por+eng``) when the metadata lists several or when the old text layer clearly
 contains another language (a Portuguese chapter with an English abstract): re-OCR with the
 wrong language loses accents ("Maipú" read as "Maipu"). Unknown or uninstalled languages are
-dropped with a warning; with nothing left, the configured fallback is used. Every chosen
-language needs a word list too (``dictionary.py``): without one the text-quality gate cannot
-judge the text, so ``word_list_for`` refuses (``MissingWordList``) instead of guessing.
+dropped with a warning; with nothing left, the configured fallback is used. The text-quality
+gate judges text with the word lists of the chosen languages (``dictionary.py``):
+``word_list_for`` refuses (``MissingWordList``) a language without one instead of guessing,
+and ``word_lists_of_choice`` splits a choice into the lists there are and the languages without
+one (the OCR stage sends such an item to review, and fails when no chosen language has a list).
 """
 
 from __future__ import annotations
@@ -136,6 +138,29 @@ def word_lists_for(tesseract_languages: Iterable[str]) -> dict[str, WordList]:
     """Word lists of those languages that have one (for detecting languages in a text)."""
     have = set(word_list_tesseract_languages())
     return {tess: word_list_for(tess) for tess in sorted(tesseract_languages) if tess in have}
+
+
+def word_lists_of_choice(tesseract_languages: Sequence[str]) -> tuple[list[WordList], list[str]]:
+    """The word lists of the chosen languages that have one, and the languages without one.
+
+    Raises ``MissingWordList`` naming every language when none has a list: the gate would have
+    no word signal at all, and a missing signal must never pass for a good one.
+    """
+    lists: list[WordList] = []
+    missing: list[str] = []
+    problems: list[str] = []
+    for tess in tesseract_languages:
+        try:
+            lists.append(word_list_for(tess))
+        except MissingWordList as exc:
+            missing.append(tess)
+            problems.append(str(exc))
+    if not lists:
+        raise MissingWordList(
+            f"no chosen OCR language has a word list ({', '.join(map(repr, missing))}): the"
+            f" text-quality gate cannot judge the text. {'; '.join(problems)}"
+        )
+    return lists, missing
 
 
 def choose_languages(

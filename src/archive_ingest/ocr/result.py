@@ -61,6 +61,8 @@ class OcrResult(BaseModel):
     access_format: Literal["PDF/A-2b", "PDF"]
     access_format_reason: str
     languages: list[str]  # Tesseract codes used, primary first
+    # chosen languages the gate had no word list for (OCRed all the same; the item needs review)
+    languages_without_word_list: list[str] = Field(default_factory=list)
     pages: list[PageReport]
     cleanup: list[str] = Field(default_factory=list)  # repairs made for PDF/A, if any
     events: list[Event] = Field(default_factory=list)

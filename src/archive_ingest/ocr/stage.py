@@ -44,8 +44,8 @@ from archive_ingest.ocr.languages import (
     choose_languages,
     detect_languages,
     installed_languages,
-    word_list_for,
     word_lists_for,
+    word_lists_of_choice,
 )
 from archive_ingest.ocr.pages import PageLayer, analyse_pdf
 from archive_ingest.ocr.process import ProcessRun, ocr_slot, run_process_group
@@ -132,9 +132,17 @@ def _run(
     to_ocr = [layer.number for layer in layers if layer.kind != "born-digital"]
     choice = _choose_languages(metadata_languages, settings, layers, dictionaries)
     warnings.extend(choice.warnings)
-    # every chosen language needs its word list: without it the gate cannot judge the text,
-    # so the stage fails here (MissingWordList names the language) before any OCR runs
-    lexicon = Lexicon([word_list_for(t) for t in choice.tesseract])
+    # the gate judges with the lists of the chosen languages that have one; a language without
+    # one is still OCRed, and an archivist checks the item. With no list at all there is no
+    # word signal, so the stage fails here (MissingWordList names the languages) before OCR.
+    word_lists, unjudged = word_lists_of_choice(choice.tesseract)
+    lexicon = Lexicon(word_lists)
+    judged_with = [t for t in choice.tesseract if t not in unjudged]
+    unjudged_reasons = [
+        f"no word list for the OCR language {tess!r}: the quality gate judged the text with the"
+        f" word lists of {', '.join(judged_with)} only, so the text in {tess} is unchecked"
+        for tess in unjudged
+    ]
 
     cleaned = work / "clean.pdf"
     try:
@@ -219,6 +227,7 @@ def _run(
     _write_text(out_dir / rel_text, "\f".join(kept_texts) + "\n")
     hocr_paths = _install_hocr(hocr_dir, out_dir / "ocr", sorted(fresh))
     pages, review = _page_reports(layers, verdicts, set(fresh))
+    review = unjudged_reasons + review
     warnings.extend(
         f"page {layer.number}: OCR produced no hOCR"
         for layer in layers
@@ -233,6 +242,7 @@ def _run(
         access_format=access.format,
         access_format_reason=access.reason,
         languages=choice.tesseract,
+        languages_without_word_list=unjudged,
         pages=pages,
         cleanup=cleanup.changes,
         warnings=warnings,
@@ -445,6 +455,7 @@ def _write_report(path: Path, result: OcrResult) -> None:
         },
         "text": result.text_path,
         "languages": result.languages,
+        "languages_without_word_list": result.languages_without_word_list,
         "original_sha256": result.original_sha256,
         "cleanup": result.cleanup,
         "decisions": result.decisions(),
@@ -475,6 +486,12 @@ def _events(
         detail=(
             f"Per-page OCR with OCRmyPDF {versions.ocrmypdf} and Tesseract {versions.tesseract}"
             f" ({choice.joined}); quality gate kept the better text layer per page ({summary})"
+            + (
+                f"; no word list for {', '.join(result.languages_without_word_list)}: the gate"
+                " could not judge text in it, review needed"
+                if result.languages_without_word_list
+                else ""
+            )
         ),
         outcome_detail={
             "engine": versions.as_dict(),
@@ -483,6 +500,7 @@ def _events(
                 "from_metadata": choice.from_metadata,
                 "from_text": choice.from_text,
                 "fallback_used": choice.fallback_used,
+                "without_word_list": result.languages_without_word_list,
             },
             "options": ocr_opts,
             "word_lists": word_lists,  # what the quality gate judged the text layers with
