@@ -111,7 +111,9 @@ def launch(rerun: OcrRerun) -> str:
     if _deployment_registered(DEPLOYMENT):
         run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)
         return f"Prefect flow run {run.name} of {DEPLOYMENT}"
-    # in a copy of this context, so the caller's Prefect settings (API URL, profile) apply
+    # in a copy of this context, so the caller's Prefect settings (API URL, profile) apply;
+    # not a daemon: `serve` stopped by Ctrl-C exits once the run has ended (at most one OCR
+    # run); SIGTERM ends the process at once, the run with it (docs/REVIEW.md, Known limits)
     thread = threading.Thread(
         target=contextvars.copy_context().run,
         args=(_run_here, rerun),

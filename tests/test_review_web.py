@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import stat
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -266,3 +267,25 @@ def test_an_item_that_failed_before_any_version_has_a_readable_page(
     assert '<h1 id="title">scielo-books:zzz9/01</h1>' in html  # not "None"
     assert "no version yet" in html and "v0" not in html
     assert "/file/original" not in html and "SciELO Books has no book" in html
+
+
+def _hash_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("review-hash")}
+
+
+def test_the_apps_threads_end_with_the_app(home: object, database_url: str) -> None:
+    """Each application's password-hashing threads stop when it shuts down (tests and `serve`
+    restarts make many applications in one process); one started again hashes afresh."""
+    settings = Settings(database_url=database_url)
+    cat = Catalogue.open(database_url)
+    try:
+        users.add_user(cat, "ana", "archivist", PASSWORD)
+    finally:
+        cat.close()
+    before = _hash_threads()
+    app = create_app(settings)
+    for _ in range(2):  # the same application, shut down and started again
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            assert login(client).status_code == 303
+            assert _hash_threads() - before, "no hashing thread: the login hashed elsewhere"
+        assert not {t for t in _hash_threads() - before if t.is_alive()}

@@ -46,16 +46,35 @@ def _lowest_priority() -> None:
 
 
 class Pools:
-    """The thread limits of one review router (created once per application)."""
+    """The thread limits of one review router (created once per application). The hashing
+    threads start with the first hash and end at :meth:`close` (the application's shutdown);
+    a hash after that starts them again."""
 
     def __init__(self, hashing: int = HASHING_THREADS, decisions: int = DECISION_THREADS) -> None:
-        self.hashing = ThreadPoolExecutor(
-            max_workers=hashing, thread_name_prefix="review-hash", initializer=_lowest_priority
-        )
+        self._hashing_threads = hashing
+        self._hashing: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
         self.decisions = CapacityLimiter(decisions)
 
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._hashing is None:
+                self._hashing = ThreadPoolExecutor(
+                    max_workers=self._hashing_threads,
+                    thread_name_prefix="review-hash",
+                    initializer=_lowest_priority,
+                )
+            return self._hashing
+
+    def close(self) -> None:
+        """End the hashing threads (after any hash in progress; queued ones are cancelled)."""
+        with self._lock:
+            executor, self._hashing = self._hashing, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
     async def hash(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await asyncio.wrap_future(self.hashing.submit(partial(fn, *args, **kwargs)))
+        return await asyncio.wrap_future(self._executor().submit(partial(fn, *args, **kwargs)))
 
     async def decide(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.decisions)

@@ -9,13 +9,16 @@ Nothing blocking runs on the event loop: ``def`` endpoints run in the thread poo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from anyio import to_thread
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -68,7 +71,6 @@ def review_router(
 ) -> APIRouter:
     """``ocr_rerun`` starts the Prefect flow run of an OCR re-run (``archive-ingest serve``
     injects flows/review.py's launcher); without one, OCR re-runs are refused."""
-    router = APIRouter(prefix="/review", include_in_schema=False)
     env = templates()
     codec = SessionCodec(session_secret(settings), int(settings.web_session_hours * 3600))
     lifetime = settings.web_session_hours * 3600
@@ -77,6 +79,20 @@ def review_router(
     limits: dict[str, LoginThrottle] = {}
     open_lock = threading.Lock()
     item_locks: dict[str, threading.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        """At the application's shutdown (requests finished): the hashing threads end and the
+        catalogue closes; both open again on first use if the application starts again."""
+        yield
+        await to_thread.run_sync(pools.close)
+        with open_lock:
+            services = state.pop("svc", None)
+            limits.clear()
+        if services is not None:
+            await to_thread.run_sync(services.close)
+
+    router = APIRouter(prefix="/review", include_in_schema=False, lifespan=lifespan)
 
     def svc() -> Services:
         with open_lock:
