@@ -4,6 +4,8 @@ own session (as a terminal runs a foreground job), the sample SciELO server, Sea
 - Ctrl-C (SIGINT to the whole process group, Prefect's temporary server included) mid-fetch:
   the command ends within 5 s with exit code 130, one line and no traceback; a re-run
   completes the item with exactly one version.
+- Ctrl-C with the embedded storage, which the command started: the storage runs on afterwards
+  (it outlives the command, as after a normal exit), so the re-run finds it and completes.
 - An S3 endpoint that refuses connections, or accepts them and never answers: the command
   ends within 30 s with one line naming the endpoint, no traceback, exit code 1.
 """
@@ -26,6 +28,8 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest.storage.local import LocalStorage
+from tests.plugins.storage import free_base_port
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +122,78 @@ def test_ctrl_c_mid_fetch_stops_within_5s_and_a_rerun_completes(
         assert [v.version for v in catalogue.versions(RECORD)] == [1]
     finally:
         catalogue.close()
+
+
+def test_ctrl_c_leaves_the_embedded_storage_running_and_a_rerun_uses_it(
+    scielo_book: SampleScieloServer, home: Path, prefect_api_url: str, tmp_path: Path
+) -> None:
+    """The embedded storage that ``ingest`` started runs in its own session so that it outlives
+    the command: Ctrl-C (the temporary Prefect server's shutdown makes the watchdog end the
+    command) must not stop it either, or a quick re-run meets a half-stopped server."""
+    env = {
+        k: v
+        for k, v in _env(scielo_book, ARCHIVE_INGEST_FETCH_READ_TIMEOUT="300").items()
+        if not k.startswith(("ARCHIVE_INGEST_S3_", "AWS_"))
+    }
+    env["ARCHIVE_INGEST_STORAGE_S3_PORT"] = str(free_base_port())
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "true"
+    with pytest.MonkeyPatch.context() as mp:  # the same settings as the command, for `down`
+        mp.setenv("ARCHIVE_INGEST_STORAGE_S3_PORT", env["ARCHIVE_INGEST_STORAGE_S3_PORT"])
+        for name in [n for n in os.environ if n.startswith("ARCHIVE_INGEST_S3_")]:
+            mp.delenv(name)
+        reset_settings_cache()
+        local = LocalStorage(Settings())
+    reset_settings_cache()
+    scielo_book.inject(CHAPTER_PDF, body_delay=240)
+    out = tmp_path / "first"
+    out.mkdir()
+    try:
+        proc = _start(env, "ingest", REF, out=out)
+        try:
+            deadline = time.monotonic() + 300
+            while not scielo_book.requests_for(CHAPTER_PDF):
+                assert proc.poll() is None, _stderr_lines(out)
+                assert time.monotonic() < deadline, "the download never started"
+                time.sleep(0.2)
+            time.sleep(1.0)
+            storage_pid = local.status().pid
+            assert storage_pid is not None, "the command did not start the embedded storage"
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=60)
+        finally:
+            _stop_group(proc)
+        errs = _stderr_lines(out)
+        assert proc.returncode == 130, (proc.returncode, errs[-8:])
+        time.sleep(1.0)  # a SIGTERMed weed would be on its way out by now
+        status = subprocess.run(
+            [sys.executable, "-m", "archive_ingest.cli", "storage", "status"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert status.returncode == 0, (status.stdout, status.stderr[-2000:])
+        assert local.status().pid == storage_pid  # the same server, never restarted
+
+        scielo_book.clear_faults()
+        again = tmp_path / "again"
+        again.mkdir()
+        rerun_env = {**env, "PREFECT_API_URL": prefect_api_url}
+        rerun = _start(rerun_env, "ingest", REF, out=again)
+        try:
+            rerun.wait(timeout=600)
+        finally:
+            _stop_group(rerun)
+        rerun_errs = _stderr_lines(again)
+        assert rerun.returncode == 0, rerun_errs[-10:]
+        assert not any("starting the embedded storage" in line for line in rerun_errs)
+        assert local.status().pid == storage_pid  # still the server the first run started
+    finally:
+        local.down(timeout=30)
+    assert not local.is_running()
 
 
 @contextlib.contextmanager

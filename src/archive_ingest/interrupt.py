@@ -9,7 +9,9 @@ printing tracebacks as it goes.
 the main thread, so the flow unwinds and Prefect records the run when its API still answers)
 and starts a watchdog: if the command has not ended ``grace`` seconds later, or at a second
 Ctrl-C, it prints one line, terminates the command's own child processes (the temporary
-server, an OCR run) and leaves with exit code 130 without waiting for anything else.
+server, an OCR run) and leaves with exit code 130 without waiting for anything else. A child
+started to outlive the command (the embedded storage: :func:`outlives_command`) is left
+running, as after a normal exit, so that the re-run finds it answering.
 
 Leaving mid-stage is safe by construction: every stage is checkpointed and every write is
 crash-safe (a download goes to a ``.part`` file, a deposit writes its receipt last), so an
@@ -31,7 +33,20 @@ from types import FrameType
 
 EXIT_INTERRUPTED = 130
 #: how long the first Ctrl-C lets a run unwind before the command leaves regardless
-GRACE_SECONDS = 3.0
+GRACE_SECONDS = 2.0
+
+#: children started to run on after the command (the embedded storage): never signalled
+_OUTLIVING: set[int] = set()
+
+
+def outlives_command(pid: int, *, outlives: bool = True) -> None:
+    """Mark the child ``pid`` as started to outlive the command (the embedded storage's
+    ``weed``, in a session of its own): an interrupted command leaves it running. ``outlives=
+    False`` when it has been stopped, so that a later child with the same pid is not spared."""
+    if outlives:
+        _OUTLIVING.add(pid)
+    else:
+        _OUTLIVING.discard(pid)
 
 
 def child_pids(pid: int | None = None) -> list[int]:
@@ -49,6 +64,8 @@ def child_pids(pid: int | None = None) -> list[int]:
 
 def _terminate_children() -> None:
     for pid in child_pids():
+        if pid in _OUTLIVING:
+            continue
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
 

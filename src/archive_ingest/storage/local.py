@@ -42,6 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from archive_ingest.errors import ConfigError, StorageError
+from archive_ingest.interrupt import outlives_command
 from archive_ingest.models import utcnow
 from archive_ingest.settings import Settings
 from archive_ingest.storage.credentials import (
@@ -359,6 +360,7 @@ class LocalStorage:
                 preexec_fn=_parent_death_signal() if self.die_with_parent else None,
             )
         _CHILDREN[proc.pid] = proc
+        outlives_command(proc.pid)  # an interrupted command leaves it running too
         info = _PidInfo(
             pid=proc.pid,
             ports=self.ports,
@@ -384,6 +386,7 @@ class LocalStorage:
         if proc is not None:
             with contextlib.suppress(Exception):
                 proc.wait(timeout=1)
+        outlives_command(pid, outlives=False)
         self._remove_sockets()
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
