@@ -6,6 +6,7 @@ no text from a link on any page. The catalogue runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -146,6 +147,7 @@ def test_a_spray_of_unknown_names_is_limited_and_oai_keeps_answering(
         during: list[float] = []
         with httpx.Client(timeout=120) as oai:
             _identify_ms(oai, base)
+            idle = [_identify_ms(oai, base) for _ in range(20)]  # the same machine, same load
             for t in threads:
                 t.start()
             time.sleep(0.5)  # the logins are in the server
@@ -155,10 +157,17 @@ def test_a_spray_of_unknown_names_is_limited_and_oai_keeps_answering(
                 t.join(timeout=300)
         assert sorted(set(results)) == [401], results
         assert during, "the logins were over before OAI was asked: nothing measured"
-        # generous, only to show the event loop is not blocked: with the hashing on the loop
-        # one Identify waited for every hash queued before it (seconds); the 2x figure is
-        # bench/bench_login_spray.py's
-        assert max(during) < 1500, sorted(during)
+        # only to show the event loop is not blocked, robust on a busy machine: the 90th
+        # percentile of Identify during the spray (not its one worst sample) against 20 times
+        # the idle median of this very test, with a floor of 1 s. Measured: thousands of
+        # samples, p90 5-7 ms; with the hashing on the loop each Identify waited for every hash
+        # queued before it, a handful of samples, p90 4.5-5 s. The 2x figure is
+        # bench/bench_login_spray.py's.
+        bound = max(1000.0, 20 * statistics.median(idle))
+        p90 = (
+            statistics.quantiles(during, n=10, method="inclusive")[-1] if during[1:] else during[0]
+        )
+        assert p90 < bound, (bound, sorted(idle), sorted(during))
 
         # 2. a spray of made-up names from one client: limited per client, not only per name
         results = []
