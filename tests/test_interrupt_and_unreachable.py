@@ -7,7 +7,8 @@ own session (as a terminal runs a foreground job), the sample SciELO server, Sea
 - Ctrl-C with the embedded storage, which the command started: the storage runs on afterwards
   (it outlives the command, as after a normal exit), so the re-run finds it and completes.
 - An S3 endpoint that refuses connections, or accepts them and never answers: the command
-  ends within 30 s with one line naming the endpoint, no traceback, exit code 1.
+  ends within 30 s with one line naming the endpoint, no traceback, exit code 1; ``reconcile``
+  and ``audit`` the same with their exit code for errors, 2.
 """
 
 from __future__ import annotations
@@ -256,6 +257,39 @@ def test_unreachable_storage_fails_within_30s_with_one_line(
     assert not any("Traceback" in line for line in errs), errs
     naming = [line for line in errs if endpoint in line]
     assert len(naming) == 1, errs
+
+
+@pytest.mark.parametrize("kind", ["refused", "blackhole"])
+@pytest.mark.parametrize(
+    "command",
+    [["reconcile"], ["reconcile", "--fix"], ["audit", "--all"]],
+    ids=["reconcile", "reconcile-fix", "audit"],
+)
+def test_reconcile_and_audit_fail_within_30s_with_one_line_when_storage_is_unreachable(
+    kind: str, command: list[str], seaweed_settings: Settings, tmp_path: Path
+) -> None:
+    """Each of their checks would wait out botocore's retries and timeouts (minutes against a
+    silent endpoint, then a report of "check-failed" findings): the storage is probed first."""
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(_blackhole()) if kind == "blackhole" else _closed_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "ARCHIVE_INGEST_S3_ENDPOINT_URL": endpoint}
+        started = time.monotonic()
+        proc = _start(env, *command, out=tmp_path)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running after 120 s: {_stderr_lines(tmp_path)[-5:]}")
+        finally:
+            _stop_group(proc)
+        took = time.monotonic() - started
+    errs = _stderr_lines(tmp_path)
+    assert took < 30, f"took {took:.0f} s; stderr: {errs[-8:]}"
+    assert proc.returncode == 2, (proc.returncode, errs[-8:])
+    assert not any("Traceback" in line for line in errs), errs
+    naming = [line for line in errs if endpoint in line]
+    assert len(naming) == 1 and "does not answer" in naming[0], errs
+    assert not (tmp_path / "stdout").read_text().strip()  # no report of unchecked findings
 
 
 def test_storage_gone_at_the_deposit_fails_the_item_as_transient_and_a_rerun_deposits(

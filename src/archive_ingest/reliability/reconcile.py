@@ -41,7 +41,13 @@ from archive_ingest.models import IN_PROGRESS_STATES, State
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import find_incomplete, read_receipt_key
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
-from archive_ingest.storage.s3 import S3Client, error_code, make_client, storage_error
+from archive_ingest.storage.s3 import (
+    S3Client,
+    error_code,
+    make_client,
+    probe_endpoint,
+    storage_error,
+)
 from archive_ingest.workspace import STAGING_PREFIX, stale_work_folders
 
 Kind = Literal[
@@ -421,7 +427,10 @@ def unfinished_older_versions(catalogue: Catalogue) -> list[Finding]:
 
 
 def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
-    """Open the catalogue and the bucket (ingest credentials), check, and optionally fix."""
+    """Open the catalogue and the bucket (ingest credentials), check, and optionally fix.
+    The storage is probed first: a silent endpoint is one StorageUnreachableError naming it
+    within seconds, not botocore's retries and timeouts in every check."""
+    probe_endpoint(settings)
     client = make_client(settings)
     catalogue = Catalogue.open(settings.effective_database_url)
     try:

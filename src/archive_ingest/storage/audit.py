@@ -30,7 +30,7 @@ from archive_ingest.storage.deposit import MAX_RECEIPT_BYTES, find_incomplete
 from archive_ingest.storage.layout import RECEIPT_NAME, normalise_prefix, parse_key
 from archive_ingest.storage.premis import fixity_event
 from archive_ingest.storage.receipt import DepositReceipt, StoredObject
-from archive_ingest.storage.s3 import S3Client, make_client, storage_error
+from archive_ingest.storage.s3 import S3Client, make_client, probe_endpoint, storage_error
 from archive_ingest.storage.verify import Problem, check_object
 
 log = logging.getLogger(__name__)
@@ -356,7 +356,9 @@ def run_audit(
     settings: Settings, *, sample: int | None = None, read_back_all: bool = False
 ) -> AuditSummary:
     """The `archive-ingest audit` entry point: every AIP under the configured bucket/prefix,
-    HEAD-checked; ``sample`` random ones (or all) also read back in full."""
+    HEAD-checked; ``sample`` random ones (or all) also read back in full. The storage is
+    probed first: a silent endpoint is one StorageUnreachableError naming it within seconds."""
+    probe_endpoint(settings)
     client = make_client(settings)
     return audit_storage(
         client,
