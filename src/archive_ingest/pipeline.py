@@ -282,7 +282,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         if (item.current_version)
         else None
     )
-    if latest is not None and latest.state == State.APPROVED.value:
+    if latest is not None and _approved(svc, handle.record_id, latest):
         latest = _deposit_approved_first(svc, handle, latest.version)
 
     started = Event(event_type="capture", detail="", agent=SOFTWARE)
@@ -847,6 +847,18 @@ def review_reasons(svc: Services, handle: Handle) -> tuple[State | None, list[st
     if not record.date:
         reasons.append("metadata: no publication date")
     return (State.NEEDS_REVIEW if reasons else None), reasons
+
+
+def _approved(svc: Services, record_id: str, latest: Version) -> bool:
+    """``latest`` is approved, or was approved and left ``depositing`` by an approval from
+    before approvals kept their items ``approved`` (deposited, never held for review again)."""
+    from archive_ingest.harvest.approved import approved_but_depositing
+
+    if latest.state == State.APPROVED.value:
+        return True
+    return latest.state == State.DEPOSITING.value and approved_but_depositing(
+        svc.catalogue, record_id, latest.version
+    )
 
 
 def _deposit_approved_first(svc: Services, handle: Handle, version: int) -> Version:

@@ -138,6 +138,13 @@ class Settings(BaseSettings):
         "stalled: reconcile reports it, a harvest retries it. Never less than twice "
         "ocr_timeout_seconds plus 10 minutes (an OCR may wait for a slot, then run)",
     )
+    deposit_lease_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long a claim on an approved item's deposit keeps other depositors "
+        "(an approval, deposit-approved, a re-run) away; a killed depositor's item is taken "
+        "after it. Unset = stalled_after_hours, when reconcile reports the item",
+    )
     notify_webhook_url: str | None = Field(
         default=None, description="POST a JSON notice here on failed runs / items for review"
     )
@@ -249,6 +256,13 @@ class Settings(BaseSettings):
     def stalled_after_seconds(self) -> float:
         """``stalled_after_hours``, raised to what the OCR stage may legitimately take."""
         return max(self.stalled_after_hours * 3600, 2 * self.ocr_timeout_seconds + 600)
+
+    @property
+    def deposit_lease(self) -> float:
+        """``deposit_lease_seconds``, by default :attr:`stalled_after_seconds`."""
+        if self.deposit_lease_seconds is None:
+            return self.stalled_after_seconds
+        return self.deposit_lease_seconds
 
     @property
     def work_dir(self) -> Path:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -51,6 +52,9 @@ class Item(Base):
     source_last_modified: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # who deposits the approved current version now (Catalogue.claim_deposit), epoch seconds
+    deposit_claim: Mapped[str | None] = mapped_column(String(64))
+    deposit_claimed_at: Mapped[float | None] = mapped_column(Float)
 
 
 class Version(Base):

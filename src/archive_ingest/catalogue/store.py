@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from archive_ingest.catalogue.schema import EventRow, File, Item, Version
@@ -172,6 +173,65 @@ class Catalogue:
             if source_prefix:
                 query = query.where(Item.source.startswith(source_prefix))
             return list(session.scalars(query))
+
+    def claim_deposit(
+        self,
+        record_id: str,
+        version: int,
+        token: str,
+        *,
+        lease_seconds: float,
+        take_depositing: bool = False,
+    ) -> bool:
+        """Claim the deposit of the approved ``version`` (the item's current one) for ``token``,
+        in one conditional UPDATE: true for exactly one of several depositors at a time. A
+        claim older than ``lease_seconds`` (its depositor was killed) is taken over. The version
+        row must be ``approved`` (the item may be ``failed`` meanwhile: a re-run whose deposit
+        was postponed).
+
+        ``take_depositing``: also take the version when it and its item are ``depositing``
+        (where an approval's deposit used to run) and the item was not updated for
+        ``lease_seconds``; the caller has checked that the version carries an approval."""
+        now = time.time()
+        free = or_(Item.deposit_claim.is_(None), Item.deposit_claimed_at < now - lease_seconds)
+        version_state = (
+            select(Version.state)
+            .where(Version.item_id == record_id, Version.version == version)
+            .scalar_subquery()
+        )
+        states = [version_state == State.APPROVED.value]
+        if take_depositing:
+            before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=lease_seconds)
+            states.append(
+                and_(
+                    version_state == State.DEPOSITING.value,
+                    Item.state == State.DEPOSITING.value,
+                    Item.updated_at <= before,
+                )
+            )
+        with self.session() as session:
+            result = session.execute(
+                update(Item)
+                .where(
+                    Item.id == record_id,
+                    Item.current_version == version,
+                    or_(*states),
+                    free,
+                )
+                .values(deposit_claim=token, deposit_claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def release_deposit(self, record_id: str, token: str) -> None:
+        """Drop the claim ``token`` holds (nothing if another depositor has taken it over)."""
+        with self.session() as session:
+            session.execute(
+                update(Item)
+                .where(Item.id == record_id, Item.deposit_claim == token)
+                .values(deposit_claim=None, deposit_claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
 
     def count_by_state(self) -> dict[str, int]:
         with self.session() as session:

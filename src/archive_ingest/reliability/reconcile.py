@@ -382,6 +382,8 @@ def _delete_version(
 def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
     """Items in an in-progress state (or approved, their deposit pending) not updated for
     ``older_than_seconds``."""
+    from archive_ingest.harvest.approved import approved_but_depositing
+
     before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)
     return [
         Finding(
@@ -389,7 +391,12 @@ def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
             record_id=item.id,
             version=item.current_version or None,
             detail=f"{item.state} since {item.updated_at:%Y-%m-%d %H:%M} UTC (interrupted?): "
-            f"re-run `archive-ingest ingest {item.source}` to resume it",
+            + (
+                "an approved version: run `archive-ingest deposit-approved` (or let its "
+                "deployment run), or re-run the item, to deposit it"
+                if approved_but_depositing(catalogue, item.id, item.current_version)
+                else f"re-run `archive-ingest ingest {item.source}` to resume it"
+            ),
         )
         for item in catalogue.stalled_items(before)
     ] + [
