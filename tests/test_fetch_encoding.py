@@ -220,7 +220,10 @@ def test_ingest_of_a_bombed_chapter_fails_with_a_reason_and_small_memory(
     proc.returncode = os.waitstatus_to_exitcode(status)
     peak_rss = usage.ru_maxrss * 1024  # KiB on Linux
     stderr = err_path.read_text(errors="replace")
-    assert peak_rss < 400 * MiB, f"child peak RSS {peak_rss / MiB:.0f} MiB"
+    # The bomb inflates to 647 MiB: a child that held it would be above this whatever else it
+    # loaded (the old client peaked at 2,085 MiB); the command's own start-up (Prefect, word
+    # lists) takes 300-450 MiB depending on the machine's load.
+    assert peak_rss < 640 * MiB, f"child peak RSS {peak_rss / MiB:.0f} MiB"
     assert proc.returncode == 1, stderr
     result = json.loads(out_path.read_text().splitlines()[0])
     assert result["state"] == "failed"
