@@ -209,6 +209,11 @@ def test_serve_answers_its_own_address_as_base_url_not_the_host_header(tmp_path:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # a person at a terminal is told where it serves
+    assert proc.stderr is not None
+    assert f"serving on http://127.0.0.1:{port}: review UI at /review/, OAI-PMH at {base}" in (
+        proc.stderr.read()
+    )
 
 
 # any query string at all: one valid OAI-PMH answer, never a server error

@@ -295,6 +295,12 @@ def serve(
     except ArchiveIngestError as exc:
         _error(exc)
         raise typer.Exit(2) from None
+    shown_host = f"[{host}]" if ":" in host else host
+    typer.echo(
+        f"serving on http://{shown_host}:{port}: review UI at /review/, "
+        f"OAI-PMH at {settings.oai_base_url} (Ctrl-C stops)",
+        err=True,
+    )
     # X-Forwarded-For/-Proto only from the configured proxies (never uvicorn's own default or
     # its FORWARDED_ALLOW_IPS): the client address is what the login limits count
     uvicorn.run(
