@@ -22,6 +22,7 @@ from rich.markup import escape
 from archive_ingest import __version__
 from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
 from archive_ingest.interrupt import interruptible
+from archive_ingest.quiet_failures import quiet_expected_failures
 from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
 from archive_ingest.storage.cli import storage_app
 
@@ -128,6 +129,8 @@ def ingest(
 
     _quiet_prefect()
     from flows.ingest import ingest_item
+
+    quiet_expected_failures()  # after Prefect set its logging up
 
     any_failed = False
     current = ["the run"]

@@ -27,6 +27,7 @@ from rich.markup import escape
 from archive_ingest.errors import RefError
 from archive_ingest.harvest.model import parse_since, parse_source
 from archive_ingest.interrupt import interruptible
+from archive_ingest.quiet_failures import quiet_expected_failures
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -83,6 +84,8 @@ def harvest_command(
 
     _quiet_prefect()
     from flows.harvest import harvest_scielo_articles, harvest_scielo_books
+
+    quiet_expected_failures()  # after Prefect set its logging up
 
     options: dict[str, Any] = {
         "since": since,
