@@ -256,7 +256,15 @@ def test_scheduled_harvest_runs_on_its_own(
         pg_prefect,
         "POST",
         "/flow_runs/filter",
-        json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
+        # the session Prefect server holds every earlier test's runs: an unfiltered listing is cut
+        # at the API's page limit and may not reach this one, so ask for this deployment's runs
+        json={
+            "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
+            "deployments": {"name": {"any_": ["scheduled"]}},
+            "sort": "START_TIME_DESC",
+            "limit": 50,
+        },
     )
+    assert flow_runs, "the scheduled deployment has no completed flow run"
     harvest_runs = [r for r in flow_runs if r.get("auto_scheduled")]
     assert harvest_runs, "the completed harvest was not created by the scheduler"
