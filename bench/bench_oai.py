@@ -43,7 +43,7 @@ from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
 from archive_ingest.settings import normalise_database_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.test_oai_support import BASE, LICENCES, PUBLISHERS, payloads
+from tests.support.oai import BASE, LICENCES, PUBLISHERS, payloads
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 SCHEMA = "bench_oai"

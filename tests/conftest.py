@@ -1,10 +1,10 @@
-"""Shared test set-up. Fixtures live in tests/plugins/, one module per concern."""
+"""Shared test set-up. Fixtures live in tests/support/plugins/, one module per concern."""
 
 pytest_plugins = [
-    "tests.plugins.env",
-    "tests.plugins.db",
-    "tests.plugins.scielo",
-    "tests.plugins.storage",
-    "tests.plugins.prefect_server",
-    "tests.plugins.harvest",
+    "tests.support.plugins.env",
+    "tests.support.plugins.db",
+    "tests.support.plugins.scielo",
+    "tests.support.plugins.storage",
+    "tests.support.plugins.prefect_server",
+    "tests.support.plugins.harvest",
 ]

@@ -24,9 +24,9 @@ from archive_ingest.review import actions
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
-from tests.cli_helpers import CLI, json_lines, run_cli
 from tests.pipeline_helpers import ingest_in_process
-from tests.plugins.storage import start_server
+from tests.support.cli import CLI, json_lines, run_cli
+from tests.support.plugins.storage import start_server
 from tests.test_review_actions import add_disagreeing_book, make_user, point_at
 
 pytestmark = pytest.mark.slow

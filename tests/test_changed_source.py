@@ -14,7 +14,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
-from tests.cli_helpers import cli_env, json_lines, run_cli
+from tests.support.cli import cli_env, json_lines, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.local import LocalStorage
-from tests.plugins.storage import free_base_port
+from tests.support.plugins.storage import free_base_port
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ from archive_ingest.oai.protocol import VERBS
 from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
 from archive_ingest.settings import Settings
-from tests.plugins.web import free_port, serving
-from tests.test_oai_support import build_catalogue
+from tests.support.oai import build_catalogue
+from tests.support.plugins.web import free_port, serving
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
 CLI = [sys.executable, "-m", "archive_ingest.cli"]

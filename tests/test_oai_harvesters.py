@@ -18,8 +18,8 @@ from oaipmh_scythe import Scythe
 from archive_ingest.oai.validate import response_errors
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
-from tests.plugins.web import serving
-from tests.test_oai_support import Spec, build_catalogue
+from tests.support.oai import Spec, build_catalogue
+from tests.support.plugins.web import serving
 
 COUNT = 23
 PAGE = 5

@@ -17,7 +17,7 @@ from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
 from archive_ingest.records.validate import check_mets_profile
 from archive_ingest.settings import Settings
-from tests.test_oai_support import build_catalogue, payloads
+from tests.support.oai import build_catalogue, payloads
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 METS = "{http://www.loc.gov/METS/}mets"

@@ -23,7 +23,7 @@ from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
 from archive_ingest.records.schemas import parse_record, xsd_errors
 from archive_ingest.settings import Settings
-from tests.test_oai_support import add_record, build_catalogue, spec
+from tests.support.oai import add_record, build_catalogue, spec
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/"}
 REPO = "archive-ingest.local"

@@ -17,7 +17,7 @@ from archive_ingest.oai.sets import record_sets, slug
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet
 from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode, token_key
 from archive_ingest.settings import Settings
-from tests.test_oai_support import LICENCES, payloads, spec
+from tests.support.oai import LICENCES, payloads, spec
 
 T0 = dt.datetime(2026, 2, 1, 10, 0, 0, tzinfo=dt.UTC)
 

@@ -35,7 +35,7 @@ from archive_ingest.samples import (
 )
 from archive_ingest.samples.corpus import page_text
 from archive_ingest.settings import Settings
-from tests.ocr_helpers import make_reportlab_default_pdf, page_images, processes_mentioning
+from tests.support.ocr import make_reportlab_default_pdf, page_images, processes_mentioning
 
 
 def _sha256(path: Path) -> str:

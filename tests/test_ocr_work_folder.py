@@ -17,7 +17,7 @@ from archive_ingest.reliability.reconcile import reconcile
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
-from tests.cli_helpers import CLI, cli_env, json_lines, power_cut, run_cli
+from tests.support.cli import CLI, cli_env, json_lines, power_cut, run_cli
 
 pytestmark = pytest.mark.slow
 

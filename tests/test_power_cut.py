@@ -8,7 +8,7 @@ the catalogue, one complete AIP with one S3 object version per key, ``reconcile`
 How the moments are chosen from outside: the catalogue appends ``commit N`` to
 ``ARCHIVE_INGEST_PAUSE_FILE`` after each transaction that wrote something and, at the commit
 ``ARCHIVE_INGEST_PAUSE_AT`` names, blocks until killed (reliability/crashpoints.pausepoint); S3
-requests go through a loopback proxy that holds the chosen request (tests/holding_proxy.py).
+requests go through a loopback proxy that holds the chosen request (tests/support/holding_proxy.py).
 Real parts: the CLI, the session Prefect server, the local SciELO server, SeaweedFS, OCRmyPDF.
 The chapter is born-digital, so each run is short.
 """
@@ -31,8 +31,8 @@ from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import run_audit
-from tests.cli_helpers import CLI, cli_env, json_lines, power_cut, run_cli
-from tests.holding_proxy import HoldingProxy
+from tests.support.cli import CLI, cli_env, json_lines, power_cut, run_cli
+from tests.support.holding_proxy import HoldingProxy
 from tests.test_crash_points import assert_one_complete_aip
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.models import State
 from archive_ingest.settings import Settings
-from tests.cli_helpers import CLI
-from tests.holding_proxy import HoldingProxy
+from tests.support.cli import CLI
+from tests.support.holding_proxy import HoldingProxy
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from archive_ingest.errors import PackageError
 from archive_ingest.models import Creator, Identifier
 from archive_ingest.records import build_dc, build_mets, validate_dc, validate_mets
 from archive_ingest.records.xmlutil import XPATH_NS
-from tests.test_records_support import CC_BY_NC_SA_30, chapter_description, chapter_record
+from tests.support.records import CC_BY_NC_SA_30, chapter_description, chapter_record
 
 
 def _dc(xml: bytes) -> etree._Element:

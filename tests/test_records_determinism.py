@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 from archive_ingest.records import build_dc, build_mets
-from tests.test_records_support import chapter_description
+from tests.support.records import chapter_description
 
 _SCRIPT = """
 import hashlib
 from archive_ingest.records import build_dc, build_mets
-from tests.test_records_support import chapter_description
+from tests.support.records import chapter_description
 desc = chapter_description()
 print(hashlib.sha256(build_dc(desc)).hexdigest(), hashlib.sha256(build_mets(desc)).hexdigest())
 """

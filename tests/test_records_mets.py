@@ -29,7 +29,7 @@ from archive_ingest.records import (
 )
 from archive_ingest.records.ids import PROJECT_NAMESPACE
 from archive_ingest.records.xmlutil import XPATH_NS
-from tests.test_records_support import (
+from tests.support.records import (
     CC_BY_NC_SA_30,
     at,
     chapter_description,

@@ -29,7 +29,7 @@ from archive_ingest.records import (
 )
 from archive_ingest.records.text import is_xml_safe
 from archive_ingest.records.xmlutil import XPATH_NS
-from tests.test_records_support import at, chapter_description, chapter_events, chapter_record
+from tests.support.records import at, chapter_description, chapter_events, chapter_record
 
 ODDITIES = [
     "\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f",

@@ -15,7 +15,7 @@ from archive_ingest.records import (
     write_raw_metadata,
     write_records,
 )
-from tests.test_records_support import BOOK_JSON, chapter_description, chapter_record
+from tests.support.records import BOOK_JSON, chapter_description, chapter_record
 
 
 def test_raw_metadata_is_written_verbatim(tmp_path: Path) -> None:

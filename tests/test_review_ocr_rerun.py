@@ -26,8 +26,8 @@ from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.pipeline import Services
 from archive_ingest.review import actions
 from archive_ingest.settings import Settings
-from tests.plugins.serve import serve_process
-from tests.plugins.web import free_port
+from tests.support.plugins.serve import serve_process
+from tests.support.plugins.web import free_port
 from tests.test_review_actions import held, make_user  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.models import State
 from archive_ingest.review import users
-from tests.plugins.serve import serve_process
+from tests.support.plugins.serve import serve_process
 
 PASSWORD = "correct horse battery"
 RECORD = "scielo-books-msg-01"

@@ -21,7 +21,7 @@ from archive_ingest.storage.deposit import deposit_bag
 from archive_ingest.storage.receipt import DepositReceipt, LockPolicy
 from archive_ingest.storage.s3 import client_config, make_client
 
-pytest_plugins = ["tests.plugins.storage"]
+pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 LOCK = LockPolicy(mode="GOVERNANCE", days=1)

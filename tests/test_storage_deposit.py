@@ -30,7 +30,7 @@ from archive_ingest.storage.deposit import (
 from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import bucket_capabilities, make_client, make_client_for
 
-pytest_plugins = ["tests.plugins.storage"]
+pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 LOCK = LockPolicy(mode="GOVERNANCE", days=1)

@@ -35,7 +35,7 @@ from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import deposit_bag, find_incomplete
 from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import client_config, make_client, make_client_for
-from tests.plugins.storage import start_server
+from tests.support.plugins.storage import start_server
 
 pytestmark = pytest.mark.slow
 

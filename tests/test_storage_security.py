@@ -38,7 +38,7 @@ from archive_ingest.storage.local import GRPC_OFFSET, find_weed
 from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import make_client
 
-pytest_plugins = ["tests.plugins.storage"]
+pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 

@@ -48,7 +48,7 @@ from archive_ingest.storage.s3 import make_client, storage_error
 from archive_ingest.storage.verify import compare_head
 from archive_ingest.storage.weed_status import registered_volume_ids
 
-pytest_plugins = ["tests.plugins.storage"]
+pytest_plugins = ["tests.support.plugins.storage"]
 
 DigestsOf = Callable[[bytes], Digests]
 

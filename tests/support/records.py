@@ -3,7 +3,7 @@
 The chapter mirrors the one in reference/scielo.md ("Building the Industrial Cordons:
 Maipú-Cerrillos", pp. 40-52 of *Chilean Voices*, CC BY-NC-SA 3.0), with Portuguese as its
 language and organizers as its creators, as SciELO Books records often have.
-No tests here: only data builders shared by the tests/test_records_*.py modules.
+Data builders shared by the tests/test_records_*.py modules (and the OAI ones).
 """
 
 from __future__ import annotations

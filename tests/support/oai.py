@@ -1,6 +1,6 @@
 """Builders for the OAI tests: a test catalogue of exposed records, inserted directly (no OCR).
 
-No tests here: only data builders shared by the tests/test_oai_*.py modules.
+Data builders shared by the tests/test_oai_*.py modules and bench/bench_oai.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from archive_ingest.oai.protocol import to_epoch
 from archive_ingest.oai.sets import record_sets
 from archive_ingest.oai.store import publish_record
 from archive_ingest.records import build_dc, build_mets
-from tests.test_records_support import chapter_description, chapter_record
+from tests.support.records import chapter_description, chapter_record
 
 BASE = dt.datetime(2026, 1, 10, 8, 0, 0, tzinfo=dt.UTC)
 LICENCES = [

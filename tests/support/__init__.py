@@ -1,0 +1,2 @@
+"""Fixtures and helpers shared by the tests: helper modules here, pytest plugins (fixtures)
+under plugins/, registered in tests/conftest.py."""
