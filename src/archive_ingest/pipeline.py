@@ -36,11 +36,19 @@ from archive_ingest.errors import (
     StorageError,
 )
 from archive_ingest.http import SourceHttp
+from archive_ingest.ingest import checkpoints
+from archive_ingest.ingest.checkpoints import (
+    DescribeCheckpoint,
+    FetchCheckpoint,
+    InspectCheckpoint,
+    LicenceCheckpoint,
+    OcrCheckpoint,
+    PackageCheckpoint,
+)
 from archive_ingest.models import (
     Digests,
     Event,
     FileInfo,
-    PdfInspection,
     SourceRecord,
     State,
 )
@@ -83,22 +91,6 @@ class Handle(BaseModel):
     version: int | None = None
     unchanged: bool = False
     reasons: list[str] = Field(default_factory=list)
-
-
-class FetchCheckpoint(BaseModel):
-    url: str | None
-    original: FileInfo
-    source_files: list[FileInfo]
-    fingerprint: str
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class InspectCheckpoint(BaseModel):
-    inspection: PdfInspection
-    record: SourceRecord
-    #: OCR languages chosen by an archivist (a re-run); None = the record's languages
-    ocr_languages: list[str] | None = None
 
 
 @dataclass
@@ -259,7 +251,7 @@ def _unfetched(ws: ItemWorkspace, latest: Version, pdf_sha256: str) -> bool:
         latest.original_sha256 == pdf_sha256
         and latest.state not in _SETTLED
         and latest.state != State.APPROVED.value
-        and ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is None
+        and checkpoints.load(ws, latest.version, FetchCheckpoint) is None
     )
 
 
@@ -326,7 +318,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         if latest.state in _SETTLED:
             pdf_path.unlink(missing_ok=True)
             return _unchanged(svc, handle, latest)
-        if ws.load_checkpoint(latest.version, "fetch", FetchCheckpoint) is not None:
+        if checkpoints.load(ws, latest.version, FetchCheckpoint) is not None:
             pdf_path.unlink(missing_ok=True)
             return handle.model_copy(update={"version": latest.version})
         version = latest.version  # opened, its fetch never finished: redo it into this version
@@ -399,9 +391,9 @@ def fetch(svc: Services, handle: Handle) -> Handle:
         source_last_modified=last_modified,
         title=record.title,
     )
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         version,
-        "fetch",
         FetchCheckpoint(
             url=url,
             original=original,
@@ -423,9 +415,9 @@ def inspect(svc: Services, handle: Handle) -> Handle:
 
     assert handle.version is not None
     ws = svc.workspace(handle.record_id)
-    if ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint) is not None:
+    if checkpoints.load(ws, handle.version, InspectCheckpoint) is not None:
         return handle
-    fetched = ws.load_checkpoint(handle.version, "fetch", FetchCheckpoint)
+    fetched = checkpoints.load(ws, handle.version, FetchCheckpoint)
     assert fetched is not None
     data = ws.data_dir(handle.version)
     record = load_incoming_record(ws)
@@ -505,9 +497,9 @@ def inspect(svc: Services, handle: Handle) -> Handle:
     svc.catalogue.set_state(
         handle.record_id, State.INSPECTED, [], version=handle.version, title=record.title
     )
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         handle.version,
-        "fetch",
         fetched.model_copy(
             update={
                 "original": identified[0],
@@ -515,9 +507,9 @@ def inspect(svc: Services, handle: Handle) -> Handle:
             }
         ),
     )
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         handle.version,
-        "inspect",
         InspectCheckpoint(
             inspection=inspection,
             record=record,
@@ -527,10 +519,6 @@ def inspect(svc: Services, handle: Handle) -> Handle:
 
 
 # --- ocr -----------------------------------------------------------------------------------------
-class OcrCheckpoint(BaseModel):
-    result: Any
-    files: list[FileInfo]
-    needs_review: list[str] = Field(default_factory=list)
 
 
 def _identify_new(data: Path, rel: str, role: str, media_type: str) -> FileInfo:
@@ -559,8 +547,8 @@ def ocr(svc: Services, handle: Handle) -> Handle:
     ws = svc.workspace(handle.record_id)
     if ws.checkpoint_path(handle.version, "ocr").is_file():
         return handle
-    fetched = ws.load_checkpoint(handle.version, "fetch", FetchCheckpoint)
-    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    fetched = checkpoints.load(ws, handle.version, FetchCheckpoint)
+    inspected = checkpoints.load(ws, handle.version, InspectCheckpoint)
     assert fetched is not None and inspected is not None
     pages, limit = inspected.inspection.page_count, svc.settings.ocr_max_pages
     if pages > limit:  # fail fast and clearly, rather than time out hours later
@@ -602,9 +590,9 @@ def ocr(svc: Services, handle: Handle) -> Handle:
         },
     )
     svc.catalogue.set_state(handle.record_id, State.OCR_DONE, [], version=handle.version)
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         handle.version,
-        "ocr",
         OcrCheckpoint(
             result=result.model_dump(mode="json"),
             files=files,
@@ -622,9 +610,6 @@ def _summary(svc: Services, handle: Handle) -> dict[str, Any]:
 
 
 # --- licence -------------------------------------------------------------------------------------
-class LicenceCheckpoint(BaseModel):
-    verdict: dict[str, Any]
-    file: FileInfo
 
 
 def licence(svc: Services, handle: Handle) -> Handle:
@@ -635,7 +620,7 @@ def licence(svc: Services, handle: Handle) -> Handle:
     ws = svc.workspace(handle.record_id)
     if ws.checkpoint_path(handle.version, "licence").is_file():
         return handle
-    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    inspected = checkpoints.load(ws, handle.version, InspectCheckpoint)
     assert inspected is not None
     record = inspected.record
     metadata = [v for v in (record.licence_statement, record.licence_url) if v]
@@ -683,9 +668,9 @@ def licence(svc: Services, handle: Handle) -> Handle:
         licence_uri=verdict.uri if verdict.outcome == "valid" else None,
         licence_outcome=verdict.outcome,
     )
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         handle.version,
-        "licence",
         LicenceCheckpoint(
             verdict=json.loads(verdict.to_json()),
             file=info,
@@ -695,14 +680,12 @@ def licence(svc: Services, handle: Handle) -> Handle:
 
 
 # --- describe ------------------------------------------------------------------------------------
-class DescribeCheckpoint(BaseModel):
-    files: list[FileInfo]
 
 
 def _payload_files(ws: ItemWorkspace, version: int) -> list[FileInfo]:
-    fetched = ws.load_checkpoint(version, "fetch", FetchCheckpoint)
-    ocr_ck = ws.load_checkpoint(version, "ocr", OcrCheckpoint)
-    lic = ws.load_checkpoint(version, "licence", LicenceCheckpoint)
+    fetched = checkpoints.load(ws, version, FetchCheckpoint)
+    ocr_ck = checkpoints.load(ws, version, OcrCheckpoint)
+    lic = checkpoints.load(ws, version, LicenceCheckpoint)
     assert fetched is not None and ocr_ck is not None and lic is not None
     return [fetched.original, *fetched.source_files, *ocr_ck.files, lic.file]
 
@@ -716,9 +699,9 @@ def describe(svc: Services, handle: Handle) -> Handle:
     ws = svc.workspace(handle.record_id)
     if ws.checkpoint_path(handle.version, "describe").is_file():
         return handle
-    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
-    ocr_ck = ws.load_checkpoint(handle.version, "ocr", OcrCheckpoint)
-    lic = ws.load_checkpoint(handle.version, "licence", LicenceCheckpoint)
+    inspected = checkpoints.load(ws, handle.version, InspectCheckpoint)
+    ocr_ck = checkpoints.load(ws, handle.version, OcrCheckpoint)
+    lic = checkpoints.load(ws, handle.version, LicenceCheckpoint)
     assert inspected is not None and ocr_ck is not None and lic is not None
     verdict = LicenceVerdict.from_json(json.dumps(lic.verdict))
     row = svc.catalogue.get_version(handle.record_id, handle.version)
@@ -761,14 +744,11 @@ def describe(svc: Services, handle: Handle) -> Handle:
     svc.catalogue.add_files(handle.record_id, handle.version, files)
     svc.catalogue.add_events(handle.record_id, handle.version, [creation])
     svc.catalogue.set_state(handle.record_id, State.DESCRIBED, [], version=handle.version)
-    ws.save_checkpoint(handle.version, "describe", DescribeCheckpoint(files=files))
+    checkpoints.save(ws, handle.version, DescribeCheckpoint(files=files))
     return handle
 
 
 # --- package -------------------------------------------------------------------------------------
-class PackageCheckpoint(BaseModel):
-    tag_files: dict[str, Digests]
-    payload_oxum: str
 
 
 def package(svc: Services, handle: Handle) -> Handle:
@@ -779,8 +759,8 @@ def package(svc: Services, handle: Handle) -> Handle:
     ws = svc.workspace(handle.record_id)
     if ws.checkpoint_path(handle.version, "package").is_file():
         return handle
-    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
-    described = ws.load_checkpoint(handle.version, "describe", DescribeCheckpoint)
+    inspected = checkpoints.load(ws, handle.version, InspectCheckpoint)
+    described = checkpoints.load(ws, handle.version, DescribeCheckpoint)
     assert inspected is not None and described is not None
     row = svc.catalogue.get_version(handle.record_id, handle.version)
     assert row is not None
@@ -813,9 +793,9 @@ def package(svc: Services, handle: Handle) -> Handle:
         ],
     )
     svc.catalogue.set_state(handle.record_id, State.PACKAGED, [], version=handle.version)
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         handle.version,
-        "package",
         PackageCheckpoint(
             tag_files=tag_files,
             payload_oxum=summary.payload_oxum,
@@ -829,9 +809,9 @@ def review_reasons(svc: Services, handle: Handle) -> tuple[State | None, list[st
     """Why this version cannot go into storage on its own (empty = it can)."""
     assert handle.version is not None
     ws = svc.workspace(handle.record_id)
-    lic = ws.load_checkpoint(handle.version, "licence", LicenceCheckpoint)
-    ocr_ck = ws.load_checkpoint(handle.version, "ocr", OcrCheckpoint)
-    inspected = ws.load_checkpoint(handle.version, "inspect", InspectCheckpoint)
+    lic = checkpoints.load(ws, handle.version, LicenceCheckpoint)
+    ocr_ck = checkpoints.load(ws, handle.version, OcrCheckpoint)
+    inspected = checkpoints.load(ws, handle.version, InspectCheckpoint)
     assert lic is not None and ocr_ck is not None and inspected is not None
     reasons: list[str] = []
     outcome = lic.verdict.get("outcome")
@@ -947,8 +927,8 @@ def deposit(
     assert handle.version is not None
     probe_endpoint(svc.settings)  # an endpoint that does not answer fails here within seconds
     ws = svc.workspace(handle.record_id)
-    described = ws.load_checkpoint(handle.version, "describe", DescribeCheckpoint)
-    packaged = ws.load_checkpoint(handle.version, "package", PackageCheckpoint)
+    described = checkpoints.load(ws, handle.version, DescribeCheckpoint)
+    packaged = checkpoints.load(ws, handle.version, PackageCheckpoint)
     assert described is not None and packaged is not None
     manifest: dict[str, Digests] = {
         f"data/{info.path}": info.digests

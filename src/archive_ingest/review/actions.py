@@ -25,6 +25,7 @@ from archive_ingest import pipeline
 from archive_ingest.digests import write_and_digest
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.harvest.approved import deposit_approved_version
+from archive_ingest.ingest import checkpoints
 from archive_ingest.models import Creator, Event, SourceRecord, State
 from archive_ingest.pipeline import Handle, InspectCheckpoint, LicenceCheckpoint, Services
 from archive_ingest.review.users import User
@@ -108,7 +109,7 @@ def approve(
         override_licence(svc, record_id, user, licence_uri, note or "licence chosen on approval")
     ws = svc.workspace(record_id)
     assert handle.version is not None
-    lic = ws.load_checkpoint(handle.version, "licence", LicenceCheckpoint)
+    lic = checkpoints.load(ws, handle.version, LicenceCheckpoint)
     assert lic is not None
     if lic.verdict.get("outcome") != "valid":
         raise ReviewError(
@@ -160,7 +161,7 @@ def override_licence(
     assert handle.version is not None
     reason = _clean_note(reason, required=True)
     ws = svc.workspace(record_id)
-    lic = ws.load_checkpoint(handle.version, "licence", LicenceCheckpoint)
+    lic = checkpoints.load(ws, handle.version, LicenceCheckpoint)
     assert lic is not None
     verdict = LicenceVerdict.model_validate(lic.verdict)
     try:
@@ -188,9 +189,9 @@ def override_licence(
     )
     svc.catalogue.add_files(record_id, handle.version, [info])
     svc.catalogue.add_events(record_id, handle.version, [event])
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         handle.version,
-        "licence",
         LicenceCheckpoint(verdict=json.loads(decided.to_json()), file=info),
     )
     svc.catalogue.update_item(
@@ -278,9 +279,7 @@ def _current_record(svc: Services, record_id: str) -> tuple[Handle, SourceRecord
         raise ReviewError(f"no item {record_id!r} with a package")
     if item.state not in (State.NEEDS_REVIEW.value, State.DEPOSITED.value):
         raise ReviewError(f"{record_id} is {item.state}: only held or deposited items change")
-    inspected = svc.workspace(record_id).load_checkpoint(
-        item.current_version, "inspect", InspectCheckpoint
-    )
+    inspected = checkpoints.load(svc.workspace(record_id), item.current_version, InspectCheckpoint)
     assert inspected is not None
     handle = Handle(record_id=record_id, source=item.source, version=item.current_version)
     return handle, inspected.record, item.state == State.DEPOSITED.value

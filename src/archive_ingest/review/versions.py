@@ -17,13 +17,16 @@ from typing import Any
 
 from archive_ingest import pipeline
 from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.ingest import checkpoints
 from archive_ingest.models import Event, FileInfo, SourceRecord, State
 from archive_ingest.pipeline import (
+    DescribeCheckpoint,
     FetchCheckpoint,
     Handle,
     InspectCheckpoint,
     LicenceCheckpoint,
     OcrCheckpoint,
+    PackageCheckpoint,
     Services,
 )
 
@@ -104,10 +107,10 @@ def open_version(
         raise VersionError(f"{record_id}: no version to derive from")
     base = item.current_version
     ws = svc.workspace(record_id)
-    fetched = ws.load_checkpoint(base, "fetch", FetchCheckpoint)
-    inspected = ws.load_checkpoint(base, "inspect", InspectCheckpoint)
-    ocr_ck = ws.load_checkpoint(base, "ocr", OcrCheckpoint)
-    lic = ws.load_checkpoint(base, "licence", LicenceCheckpoint)
+    fetched = checkpoints.load(ws, base, FetchCheckpoint)
+    inspected = checkpoints.load(ws, base, InspectCheckpoint)
+    ocr_ck = checkpoints.load(ws, base, OcrCheckpoint)
+    lic = checkpoints.load(ws, base, LicenceCheckpoint)
     if fetched is None or inspected is None or ocr_ck is None or lic is None:
         raise VersionError(f"{record_id} v{base} is not complete: nothing to derive from")
     row = svc.catalogue.get_version(record_id, base)
@@ -150,14 +153,14 @@ def open_version(
         record=new_record.model_dump(mode="json", exclude={"raw_metadata"}),
         work_dir=str(ws.version_dir(version)),
     )
-    ws.save_checkpoint(version, "fetch", fetched)
-    ws.save_checkpoint(version, "licence", lic)
+    checkpoints.save(ws, version, fetched)
+    checkpoints.save(ws, version, lic)
     handle = Handle(record_id=record_id, source=item.source, version=version)
     # the record keeps its own languages; chosen OCR languages are the checkpoint's own field,
     # so an interrupted re-run (server restart) resumed by `ingest` still uses them
-    ws.save_checkpoint(
+    checkpoints.save(
+        ws,
         version,
-        "inspect",
         inspected.model_copy(
             update={
                 "record": new_record,
@@ -168,7 +171,7 @@ def open_version(
         ),
     )
     if not rerun_ocr:
-        ws.save_checkpoint(version, "ocr", ocr_ck)
+        checkpoints.save(ws, version, ocr_ck)
     svc.catalogue.update_item(record_id, title=new_record.title)
     return handle
 
@@ -185,7 +188,7 @@ def redescribe(svc: Services, handle: Handle) -> Handle:
     if item.deposited_version is not None and item.deposited_version >= handle.version:
         raise VersionError(f"{handle.record_id} v{handle.version} was deposited: never rewritten")
     ws = svc.workspace(handle.record_id)
-    ws.drop_checkpoints_from(handle.version, ["describe", "package"])
+    checkpoints.drop(ws, handle.version, [DescribeCheckpoint, PackageCheckpoint])
     pipeline.describe(svc, handle)
     pipeline.package(svc, handle)
     return handle
