@@ -31,6 +31,9 @@ _NEEDS_LEADING = {"T*", "'", '"'}
 # re-sets (checked below) or that ends with the text object (text matrix)
 _REMOVABLE_BLOCK_OPS = {"BT", "ET", "Tf", "TL", "Td", "TD", "Tm", "T*"}
 
+# one parsed content-stream instruction (operands and operator; inline images are one too)
+Instruction = pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage
+
 
 @dataclass
 class CleanupReport:
@@ -42,7 +45,7 @@ class CleanupReport:
 
     @property
     def changes(self) -> list[str]:
-        out = []
+        out: list[str] = []
         if self.empty_trans_removed:
             out.append(f"removed empty /Trans on page(s) {_ranges(self.empty_trans_removed)}")
         if self.empty_text_objects_removed:
@@ -82,7 +85,7 @@ def _drop_empty_text_objects(pdf: pikepdf.Pdf, page: pikepdf.Page) -> bool:
     removable = [
         (start, end)
         for start, end in blocks
-        if all(str(ops[i][1]) in _REMOVABLE_BLOCK_OPS for i in range(start, end + 1))
+        if all(str(ops[i].operator) in _REMOVABLE_BLOCK_OPS for i in range(start, end + 1))
         and _selects_unembedded_font(ops[start : end + 1], page)
         and not _later_text_relies_on_state(ops, end, page)
     ]
@@ -94,14 +97,12 @@ def _drop_empty_text_objects(pdf: pikepdf.Pdf, page: pikepdf.Page) -> bool:
     return True
 
 
-def _selects_unembedded_font(
-    block: list[tuple[list[pikepdf.Object], pikepdf.Operator]], page: pikepdf.Page
-) -> bool:
+def _selects_unembedded_font(block: list[Instruction], page: pikepdf.Page) -> bool:
     """Only blocks that select an unembedded font are worth touching (the PDF/A blocker)."""
-    fonts = page.obj.get("/Resources", {}).get("/Font")
-    for operands, operator in block:
-        if str(operator) == "Tf" and operands:
-            font = fonts.get(operands[0]) if fonts is not None else None
+    fonts = _named_resources(page.obj.get("/Resources"), "/Font")
+    for inst in block:
+        if str(inst.operator) == "Tf" and inst.operands:
+            font = _lookup(fonts, inst.operands[0])
             if font is None or not font_is_embedded(font):
                 return True
     return False
@@ -125,11 +126,23 @@ def font_is_embedded(font: pikepdf.Object) -> bool:
         return False
 
 
-def _text_blocks(ops: list[tuple[list[pikepdf.Object], pikepdf.Operator]]) -> list[tuple[int, int]]:
-    blocks = []
-    start = None
-    for i, (_operands, operator) in enumerate(ops):
-        name = str(operator)
+def _named_resources(resources: pikepdf.Object | None, category: str) -> pikepdf.Object | None:
+    """The ``category`` dictionary (``/Font``, ``/XObject``) of a resource dictionary, if any."""
+    return resources.get(category) if resources is not None else None
+
+
+def _lookup(dictionary: pikepdf.Object | None, key: pikepdf.Object) -> pikepdf.Object | None:
+    """``dictionary[key]`` for a name operand; None when absent (or the operand is no name)."""
+    if dictionary is None or not isinstance(key, pikepdf.Name):
+        return None
+    return dictionary.get(key)
+
+
+def _text_blocks(ops: list[Instruction]) -> list[tuple[int, int]]:
+    blocks: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, inst in enumerate(ops):
+        name = str(inst.operator)
         if name == "BT":
             start = i
         elif name == "ET" and start is not None:
@@ -138,17 +151,15 @@ def _text_blocks(ops: list[tuple[list[pikepdf.Object], pikepdf.Operator]]) -> li
     return blocks
 
 
-def _later_text_relies_on_state(
-    ops: list[tuple[list[pikepdf.Object], pikepdf.Operator]], after: int, page: pikepdf.Page
-) -> bool:
+def _later_text_relies_on_state(ops: list[Instruction], after: int, page: pikepdf.Page) -> bool:
     """Whether anything after ``ops[after]`` could use the font or leading set before it.
 
     Conservative: every later text object must select its own font before showing text and
     set its own leading before T*/'/"; a form XObject drawn later must not contain text.
     """
     has_font = has_leading = False
-    for operands, operator in ops[after + 1 :]:
-        name = str(operator)
+    for inst in ops[after + 1 :]:
+        name = str(inst.operator)
         if name == "BT":
             has_font = has_leading = False
         elif name == "Tf":
@@ -159,14 +170,13 @@ def _later_text_relies_on_state(
             return True
         if name in _NEEDS_LEADING and not has_leading:
             return True
-        if name == "Do" and operands and _form_has_text(page, operands[0]):
+        if name == "Do" and inst.operands and _form_has_text(page, inst.operands[0]):
             return True
     return False
 
 
 def _form_has_text(page: pikepdf.Page, name: pikepdf.Object, depth: int = 0) -> bool:
-    xobjects = page.obj.get("/Resources", {}).get("/XObject")
-    xobj = xobjects.get(name) if xobjects is not None else None
+    xobj = _lookup(_named_resources(page.obj.get("/Resources"), "/XObject"), name)
     if xobj is None or xobj.get("/Subtype") != "/Form":
         return False
     return _stream_has_text(xobj, depth)
@@ -180,13 +190,12 @@ def _stream_has_text(stream: pikepdf.Object, depth: int) -> bool:
     except pikepdf.PdfError:
         return True
     resources = stream.get("/Resources")
-    for operands, operator in ops:
-        name = str(operator)
+    for inst in ops:
+        name = str(inst.operator)
         if name in _TEXT_SHOW:
             return True
-        if name == "Do" and operands and resources is not None:
-            xobjects = resources.get("/XObject")
-            inner = xobjects.get(operands[0]) if xobjects is not None else None
+        if name == "Do" and inst.operands and resources is not None:
+            inner = _lookup(_named_resources(resources, "/XObject"), inst.operands[0])
             if (
                 inner is not None
                 and inner.get("/Subtype") == "/Form"
@@ -198,16 +207,10 @@ def _stream_has_text(stream: pikepdf.Object, depth: int) -> bool:
 
 def _ranges(numbers: list[int]) -> str:
     """[1, 2, 3, 5] -> "1-3, 5" (page lists in messages)."""
-    out: list[str] = []
-    start = prev = None
+    runs: list[list[int]] = []  # [first, last] of each run of consecutive numbers
     for n in sorted(numbers):
-        if start is None:
-            start = prev = n
-        elif n == prev + 1:  # type: ignore[operator]
-            prev = n
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
         else:
-            out.append(f"{start}-{prev}" if start != prev else f"{start}")
-            start = prev = n
-    if start is not None:
-        out.append(f"{start}-{prev}" if start != prev else f"{start}")
-    return ", ".join(out)
+            runs.append([n, n])
+    return ", ".join(f"{first}-{last}" if first != last else f"{first}" for first, last in runs)
