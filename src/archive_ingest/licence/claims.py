@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
+from typing import TypedDict
 
 from archive_ingest.licence.fold import Folded
 from archive_ingest.licence.model import ClaimKind, LicenceClaim, Source, Strength, TextSpan
@@ -53,6 +54,19 @@ class Taken:
         return i >= 0 and pos < self._ends[i]
 
 
+class _Reading(TypedDict):
+    """The fields every claim made from one reading shares."""
+
+    source: Source
+    locator: str | None
+    text_span: TextSpan
+    language: str | None
+    note: str | None
+    elements: tuple[str, ...]
+    version: str | None
+    port: str | None
+
+
 def span_of(folded: Folded, start: int, end: int) -> TextSpan:
     a, b = folded.span(start, end)
     return TextSpan(start=a, end=b, text=folded.original[a:b])
@@ -79,7 +93,7 @@ def reading_claim(
     """
     els = order_elements(elements)
     span = span_of(folded, start, end)
-    common = {
+    common: _Reading = {
         "source": source,
         "locator": locator,
         "text_span": span,
