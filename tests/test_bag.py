@@ -458,7 +458,7 @@ def test_cli_helper_prints_and_returns_an_exit_code(bag: tuple[Path, dict[str, D
 def test_the_profile_document_says_what_the_issue_asks() -> None:
     profile = project_profile()
     document = profile.document()
-    assert profile.identifier.startswith("https://")
+    assert profile.identifier.startswith("urn:uuid:")
     assert make_info().profile_identifier == profile.identifier
     assert document["Accept-BagIt-Version"] == ["1.0"]
     assert document["Manifests-Required"] == ["sha256", "sha512"]

@@ -28,6 +28,9 @@ from archive_ingest.errors import PackageError
 from archive_ingest.resources import schemas_dir
 
 PROFILE_FILE = "bagit-profile.json"
+#: the identifier bags written before the profile's UUID URN declare for the same profile
+#: (docs/DECISIONS.md); they still validate against it
+PROJECT_PROFILE_ALIASES = ("https://archive-ingest.github.io/profiles/bagit-profile-v1.0.json",)
 ID_TAG = "BagIt-Profile-Identifier"
 #: bagit-profile's CLI hint, which means nothing to callers of this module
 _CASE_HINT = " Set 'ignore_baginfo_tag_case' to True if you wish to ignore tag case."
@@ -93,7 +96,7 @@ def load_profile(path: str | os.PathLike[str], *, aliases: tuple[str, ...] = ())
 @lru_cache(maxsize=1)
 def project_profile() -> BagProfile:
     """archive-ingest's own profile (schemas/bagit-profile.json)."""
-    return load_profile(schemas_dir() / PROFILE_FILE)
+    return load_profile(schemas_dir() / PROFILE_FILE, aliases=PROJECT_PROFILE_ALIASES)
 
 
 class _BagView:

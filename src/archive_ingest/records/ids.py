@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 import uuid
 
-#: uuid5(NAMESPACE_URL, project URL): the root of every identifier the records mint
+#: the root of every identifier the records mint. The URL string is only a fixed uuid5 seed,
+#: not a namespace or address the project claims; changing it would change every identifier
+#: already minted, so it stays as it is.
 PROJECT_NAMESPACE = uuid.uuid5(
     uuid.NAMESPACE_URL, "https://github.com/archive-ingest/archive-ingest"
 )

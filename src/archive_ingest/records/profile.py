@@ -200,7 +200,11 @@ class _MetsChecker:
     def check_dmd(self) -> None:
         expected = {
             "oai_dc": ("DC", "mets:mdWrap/mets:xmlData/oai_dc:dc"),
-            "qualified DC": ("DC", "mets:mdWrap/mets:xmlData/aiqdc:qualifieddc"),
+            "qualified DC": (
+                "DC",
+                "mets:mdWrap/mets:xmlData/*"
+                "[self::aiqdc:qualifieddc or self::aiqdc_legacy:qualifieddc]",
+            ),
             "MODS": ("MODS", "mets:mdWrap/mets:xmlData/mods:mods"),
             "PREMIS intellectual entity": (
                 "PREMIS:OBJECT",

@@ -23,8 +23,12 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
-#: the project's qualified-DC container namespace (schemas/xsd/archive-ingest-qdc.xsd)
-AIQDC_NS = "https://github.com/archive-ingest/archive-ingest/ns/qdc/1.0"
+#: the project's qualified-DC container namespace, version 1.0 (schemas/xsd/archive-ingest-qdc.xsd):
+#: a UUID URN needs no domain; a new version of the container gets a new UUID, never an edit here
+AIQDC_NS = "urn:uuid:957c6466-d37f-4fa7-aba4-61bc73b0ff93"
+#: the same container's namespace in records written before :data:`AIQDC_NS`; those records stay
+#: valid (schemas/xsd/archive-ingest-qdc-legacy.xsd), new records never use it
+AIQDC_LEGACY_NS = "https://github.com/archive-ingest/archive-ingest/ns/qdc/1.0"
 
 NSMAP_DC: dict[str, str] = {"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS}
 NSMAP_METS: dict[str, str] = {
@@ -38,8 +42,8 @@ NSMAP_METS: dict[str, str] = {
     "dcterms": DCTERMS_NS,
     "aiqdc": AIQDC_NS,
 }
-#: prefix -> namespace, for XPath
-XPATH_NS: dict[str, str] = dict(NSMAP_METS)
+#: prefix -> namespace, for XPath (also reads the container of records written before AIQDC_NS)
+XPATH_NS: dict[str, str] = {**NSMAP_METS, "aiqdc_legacy": AIQDC_LEGACY_NS}
 
 OAI_DC_SCHEMA_LOCATION = f"{OAI_DC_NS} http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 # dcterms before oai_dc: a tool that imports these in order must meet DCMI's 2008 dc.xsd
