@@ -10,8 +10,8 @@ import pytest
 from archive_ingest.errors import SourceError
 from archive_ingest.models import Creator
 from archive_ingest.refs import parse_ref
+from archive_ingest.sources.file_fields import classify_identifier
 from archive_ingest.sources.local_file import (
-    classify_identifier,
     file_record_id,
     map_local_metadata,
     metadata_format,
