@@ -1,4 +1,4 @@
-"""The Prefect deployments of archive-ingest (issue 5), in Python rather than prefect.yaml.
+"""The Prefect deployments of archive-ingest, in Python rather than prefect.yaml.
 
 Why Python: one source of truth with the flows themselves (names, parameters and schedules are
 checked by import, ruff and the tests), and the same specs serve both ways of running:

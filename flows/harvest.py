@@ -1,4 +1,4 @@
-"""Harvest and batch flows (issue 5).
+"""Harvest and batch flows.
 
 - ``harvest_scielo_books`` / ``harvest_scielo_articles``: list → select (watermark in the
   catalogue) → ``ingest_item`` per selected item with bounded concurrency → run report

@@ -295,7 +295,7 @@ def test_percent_in_a_name_is_written_as_rfc_8493_says(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="bagit-python 1.9.0 does not decode %25 in manifest paths (bagit-python issue #157; "
+    reason="bagit-python 1.9.0 does not decode %25 in manifest paths (only CR and LF; "
     "docs/BAGIT.md)",
 )
 def test_percent_in_a_name_validates(tmp_path: Path) -> None:
@@ -530,7 +530,7 @@ def test_bags_are_built_and_validated_concurrently_without_chdir(
 
 
 def test_bagit_make_bag_does_change_directory(tmp_path: Path, chdir_calls: list[str]) -> None:
-    """Why write_bag exists: make_bag chdirs (bagit-python #112), unsafe in a thread pool."""
+    """Why write_bag exists: make_bag calls os.chdir, unsafe in a thread pool."""
     source = tmp_path / "plain"
     source.mkdir()
     (source / "file.txt").write_text("x")

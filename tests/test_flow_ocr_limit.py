@@ -1,4 +1,4 @@
-"""The OCR task's cluster-wide slot (issue 5): ``_ocr_slot`` holds a slot of the Prefect global
+"""The OCR task's cluster-wide slot: ``_ocr_slot`` holds a slot of the Prefect global
 concurrency limit ``archive-ingest-ocr`` when the server has one, and runs on without one
 (asking the server first: a slot request for a missing limit costs seconds inside a task)."""
 

@@ -1,5 +1,5 @@
 """Inputs found by bench/fuzz_inspect.py (atheris) that once made ``inspect_pdf`` raise something
-other than ``PdfError`` (issue 8). The contract: any bytes end in a ``PdfInspection`` or a
+other than ``PdfError``. The contract: any bytes end in a ``PdfInspection`` or a
 ``PdfError`` with a reason a person understands; these cases keep it honest.
 """
 

@@ -1,4 +1,4 @@
-"""Property tests (issue 8) for the metadata mappers: whatever bytes a publisher (or a local
+"""Property tests for the metadata mappers: whatever bytes a publisher (or a local
 metadata file) sends, ``map_book_json``, ``map_articlemeta``, ``parse_book_page`` and
 ``map_local_metadata`` return a mapped record or raise ``SourceError`` with a reason - never
 another exception. Inputs: arbitrary bytes, and real fixtures with fields replaced by arbitrary

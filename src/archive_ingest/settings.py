@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         default=True, description="A clearly non-CC licence is rejected (else reviewed)"
     )
 
-    # --- harvest, Prefect deployments, notifications (issue 5) ----------------------------
+    # --- harvest, Prefect deployments, notifications --------------------------------------
     harvest_concurrency: int = Field(default=2, ge=1, description="Items ingested at once")
     harvest_retry_failed: bool = Field(
         default=True,
@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     organization: str = "archive-ingest"
     repository_identifier: str = "archive-ingest.local"
 
-    # --- OAI-PMH data provider (issue 7) ----------------------------------------------------
+    # --- OAI-PMH data provider ------------------------------------------------------------
     oai_repository_name: str = "archive-ingest repository"
     oai_admin_email: str = "archivist@archive-ingest.invalid"
     oai_page_size: int = Field(default=100, ge=1, le=10000)
@@ -172,7 +172,7 @@ class Settings(BaseSettings):
         "http://HOST:PORT/oai, required with --host 0.0.0.0; never taken from a request",
     )
 
-    # --- review web UI (issue 6) ----------------------------------------------------------
+    # --- review web UI --------------------------------------------------------------------
     web_session_secret: SecretStr | None = Field(
         default=None, description="Signs review session cookies; unset = generated under HOME"
     )
@@ -282,7 +282,7 @@ class Settings(BaseSettings):
         data["database_url"] = mask_url(self.effective_database_url)
         if data.get("s3_endpoint_url"):
             data["s3_endpoint_url"] = mask_url(data["s3_endpoint_url"])
-        if data.get("notify_webhook_url"):  # issue 5: webhook URLs often embed a token
+        if data.get("notify_webhook_url"):  # webhook URLs often embed a token
             data["notify_webhook_url"] = "***"
         data["config_file"] = str(_config_file()) if _config_file() else None
         data["s3_credentials"] = describe_aws_credentials()

@@ -5,7 +5,7 @@ Pure functions, no I/O. A payload path is given relative to ``data/`` with POSIX
 
 RFC 8493 §2.1.3: in a manifest (and fetch.txt) a path's CR, LF and ``%`` — and only those —
 are percent-encoded (``%0D``, ``%0A``, ``%25``). bagit-python 1.9.0 decodes ``%0D``/``%0A``
-but not ``%25`` (bagit-python issue #157), so a bag with ``%`` in a file name is written
+but not ``%25`` (it decodes only CR and LF), so a bag with ``%`` in a file name is written
 correctly here but fails bagit-python's validation; docs/BAGIT.md has the details.
 """
 

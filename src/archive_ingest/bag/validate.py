@@ -7,7 +7,7 @@ The stage methods are private to bagit-python; the pin ``bagit==1.9.0`` in pypro
 tests/test_bag.py keep that honest.
 
 Thread safety: ``bagit.Bag(...)`` and its validation never change the working directory (only
-``make_bag`` and ``Bag.save`` do, bagit-python issue #112, and neither is used here); fixity
+``make_bag`` and ``Bag.save`` call ``os.chdir``, and neither is used here); fixity
 runs in-process (``processes=1``, no multiprocessing pool), so validation is safe under any
 Prefect task runner.
 """

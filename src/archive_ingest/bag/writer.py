@@ -7,7 +7,7 @@ and SHA-512 payload manifests and the two tag manifests. The tag files are produ
 so they are hashed as they are written; their digests come back in :class:`BagSummary` for the
 deposit.
 
-Unlike ``bagit.make_bag`` (which moves files and calls ``os.chdir``, bagit-python issue #112)
+Unlike ``bagit.make_bag`` (which moves files and calls ``os.chdir``, a process-wide change)
 this uses absolute paths only and touches no process-wide state: any number of bags can be
 written at once from threads, processes or Prefect tasks. Every tag file is replaced
 atomically (temporary file, fsync, rename) and the tag manifests are written last, so a crash

@@ -1,4 +1,4 @@
-"""Harvesting (issue 5): list what a source offers, select what is new or changed since the
+"""Harvesting: list what a source offers, select what is new or changed since the
 last successful run (a watermark kept in the catalogue), ingest it in a bounded batch, report.
 
 Pure parts (listing parsers, selection, reports) are separate from the side-effecting edges

@@ -1,1 +1,1 @@
-"""OAI-PMH 2.0 data provider over the catalogue (issue 7)."""
+"""OAI-PMH 2.0 data provider over the catalogue."""

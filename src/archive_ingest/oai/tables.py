@@ -1,4 +1,4 @@
-"""The OAI-PMH tables: what the data provider exposes, stored at deposit time (issue 7).
+"""The OAI-PMH tables: what the data provider exposes, stored at deposit time.
 
 The provider never reads a workspace: ``publish_record`` copies the deposited version's
 ``dc.xml``/``mets.xml`` here, with its sets and datestamp. Datestamps are integer UTC epoch

@@ -1,4 +1,4 @@
-"""Reliability helpers (issue 8): crash points for kill tests and the ``reconcile`` check."""
+"""Reliability helpers: crash points for kill tests and the ``reconcile`` check."""
 
 from archive_ingest.reliability.crashpoints import CRASH_ENV, crashpoint
 

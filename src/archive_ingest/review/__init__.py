@@ -1,1 +1,1 @@
-"""Archivist review: queue, record pages, decisions as PREMIS events (issue 6)."""
+"""Archivist review: queue, record pages, decisions as PREMIS events."""

@@ -1,4 +1,4 @@
-"""OAI-PMH: record datestamps, withdrawn records, sets (issue 7).
+"""OAI-PMH: record datestamps, withdrawn records, sets.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Archivist review: users, sessions, decisions (issue 6).
+"""Archivist review: users, sessions, decisions.
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""Harvest watermarks and runs (issue 5).
+"""Harvest watermarks and runs.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Reliability: deposit attempts, reconcile (issue 8).
+"""Reliability: deposit attempts, reconcile.
 
 Revision ID: 0005
 Revises: 0004
