@@ -1,4 +1,4 @@
-"""Benchmark: the whole pipeline vs a hand-made baseline script doing the same work (issue 5).
+"""Benchmark: the whole pipeline vs a hand-made baseline script doing the same work.
 
 Everything is real and on 127.0.0.1: the local SciELO sample server (one catalogue with one
 generated book per mode and round, so every run ingests new items), the project's embedded

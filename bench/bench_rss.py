@@ -1,4 +1,4 @@
-"""Peak RSS of fetch + package + deposit of one large PDF, OCR excluded (issue 5; goal <= 250 MB).
+"""Peak RSS of fetch + package + deposit of one large PDF, OCR excluded (goal <= 250 MB).
 
 What is measured: the resident memory of the child process(es) that run the stages of
 ``archive_ingest.pipeline`` for a SciELO Books chapter whose PDF is ``--size-mb`` large (default
@@ -380,7 +380,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 per["peak_rss_mb"] = max(r["process_peak_mb"] for r in rows)
                 runs["per_stage"] = per
         return {
-            "benchmark": "peak RSS of fetch + package + deposit, OCR excluded (issue 5)",
+            "benchmark": "peak RSS of fetch + package + deposit, OCR excluded",
             "machine": machine(),
             "pdf_bytes": size,
             "pdf_mib": round(size / MIB, 1),

@@ -1,4 +1,4 @@
-"""Benchmark: two Prefect process workers vs one on one work pool (issue 5; goal >= 1.7x).
+"""Benchmark: two Prefect process workers vs one on one work pool (goal >= 1.7x).
 
 Not a test; prints a table and the ratios, optionally writes JSON. Everything is real and on
 127.0.0.1: one ``prefect server`` (SQLite under the temp dir, or ``--prefect-db``), the local

@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of ``inspect_pdf`` with atheris, for a bounded time (issue 8).
+"""Coverage-guided fuzzing of ``inspect_pdf`` with atheris, for a bounded time.
 
 Any input must end in a ``PdfInspection`` or a ``PdfError``. Another exception is a finding:
 the first input per (exception type, innermost frame) is saved to FUZZ_FINDINGS_DIR (default:

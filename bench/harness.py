@@ -1,4 +1,4 @@
-"""What the issue 5 benchmarks share: the real parts a run needs, on 127.0.0.1 only.
+"""What the benchmarks share: the real parts a run needs, on 127.0.0.1 only.
 
 * :func:`prefect_server` - ``prefect server start`` in a child process (SQLite, or PostgreSQL when
   given a URL; ``archive_ingest.prefect_server``, shared with the tests); ``stop_process``

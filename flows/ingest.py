@@ -71,7 +71,7 @@ def inspect_task(svc: Services, handle: Handle) -> Handle:
     return pipeline.inspect(svc, handle)
 
 
-#: issue 5: cluster-wide cap on OCR runs (`prefect gcl create archive-ingest-ocr --limit N`);
+#: cluster-wide cap on OCR runs (`prefect gcl create archive-ingest-ocr --limit N`);
 #: the per-machine cap is ``ocr_max_concurrent`` (lock files), which always applies
 OCR_CONCURRENCY_LIMIT = "archive-ingest-ocr"
 

@@ -1,4 +1,4 @@
-"""The bad-input corpus (issue 8): every case goes through the real pipeline and ends in the
+"""The bad-input corpus: every case goes through the real pipeline and ends in the
 EXACT recorded state with a reason a person understands; none stops the batch; nothing is
 written outside HOME (and the test's TMPDIR) or outside the bucket prefix.
 

@@ -1,4 +1,4 @@
-"""Kill tests (issue 8): `archive-ingest ingest REF` is killed with SIGKILL at a named crash
+"""Kill tests: `archive-ingest ingest REF` is killed with SIGKILL at a named crash
 point (ARCHIVE_INGEST_CRASH_AT, see archive_ingest.reliability.crashpoints), then the same
 command is run again without it. After the re-run the item must be deposited with exactly one
 complete AIP version in the bucket (one S3 version per key, receipt present, no delete

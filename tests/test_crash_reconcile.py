@@ -1,4 +1,4 @@
-"""`archive-ingest reconcile [--fix]` (issue 8) against a real SeaweedFS: an interrupted
+"""`archive-ingest reconcile [--fix]` against a real SeaweedFS: an interrupted
 deposit (objects, no receipt) and an abandoned multipart upload are reported; ``--fix`` aborts
 the upload, deletes nothing that is object-locked and reports what it could not remove; a
 catalogue row that claims a deposit the bucket does not hold is reported too.

@@ -1,4 +1,4 @@
-"""Harvest (issue 5): selection, listing, watermark store, dry-run plan, report, webhook."""
+"""Harvest: selection, listing, watermark store, dry-run plan, report, webhook."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The harvest flow for real (issue 5): Prefect server, local SciELO server, OCR, SeaweedFS.
+"""The harvest flow for real: Prefect server, local SciELO server, OCR, SeaweedFS.
 
 A first run ingests every chapter, survives a failing one, stores the watermark and publishes
 the run report as artifacts; a second run selects only what changed plus the failed item.

@@ -1,4 +1,4 @@
-"""Scale-out on Prefect (issue 5), for real: a Prefect server backed by PostgreSQL, a process
+"""Scale-out on Prefect, for real: a Prefect server backed by PostgreSQL, a process
 work pool with two workers, ``ingest-item`` deployment runs for a batch of generated chapters
 (local SciELO server, real OCR, SeaweedFS), the catalogue on PostgreSQL; and a scheduled
 harvest deployment, served by ``python -m flows.deployments serve``, that runs on its own.

@@ -1,4 +1,4 @@
-"""Secrets never leak (issue 8): `ingest` (one deposited item, one failure), `audit`,
+"""Secrets never leak: `ingest` (one deposited item, one failure), `audit`,
 `reconcile` and `config` run with known S3 keys, a database password and the web/OAI secrets
 in the environment; then stdout, stderr, every file under HOME (logs, workspace, packages),
 the catalogue rows (PostgreSQL, every table), every object in the bucket and the Prefect

@@ -1,4 +1,4 @@
-"""Source faults (issue 8) through the local SciELO server's fault injection.
+"""Source faults through the local SciELO server's fault injection.
 
 - the fetcher (real ``SourceHttp``): transient faults (connection reset, truncated body, a
   body that stalls past the read timeout, 503) are retried and the retry succeeds;

@@ -1,4 +1,4 @@
-"""Storage faults (issue 8), against a real SeaweedFS:
+"""Storage faults, against a real SeaweedFS:
 
 - the server is stopped in the middle of a deposit (after some objects are stored) and started
   again: the deposit fails cleanly (no receipt: not an AIP), the same deposit run again
