@@ -7,70 +7,21 @@ short transactions here; callers never hold a session.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, update
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy import Engine, and_, delete, event, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
+from archive_ingest.catalogue.engine import make_engine, migrate
+from archive_ingest.catalogue.rows import WROTE, aware, event_row, file_row, mark_dml, mark_written
 from archive_ingest.catalogue.schema import EventRow, File, Item, Version
 from archive_ingest.models import IN_PROGRESS_STATES, Event, FileInfo, State, utcnow
 from archive_ingest.reliability.crashpoints import pausepoint
-from archive_ingest.secret_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
-from archive_ingest.settings import mask_url, normalise_database_url
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def private_sqlite_file(path: Path) -> None:
-    """Create the catalogue file 0600 before SQLite opens it (SQLite gives its -wal and -shm
-    files the main file's mode) and take group/other access away from existing ones: the
-    catalogue holds password hashes and receipts. A new parent folder is created 0700."""
-    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
-    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        try:
-            mode = stat.S_IMODE(part.stat().st_mode)
-            if mode & 0o077:
-                os.chmod(part, mode & ~0o077)
-        except (FileNotFoundError, PermissionError):  # gone, or another owner's: leave it
-            continue
-
-
-def make_engine(url: str) -> Engine:
-    url = normalise_database_url(url)
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
-        if path and path != ":memory:":
-            private_sqlite_file(Path(path))
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-def migrate(engine: Engine) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+from archive_ingest.settings import mask_url
 
 
 class Catalogue:
@@ -79,8 +30,8 @@ class Catalogue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        event.listen(self._sessions, "after_flush", _mark_written)
-        event.listen(self._sessions, "do_orm_execute", _mark_dml)
+        event.listen(self._sessions, "after_flush", mark_written)
+        event.listen(self._sessions, "do_orm_execute", mark_dml)
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> Catalogue:
@@ -99,7 +50,7 @@ class Catalogue:
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
-        if session.info.get(_WROTE):
+        if session.info.get(WROTE):
             pausepoint("commit")  # a no-op unless a power-cut test asks for it
 
     # --- items -------------------------------------------------------------------------------
@@ -380,9 +331,9 @@ class Catalogue:
                 )
             )
             for info in files:
-                session.add(_file_row(record_id, version, info))
+                session.add(file_row(record_id, version, info))
             for ev in events:
-                session.add(_event_row(record_id, version, ev))
+                session.add(event_row(record_id, version, ev))
             row.summary = {**(row.summary or {}), **summary}
             row.record = record
             row.work_dir = work_dir
@@ -405,7 +356,7 @@ class Catalogue:
                 )
             }
             for info in files:
-                session.add(_file_row(record_id, version, info, existing.get(info.path)))
+                session.add(file_row(record_id, version, info, existing.get(info.path)))
 
     def set_file_locations(
         self, record_id: str, version: int, locations: dict[str, tuple[str, str | None]]
@@ -433,7 +384,7 @@ class Catalogue:
     def add_events(self, record_id: str, version: int | None, events: Iterable[Event]) -> None:
         with self.session() as session:
             for ev in events:
-                session.add(_event_row(record_id, version, ev))
+                session.add(event_row(record_id, version, ev))
 
     def events(self, record_id: str, version: int | None = None) -> list[Event]:
         with self.session() as session:
@@ -450,54 +401,8 @@ class Catalogue:
                     agent=row.agent,
                     agent_type=row.agent_type,  # type: ignore[arg-type]
                     agent_id=row.agent_id,
-                    datetime=_aware(row.datetime),
+                    datetime=aware(row.datetime),
                     object_roles=row.object_roles or [],
                 )
                 for row in rows
             ]
-
-
-#: ``Session.info`` key: the transaction wrote something (a commit worth a pause point)
-_WROTE = "archive_ingest_wrote"
-
-
-def _mark_written(session: Session, _context: Any) -> None:
-    session.info[_WROTE] = True
-
-
-def _mark_dml(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_WROTE] = True
-
-
-def _file_row(record_id: str, version: int, info: FileInfo, row: File | None = None) -> File:
-    row = row or File(item_id=record_id, version=version, path=info.path)
-    row.role = info.role
-    row.size = info.digests.size
-    row.sha256 = info.digests.sha256
-    row.sha512 = info.digests.sha512
-    row.md5 = info.digests.md5
-    row.media_type = info.media_type
-    row.puid = info.puid
-    row.format_name = info.format_name
-    return row
-
-
-def _event_row(record_id: str, version: int | None, ev: Event) -> EventRow:
-    return EventRow(
-        item_id=record_id,
-        version=version,
-        event_type=ev.event_type,
-        datetime=ev.datetime,
-        agent=ev.agent,
-        agent_type=ev.agent_type,
-        agent_id=ev.agent_id,
-        outcome=ev.outcome,
-        detail=ev.detail,
-        outcome_detail=ev.outcome_detail,
-        object_roles=ev.object_roles,
-    )
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
