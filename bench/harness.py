@@ -40,7 +40,8 @@ from archive_ingest.scielo_sample import (  # noqa: E402
     add_generated_book,
 )
 from archive_ingest.settings import Settings  # noqa: E402
-from archive_ingest.storage.local import LocalStorage, Ports, port_is_free  # noqa: E402
+from archive_ingest.storage.local import LocalStorage  # noqa: E402
+from archive_ingest.storage.weed_process import Ports, port_is_free  # noqa: E402
 
 
 def machine() -> str:

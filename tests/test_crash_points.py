@@ -26,7 +26,7 @@ from archive_ingest.reliability.crashpoints import CRASH_ENV, POINTS
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import read_receipt
+from archive_ingest.storage.listing import read_receipt
 
 pytestmark = pytest.mark.slow
 

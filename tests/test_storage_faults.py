@@ -32,7 +32,8 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import StorageError
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import deposit_bag, find_incomplete
+from archive_ingest.storage.deposit import deposit_bag
+from archive_ingest.storage.listing import find_incomplete
 from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import client_config, make_client, make_client_for
 from tests.support.plugins.storage import start_server

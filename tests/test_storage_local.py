@@ -20,8 +20,10 @@ from typer.testing import CliRunner
 from archive_ingest.errors import ConfigError, StorageError
 from archive_ingest.settings import reset_settings_cache
 from archive_ingest.storage.cli import storage_app
-from archive_ingest.storage.local import LocalStorage, Ports, _cmdline, port_is_free
+from archive_ingest.storage.local import LocalStorage
 from archive_ingest.storage.s3 import make_client
+from archive_ingest.storage.weed_process import Ports, port_is_free
+from archive_ingest.storage.weed_process import cmdline as weed_cmdline
 from archive_ingest.storage.weed_security import WeedSecurityFiles
 
 pytest_plugins = ["tests.support.plugins.storage"]
@@ -32,7 +34,7 @@ def _weed_processes(data_dir: Path) -> list[int]:
     pids = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
-            cmdline = _cmdline(int(proc.name)) or []
+            cmdline = weed_cmdline(int(proc.name)) or []
             if cmdline and cmdline[0].endswith("weed") and f"-dir={data_dir}" in cmdline:
                 pids.append(int(proc.name))
     return pids

@@ -34,9 +34,9 @@ from archive_ingest.storage.credentials import (
     seaweed_identities,
 )
 from archive_ingest.storage.deposit import deposit_bag
-from archive_ingest.storage.local import GRPC_OFFSET, find_weed
 from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import make_client
+from archive_ingest.storage.weed_process import GRPC_OFFSET, find_weed
 
 pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow

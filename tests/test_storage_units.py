@@ -28,15 +28,8 @@ from archive_ingest.storage.credentials import (
     seaweed_identities,
     write_private_file,
 )
-from archive_ingest.storage.deposit import (
-    MAX_PARTS,
-    MIN_PART_SIZE,
-    check_bag,
-    choose_part_size,
-    crc32_b64,
-)
+from archive_ingest.storage.deposit import check_bag
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, check_relpath, parse_key
-from archive_ingest.storage.local import Ports, _scrubbed_env, find_weed
 from archive_ingest.storage.receipt import (
     DepositReceipt,
     LockPolicy,
@@ -45,7 +38,9 @@ from archive_ingest.storage.receipt import (
     receipt_stored_object,
 )
 from archive_ingest.storage.s3 import make_client, storage_error
+from archive_ingest.storage.upload import MAX_PARTS, MIN_PART_SIZE, choose_part_size, crc32_b64
 from archive_ingest.storage.verify import compare_head
+from archive_ingest.storage.weed_process import Ports, find_weed, scrubbed_env
 from archive_ingest.storage.weed_status import registered_volume_ids
 
 pytest_plugins = ["tests.support.plugins.storage"]
@@ -301,7 +296,7 @@ def test_server_environment_drops_aws_variables(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("S3_BUCKET", "x")
     monkeypatch.setenv("WEED_JWT_SIGNING_KEY", "")  # would switch the generated key off
-    env = _scrubbed_env()
+    env = scrubbed_env()
     assert not any(name.startswith(("AWS_", "S3_", "WEED_")) for name in env)
     assert "PATH" in env
 

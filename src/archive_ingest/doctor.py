@@ -31,7 +31,7 @@ from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.ocr.dictionary import MissingWordList
 from archive_ingest.ocr.languages import to_tesseract, word_list_for
 from archive_ingest.settings import Settings
-from archive_ingest.storage.local import find_weed
+from archive_ingest.storage.weed_process import find_weed
 
 STAGES = ("ocr", "storage")
 VERSION_TIMEOUT_SECONDS = 60

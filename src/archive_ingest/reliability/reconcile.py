@@ -3,7 +3,7 @@
 It compares three things and reports every disagreement as a :class:`Finding`:
 
 - **incomplete uploads**: version prefixes with objects or multipart uploads but no receipt
-  (``storage.deposit.find_incomplete``) - not AIPs; a re-run of the same ingest completes them;
+  (``storage.listing.find_incomplete``) - not AIPs; a re-run of the same ingest completes them;
 - **bucket without catalogue**: a complete AIP (receipt present) whose catalogue item is not
   recorded as deposited at that version (a crash after the receipt, before the catalogue update);
 - **catalogue without bucket**: an item recorded as deposited whose receipt is missing, or
@@ -39,8 +39,8 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import StorageError
 from archive_ingest.models import IN_PROGRESS_STATES, State
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import find_incomplete, read_receipt_key
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
+from archive_ingest.storage.listing import find_incomplete, read_receipt_key
 from archive_ingest.storage.s3 import (
     S3Client,
     error_code,

@@ -26,8 +26,8 @@ from pydantic import BaseModel, Field
 from archive_ingest.errors import StorageError
 from archive_ingest.models import Event, utcnow
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import MAX_RECEIPT_BYTES, find_incomplete
 from archive_ingest.storage.layout import RECEIPT_NAME, normalise_prefix, parse_key
+from archive_ingest.storage.listing import MAX_RECEIPT_BYTES, find_incomplete
 from archive_ingest.storage.premis import fixity_event
 from archive_ingest.storage.receipt import DepositReceipt, StoredObject
 from archive_ingest.storage.s3 import S3Client, make_client, probe_endpoint, storage_error

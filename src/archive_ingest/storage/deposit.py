@@ -13,7 +13,8 @@ Order of work, and why:
 5. only then write ``deposit-receipt.json`` - the commit marker - with ``If-None-Match: *``.
 
 A crash anywhere before 5 leaves objects but no receipt: not an AIP, found by
-:func:`find_incomplete`, completed by simply running the same deposit again.
+``listing.find_incomplete``, completed by simply running the same deposit again. One file's
+upload is in upload.py; listing keys and reading receipts in listing.py.
 """
 
 from __future__ import annotations
@@ -21,20 +22,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import mimetypes
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, Field
 
 from archive_ingest.errors import PackageError, StorageError
 from archive_ingest.models import Digests, utcnow
 from archive_ingest.reliability.crashpoints import crashpoint
-from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, check_relpath, parse_key
-from archive_ingest.storage.layout import record_root as _record_root
+from archive_ingest.storage.layout import AipLayout, check_relpath
+from archive_ingest.storage.listing import list_keys, read_receipt_key
 from archive_ingest.storage.premis import deposit_event, fixity_event, software
 from archive_ingest.storage.receipt import (
     DepositReceipt,
@@ -46,49 +44,21 @@ from archive_ingest.storage.receipt import (
 from archive_ingest.storage.s3 import (
     S3Client,
     bucket_capabilities,
-    error_code,
-    is_conflict,
-    is_not_found,
     is_precondition_failed,
     storage_error,
+)
+from archive_ingest.storage.upload import (
+    MiB,
+    choose_part_size,
+    existing_object,
+    multipart_upload,
+    single_upload,
 )
 from archive_ingest.storage.verify import Problem, check_object
 
 log = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 256 * MiB
-MIN_PART_SIZE = 5 * MiB
-DEFAULT_PART_SIZE = 8 * MiB
-MAX_PARTS = 10_000
-MAX_RECEIPT_BYTES = 64 * MiB
-_CONFLICT_RETRIES = 3
-_BAD_DIGEST_CODES = frozenset({"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"})
-
-
-# --- small pure helpers ---------------------------------------------------------------------
-
-
-def crc32_b64(value: int) -> str:
-    """A CRC32 as S3 wants it: 4 big-endian bytes, base64."""
-    return base64.b64encode((value & 0xFFFFFFFF).to_bytes(4, "big")).decode("ascii")
-
-
-def choose_part_size(size: int, requested: int | None = None) -> int:
-    """Parts of at least 5 MiB (S3 minimum), few enough for the 10,000-part limit."""
-    part = max(requested or DEFAULT_PART_SIZE, MIN_PART_SIZE)
-    needed = -(-size // MAX_PARTS)
-    if needed > part:
-        part = -(-needed // MiB) * MiB
-    return part
-
-
-def _metadata(digests: Digests) -> dict[str, str]:
-    return {"sha256": digests.sha256, "sha512": digests.sha512}
-
-
-def _content_type(relpath: str) -> str:
-    return mimetypes.guess_type(relpath)[0] or "application/octet-stream"
 
 
 def _problems_text(problems: list[Problem], limit: int = 5) -> str:
@@ -154,417 +124,6 @@ def _check_oxum(bag_dir: Path, manifest: Mapping[str, Digests]) -> None:
                     f"bag-info.txt Payload-Oxum {declared} does not match the manifest ({actual})"
                 )
             return
-
-
-# --- listing --------------------------------------------------------------------------------
-
-
-def _list_keys(client: S3Client, bucket: str, prefix: str) -> dict[str, int]:
-    """Current (latest, not deleted) keys under ``prefix`` with their sizes."""
-    keys: dict[str, int] = {}
-    try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                keys[item["Key"]] = int(item.get("Size", 0))
-    except (ClientError, BotoCoreError) as exc:
-        raise storage_error("list_objects_v2", f"{bucket}/{prefix}", exc) from exc
-    return keys
-
-
-def _list_uploads(client: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:
-    uploads: list[dict[str, Any]] = []
-    try:
-        paginator = client.get_paginator("list_multipart_uploads")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            uploads.extend(page.get("Uploads", []))
-    except (ClientError, BotoCoreError) as exc:
-        raise storage_error("list_multipart_uploads", f"{bucket}/{prefix}", exc) from exc
-    return uploads
-
-
-class AipVersion(BaseModel):
-    record_id: str
-    version: int
-    complete: bool
-    objects: int
-
-
-class IncompleteAip(BaseModel):
-    """A version prefix with objects (or uploads in progress) but no receipt: not an AIP."""
-
-    record_id: str
-    version: int
-    root: str
-    keys: list[str] = Field(default_factory=list)
-    uploads_in_progress: list[str] = Field(default_factory=list)
-
-
-def list_versions(client: S3Client, bucket: str, prefix: str, record_id: str) -> list[AipVersion]:
-    """Every version prefix of a record, complete (has its receipt) or not, oldest first."""
-    grouped: dict[int, set[str]] = {}
-    for key in _list_keys(client, bucket, _record_root(prefix, record_id)):
-        parsed = parse_key(prefix, key)
-        if parsed and parsed[0] == record_id:
-            grouped.setdefault(parsed[1], set()).add(parsed[2])
-    return [
-        AipVersion(
-            record_id=record_id,
-            version=version,
-            complete=RECEIPT_NAME in paths,
-            objects=len(paths - {RECEIPT_NAME}),
-        )
-        for version, paths in sorted(grouped.items())
-    ]
-
-
-def find_incomplete(client: S3Client, bucket: str, prefix: str) -> list[IncompleteAip]:
-    """Version prefixes with objects or multipart uploads but no receipt (for `reconcile`)."""
-    root = prefix.strip("/") + "/"
-    found: dict[tuple[str, int], IncompleteAip] = {}
-    complete: set[tuple[str, int]] = set()
-
-    def entry(record_id: str, version: int) -> IncompleteAip:
-        layout = AipLayout(prefix, record_id, version)
-        return found.setdefault(
-            (record_id, version),
-            IncompleteAip(record_id=record_id, version=version, root=layout.root),
-        )
-
-    for key in sorted(_list_keys(client, bucket, root)):
-        parsed = parse_key(prefix, key)
-        if parsed is None:
-            continue
-        record_id, version, relpath = parsed
-        if relpath == RECEIPT_NAME:
-            complete.add((record_id, version))
-        else:
-            entry(record_id, version).keys.append(key)
-    for upload in _list_uploads(client, bucket, root):
-        parsed = parse_key(prefix, upload.get("Key", ""))
-        if parsed is not None:
-            entry(parsed[0], parsed[1]).uploads_in_progress.append(upload["Key"])
-    return [aip for ident, aip in sorted(found.items()) if ident not in complete]
-
-
-# --- receipts -------------------------------------------------------------------------------
-
-
-def read_receipt_key(client: S3Client, bucket: str, key: str) -> DepositReceipt | None:
-    """The receipt stored at ``key`` (latest version), or None when there is none."""
-    try:
-        response = client.get_object(Bucket=bucket, Key=key)
-        body = response["Body"]
-        try:
-            data = body.read(MAX_RECEIPT_BYTES + 1)
-        finally:
-            body.close()
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise storage_error("get_object", key, exc) from exc
-    except BotoCoreError as exc:
-        raise storage_error("get_object", key, exc) from exc
-    if len(data) > MAX_RECEIPT_BYTES:
-        raise StorageError(f"deposit receipt {key} is implausibly large")
-    receipt = DepositReceipt.from_stored_json(data, version_id=response.get("VersionId"))
-    if receipt.receipt_key != key:
-        raise StorageError(f"deposit receipt {key} describes another key ({receipt.receipt_key})")
-    return receipt
-
-
-def read_receipt(
-    client: S3Client, bucket: str, prefix: str, record_id: str, version: int
-) -> DepositReceipt | None:
-    """The receipt of one AIP version; None when the version is absent or incomplete."""
-    return read_receipt_key(client, bucket, AipLayout(prefix, record_id, version).receipt_key)
-
-
-class DepositPlan(BaseModel):
-    """Which version a deposit of this manifest should use, and why."""
-
-    version: int
-    action: Literal["reuse", "resume", "new"]
-    receipt: DepositReceipt | None = None
-
-
-def plan_deposit(
-    client: S3Client, bucket: str, prefix: str, record_id: str, manifest: Mapping[str, Digests]
-) -> DepositPlan:
-    """Same content as the latest complete version -> reuse it; an interrupted deposit of this
-    same content -> resume it; anything else -> a new version above every existing one."""
-    versions = list_versions(client, bucket, prefix, record_id)
-    if not versions:
-        return DepositPlan(version=1, action="new")
-    highest = max(v.version for v in versions)
-    complete = [v.version for v in versions if v.complete]
-    latest_complete = max(complete) if complete else 0
-    if latest_complete:
-        receipt = read_receipt(client, bucket, prefix, record_id, latest_complete)
-        if receipt is not None and receipt.matches(manifest):
-            return DepositPlan(version=latest_complete, action="reuse", receipt=receipt)
-    partial = sorted((v.version for v in versions if v.version > latest_complete), reverse=True)
-    for candidate in partial:
-        if _consistent_partial(client, bucket, AipLayout(prefix, record_id, candidate), manifest):
-            return DepositPlan(version=candidate, action="resume")
-    return DepositPlan(version=highest + 1, action="new")
-
-
-def _consistent_partial(
-    client: S3Client, bucket: str, layout: AipLayout, manifest: Mapping[str, Digests]
-) -> bool:
-    for key in _list_keys(client, bucket, layout.root):
-        relpath = layout.relpath(key)
-        digests = manifest.get(relpath)
-        if digests is None:
-            return False
-        try:
-            head = client.head_object(Bucket=bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("head_object", key, exc) from exc
-        if (head.get("Metadata") or {}).get("sha256") != digests.sha256:
-            return False
-    return True
-
-
-# --- uploads --------------------------------------------------------------------------------
-
-
-def _existing_object(
-    client: S3Client,
-    bucket: str,
-    key: str,
-    relpath: str,
-    path: Path,
-    digests: Digests,
-    *,
-    known_crc32: str | None = None,
-) -> StoredObject:
-    """A key that is already there: accept it only if it holds exactly the manifest's bytes."""
-    try:
-        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-    except (ClientError, BotoCoreError) as exc:
-        raise storage_error("head_object", key, exc) from exc
-    metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
-    same = (
-        head.get("ContentLength") == digests.size
-        and metadata.get("sha256") == digests.sha256
-        and metadata.get("sha512") == digests.sha512
-    )
-    algorithm: Literal["SHA256", "CRC32"]
-    if head.get("ChecksumSHA256"):
-        algorithm, checksum = "SHA256", digests.sha256_b64
-        same = same and head["ChecksumSHA256"] == checksum
-        multipart = False
-    elif head.get("ChecksumCRC32"):
-        algorithm, checksum = "CRC32", known_crc32 or _file_crc32(path)
-        same = same and head["ChecksumCRC32"] == checksum
-        multipart = True
-    else:
-        same = False
-    if not same:
-        raise StorageError(
-            f"{key} already exists with other content (or without verifiable checksums); "
-            "refusing to overwrite a preservation object - deposit the item as a new version"
-        )
-    log.info("already stored (resumed): %s", key)
-    return StoredObject(
-        path=relpath,
-        key=key,
-        size=digests.size,
-        sha256=digests.sha256,
-        sha512=digests.sha512,
-        version_id=head.get("VersionId"),
-        checksum_algorithm=algorithm,
-        checksum=checksum,
-        multipart=multipart,
-        lock_mode=head.get("ObjectLockMode"),
-        retain_until=head.get("ObjectLockRetainUntilDate"),
-        resumed=True,
-    )
-
-
-def _file_crc32(path: Path) -> str:
-    crc = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(MiB):
-            crc = zlib.crc32(chunk, crc)
-    return crc32_b64(crc)
-
-
-def _single_upload(
-    client: S3Client,
-    bucket: str,
-    key: str,
-    relpath: str,
-    path: Path,
-    digests: Digests,
-    lock_args: dict[str, Any],
-) -> StoredObject:
-    """One PUT with the manifest's SHA-256: the server refuses the bytes if they differ."""
-    for attempt in range(1, _CONFLICT_RETRIES + 1):
-        try:
-            with path.open("rb") as body:
-                response = client.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    ContentLength=digests.size,
-                    ChecksumSHA256=digests.sha256_b64,
-                    IfNoneMatch="*",
-                    Metadata=_metadata(digests),
-                    ContentType=_content_type(relpath),
-                    **lock_args,
-                )
-            break
-        except ClientError as exc:
-            if is_precondition_failed(exc):
-                return _existing_object(client, bucket, key, relpath, path, digests)
-            if is_conflict(exc) and attempt < _CONFLICT_RETRIES:
-                continue
-            if error_code(exc) in _BAD_DIGEST_CODES:
-                raise StorageError(
-                    f"the server refused {key}: its bytes do not match the manifest SHA-256 "
-                    "(the file changed after the bag was made, or was damaged in transit)"
-                ) from exc
-            raise storage_error("put_object", key, exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("put_object", key, exc) from exc
-    log.info("stored %s (%d bytes, SHA-256 verified by the server)", key, digests.size)
-    return StoredObject(
-        path=relpath,
-        key=key,
-        size=digests.size,
-        sha256=digests.sha256,
-        sha512=digests.sha512,
-        version_id=response.get("VersionId"),
-        checksum_algorithm="SHA256",
-        checksum=digests.sha256_b64,
-        lock_mode=lock_args.get("ObjectLockMode"),
-        retain_until=lock_args.get("ObjectLockRetainUntilDate"),
-    )
-
-
-def _abort_stale_uploads(client: S3Client, bucket: str, key: str) -> None:
-    """Multipart uploads of this exact key left by an interrupted run hold no object; drop them."""
-    for upload in _list_uploads(client, bucket, key):
-        if upload.get("Key") != key:
-            continue
-        try:
-            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"])
-            log.info("aborted a stale multipart upload of %s", key)
-        except (ClientError, BotoCoreError) as exc:
-            log.warning("could not abort a stale upload of %s: %s", key, error_code(exc))
-
-
-def _multipart_upload(
-    client: S3Client,
-    bucket: str,
-    key: str,
-    relpath: str,
-    path: Path,
-    digests: Digests,
-    lock_args: dict[str, Any],
-    part_size: int,
-) -> StoredObject:
-    """Parts streamed from disk (one part in memory), each with its CRC32; the completion
-    carries the full-object CRC32 that the server checks against the assembled object. SHA-256
-    and SHA-512 of the bytes sent are compared with the manifest before completing."""
-    _abort_stale_uploads(client, bucket, key)
-    try:
-        created = client.create_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            ChecksumAlgorithm="CRC32",
-            ChecksumType="FULL_OBJECT",
-            Metadata=_metadata(digests),
-            ContentType=_content_type(relpath),
-            **lock_args,
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise storage_error("create_multipart_upload", key, exc) from exc
-    upload_id = created["UploadId"]
-    completed = False
-    try:
-        parts: list[dict[str, Any]] = []
-        crc, total = 0, 0
-        sha256, sha512 = hashlib.sha256(), hashlib.sha512()
-        with path.open("rb") as fh:
-            while chunk := fh.read(part_size):
-                number = len(parts) + 1
-                crc = zlib.crc32(chunk, crc)
-                sha256.update(chunk)
-                sha512.update(chunk)
-                total += len(chunk)
-                part_crc = crc32_b64(zlib.crc32(chunk))
-                try:
-                    response = client.upload_part(
-                        Bucket=bucket,
-                        Key=key,
-                        UploadId=upload_id,
-                        PartNumber=number,
-                        Body=chunk,
-                        ContentLength=len(chunk),
-                        ChecksumCRC32=part_crc,
-                    )
-                except (ClientError, BotoCoreError) as exc:
-                    raise storage_error("upload_part", f"{key} part {number}", exc) from exc
-                parts.append(
-                    {"PartNumber": number, "ETag": response["ETag"], "ChecksumCRC32": part_crc}
-                )
-                del chunk
-        if (total, sha256.hexdigest(), sha512.hexdigest()) != (
-            digests.size,
-            digests.sha256,
-            digests.sha512,
-        ):
-            raise StorageError(
-                f"{path} does not match its manifest digests (changed after the bag was made?)"
-            )
-        full = crc32_b64(crc)
-        try:
-            response = client.complete_multipart_upload(
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                ChecksumCRC32=full,
-                ChecksumType="FULL_OBJECT",
-                IfNoneMatch="*",
-            )
-            completed = True
-        except ClientError as exc:
-            if is_precondition_failed(exc):
-                return _existing_object(
-                    client, bucket, key, relpath, path, digests, known_crc32=full
-                )
-            if error_code(exc) in _BAD_DIGEST_CODES:
-                raise StorageError(
-                    f"the server refused {key}: the assembled object's CRC32 differs from ours"
-                ) from exc
-            raise storage_error("complete_multipart_upload", key, exc) from exc
-        except BotoCoreError as exc:
-            raise storage_error("complete_multipart_upload", key, exc) from exc
-    finally:
-        if not completed:
-            try:
-                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-            except (ClientError, BotoCoreError) as exc:
-                log.warning("could not abort the multipart upload of %s: %s", key, error_code(exc))
-    log.info("stored %s (%d bytes in %d parts, CRC32 verified)", key, total, len(parts))
-    return StoredObject(
-        path=relpath,
-        key=key,
-        size=digests.size,
-        sha256=digests.sha256,
-        sha512=digests.sha512,
-        version_id=response.get("VersionId"),
-        checksum_algorithm="CRC32",
-        checksum=full,
-        multipart=True,
-        parts=len(parts),
-        lock_mode=lock_args.get("ObjectLockMode"),
-        retain_until=lock_args.get("ObjectLockRetainUntilDate"),
-    )
 
 
 def _put_receipt(
@@ -648,7 +207,7 @@ def deposit_bag(
     if existing is not None:
         return _confirm_existing(client, bucket, existing, manifest, read_back, bag_uri)
 
-    present = _list_keys(client, bucket, layout.root)
+    present = list_keys(client, bucket, layout.root)
     wanted = {layout.key(relpath) for relpath, _, _ in files}
     stray = sorted(set(present) - wanted - {layout.receipt_key})
     if stray:
@@ -662,14 +221,14 @@ def deposit_bag(
     for relpath, path, digests in files:
         key = layout.key(relpath)
         if key in present:
-            stored.append(_existing_object(client, bucket, key, relpath, path, digests))
+            stored.append(existing_object(client, bucket, key, relpath, path, digests))
         elif digests.size > multipart_threshold:
             size = choose_part_size(digests.size, part_size)
             stored.append(
-                _multipart_upload(client, bucket, key, relpath, path, digests, lock_args, size)
+                multipart_upload(client, bucket, key, relpath, path, digests, lock_args, size)
             )
         else:
-            stored.append(_single_upload(client, bucket, key, relpath, path, digests, lock_args))
+            stored.append(single_upload(client, bucket, key, relpath, path, digests, lock_args))
         crashpoint("mid-upload")
 
     problems = [

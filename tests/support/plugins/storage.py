@@ -29,8 +29,9 @@ from archive_ingest.errors import StorageError
 from archive_ingest.models import Digests
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.credentials import EmbeddedCredentials, load_credentials
-from archive_ingest.storage.local import LocalStorage, Ports, StorageStatus, port_is_free
+from archive_ingest.storage.local import LocalStorage, StorageStatus
 from archive_ingest.storage.s3 import S3Client, make_client
+from archive_ingest.storage.weed_process import Ports, port_is_free
 
 SEAWEED_BUCKET = "archive-ingest-test"
 

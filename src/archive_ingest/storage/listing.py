@@ -1,0 +1,108 @@
+"""What an AIP prefix holds in S3: current keys, multipart uploads, incomplete versions,
+deposit receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, Field
+
+from archive_ingest.errors import StorageError
+from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
+from archive_ingest.storage.receipt import DepositReceipt
+from archive_ingest.storage.s3 import S3Client, is_not_found, storage_error
+
+MAX_RECEIPT_BYTES = 64 * 1024 * 1024
+
+
+def list_keys(client: S3Client, bucket: str, prefix: str) -> dict[str, int]:
+    """Current (latest, not deleted) keys under ``prefix`` with their sizes."""
+    keys: dict[str, int] = {}
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                keys[item["Key"]] = int(item.get("Size", 0))
+    except (ClientError, BotoCoreError) as exc:
+        raise storage_error("list_objects_v2", f"{bucket}/{prefix}", exc) from exc
+    return keys
+
+
+def list_uploads(client: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    uploads: list[dict[str, Any]] = []
+    try:
+        paginator = client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            uploads.extend(page.get("Uploads", []))
+    except (ClientError, BotoCoreError) as exc:
+        raise storage_error("list_multipart_uploads", f"{bucket}/{prefix}", exc) from exc
+    return uploads
+
+
+class IncompleteAip(BaseModel):
+    """A version prefix with objects (or uploads in progress) but no receipt: not an AIP."""
+
+    record_id: str
+    version: int
+    root: str
+    keys: list[str] = Field(default_factory=list)
+    uploads_in_progress: list[str] = Field(default_factory=list)
+
+
+def find_incomplete(client: S3Client, bucket: str, prefix: str) -> list[IncompleteAip]:
+    """Version prefixes with objects or multipart uploads but no receipt (for `reconcile`)."""
+    root = prefix.strip("/") + "/"
+    found: dict[tuple[str, int], IncompleteAip] = {}
+    complete: set[tuple[str, int]] = set()
+
+    def entry(record_id: str, version: int) -> IncompleteAip:
+        layout = AipLayout(prefix, record_id, version)
+        return found.setdefault(
+            (record_id, version),
+            IncompleteAip(record_id=record_id, version=version, root=layout.root),
+        )
+
+    for key in sorted(list_keys(client, bucket, root)):
+        parsed = parse_key(prefix, key)
+        if parsed is None:
+            continue
+        record_id, version, relpath = parsed
+        if relpath == RECEIPT_NAME:
+            complete.add((record_id, version))
+        else:
+            entry(record_id, version).keys.append(key)
+    for upload in list_uploads(client, bucket, root):
+        parsed = parse_key(prefix, upload.get("Key", ""))
+        if parsed is not None:
+            entry(parsed[0], parsed[1]).uploads_in_progress.append(upload["Key"])
+    return [aip for ident, aip in sorted(found.items()) if ident not in complete]
+
+
+def read_receipt_key(client: S3Client, bucket: str, key: str) -> DepositReceipt | None:
+    """The receipt stored at ``key`` (latest version), or None when there is none."""
+    try:
+        response = client.get_object(Bucket=bucket, Key=key)
+        body = response["Body"]
+        try:
+            data = body.read(MAX_RECEIPT_BYTES + 1)
+        finally:
+            body.close()
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise storage_error("get_object", key, exc) from exc
+    except BotoCoreError as exc:
+        raise storage_error("get_object", key, exc) from exc
+    if len(data) > MAX_RECEIPT_BYTES:
+        raise StorageError(f"deposit receipt {key} is implausibly large")
+    receipt = DepositReceipt.from_stored_json(data, version_id=response.get("VersionId"))
+    if receipt.receipt_key != key:
+        raise StorageError(f"deposit receipt {key} describes another key ({receipt.receipt_key})")
+    return receipt
+
+
+def read_receipt(
+    client: S3Client, bucket: str, prefix: str, record_id: str, version: int
+) -> DepositReceipt | None:
+    """The receipt of one AIP version; None when the version is absent or incomplete."""
+    return read_receipt_key(client, bucket, AipLayout(prefix, record_id, version).receipt_key)
