@@ -19,7 +19,8 @@ from archive_ingest.errors import PackageError
 from archive_ingest.oai.store import publish_record
 from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
-from archive_ingest.records import build_mets, validate_mets
+from archive_ingest.records import METS_PROFILE_URI, build_mets, validate_mets
+from archive_ingest.records.mets import METS_PROFILE_LEGACY_URI
 from archive_ingest.records.validate import check_mets_profile
 from archive_ingest.records.xmlutil import AIQDC_LEGACY_NS, AIQDC_NS, DC_NS, XPATH_NS
 from archive_ingest.settings import Settings
@@ -37,8 +38,9 @@ def _uuid_urn_v4(value: str) -> bool:
 
 
 def in_legacy_namespace(mets_xml: bytes) -> bytes:
-    """A METS as the project wrote it before the container took its UUID URN namespace."""
-    return mets_xml.replace(AIQDC_NS.encode(), AIQDC_LEGACY_NS.encode())
+    """A METS as the project wrote it before its namespace and profile URI were UUID URNs."""
+    legacy = mets_xml.replace(AIQDC_NS.encode(), AIQDC_LEGACY_NS.encode())
+    return legacy.replace(METS_PROFILE_URI.encode(), METS_PROFILE_LEGACY_URI.encode())
 
 
 def with_bogus_dc(mets_xml: bytes) -> bytes:
@@ -59,15 +61,17 @@ def mets_xml() -> bytes:
 # --- the qualified-DC namespace -------------------------------------------------------------
 
 
-def test_new_records_use_the_uuid_urn_namespace(mets_xml: bytes) -> None:
-    assert _uuid_urn_v4(AIQDC_NS)
+def test_new_records_use_the_uuid_urns(mets_xml: bytes) -> None:
+    assert _uuid_urn_v4(AIQDC_NS) and _uuid_urn_v4(METS_PROFILE_URI)
     assert AIQDC_NS.encode() in mets_xml
-    assert AIQDC_LEGACY_NS.encode() not in mets_xml
+    assert etree.fromstring(mets_xml).get("PROFILE") == METS_PROFILE_URI
+    assert b"github" not in mets_xml
 
 
 def test_a_record_in_the_earlier_namespace_still_validates(mets_xml: bytes) -> None:
     legacy = in_legacy_namespace(mets_xml)
     assert AIQDC_LEGACY_NS.encode() in legacy and AIQDC_NS.encode() not in legacy
+    assert etree.fromstring(legacy).get("PROFILE") == METS_PROFILE_LEGACY_URI
     validate_mets(legacy)
     assert check_mets_profile(legacy) == []
 

@@ -52,8 +52,11 @@ from archive_ingest.records.xmlutil import (
     xsd_datetime,
 )
 
-#: the METS/@PROFILE of every package this project writes (schemas/mets-profile.md)
-METS_PROFILE_URI = (
+#: the METS/@PROFILE of every package this project writes: profile version 1
+#: (schemas/mets-profile.md), a UUID URN; a new profile version gets a new UUID
+METS_PROFILE_URI = "urn:uuid:be4ba9ac-4b9b-42cb-9bde-cc1cfc99037f"
+#: the same profile version as packages written before the URN name it; read, never written
+METS_PROFILE_LEGACY_URI = (
     "https://github.com/archive-ingest/archive-ingest/blob/main/schemas/mets-profile.md#version-1"
 )
 DMD_IDS = ("dmd-dc", "dmd-qdc", "dmd-mods", "dmd-premis")

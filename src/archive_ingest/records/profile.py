@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from archive_ingest.records.mets import METS_PROFILE_URI
+from archive_ingest.records.mets import METS_PROFILE_LEGACY_URI, METS_PROFILE_URI
 from archive_ingest.records.plan import FILE_GROUPS
 from archive_ingest.records.xmlutil import XPATH_NS, XSI_NS
 
@@ -168,7 +168,7 @@ class _MetsChecker:
     # --- MP-01, MP-02 ------------------------------------------------------------------
     def check_root_and_header(self) -> None:
         root = self.root
-        if root.get("PROFILE") != METS_PROFILE_URI:
+        if root.get("PROFILE") not in (METS_PROFILE_URI, METS_PROFILE_LEGACY_URI):
             self.add("MP-01", root, f"PROFILE is {root.get('PROFILE')!r}, not {METS_PROFILE_URI}")
         if not root.get("OBJID", "").strip():
             self.add("MP-01", root, "no OBJID")
