@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from archive_ingest.errors import SourceError
 from archive_ingest.models import SourceRecord
+from archive_ingest.sources.book_json import map_book_json
 from archive_ingest.sources.book_page import BookPage, parse_book_page
 from archive_ingest.sources.local_file import map_local_metadata
 from archive_ingest.sources.scielo_articles import map_articlemeta
-from archive_ingest.sources.scielo_books import map_book_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 FUZZ = settings(

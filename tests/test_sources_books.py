@@ -9,15 +9,10 @@ import pytest
 
 from archive_ingest.errors import SourceError
 from archive_ingest.models import Creator
+from archive_ingest.sources.book_json import map_book_json, parse_book_creators
+from archive_ingest.sources.book_listing import parse_books_list, parse_changes_feed
 from archive_ingest.sources.book_page import parse_book_page
-from archive_ingest.sources.scielo_books import (
-    chapter_record,
-    map_book_json,
-    merge_book_page,
-    parse_book_creators,
-    parse_books_list,
-    parse_changes_feed,
-)
+from archive_ingest.sources.scielo_books import chapter_record, merge_book_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 BASE = "http://127.0.0.1:8123"

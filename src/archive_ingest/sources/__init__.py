@@ -14,6 +14,8 @@ from archive_ingest.models import SourceRecord
 from archive_ingest.refs import ItemRef
 from archive_ingest.settings import Settings
 from archive_ingest.sources.base import Fetched, Getter
+from archive_ingest.sources.book_json import map_book_json
+from archive_ingest.sources.book_listing import parse_books_list, parse_changes_feed
 from archive_ingest.sources.book_page import BookPage, ChapterRow, parse_book_page
 from archive_ingest.sources.citation_page import (
     CitationPage,
@@ -24,10 +26,7 @@ from archive_ingest.sources.local_file import file_record_id, map_local_metadata
 from archive_ingest.sources.scielo_articles import map_articlemeta, resolve_article
 from archive_ingest.sources.scielo_books import (
     chapter_record,
-    map_book_json,
     merge_book_page,
-    parse_books_list,
-    parse_changes_feed,
     resolve_book,
     resolve_chapter,
 )
