@@ -7,13 +7,13 @@ the right kind of section ...). Each rule has an id (``MP-nn`` for METS, ``DC-nn
 Dublin Core) used in messages and in the profile document; a test keeps the two in step.
 
 The checks read the document only through XPath and report every problem with its line,
-so an archivist can fix a hand-edited record from the message alone.
+so an archivist can fix a hand-edited record from the message alone. The PREMIS rules are in
+profile_premis.py.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -22,10 +22,10 @@ from lxml import etree
 
 from archive_ingest.records.mets import METS_PROFILE_LEGACY_URI, METS_PROFILE_URI
 from archive_ingest.records.plan import FILE_GROUPS
+from archive_ingest.records.profile_premis import check_premis
+from archive_ingest.records.profile_xpath import DATETIME_RE, elements, text_at
 from archive_ingest.records.xmlutil import XPATH_NS, XSI_NS
 
-_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
-_PUID_RE = re.compile(r"^(?:x-)?fmt/[0-9]+$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _LANG3_RE = re.compile(r"^[a-z]{3}$")
 
@@ -79,32 +79,22 @@ class Problem:
         return f"{where}: [{self.rule}] {self.message}"
 
 
-def _x(node: etree._Element, path: str) -> list[etree._Element]:
-    found = node.xpath(path, namespaces=XPATH_NS)
-    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
-
-
-def _text(node: etree._Element, path: str) -> str:
-    found = node.xpath(f"string({path})", namespaces=XPATH_NS)
-    return str(found).strip()
-
-
 def check_dc_element(dc: etree._Element) -> list[Problem]:
     """The DC rules for one ``oai_dc:dc`` element (standalone dc.xml or embedded)."""
     problems: list[Problem] = []
     line = dc.sourceline
-    if not [t for t in _x(dc, "dc:title") if (t.text or "").strip()]:
+    if not [t for t in elements(dc, "dc:title") if (t.text or "").strip()]:
         problems.append(Problem("DC-01", line, "no dc:title"))
-    if not _x(dc, "dc:identifier"):
+    if not elements(dc, "dc:identifier"):
         problems.append(Problem("DC-02", line, "no dc:identifier"))
-    for lang in _x(dc, "dc:language"):
+    for lang in elements(dc, "dc:language"):
         if not _LANG3_RE.fullmatch((lang.text or "").strip()):
             problems.append(
                 Problem("DC-03", lang.sourceline, f"dc:language {lang.text!r} is not ISO 639-3")
             )
-    if not _x(dc, "dc:rights"):
+    if not elements(dc, "dc:rights"):
         problems.append(Problem("DC-04", line, "no dc:rights"))
-    if "Text" not in [(t.text or "").strip() for t in _x(dc, "dc:type")]:
+    if "Text" not in [(t.text or "").strip() for t in elements(dc, "dc:type")]:
         problems.append(Problem("DC-05", line, "no dc:type 'Text'"))
     return problems
 
@@ -112,7 +102,8 @@ def check_dc_element(dc: etree._Element) -> list[Problem]:
 def check_dc_tree(tree: etree._ElementTree) -> list[Problem]:
     root = tree.getroot()
     if root.tag != f"{{{XPATH_NS['oai_dc']}}}dc":
-        return [Problem("DC-01", root.sourceline, f"root element is {root.tag}, not oai_dc:dc")]
+        tag = etree.QName(root).text
+        return [Problem("DC-01", root.sourceline, f"root element is {tag}, not oai_dc:dc")]
     return check_dc_element(root)
 
 
@@ -128,31 +119,31 @@ class _MetsChecker:
     def run(self) -> list[Problem]:
         root = self.root
         if root.tag != f"{{{XPATH_NS['mets']}}}mets":
-            self.add("MP-01", root, f"root element is {root.tag}, not mets:mets")
+            self.add("MP-01", root, f"root element is {etree.QName(root).text}, not mets:mets")
             return self.problems
         self.check_ids()
         self.check_root_and_header()
         self.check_dmd()
         self.check_amd()
         self.check_files()
-        self.check_premis()
+        check_premis(self.root, self.ids, self.add)
         self.check_struct_maps()
         return self.problems
 
     # --- MP-13 -------------------------------------------------------------------------
     def check_ids(self) -> None:
-        counts = Counter(e.get("ID") for e in _x(self.root, "//mets:*[@ID]"))
+        counts = Counter(e.get("ID") for e in elements(self.root, "//mets:*[@ID]"))
         for value, count in counts.items():
             if count > 1:
                 self.add("MP-13", None, f"ID {value!r} is used {count} times")
-        self.ids = {e.get("ID", ""): e for e in _x(self.root, "//mets:*[@ID]")}
+        self.ids = {e.get("ID", ""): e for e in elements(self.root, "//mets:*[@ID]")}
         kinds = {
             "ADMID": {"techMD", "rightsMD", "sourceMD", "digiprovMD"},
             "DMDID": {"dmdSec"},
             "FILEID": {"file"},
         }
         for attribute, allowed in kinds.items():
-            for node in _x(self.root, f"//mets:*[@{attribute}]"):
+            for node in elements(self.root, f"//mets:*[@{attribute}]"):
                 for ref in node.get(attribute, "").split():
                     target = self.ids.get(ref)
                     if target is None:
@@ -172,25 +163,25 @@ class _MetsChecker:
             self.add("MP-01", root, f"PROFILE is {root.get('PROFILE')!r}, not {METS_PROFILE_URI}")
         if not root.get("OBJID", "").strip():
             self.add("MP-01", root, "no OBJID")
-        headers = _x(root, "mets:metsHdr")
+        headers = elements(root, "mets:metsHdr")
         if len(headers) != 1:
             self.add("MP-02", root, f"{len(headers)} metsHdr elements, expected 1")
             return
         header = headers[0]
-        if not _DATETIME_RE.fullmatch(header.get("CREATEDATE", "")):
+        if not DATETIME_RE.fullmatch(header.get("CREATEDATE", "")):
             self.add(
                 "MP-02",
                 header,
                 f"CREATEDATE {header.get('CREATEDATE')!r} is not a date-time with time zone",
             )
-        software = _x(
+        software = elements(
             header,
             "mets:agent[@ROLE='CREATOR' and @TYPE='OTHER' and @OTHERTYPE='SOFTWARE']"
             "[normalize-space(mets:name)]",
         )
         if len(software) != 1:
             self.add("MP-02", header, "no single software CREATOR agent with a name")
-        if not _x(
+        if not elements(
             header,
             "mets:agent[@ROLE='CUSTODIAN' and @TYPE='ORGANIZATION'][normalize-space(mets:name)]",
         ):
@@ -211,22 +202,22 @@ class _MetsChecker:
                 "mets:mdWrap/mets:xmlData/premis:object",
             ),
         }
-        sections = _x(self.root, "mets:dmdSec")
+        sections = elements(self.root, "mets:dmdSec")
         for label, (mdtype, path) in expected.items():
-            found = [s for s in sections if _x(s, path)]
+            found = [s for s in sections if elements(s, path)]
             if len(found) != 1:
                 self.add("MP-03", self.root, f"{len(found)} dmdSecs hold {label}, expected 1")
                 continue
-            wrap = _x(found[0], "mets:mdWrap")[0]
+            wrap = elements(found[0], "mets:mdWrap")[0]
             if wrap.get("MDTYPE") != mdtype:
                 self.add(
                     "MP-03", wrap, f"{label} dmdSec has MDTYPE {wrap.get('MDTYPE')!r}, not {mdtype}"
                 )
             if label == "PREMIS intellectual entity":
-                obj = _x(found[0], path)[0]
+                obj = elements(found[0], path)[0]
                 if obj.get(f"{{{XSI_NS}}}type") != "premis:intellectualEntity":
                     self.add("MP-03", obj, "the dmdSec PREMIS object is not an intellectualEntity")
-        for dc in _x(self.root, "mets:dmdSec/mets:mdWrap/mets:xmlData/oai_dc:dc"):
+        for dc in elements(self.root, "mets:dmdSec/mets:mdWrap/mets:xmlData/oai_dc:dc"):
             for problem in check_dc_element(dc):
                 self.problems.append(
                     Problem("MP-04", problem.line, f"[{problem.rule}] {problem.message}")
@@ -234,10 +225,10 @@ class _MetsChecker:
 
     # --- MP-05 -------------------------------------------------------------------------
     def check_amd(self) -> None:
-        amd = _x(self.root, "mets:amdSec")
+        amd = elements(self.root, "mets:amdSec")
         if len(amd) != 1:
             self.add("MP-05", self.root, f"{len(amd)} amdSec elements, expected 1")
-        statements = _x(
+        statements = elements(
             self.root,
             "mets:amdSec/mets:rightsMD/mets:mdWrap[@MDTYPE='PREMIS:RIGHTS']/mets:xmlData"
             "/premis:rights/premis:rightsStatement[premis:rightsBasis][premis:licenseInformation]",
@@ -246,10 +237,10 @@ class _MetsChecker:
             self.add("MP-05", self.root, "no rightsMD with a PREMIS licence-based rights statement")
         referenced = {
             ref
-            for node in _x(self.root, "//mets:*[@ADMID]")
+            for node in elements(self.root, "//mets:*[@ADMID]")
             for ref in node.get("ADMID", "").split()
         }
-        for section in _x(
+        for section in elements(
             self.root,
             "mets:amdSec/mets:techMD | mets:amdSec/mets:rightsMD"
             " | mets:amdSec/mets:digiprovMD[mets:mdWrap/@MDTYPE='PREMIS:EVENT']",
@@ -263,9 +254,9 @@ class _MetsChecker:
 
     # --- MP-06 .. MP-09 ----------------------------------------------------------------
     def check_files(self) -> None:
-        groups = _x(self.root, "mets:fileSec/mets:fileGrp")
+        groups = elements(self.root, "mets:fileSec/mets:fileGrp")
         originals = [g for g in groups if g.get("USE") == "original"]
-        if len(originals) != 1 or len(_x(originals[0], "mets:file")) != 1:
+        if len(originals) != 1 or len(elements(originals[0], "mets:file")) != 1:
             self.add(
                 "MP-06",
                 self.root,
@@ -278,11 +269,11 @@ class _MetsChecker:
                     group,
                     f"fileGrp USE {group.get('USE')!r} is not one of {', '.join(FILE_GROUPS)}",
                 )
-            if not _x(group, "mets:file"):
+            if not elements(group, "mets:file"):
                 self.add("MP-06", group, f"fileGrp {group.get('USE')!r} holds no file")
-        if _x(self.root, "mets:fileSec/mets:fileGrp/mets:fileGrp"):
+        if elements(self.root, "mets:fileSec/mets:fileGrp/mets:fileGrp"):
             self.add("MP-06", self.root, "nested fileGrp")
-        for file in _x(self.root, "mets:fileSec//mets:file"):
+        for file in elements(self.root, "mets:fileSec//mets:file"):
             self.check_file(file)
 
     def check_file(self, file: etree._Element) -> None:
@@ -293,7 +284,7 @@ class _MetsChecker:
         checksum = file.get("CHECKSUM", "")
         if file.get("CHECKSUMTYPE") != "SHA-256" or not _SHA256_RE.fullmatch(checksum):
             self.add("MP-07", file, f"file {fid!r} has no SHA-256 CHECKSUM in lower-case hex")
-        locations = _x(file, "mets:FLocat")
+        locations = elements(file, "mets:FLocat")
         if len(locations) != 1 or locations[0].get("LOCTYPE") != "URL":
             self.add("MP-07", file, f"file {fid!r} needs exactly one FLocat with LOCTYPE URL")
         for location in locations:
@@ -321,142 +312,46 @@ class _MetsChecker:
         if len(tech) != 1:
             self.add("MP-08", file, f"file {fid!r}: ADMID names {len(tech)} techMD, expected 1")
             return
-        objects = _x(tech[0], "mets:mdWrap/mets:xmlData/premis:object[@xsi:type='premis:file']")
+        objects = elements(
+            tech[0], "mets:mdWrap/mets:xmlData/premis:object[@xsi:type='premis:file']"
+        )
         if len(objects) != 1:
             self.add("MP-08", tech[0], f"techMD of file {fid!r} holds no PREMIS file object")
             return
         obj = objects[0]
-        digest = _text(
+        digest = text_at(
             obj,
             "premis:objectCharacteristics/premis:fixity[premis:messageDigestAlgorithm='SHA-256']/premis:messageDigest",
         )
         if digest.lower() != checksum.lower():
             self.add("MP-08", obj, f"file {fid!r}: PREMIS SHA-256 {digest!r} differs from CHECKSUM")
-        size = _text(obj, "premis:objectCharacteristics/premis:size")
+        size = text_at(obj, "premis:objectCharacteristics/premis:size")
         if size != file.get("SIZE"):
             self.add("MP-08", obj, f"file {fid!r}: PREMIS size {size!r} differs from SIZE")
-
-    # --- MP-09 .. MP-12, MP-16 ---------------------------------------------------------
-    def check_premis(self) -> None:
-        objects = _x(self.root, "//premis:object")
-        object_ids = Counter(
-            _text(o, "premis:objectIdentifier[1]/premis:objectIdentifierValue") for o in objects
-        )
-        for obj in objects:
-            if obj.get(f"{{{XSI_NS}}}type") != "premis:file":
-                continue
-            keys = _x(
-                obj,
-                "premis:objectCharacteristics/premis:format/premis:formatRegistry[premis:formatRegistryName='PRONOM']/premis:formatRegistryKey",
-            )
-            if not keys or not _PUID_RE.fullmatch((keys[0].text or "").strip()):
-                self.add("MP-09", obj, "PREMIS file object without a PRONOM PUID")
-        events = _x(self.root, "//premis:event")
-        agents = _x(self.root, "//premis:agent")
-        agent_ids = Counter(
-            _text(a, "premis:agentIdentifier[1]/premis:agentIdentifierValue") for a in agents
-        )
-        event_ids = Counter(
-            _text(e, "premis:eventIdentifier/premis:eventIdentifierValue") for e in events
-        )
-        for kind, counter in (("object", object_ids), ("event", event_ids), ("agent", agent_ids)):
-            for value, count in counter.items():
-                if count > 1:
-                    self.add(
-                        "MP-12",
-                        None,
-                        f"PREMIS {kind} identifier {value!r} is defined {count} times",
-                    )
-        for ident in _x(self.root, "//premis:*[normalize-space(.) = 'UUID']"):
-            if not etree.QName(ident).localname.endswith("IdentifierType"):
-                continue
-            value_node = ident.getnext()
-            value = (value_node.text or "").strip() if value_node is not None else ""
-            try:
-                uuid.UUID(value)
-            except ValueError:
-                self.add(
-                    "MP-12", ident, f"{etree.QName(ident).localname} UUID {value!r} is not a UUID"
-                )
-        linked_agents: set[str] = set()
-        for event in events:
-            where = _text(event, "premis:eventType") or "?"
-            if not _text(event, "premis:eventType"):
-                self.add("MP-10", event, "PREMIS event without eventType")
-            if not _DATETIME_RE.fullmatch(_text(event, "premis:eventDateTime")):
-                self.add(
-                    "MP-10",
-                    event,
-                    f"event {where!r}: eventDateTime is not a date-time with time zone",
-                )
-            if not _text(event, "premis:eventOutcomeInformation/premis:eventOutcome"):
-                self.add("MP-10", event, f"event {where!r}: no eventOutcome")
-            agent_links = [
-                _text(link, "premis:linkingAgentIdentifierValue")
-                for link in _x(event, "premis:linkingAgentIdentifier")
-            ]
-            if not agent_links:
-                self.add("MP-10", event, f"event {where!r}: no linked agent")
-            for value in agent_links:
-                linked_agents.add(value)
-                if value not in agent_ids:
-                    self.add(
-                        "MP-10", event, f"event {where!r}: linked agent {value!r} is not defined"
-                    )
-            object_links = [
-                _text(link, "premis:linkingObjectIdentifierValue")
-                for link in _x(event, "premis:linkingObjectIdentifier")
-            ]
-            if not object_links:
-                self.add("MP-10", event, f"event {where!r}: no linked object")
-            for value in object_links:
-                if value not in object_ids:
-                    self.add(
-                        "MP-10", event, f"event {where!r}: linked object {value!r} is not defined"
-                    )
-        for agent in agents:
-            value = _text(agent, "premis:agentIdentifier[1]/premis:agentIdentifierValue")
-            if value not in linked_agents:
-                self.add("MP-11", agent, f"agent {value!r} is linked by no event")
-        for file in _x(
-            self.root, "mets:fileSec/mets:fileGrp[@USE='access' or @USE='text']/mets:file"
-        ):
-            tech = [self.ids.get(r) for r in file.get("ADMID", "").split()]
-            sources = [
-                _text(rel, "premis:relatedObjectIdentifier/premis:relatedObjectIdentifierValue")
-                for t in tech
-                if t is not None
-                for rel in _x(t, ".//premis:relationship[premis:relationshipSubType='has source']")
-            ]
-            if not sources or any(s not in object_ids for s in sources):
-                self.add(
-                    "MP-16",
-                    file,
-                    f"file {file.get('ID')!r} has no 'has source' derivation to a defined object",
-                )
 
     # --- MP-14 -------------------------------------------------------------------------
     def check_struct_maps(self) -> None:
         for kind in ("physical", "logical"):
-            count = len(_x(self.root, f"mets:structMap[@TYPE='{kind}']"))
+            count = len(elements(self.root, f"mets:structMap[@TYPE='{kind}']"))
             if count != 1:
                 self.add("MP-14", self.root, f"{count} {kind} structMaps, expected 1")
         in_physical = {
-            f.get("FILEID") for f in _x(self.root, "mets:structMap[@TYPE='physical']//mets:fptr")
+            f.get("FILEID")
+            for f in elements(self.root, "mets:structMap[@TYPE='physical']//mets:fptr")
         }
-        for file in _x(self.root, "mets:fileSec//mets:file"):
+        for file in elements(self.root, "mets:fileSec//mets:file"):
             if file.get("ID") not in in_physical:
                 self.add("MP-14", file, f"file {file.get('ID')!r} is not in the physical structMap")
         orders = [
             p.get("ORDER")
-            for p in _x(self.root, "mets:structMap[@TYPE='physical']//mets:div[@TYPE='page']")
+            for p in elements(self.root, "mets:structMap[@TYPE='physical']//mets:div[@TYPE='page']")
         ]
         if orders != [str(n) for n in range(1, len(orders) + 1)]:
             self.add("MP-14", self.root, "page divs are not numbered 1..n in order")
-        dmd_ids = {s.get("ID") for s in _x(self.root, "mets:dmdSec")}
+        dmd_ids = {s.get("ID") for s in elements(self.root, "mets:dmdSec")}
         items = [
             d
-            for d in _x(self.root, "mets:structMap[@TYPE='logical']//mets:div[@DMDID]")
+            for d in elements(self.root, "mets:structMap[@TYPE='logical']//mets:div[@DMDID]")
             if dmd_ids <= set(d.get("DMDID", "").split())
         ]
         if not items:
