@@ -10,7 +10,7 @@ from archive_ingest.licence import LicenceClaim, parse_licence_statement
 
 BY_NC_SA_30 = "https://creativecommons.org/licenses/by-nc-sa/3.0/"
 
-# SciELO Books' page one, verbatim (see /work/shared/reference/scielo.md)
+# SciELO Books' page one, verbatim (the licence statement of a chapter PDF's first page)
 EN = (
     "All the contents of this chapter, except where otherwise noted, is licensed under a "
     "Creative Commons Attribution-Non Commercial-ShareAlike 3.0 Unported."
