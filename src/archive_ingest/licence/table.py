@@ -81,10 +81,6 @@ def order_elements(elements: Iterable[str]) -> tuple[str, ...]:
     return tuple(known + sorted(unique - set(ELEMENT_ORDER)))
 
 
-def _category_for(elements: Iterable[str]) -> str:
-    return "publicdomain" if PUBLIC_DOMAIN_UNITS & set(elements) else "licenses"
-
-
 @dataclass(frozen=True)
 class Jurisdiction:
     """A jurisdiction Creative Commons ported (or, for ``ported=False``, never ported) to."""
