@@ -104,10 +104,12 @@ def parse_datestamp(value: str, *, end_of_day: bool) -> tuple[int, str]:
     """``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ`` -> (epoch seconds, granularity)."""
     try:
         if m := _SECOND.fullmatch(value):
-            stamp = dt.datetime(*map(int, m.groups()), tzinfo=dt.UTC)
+            year, month, day_of_month, hour, minute, second = map(int, m.groups())
+            stamp = dt.datetime(year, month, day_of_month, hour, minute, second, tzinfo=dt.UTC)
             return to_epoch(stamp), "second"
         if m := _DAY.fullmatch(value):
-            day = dt.datetime(*map(int, m.groups()), tzinfo=dt.UTC)
+            year, month, day_of_month = map(int, m.groups())
+            day = dt.datetime(year, month, day_of_month, tzinfo=dt.UTC)
             if end_of_day:
                 day = day.replace(hour=23, minute=59, second=59)
             return to_epoch(day), "day"

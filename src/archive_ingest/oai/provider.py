@@ -23,6 +23,7 @@ from archive_ingest.oai.protocol import (
     parse_request,
     record_id_of,
 )
+from archive_ingest.oai.tables import OaiRecord
 from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode
 
 
@@ -86,7 +87,7 @@ def _payload(prefix: str, record_id: str, payload: bytes | None) -> bytes | None
     return payload
 
 
-def _lookup(config: Config, session: Session, identifier: str) -> store.OaiRecord:
+def _lookup(config: Config, session: Session, identifier: str) -> OaiRecord:
     record_id = record_id_of(identifier, config.repository_identifier)
     row = store.get_record(session, record_id) if record_id else None
     if row is None:

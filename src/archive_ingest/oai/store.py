@@ -12,10 +12,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
-from sqlalchemy import ColumnElement, delete, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from archive_ingest.catalogue.schema import Item, Version
 from archive_ingest.catalogue.store import Catalogue
@@ -42,7 +43,7 @@ def normalise_payload(xml: bytes, kind: str) -> bytes:
     except etree.XMLSyntaxError as exc:
         raise PayloadError(f"{kind} record is not well-formed XML: {exc}") from exc
     if root.tag != ROOTS[kind]:
-        raise PayloadError(f"{kind} record has the wrong root element {root.tag}")
+        raise PayloadError(f"{kind} record has the wrong root element {root.tag!s}")
     if root.getroottree().docinfo.doctype:
         raise PayloadError(f"{kind} record has a DOCTYPE")
     return etree.tostring(root, encoding="UTF-8", xml_declaration=False)
@@ -234,9 +235,13 @@ def sets_of(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]
     return out
 
 
+#: what a list selects: columns of the tables, or SQL functions of them
+_Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
 def _filters(
     query: Query,
-) -> tuple[list[ColumnElement[bool]], ColumnElement[int], ColumnElement[str]]:
+) -> tuple[list[ColumnElement[bool]], InstrumentedAttribute[int], InstrumentedAttribute[str]]:
     if query.set_spec is not None:
         stamp, rid = OaiRecordSet.datestamp, OaiRecordSet.record_id
         where: list[ColumnElement[bool]] = [OaiRecordSet.set_spec == query.set_spec]
@@ -252,7 +257,7 @@ def _filters(
     return where, stamp, rid
 
 
-def _base(query: Query, *columns: ColumnElement) -> object:
+def _base(query: Query, *columns: _Column) -> Select[Any]:
     stmt = select(*columns)
     if query.set_spec is not None:
         stmt = stmt.select_from(OaiRecordSet).join(
@@ -265,7 +270,7 @@ def _base(query: Query, *columns: ColumnElement) -> object:
 
 def count(session: Session, query: Query) -> int:
     where, _, _ = _filters(query)
-    stmt = _base(query, func.count()).where(*where)  # type: ignore[attr-defined]
+    stmt = _base(query, func.count()).where(*where)
     return int(session.scalar(stmt) or 0)
 
 
@@ -285,12 +290,12 @@ def page(
     payloads of the rows kept, so a page of large METS never reads the ones it leaves out."""
     where, stamp, rid = _filters(query)
     payload_col = OaiRecord.mets_xml if query.prefix == "mets" else OaiRecord.dc_xml
-    columns = [rid, stamp, OaiRecord.deleted]
+    columns: list[_Column] = [rid, stamp, OaiRecord.deleted]
     if with_payload:
         columns.append(func.length(payload_col))
-    stmt = _base(query, *columns).where(*where)  # type: ignore[attr-defined]
+    stmt = _base(query, *columns).where(*where)
     if after is not None:
-        stmt = stmt.where(tuple_(stamp, rid) > tuple_(after[0], after[1]))
+        stmt = stmt.where(tuple_(stamp, rid) > tuple_(literal(after[0]), literal(after[1])))
     found = list(session.execute(stmt.order_by(stamp, rid).limit(limit + 1)))
     more = len(found) > limit
     found = found[:limit]

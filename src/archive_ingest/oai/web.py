@@ -44,27 +44,31 @@ def serve_base_url(host: str, port: int) -> str | None:
 def oai_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     url = base_url(settings)
-    state: dict[str, object] = {}
+    # opened on the first request, once: the catalogue and the repository's settings
+    catalogues: list[Catalogue] = []
+    configs: list[Config] = []
     lock = threading.Lock()
 
     def catalogue() -> Catalogue:
         with lock:
-            if "catalogue" not in state:
-                state["catalogue"] = Catalogue.open(settings.effective_database_url)
-        return state["catalogue"]  # type: ignore[return-value]
+            if not catalogues:
+                catalogues.append(Catalogue.open(settings.effective_database_url))
+        return catalogues[0]
 
     def config() -> Config:
         with lock:
-            if "config" not in state:
-                state["config"] = Config(
-                    repository_name=settings.oai_repository_name,
-                    repository_identifier=settings.repository_identifier,
-                    admin_email=settings.oai_admin_email,
-                    page_size=settings.oai_page_size,
-                    page_bytes=settings.oai_page_bytes,
-                    key=token_key(settings),
+            if not configs:
+                configs.append(
+                    Config(
+                        repository_name=settings.oai_repository_name,
+                        repository_identifier=settings.repository_identifier,
+                        admin_email=settings.oai_admin_email,
+                        page_size=settings.oai_page_size,
+                        page_bytes=settings.oai_page_bytes,
+                        key=token_key(settings),
+                    )
                 )
-        return state["config"]  # type: ignore[return-value]
+        return configs[0]
 
     def answer(pairs: list[tuple[str, str]]) -> Response:
         with catalogue().session() as session:
