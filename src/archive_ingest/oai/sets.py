@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-SET_SPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
 _CC = re.compile(r"creativecommons\.org/licenses/([a-z-]+)/", re.I)
 
 TOP_NAMES = {"source": "Source", "license": "Licence", "publisher": "Publisher"}

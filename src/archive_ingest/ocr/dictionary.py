@@ -15,7 +15,7 @@ fine": the caller refuses to judge text it cannot judge. docs/DECISIONS.md says 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -114,8 +114,3 @@ def load_word_list(iso639_1: str) -> WordList:
     if not words:
         raise MissingWordList(f"the word list for {iso639_1!r} in {source()} is empty")
     return WordList(language=iso639_1, source=source(), frequencies=words)
-
-
-def load_word_lists(languages: Iterable[str]) -> dict[str, WordList]:
-    """Word lists for several ISO 639-1 languages; the first missing one raises."""
-    return {lang: load_word_list(lang) for lang in languages}

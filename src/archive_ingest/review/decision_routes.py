@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from archive_ingest.errors import ArchiveIngestError
@@ -22,7 +22,7 @@ from archive_ingest.review.headers import SAFE_HEADERS
 DECISION_NOTICES = {"reject": "rejected", "licence": "licence", "edit": "edited"}
 DECISIONS = ("approve", "reject", "licence", "edit", "ocr")
 
-Endpoint = Callable[[Request, str, BackgroundTasks], Awaitable[Response]]
+Endpoint = Callable[[Request, str], Awaitable[Response]]
 
 
 def decision_routes(ctx: ReviewContext) -> APIRouter:
@@ -38,7 +38,7 @@ def decision_routes(ctx: ReviewContext) -> APIRouter:
 
 
 def _endpoint(ctx: ReviewContext, action: str) -> Endpoint:
-    async def endpoint(request: Request, record_id: str, background: BackgroundTasks) -> Response:
+    async def endpoint(request: Request, record_id: str) -> Response:
         return await decide(ctx, request, record_id, action)
 
     return endpoint
