@@ -8,7 +8,6 @@ licences that really exist (:func:`licence_table`), and :func:`validate_licence`
 ``valid`` / ``needs_review`` / ``rejected``. See docs/LICENCE.md.
 """
 
-from archive_ingest.licence.codes import parse_licence_code
 from archive_ingest.licence.model import (
     ClaimKind,
     LicenceClaim,
@@ -37,6 +36,7 @@ from archive_ingest.licence.table import (
     parse_cc_url,
 )
 from archive_ingest.licence.validate import decide, decide_licence, validate_licence
+from archive_ingest.licence.values import parse_licence_code
 from archive_ingest.licence.xmp import parse_xmp
 
 __all__ = [

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from archive_ingest.licence.table import elements_name, licence_table
 from archive_ingest.models import utcnow
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ class LicenceClaim(BaseModel):
     def label(self) -> str:
         """A short name for what was claimed, real or not ("CC BY-NC-SA 3.0", "CC BY (no
         version)")."""
-        from archive_ingest.licence.table import claim_label
-
         return claim_label(self)
 
     def where(self) -> str:
@@ -89,6 +88,33 @@ class LicenceClaim(BaseModel):
         if self.locator and self.locator != "metadata[0]":
             return f"the publisher metadata ({self.locator})"
         return SOURCE_NAMES["metadata"]
+
+
+def claim_label(claim: LicenceClaim) -> str:
+    """A short name for a claim, real licence or not (used in reasons for the archivist)."""
+    if claim.canonical_uri:
+        lic = licence_table().get(claim.canonical_uri)
+        if lic:
+            return lic.label
+    if claim.kind in ("cc", "partial", "not_real"):
+        els = claim.elements
+        name = elements_name(els) if els else "a Creative Commons licence"
+        version = f" {claim.version}" if claim.version else " (no version)"
+        if not els and not claim.version:
+            version = " (no licence named)"
+        port = f" {claim.port.upper()}" if claim.port else ""
+        return f"{name}{version}{port}"
+    quoted = claim.text_span.text if claim.text_span else ""
+    quoted = " ".join(quoted.split())
+    if len(quoted) > 80:
+        quoted = quoted[:77] + "..."
+    if claim.kind == "non_cc":
+        return f"{quoted!r} (not a Creative Commons licence)" if quoted else "a non-CC licence"
+    if claim.kind == "unrecognised":
+        return f"{quoted!r} (unreadable)" if quoted else "something unreadable"
+    if claim.kind == "refused":
+        return "an XMP packet that was refused"
+    return "nothing"
 
 
 class LicencePolicy(BaseModel):

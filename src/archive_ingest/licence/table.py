@@ -20,10 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from archive_ingest.licence.model import LicenceClaim
+from typing import Any
 
 CANONICAL_ROOT = "https://creativecommons.org/"
 
@@ -293,7 +290,7 @@ class LicenceTable:
         if unknown:
             names = ", ".join(repr(e.upper()) for e in unknown)
             return f"{names} is not a Creative Commons licence element"
-        shown = _shown_name(els)
+        shown = elements_name(els)
         versions = self.versions_for(els)
         if not versions:
             if "nd" in els and "sa" in els:
@@ -318,7 +315,8 @@ class LicenceTable:
         return f"there is no {j.english} port of {shown} {version}"
 
 
-def _shown_name(elements: tuple[str, ...]) -> str:
+def elements_name(elements: tuple[str, ...]) -> str:
+    """How licence elements read: "CC BY-NC", "CC0", "CC (no elements)"."""
     if PUBLIC_DOMAIN_UNITS & set(elements):
         return " ".join(_PD_LABELS.get(e, e.upper()) for e in elements)
     return "CC " + "-".join(e.upper() for e in elements) if elements else "CC (no elements)"
@@ -359,35 +357,3 @@ def elements_of(uri: str) -> tuple[str, ...] | None:
     """Elements of the licence a URI names (None if it names no real licence)."""
     lic = licence_from_uri(uri)
     return lic.elements if lic else None
-
-
-def claim_label(claim: LicenceClaim) -> str:
-    """A short name for a claim, real licence or not (used in reasons for the archivist)."""
-    if claim.canonical_uri:
-        lic = licence_table().get(claim.canonical_uri)
-        if lic:
-            return lic.label
-    if claim.kind in ("cc", "partial", "not_real"):
-        els = claim.elements
-        if PUBLIC_DOMAIN_UNITS & set(els):
-            name = " ".join(_PD_LABELS.get(e, e.upper()) for e in els)
-        elif els:
-            name = "CC " + "-".join(e.upper() for e in els)
-        else:
-            name = "a Creative Commons licence"
-        version = f" {claim.version}" if claim.version else " (no version)"
-        if not els and not claim.version:
-            version = " (no licence named)"
-        port = f" {claim.port.upper()}" if claim.port else ""
-        return f"{name}{version}{port}"
-    quoted = claim.text_span.text if claim.text_span else ""
-    quoted = " ".join(quoted.split())
-    if len(quoted) > 80:
-        quoted = quoted[:77] + "..."
-    if claim.kind == "non_cc":
-        return f"{quoted!r} (not a Creative Commons licence)" if quoted else "a non-CC licence"
-    if claim.kind == "unrecognised":
-        return f"{quoted!r} (unreadable)" if quoted else "something unreadable"
-    if claim.kind == "refused":
-        return "an XMP packet that was refused"
-    return "nothing"

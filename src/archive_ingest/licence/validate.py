@@ -24,11 +24,11 @@ from collections.abc import Sequence
 
 from archive_ingest.errors import LicenceError
 from archive_ingest.licence.claims import plain_claim
-from archive_ingest.licence.codes import parse_licence_code
 from archive_ingest.licence.fold import fold
 from archive_ingest.licence.model import LicenceClaim, LicencePolicy, LicenceVerdict
 from archive_ingest.licence.statement import parse_licence_statement
-from archive_ingest.licence.table import CcLicence, licence_table
+from archive_ingest.licence.table import CcLicence, licence_from_uri, licence_table
+from archive_ingest.licence.values import parse_licence_code
 from archive_ingest.licence.xmp import parse_xmp
 
 _CC_KINDS = ("cc", "partial", "not_real")
@@ -306,8 +306,6 @@ def decide_licence(
                 "decision_note": note,
             }
         )
-    from archive_ingest.licence.table import licence_from_uri
-
     lic = licence_from_uri(uri)
     if lic is None:
         raise LicenceError(f"{uri!r} is not a real Creative Commons licence URI")

@@ -18,10 +18,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from archive_ingest.licence.claims import plain_claim
-from archive_ingest.licence.codes import value_claims
 from archive_ingest.licence.fold import fold
 from archive_ingest.licence.model import LicenceClaim
 from archive_ingest.licence.statement import statement_claims
+from archive_ingest.licence.values import value_claims
 
 XMP_RIGHTS = "http://ns.adobe.com/xap/1.0/rights/"
 CC_NAMESPACES = ("http://creativecommons.org/ns#", "http://web.resource.org/cc/")
