@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,15 +43,10 @@ from archive_ingest.settings import normalise_database_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.oai import BASE, LICENCES, PUBLISHERS, payloads
+from tests.support.ports import free_port
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 SCHEMA = "bench_oai"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def build(url: str, records: int, mets_every: int) -> None:
@@ -167,7 +161,7 @@ def main() -> int:
         build(url, args.records, args.mets_every)
         print(f"built {args.records} records in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
-    port = _free_port()
+    port = free_port()
     home = tempfile.mkdtemp(prefix="bench-oai-")
     env = {
         **os.environ,

@@ -5,15 +5,15 @@ that cannot reach such a database does not print it either."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from archive_ingest.settings import mask_url
+from tests.support.cli import run_cli
+from tests.support.ports import free_port
 
 SECRET = "s3cr3t-Pw"
 
@@ -91,14 +91,7 @@ def _run(home: Path, database_url: str, *args: str) -> subprocess.CompletedProce
     env["ARCHIVE_INGEST_HOME"] = str(home)
     env["ARCHIVE_INGEST_CONFIG"] = str(home / "absent-config.toml")
     env["ARCHIVE_INGEST_DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-    )
+    return run_cli(env, *args, timeout=180)
 
 
 def test_config_command_masks_a_query_password(home: Path) -> None:
@@ -110,9 +103,7 @@ def test_config_command_masks_a_query_password(home: Path) -> None:
 
 def test_an_unreachable_database_does_not_print_its_password(home: Path) -> None:
     """-v logs everything at INFO; the connection failure is printed; the secret is not."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again when the block ends
+    port = free_port()  # nothing listens there
     url = f"postgresql://u:{SECRET}@127.0.0.1:{port}/db?password={SECRET}&connect_timeout=3"
     proc = _run(home, url, "-v", "users", "list")
     assert proc.returncode != 0

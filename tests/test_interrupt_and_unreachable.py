@@ -31,6 +31,7 @@ from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.local import LocalStorage
 from tests.support.plugins.storage import free_base_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -224,12 +225,6 @@ def _blackhole() -> Iterator[int]:
         listener.close()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("kind", ["refused", "blackhole"])
 def test_unreachable_storage_fails_within_30s_with_one_line(
     kind: str,
@@ -239,7 +234,7 @@ def test_unreachable_storage_fails_within_30s_with_one_line(
     tmp_path: Path,
 ) -> None:
     with contextlib.ExitStack() as stack:
-        port = stack.enter_context(_blackhole()) if kind == "blackhole" else _closed_port()
+        port = stack.enter_context(_blackhole()) if kind == "blackhole" else free_port()
         endpoint = f"http://127.0.0.1:{port}"
         env = _env(scielo_book, ARCHIVE_INGEST_S3_ENDPOINT_URL=endpoint)
         started = time.monotonic()
@@ -271,7 +266,7 @@ def test_reconcile_and_audit_fail_within_30s_with_one_line_when_storage_is_unrea
     """Each of their checks would wait out botocore's retries and timeouts (minutes against a
     silent endpoint, then a report of "check-failed" findings): the storage is probed first."""
     with contextlib.ExitStack() as stack:
-        port = stack.enter_context(_blackhole()) if kind == "blackhole" else _closed_port()
+        port = stack.enter_context(_blackhole()) if kind == "blackhole" else free_port()
         endpoint = f"http://127.0.0.1:{port}"
         env = {**os.environ, "ARCHIVE_INGEST_S3_ENDPOINT_URL": endpoint}
         started = time.monotonic()

@@ -9,7 +9,7 @@ import pytest
 from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings
 from tests.support.cli import cli_env, json_lines, run_cli
-from tests.support.plugins.web import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 

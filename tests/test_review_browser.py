@@ -5,7 +5,6 @@ the test SeaweedFS. Screenshots go under tmp_path only."""
 from __future__ import annotations
 
 import contextvars
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
+from tests.support.ports import free_port
 from tests.test_review_actions import held  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -35,12 +35,6 @@ ARGS = [
 PASSWORD = "correct horse battery"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(
     held: tuple[Settings, str],  # noqa: F811
@@ -54,7 +48,7 @@ def served(
         add_user(cat, "ana", "archivist", PASSWORD)
     finally:
         cat.close()
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings, ocr_rerun=launch_ocr_rerun),
         host="127.0.0.1",

@@ -27,7 +27,7 @@ from archive_ingest.pipeline import Services
 from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from tests.support.plugins.serve import serve_process
-from tests.support.plugins.web import free_port
+from tests.support.ports import free_port
 from tests.test_review_actions import held, make_user  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parent.parent

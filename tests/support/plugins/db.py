@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -23,12 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from archive_ingest.settings import normalise_database_url
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.ports import free_port
 
 
 def _run_as_postgres(cmd: list[str]) -> list[str]:
@@ -51,7 +45,7 @@ def postgres_url() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     data = root / "data"
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _run_as_postgres(
             [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,11 +19,7 @@ from pathlib import Path
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.ports import free_port
 
 
 @contextmanager
@@ -32,7 +27,7 @@ def serve_process(
     home: Path, database_url: str, *, timeout: float = 90, **settings: object
 ) -> Iterator[str]:
     """Yield the base URL (``http://127.0.0.1:PORT``) of a running ``archive-ingest serve``."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ARCHIVE_INGEST_HOME": str(home),

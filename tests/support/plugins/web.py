@@ -6,7 +6,6 @@ A helper (no fixture): ``with serving(app) as base: httpx.get(f"{base}/oai?...")
 from __future__ import annotations
 
 import contextvars
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,11 +14,7 @@ from typing import Any
 
 import uvicorn
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.ports import free_port
 
 
 @contextmanager
