@@ -71,8 +71,8 @@ def queue(catalogue: Catalogue, flt: QueueFilter, page_size: int = PAGE_SIZE) ->
     total = len(rows)
     pages = max(1, -(-total // page_size))
     page = min(max(1, flt.page), pages)
-    start = (page - 1) * page_size
-    return QueuePage(rows[start : start + page_size], total, page, pages, counts)
+    first = (page - 1) * page_size
+    return QueuePage(rows[first : first + page_size], total, page, pages, counts)
 
 
 def history(catalogue: Catalogue, record_id: str) -> list[dict[str, Any]]:

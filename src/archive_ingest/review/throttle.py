@@ -110,12 +110,12 @@ class LoginThrottle:
             )
         )
         session.execute(stmt)
-        row = session.execute(
+        count, window_start = session.execute(
             select(LoginCounter.count, LoginCounter.window_start).where(
                 LoginCounter.scope == limit.scope, LoginCounter.key == key
             )
         ).one()
-        return int(row.count), float(row.window_start)
+        return int(count), float(window_start)
 
     def attempt(self, client: str, name: str, now: float | None = None) -> Attempt | None:
         """Count one login attempt; None (and nothing counted) when a limit is reached."""
