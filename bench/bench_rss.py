@@ -120,9 +120,9 @@ def child_main(spec_path: Path) -> int:
     # the modules the stages import lazily, loaded up front so the baseline holds them
     import archive_ingest.bag
     import archive_ingest.formats
-    import archive_ingest.inspect_pdf
     import archive_ingest.licence
     import archive_ingest.oai.store
+    import archive_ingest.pdf.inspection
     import archive_ingest.records
     import archive_ingest.sources
     import archive_ingest.storage.deposit

@@ -27,7 +27,7 @@ import atheris
 
 with atheris.instrument_imports(include=["archive_ingest", "pypdf", "pikepdf"]):
     from archive_ingest.errors import PdfError
-    from archive_ingest.inspect_pdf import inspect_pdf
+    from archive_ingest.pdf.inspection import inspect_pdf
 
 _COUNTS = {"runs": 0, "ok": 0, "pdf_error": 0, "findings": 0}
 _FINDINGS: dict[str, str] = {}  # exception signature -> saved input
@@ -117,7 +117,7 @@ def main() -> None:
 
     def figures() -> None:
         out = {
-            "target": "archive_ingest.inspect_pdf.inspect_pdf",
+            "target": "archive_ingest.pdf.inspection.inspect_pdf",
             "seconds": round(time.monotonic() - started, 1),
             "seeds": seeds,
             **_COUNTS,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from archive_ingest.errors import PdfError
-from archive_ingest.inspect_pdf import inspect_pdf
 from archive_ingest.models import PdfInspection
+from archive_ingest.pdf.inspection import inspect_pdf
 
 FINDINGS = Path(__file__).parent / "corpus" / "fuzz-inspect"
 CASES = sorted(FINDINGS.glob("*.pdf"))

@@ -9,13 +9,8 @@ import pikepdf
 import pytest
 
 from archive_ingest.errors import PdfError
-from archive_ingest.inspect_pdf import (
-    PageLayer,
-    inspect_pdf,
-    page_layer_kind,
-    page_layers,
-    page_texts,
-)
+from archive_ingest.pdf.inspection import inspect_pdf
+from archive_ingest.pdf.pages import PageLayer, page_layer_kind, page_layers, page_texts
 from archive_ingest.samples import (
     make_born_digital_pdf,
     make_encrypted_pdf,

@@ -411,7 +411,7 @@ def fetch(svc: Services, handle: Handle) -> Handle:
 def inspect(svc: Services, handle: Handle) -> Handle:
     """Inspect the PDF, identify formats, and complete chapter metadata from page one."""
     from archive_ingest.formats import identify
-    from archive_ingest.inspect_pdf import inspect_pdf
+    from archive_ingest.pdf.inspection import inspect_pdf
 
     assert handle.version is not None
     ws = svc.workspace(handle.record_id)
