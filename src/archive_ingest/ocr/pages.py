@@ -3,32 +3,30 @@ nothing — and the old layer's text.
 
 The kind decides what the stage may do to a page: born-digital text (real fonts, visibly
 drawn) is never replaced; a scanner's layer (text render mode 3/7, or Tesseract's
-GlyphLessFont) is a candidate for replacement; a page without text always gets OCR. The
-content streams are interpreted just enough to know the render mode of each text-showing
-operator, including text inside form XObjects.
+GlyphLessFont) is a candidate for replacement; a page without text always gets OCR. The pages
+are read by the same bounded analysis as the inspection (:mod:`archive_ingest.pdf.pages`): a
+page whose walk was cut short and that has text, or whose content is over the size bound and so
+was not read at all, counts as born-digital, so it is neither OCRed nor has its text replaced.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import pikepdf
 from pypdf import PdfReader
 
 from archive_ingest.errors import PdfError
+from archive_ingest.pdf.bounds import MAX_CONTENT_BYTES, Warnings
+from archive_ingest.pdf.pages import walk_page
+from archive_ingest.pdf.reading import page_text
 
 log = logging.getLogger(__name__)
 
 PageKind = Literal["born-digital", "scanned", "no-text"]
-
-_TEXT_SHOW = {"Tj", "TJ", "'", '"'}
-_INVISIBLE_MODES = {3, 7}
-_OCR_FONT_MARKERS = ("GlyphLessFont",)  # Tesseract's own PDF renderer
-_MAX_FORM_DEPTH = 12
 
 
 @dataclass(frozen=True)
@@ -48,13 +46,6 @@ class PageLayer:
         return self.index + 1
 
 
-@dataclass
-class _Counts:
-    visible: int = 0
-    invisible: int = 0
-    images: int = 0
-
-
 def analyse_pdf(path: Path) -> list[PageLayer]:
     """Classify every page and extract its old text layer (the file is only read)."""
     try:
@@ -68,129 +59,56 @@ def analyse_pdf(path: Path) -> list[PageLayer]:
             raise PdfError(f"{path.name}: the PDF is encrypted; OCRmyPDF refuses encrypted input")
         if len(pdf.pages) == 0:
             raise PdfError(f"{path.name}: the PDF has no pages")
-        texts = _old_texts(path, len(pdf.pages))
-        layers = []
-        for index, page in enumerate(pdf.pages):
-            warnings: list[str] = []
-            counts = _Counts()
-            try:
-                _scan(page.obj, page.obj.get("/Resources"), counts, tr=0, depth=0, seen=set())
-            except (pikepdf.PdfError, ValueError, TypeError, KeyError) as exc:
-                warnings.append(f"page {index + 1}: content stream not fully readable ({exc})")
-                # unreadable content: never replace text we cannot classify
-                counts.visible = len(texts[index].strip())
-            text = texts[index]
-            kind: PageKind
-            if counts.visible > 0:
-                kind = "born-digital"
-            elif counts.invisible > 0:
-                kind = "scanned"
-            else:
-                kind = "no-text"
-            layers.append(
-                PageLayer(
-                    index=index,
-                    kind=kind,
-                    old_text=text if kind != "no-text" else "",
-                    visible_chars=counts.visible,
-                    invisible_chars=counts.invisible,
-                    images=counts.images,
-                    warnings=tuple(warnings),
-                )
-            )
-    return layers
+        # pypdf on a handle reads what it needs; given a path it would read the whole file
+        with path.open("rb") as handle:
+            reader = _text_reader(path, handle)
+            return [_page(reader, pdf, index) for index in range(len(pdf.pages))]
 
 
-def _old_texts(path: Path, count: int) -> list[str]:
+def _text_reader(path: Path, handle: BinaryIO) -> PdfReader:
     try:
-        reader = PdfReader(path)
-        out = []
-        for i in range(count):
-            try:
-                out.append(reader.pages[i].extract_text() or "")
-            except Exception as exc:  # pypdf raises many types on odd pages
-                log.warning("page %d: pypdf could not extract text: %s", i + 1, exc)
-                out.append("")
-        return out
+        return PdfReader(handle)
     except Exception as exc:
         raise PdfError(f"{path.name}: pypdf cannot read the PDF's text ({exc})") from exc
 
 
-def _font_name(resources: pikepdf.Object | None, name: pikepdf.Object) -> str:
-    try:
-        if resources is None:
-            return ""
-        fonts = resources.get("/Font")
-        font = fonts.get(name) if fonts is not None else None
-        return str(font.get("/BaseFont", "")) if font is not None else ""
-    except (AttributeError, pikepdf.PdfError, TypeError):
-        return ""
-
-
-def _string_length(operands: Iterable[pikepdf.Object], op: str) -> int:
-    total = 0
-    items = list(operands)
-    if op == "TJ" and items:
-        arr = items[0]
-        for part in arr:
-            if isinstance(part, pikepdf.String):
-                total += len(bytes(part))
-        return total
-    for item in items:
-        if isinstance(item, pikepdf.String):
-            total += len(bytes(item))
-    return total
-
-
-def _scan(
-    holder: pikepdf.Object,
-    resources: pikepdf.Object | None,
-    counts: _Counts,
-    *,
-    tr: int,
-    depth: int,
-    seen: set[tuple[int, int]],
-) -> None:
-    """Walk a content stream (page or form XObject), counting visible/invisible text bytes."""
-    stack: list[tuple[int, str]] = []
-    font = ""
-    for operands, operator in pikepdf.parse_content_stream(holder):
-        op = str(operator)
-        if op == "q":
-            stack.append((tr, font))
-        elif op == "Q":
-            if stack:
-                tr, font = stack.pop()
-        elif op == "Tr" and operands:
-            tr = int(operands[0])
-        elif op == "Tf" and operands:
-            font = _font_name(resources, operands[0])
-        elif op in _TEXT_SHOW:
-            n = _string_length(operands, op)
-            if tr in _INVISIBLE_MODES or any(m in font for m in _OCR_FONT_MARKERS):
-                counts.invisible += n
-            else:
-                counts.visible += n
-        elif op == "INLINE IMAGE":
-            counts.images += 1
-        elif op == "Do" and operands and resources is not None:
-            xobjects = resources.get("/XObject")
-            xobj = xobjects.get(operands[0]) if xobjects is not None else None
-            if xobj is None:
-                continue
-            subtype = xobj.get("/Subtype")
-            if subtype == "/Image":
-                counts.images += 1
-            elif subtype == "/Form" and depth < _MAX_FORM_DEPTH:
-                key = xobj.objgen
-                if key in seen and key != (0, 0):
-                    continue
-                seen.add(key)
-                _scan(
-                    xobj,
-                    xobj.get("/Resources", resources),
-                    counts,
-                    tr=tr,
-                    depth=depth + 1,
-                    seen=seen,
-                )
+def _page(reader: PdfReader, pdf: pikepdf.Pdf, index: int) -> PageLayer:
+    warnings = Warnings()
+    layer = walk_page(pdf.pages[index], index)
+    text = ""
+    if not layer.oversized:
+        try:
+            text = page_text(reader, index, warnings)
+        except Exception as exc:  # pypdf raises many types on odd pages
+            log.warning("page %d: pypdf could not extract text: %s", index + 1, exc)
+    visible = layer.visible_glyphs - layer.ocr_font_glyphs
+    invisible = layer.invisible_glyphs + layer.ocr_font_glyphs
+    kind: PageKind
+    if layer.oversized:
+        warnings.add(
+            f"page {index + 1}: content over {MAX_CONTENT_BYTES} bytes not analysed; "
+            "the page is kept as it is"
+        )
+        kind = "born-digital"
+    elif visible > 0:
+        kind = "born-digital"
+    elif layer.truncated and text.strip():
+        kind = "born-digital"  # never replace text we cannot classify
+    elif invisible > 0:
+        kind = "scanned"
+    else:
+        kind = "no-text"
+    if layer.truncated and not layer.oversized:
+        warnings.add(
+            f"page {index + 1}: content stream not fully readable "
+            "(the walk stopped at an error or a safety limit)"
+        )
+    return PageLayer(
+        index=index,
+        kind=kind,
+        old_text=text if kind != "no-text" else "",
+        visible_chars=visible,
+        invisible_chars=invisible,
+        images=layer.images,
+        warnings=tuple(warnings.items),
+    )
