@@ -12,10 +12,7 @@ One small chapter (one scanned page, light damage) is reused by every kill point
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,8 @@ from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.storage.listing import read_receipt
+from tests.support.cli import cli_env, run_cli
+from tests.support.s3 import object_versions
 
 pytestmark = pytest.mark.slow
 
@@ -92,37 +91,6 @@ def book(scielo_catalogue: SampleCatalogue, chapter_pdf: Path) -> SampleCatalogu
         text_language="pt",
     )
     return scielo_catalogue
-
-
-def cli_env(server: SampleScieloServer, prefect_api_url: str, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for key, value in server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["PREFECT_API_URL"] = prefect_api_url
-    env.pop(CRASH_ENV, None)
-    env.update(extra)
-    return env
-
-
-def run_cli(
-    env: dict[str, str], *args: str, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def object_versions(client: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-        out += [{**v, "marker": False} for v in page.get("Versions", [])]
-        out += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
-    return out
 
 
 def assert_one_complete_aip(admin: Any, settings: Settings, record_id: str) -> dict[str, str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,10 +18,10 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.models import State
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import deposit_bag
 from archive_ingest.storage.layout import AipLayout
-from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import make_client
+from tests.support.cli import run_cli
+from tests.support.s3 import deposit
 
 pytestmark = pytest.mark.slow
 
@@ -43,28 +41,11 @@ def _interrupted_deposit(settings: Settings, bag: Path, manifest: Any, record_id
 
     client.meta.events.register("before-send.s3.PutObject", stop)
     with pytest.raises(_Interrupted):
-        deposit_bag(
-            client,
-            bucket=settings.s3_bucket,
-            prefix=settings.s3_prefix,
-            record_id=record_id,
-            version=1,
-            bag_dir=bag,
-            manifest=manifest,
-            lock=LockPolicy(mode="GOVERNANCE", days=1),
-            read_back=False,
-        )
+        deposit(settings, bag, manifest, record_id, client=client)
 
 
 def _reconcile(*args: str) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-    )
+    proc = run_cli(dict(os.environ), "reconcile", *args, timeout=120)
     assert proc.stdout, proc.stderr[-2000:]
     return proc.returncode, json.loads(proc.stdout)
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ from archive_ingest.records import validate_dc, validate_mets
 from archive_ingest.samples import make_encrypted_pdf, make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from tests.support.cli import cli_env, json_lines, run_cli
+from tests.support.s3 import versions_by_key
 
 pytestmark = pytest.mark.slow
 
@@ -80,29 +80,6 @@ def book(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> SampleCatalogue:
     return scielo_catalogue
 
 
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-
-
-def _lines(proc: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-
-
-def _versions(client: Any, bucket: str, prefix: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-        out += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
-        out += [(m["Key"], "DELETE-MARKER") for m in page.get("DeleteMarkers", [])]
-    return sorted(out)
-
-
 def _download(client: Any, bucket: str, prefix: str, dest: Path) -> None:
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
@@ -120,10 +97,7 @@ def test_ingest_end_to_end(
     prefect_api_url: str,
     tmp_path: Path,
 ) -> None:
-    env = dict(os.environ)
-    for key, value in scielo_server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["PREFECT_API_URL"] = prefect_api_url
+    env = cli_env(scielo_server, prefect_api_url)
     settings = seaweed_settings
     bucket, prefix = settings.s3_bucket, settings.s3_prefix
     admin = seaweed.client("admin")
@@ -137,8 +111,8 @@ def test_ingest_end_to_end(
     # chapter 04 is in the table of contents, but its PDF answers 404
     scielo_server.inject(book.books[SBID].chapter_pdf_path("04"), status=404, times=1000)
 
-    first = _run(env, "ingest", *refs)
-    results = _lines(first)
+    first = run_cli(env, "ingest", *refs)
+    results = json_lines(first)
     assert first.returncode == 1, first.stderr  # 03, 09 and 04 failed
     assert [r["id"] for r in results] == [
         f"scielo-books-{SBID}-01",
@@ -185,7 +159,7 @@ def test_ingest_end_to_end(
     assert ocr_report["decisions"].get("fresh-ocr", 0) >= 1
     assert ocr_report["decisions"].get("born-digital") == 1
     # nothing of the held item is in the bucket
-    assert _versions(admin, bucket, f"{prefix}/scielo-books-{SBID}-02/") == []
+    assert versions_by_key(admin, bucket, f"{prefix}/scielo-books-{SBID}-02/") == {}
 
     # the catalogue has the item, its checksums and its events
     catalogue = Catalogue.open(settings.effective_database_url)
@@ -211,14 +185,14 @@ def test_ingest_end_to_end(
     catalogue.close()
 
     # the same command again changes nothing in the bucket
-    before = _versions(admin, bucket, f"{prefix}/")
+    before = versions_by_key(admin, bucket, f"{prefix}/")
     scielo_server.clear_requests()
-    again = _lines(_run(env, "ingest", refs[0], refs[1]))
+    again = json_lines(run_cli(env, "ingest", refs[0], refs[1]))
     assert [r["state"] for r in again] == ["deposited", "needs_review"]
     assert [r["version"] for r in again] == [1, 1]
     assert again[0]["licence_outcome"] == "valid"
     assert again[1]["licence_outcome"] == "needs_review"
-    assert _versions(admin, bucket, f"{prefix}/") == before
+    assert versions_by_key(admin, bucket, f"{prefix}/") == before
     # the re-run asked for the PDF conditionally (ETag kept from the first fetch)
     pdf_requests = scielo_server.requests_for(book.books[SBID].chapter_pdf_path("01"))
     assert pdf_requests and all("if-none-match" in r.headers for r in pdf_requests)
@@ -233,16 +207,17 @@ def test_ingest_end_to_end(
         pdf_path=_chapter(tmp_path, 1, "by-nc-sa/3.0", "heavy", seed=99),
         text_language="pt",
     )
-    changed = _lines(_run(env, "ingest", refs[0]))[0]
+    changed = json_lines(run_cli(env, "ingest", refs[0]))[0]
     assert changed["state"] == "deposited" and changed["version"] == 2
     assert changed["bag"] == f"s3://{bucket}/{prefix}/scielo-books-{SBID}-01/v2/"
-    after = _versions(admin, bucket, f"{prefix}/scielo-books-{SBID}-01/v1/")
-    assert after == [v for v in before if v[0].startswith(f"{prefix}/scielo-books-{SBID}-01/v1/")]
+    after = versions_by_key(admin, bucket, f"{prefix}/scielo-books-{SBID}-01/v1/")
+    v1 = f"{prefix}/scielo-books-{SBID}-01/v1/"
+    assert after == {key: ids for key, ids in before.items() if key.startswith(v1)}
 
 
 def test_usage_errors_exit_2_without_running_anything(home: Path) -> None:
     env = {**os.environ, "ARCHIVE_INGEST_HOME": str(home)}
-    bad = _run(env, "ingest", "scielo-books:ok1/01", "not-a-ref")
+    bad = run_cli(env, "ingest", "scielo-books:ok1/01", "not-a-ref")
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert "unknown item reference 'not-a-ref'" in bad.stderr

@@ -17,30 +17,20 @@ from typer.testing import CliRunner
 from archive_ingest.cli import app as cli_app
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import audit_aip, audit_many, audit_storage
-from archive_ingest.storage.deposit import deposit_bag
-from archive_ingest.storage.receipt import DepositReceipt, LockPolicy
+from archive_ingest.storage.receipt import DepositReceipt
 from archive_ingest.storage.s3 import client_config, make_client
+from tests.support.s3 import deposit
 
 pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
-LOCK = LockPolicy(mode="GOVERNANCE", days=1)
 
-
-def _deposit(settings: Settings, storage_bag: Any, payload: dict[str, bytes]) -> DepositReceipt:
+def _deposit_payload(
+    settings: Settings, storage_bag: Any, payload: dict[str, bytes]
+) -> DepositReceipt:
     name = f"aud-{uuid.uuid4().hex[:8]}"
     bag, manifest = storage_bag(payload, name=name)
-    return deposit_bag(
-        make_client(settings),
-        bucket=settings.s3_bucket,
-        prefix=settings.s3_prefix,
-        record_id=name,
-        version=1,
-        bag_dir=bag,
-        manifest=manifest,
-        lock=LOCK,
-        read_back=False,
-    )
+    return deposit(settings, bag, manifest, name)
 
 
 def _payload() -> dict[str, bytes]:
@@ -59,7 +49,7 @@ def _reasons(result: Any) -> dict[str, set[str]]:
 
 
 def test_good_aip_passes_with_read_back(seaweed_settings: Settings, storage_bag: Any) -> None:
-    receipt = _deposit(seaweed_settings, storage_bag, _payload())
+    receipt = _deposit_payload(seaweed_settings, storage_bag, _payload())
     client = make_client(seaweed_settings)
     result = audit_aip(client, seaweed_settings.s3_bucket, receipt, read_back=True)
     assert result.ok and result.problems == []
@@ -71,7 +61,7 @@ def test_good_aip_passes_with_read_back(seaweed_settings: Settings, storage_bag:
 def test_new_version_on_top_is_caught(
     seaweed_settings: Settings, seaweed: Any, storage_bag: Any
 ) -> None:
-    receipt = _deposit(seaweed_settings, storage_bag, _payload())
+    receipt = _deposit_payload(seaweed_settings, storage_bag, _payload())
     target = _obj(receipt, "data/original.pdf")
     seaweed.client("admin").put_object(
         Bucket=seaweed_settings.s3_bucket, Key=target.key, Body=b"other bytes"
@@ -88,7 +78,7 @@ def test_new_version_on_top_is_caught(
 def test_delete_marker_and_deleted_version_are_caught(
     seaweed_settings: Settings, seaweed: Any, storage_bag: Any
 ) -> None:
-    receipt = _deposit(seaweed_settings, storage_bag, _payload())
+    receipt = _deposit_payload(seaweed_settings, storage_bag, _payload())
     bucket = seaweed_settings.s3_bucket
     admin = seaweed.client("admin")
     hidden = _obj(receipt, "data/original.pdf")
@@ -120,7 +110,7 @@ def test_bit_rot_on_disk_is_caught_by_read_back(
     seaweed_settings: Settings, seaweed: Any, storage_bag: Any
 ) -> None:
     payload = _payload()
-    receipt = _deposit(seaweed_settings, storage_bag, payload)
+    receipt = _deposit_payload(seaweed_settings, storage_bag, payload)
     target = _obj(receipt, "data/original.pdf")
     assert _rot_on_disk(seaweed.local.data_dir, payload["original.pdf"][5000:5064]) >= 1
     # SeaweedFS notices the needle CRC mismatch and answers 500 after ~13 s of its own
@@ -136,9 +126,9 @@ def test_bit_rot_on_disk_is_caught_by_read_back(
 def test_audit_of_the_whole_prefix_reports_each_damaged_aip(
     seaweed_settings: Settings, seaweed: Any, storage_bag: Any
 ) -> None:
-    good = [_deposit(seaweed_settings, storage_bag, _payload()) for _ in range(2)]
-    bad = _deposit(seaweed_settings, storage_bag, _payload())
-    hidden = _deposit(seaweed_settings, storage_bag, _payload())
+    good = [_deposit_payload(seaweed_settings, storage_bag, _payload()) for _ in range(2)]
+    bad = _deposit_payload(seaweed_settings, storage_bag, _payload())
+    hidden = _deposit_payload(seaweed_settings, storage_bag, _payload())
     bucket = seaweed_settings.s3_bucket
     admin = seaweed.client("admin")
     admin.put_object(Bucket=bucket, Key=_obj(bad, "data/text.txt").key, Body=b"tampered")
@@ -167,13 +157,13 @@ def test_audit_of_the_whole_prefix_reports_each_damaged_aip(
 def test_audit_command_exits_non_zero_with_json(
     seaweed_settings: Settings, seaweed: Any, storage_bag: Any
 ) -> None:
-    ok = _deposit(seaweed_settings, storage_bag, _payload())
+    ok = _deposit_payload(seaweed_settings, storage_bag, _payload())
     app = cli_app
     runner = CliRunner()
     result = runner.invoke(app, ["audit", "--all"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ok"] == 1
-    damaged = _deposit(seaweed_settings, storage_bag, _payload())
+    damaged = _deposit_payload(seaweed_settings, storage_bag, _payload())
     seaweed.client("admin").delete_object(
         Bucket=seaweed_settings.s3_bucket, Key=_obj(damaged, "data/original.pdf").key
     )

@@ -21,41 +21,16 @@ from archive_ingest.errors import StorageError
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import deposit_bag
 from archive_ingest.storage.listing import find_incomplete, read_receipt
-from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.s3 import bucket_capabilities, make_client, make_client_for
 from archive_ingest.storage.upload import crc32_b64
+from tests.support.s3 import LOCK, deposit, versions_by_key
 
 pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
-LOCK = LockPolicy(mode="GOVERNANCE", days=1)
-
 
 def _record() -> str:
     return f"rec-{uuid.uuid4().hex[:10]}"
-
-
-def _versions(client: Any, bucket: str, prefix: str) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    response = client.list_object_versions(Bucket=bucket, Prefix=prefix)
-    for item in response.get("Versions", []) + response.get("DeleteMarkers", []):
-        out.setdefault(item["Key"], []).append(item)
-    return out
-
-
-def _deposit(settings: Settings, bag: Path, manifest: Any, record: str, **kw: Any) -> Any:
-    args: dict[str, Any] = {
-        "bucket": settings.s3_bucket,
-        "prefix": settings.s3_prefix,
-        "record_id": record,
-        "version": 1,
-        "bag_dir": bag,
-        "manifest": manifest,
-        "lock": LOCK,
-        "read_back": False,
-    }
-    args.update(kw)
-    return deposit_bag(make_client(settings), **args)
 
 
 def test_bucket_has_versioning_and_object_lock(seaweed_settings: Settings) -> None:
@@ -71,17 +46,7 @@ def test_deposit_stores_verified_locked_objects_and_the_receipt_last(
     client = make_client(seaweed_settings)
     before = dt.datetime.now(UTC)
     with storage_recorded_writes(client) as writes:
-        receipt = deposit_bag(
-            client,
-            bucket=seaweed_settings.s3_bucket,
-            prefix=seaweed_settings.s3_prefix,
-            record_id=record,
-            version=1,
-            bag_dir=bag,
-            manifest=manifest,
-            lock=LOCK,
-            read_back=True,
-        )
+        receipt = deposit(seaweed_settings, bag, manifest, record, client=client, read_back=True)
     assert (
         receipt.bag_uri
         == f"s3://{seaweed_settings.s3_bucket}/{seaweed_settings.s3_prefix}/{record}/v1/"
@@ -120,26 +85,16 @@ def test_rerun_is_a_no_op(
 ) -> None:
     bag, manifest = storage_bag({"a.pdf": os.urandom(5000)})
     record = _record()
-    first = _deposit(seaweed_settings, bag, manifest, record)
+    first = deposit(seaweed_settings, bag, manifest, record)
     client = make_client(seaweed_settings)
     root = first.receipt_key.rsplit("/", 1)[0] + "/"
-    versions_before = _versions(client, seaweed_settings.s3_bucket, root)
+    versions_before = versions_by_key(client, seaweed_settings.s3_bucket, root)
     with storage_recorded_writes(client) as writes:
-        second = deposit_bag(
-            client,
-            bucket=seaweed_settings.s3_bucket,
-            prefix=seaweed_settings.s3_prefix,
-            record_id=record,
-            version=1,
-            bag_dir=bag,
-            manifest=manifest,
-            lock=LOCK,
-            read_back=False,
-        )
+        second = deposit(seaweed_settings, bag, manifest, record, client=client)
     assert writes == []
     assert second.reused and not first.reused
     assert second.version_ids == first.version_ids
-    assert _versions(client, seaweed_settings.s3_bucket, root) == versions_before
+    assert versions_by_key(client, seaweed_settings.s3_bucket, root) == versions_before
     assert all(len(v) == 1 for v in versions_before.values())
     assert "already deposited" in second.events[0].detail
 
@@ -149,13 +104,13 @@ def test_changed_item_is_refused_at_the_same_version_and_becomes_a_new_one(
 ) -> None:
     record = _record()
     bag1, manifest1 = storage_bag({"a.pdf": b"first edition"}, name="bag1")
-    first = _deposit(seaweed_settings, bag1, manifest1, record)
+    first = deposit(seaweed_settings, bag1, manifest1, record)
     bag2, manifest2 = storage_bag({"a.pdf": b"second edition"}, name="bag2")
     with pytest.raises(StorageError, match="new version"):
-        _deposit(seaweed_settings, bag2, manifest2, record)
+        deposit(seaweed_settings, bag2, manifest2, record)
     client = make_client(seaweed_settings)
     bucket, prefix = seaweed_settings.s3_bucket, seaweed_settings.s3_prefix
-    second = _deposit(seaweed_settings, bag2, manifest2, record, version=2)
+    second = deposit(seaweed_settings, bag2, manifest2, record, version=2)
     assert second.version == 2
     assert read_receipt(client, bucket, prefix, record, 2) is not None
     # version 1 untouched
@@ -174,9 +129,9 @@ def test_an_existing_key_with_other_bytes_is_never_overwritten(
     key = f"{prefix}/{record}/v1/data/a.pdf"
     other = client.put_object(Bucket=bucket, Key=key, Body=b"something else", IfNoneMatch="*")
     with pytest.raises(StorageError, match="refusing to overwrite"):
-        _deposit(seaweed_settings, bag, manifest, record)
-    versions = _versions(client, bucket, key)
-    assert [v["VersionId"] for v in versions[key]] == [other["VersionId"]]
+        deposit(seaweed_settings, bag, manifest, record)
+    versions = versions_by_key(client, bucket, key)
+    assert versions[key] == [other["VersionId"]]
     assert read_receipt(client, bucket, prefix, record, 1) is None
 
 
@@ -188,15 +143,12 @@ def test_multipart_upload_has_a_verified_full_object_checksum(
     record = _record()
     client = make_client(seaweed_settings)
     with storage_recorded_writes(client) as writes:
-        receipt = deposit_bag(
-            client,
-            bucket=seaweed_settings.s3_bucket,
-            prefix=seaweed_settings.s3_prefix,
-            record_id=record,
-            version=1,
-            bag_dir=bag,
-            manifest=manifest,
-            lock=LOCK,
+        receipt = deposit(
+            seaweed_settings,
+            bag,
+            manifest,
+            record,
+            client=client,
             read_back=True,
             multipart_threshold=5 * 1024 * 1024,
             part_size=5 * 1024 * 1024,
@@ -236,26 +188,16 @@ def test_interrupted_deposit_is_incomplete_then_resumed_without_duplicates(
 
     client.meta.events.register("before-parameter-build.s3.PutObject", crash_on_third_put)
     with pytest.raises(KeyboardInterrupt):
-        deposit_bag(
-            client,
-            bucket=bucket,
-            prefix=prefix,
-            record_id=record,
-            version=1,
-            bag_dir=bag,
-            manifest=manifest,
-            lock=LOCK,
-            read_back=False,
-        )
+        deposit(seaweed_settings, bag, manifest, record, client=client)
     assert read_receipt(client, bucket, prefix, record, 1) is None
     incomplete = [aip for aip in find_incomplete(client, bucket, prefix) if aip.record_id == record]
     assert len(incomplete) == 1 and incomplete[0].version == 1
     assert len(incomplete[0].keys) == 2
 
-    receipt = _deposit(seaweed_settings, bag, manifest, record)
+    receipt = deposit(seaweed_settings, bag, manifest, record)
     assert sum(1 for obj in receipt.objects if obj.resumed) == 2
     root = receipt.receipt_key.rsplit("/", 1)[0] + "/"
-    versions = _versions(make_client(seaweed_settings), bucket, root)
+    versions = versions_by_key(make_client(seaweed_settings), bucket, root)
     assert set(versions) == {obj.key for obj in receipt.objects} | {receipt.receipt_key}
     assert all(len(entries) == 1 for entries in versions.values())
     assert not [a for a in find_incomplete(client, bucket, prefix) if a.record_id == record]
@@ -268,17 +210,7 @@ def test_wrong_credentials_give_a_clear_error_and_store_nothing(
     secret = "not-the-secret-" + uuid.uuid4().hex
     client = make_client_for(seaweed.endpoint, seaweed.credentials.ingest.access_key_id, secret)
     with pytest.raises(StorageError) as info:
-        deposit_bag(
-            client,
-            bucket=seaweed_settings.s3_bucket,
-            prefix=seaweed_settings.s3_prefix,
-            record_id=_record(),
-            version=1,
-            bag_dir=bag,
-            manifest=manifest,
-            lock=LOCK,
-            read_back=False,
-        )
+        deposit(seaweed_settings, bag, manifest, _record(), client=client)
     assert "credentials" in str(info.value) and secret not in str(info.value)
     listing = make_client(seaweed_settings).list_objects_v2(
         Bucket=seaweed_settings.s3_bucket, Prefix=seaweed_settings.s3_prefix + "/"
@@ -361,7 +293,7 @@ def test_sigkill_mid_multipart_then_rerun_completes_one_clean_aip(
     assert big_key not in incomplete.keys  # never completed: no object a reader could take
     assert all(key.rsplit("/", 1)[-1] in manifest for key in incomplete.keys)
 
-    receipt = _deposit(
+    receipt = deposit(
         seaweed_settings,
         bag,
         manifest,
@@ -371,7 +303,7 @@ def test_sigkill_mid_multipart_then_rerun_completes_one_clean_aip(
         read_back=True,
     )
     root = f"{prefix}/{record}/v1/"
-    versions = _versions(client, bucket, root)
+    versions = versions_by_key(client, bucket, root)
     assert set(versions) == {o.key for o in receipt.objects} | {receipt.receipt_key}
     assert all(len(entries) == 1 for entries in versions.values())
     assert not client.list_multipart_uploads(Bucket=bucket, Prefix=root).get("Uploads")

@@ -33,10 +33,9 @@ from archive_ingest.storage.credentials import (
     ingest_deny_policy,
     seaweed_identities,
 )
-from archive_ingest.storage.deposit import deposit_bag
 from archive_ingest.storage.receipt import LockPolicy
-from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.weed_process import GRPC_OFFSET, find_weed
+from tests.support.s3 import deposit, versions_by_key
 
 pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
@@ -48,23 +47,8 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 def _deposited(settings: Settings, storage_bag: Any, mode: str = "GOVERNANCE") -> Any:
     bag, manifest = storage_bag({"a.pdf": b"locked content " + uuid.uuid4().bytes})
-    return deposit_bag(
-        make_client(settings),
-        bucket=settings.s3_bucket,
-        prefix=settings.s3_prefix,
-        record_id=f"sec-{uuid.uuid4().hex[:8]}",
-        version=1,
-        bag_dir=bag,
-        manifest=manifest,
-        lock=LockPolicy(mode=mode, days=1),  # type: ignore[arg-type]
-        read_back=False,
-    )
-
-
-def _versions(client: Any, bucket: str, key: str) -> list[str]:
-    listing = client.list_object_versions(Bucket=bucket, Prefix=key)
-    entries = listing.get("Versions", []) + listing.get("DeleteMarkers", [])
-    return sorted(e["VersionId"] for e in entries if e["Key"] == key)
+    lock = LockPolicy(mode=mode, days=1)  # type: ignore[arg-type]
+    return deposit(settings, bag, manifest, f"sec-{uuid.uuid4().hex[:8]}", lock=lock)
 
 
 def test_ingest_cannot_delete_or_hide_a_locked_version(
@@ -89,13 +73,13 @@ def test_ingest_cannot_delete_or_hide_a_locked_version(
         Delete={"Objects": [{"Key": obj.key, "VersionId": obj.version_id}, {"Key": obj.key}]},
     )
     assert not batch.get("Deleted") and len(batch["Errors"]) == 2
-    assert _versions(ingest, bucket, obj.key) == [obj.version_id]
+    assert versions_by_key(ingest, bucket, obj.key).get(obj.key) == [obj.version_id]
     # the lock itself holds: even the admin needs an explicit governance bypass
     admin = seaweed.client("admin")
     with pytest.raises(ClientError) as info:
         admin.delete_object(Bucket=bucket, Key=obj.key, VersionId=obj.version_id)
     assert _code(info) == "AccessDenied"
-    assert _versions(ingest, bucket, obj.key) == [obj.version_id]
+    assert versions_by_key(ingest, bucket, obj.key).get(obj.key) == [obj.version_id]
 
 
 def test_ingest_cannot_shorten_or_drop_retention(
@@ -267,17 +251,8 @@ def test_raw_admin_requests_past_s3_are_refused(
     server = seaweed_private
     ports = server.local.ports
     bag, manifest = storage_bag({"a.pdf": b"an archival master " + uuid.uuid4().bytes * 64})
-    receipt = deposit_bag(
-        server.client("ingest"),
-        bucket=server.bucket,
-        prefix=server.settings.s3_prefix,
-        record_id=f"atk-{uuid.uuid4().hex[:8]}",
-        version=1,
-        bag_dir=bag,
-        manifest=manifest,
-        lock=LockPolicy(mode="GOVERNANCE", days=1),
-        read_back=False,
-    )
+    record_id = f"atk-{uuid.uuid4().hex[:8]}"
+    receipt = deposit(server.settings, bag, manifest, record_id, client=server.client("ingest"))
     obj = next(o for o in receipt.objects if o.path == "data/a.pdf")
     fid = _chunk_fid(server, obj.key, str(obj.version_id))
     volume_id, needle = fid.split(",")

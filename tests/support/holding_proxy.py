@@ -1,30 +1,42 @@
-"""A loopback HTTP proxy in front of SeaweedFS that can *hold* one S3 request.
+"""Loopback HTTP proxies in front of SeaweedFS that inject S3 faults.
 
-Every request is forwarded and counted. At request number ``hold_at`` (or the first request
-equal to ``hold``) the proxy forwards it
-(so the server has done it), then, instead of answering, sets ``held`` and waits for
-``release``: the client is stopped at the worst moment - the server acted, the client never
-learnt it. A test kills the client then, sets ``release``, and the held connection is dropped.
-``fail_matching = "text"`` answers every request whose ``METHOD path`` contains the text with
-500 InternalError instead (not forwarded), however often the client retries.
+:class:`ForwardingProxy` forwards every request, after asking :meth:`ForwardingProxy.plan`
+what to do with it: forward it, answer an :class:`S3Error` instead (not forwarded), or
+``"hold"`` it: forward it (so the server has done it), then, instead of answering, set ``held``
+and wait for ``release``: the client is stopped at the worst moment - the server acted, the
+client never learnt it. A test kills the client then, sets ``release``, and the held connection
+is dropped.
+
+:class:`HoldingProxy` counts every request and holds request number ``hold_at`` (or the first
+request equal to ``hold``); ``fail_matching = "text"`` answers every request whose
+``METHOD path`` contains the text with 500 InternalError instead, however often the client
+retries.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal, Self
 
 
-class HoldingProxy:
+@dataclass(frozen=True)
+class S3Error:
+    """An answer the proxy gives instead of forwarding the request."""
+
+    status: int
+    body: bytes
+
+
+Plan = Literal["forward", "hold"] | S3Error
+
+
+class ForwardingProxy:
     def __init__(self, upstream: str) -> None:
         host, _, port = upstream.removeprefix("http://").partition(":")
         self.upstream = (host, int(port))
-        self.hold_at = 0  # 0: never hold
-        self.hold: str | None = None
-        self.fail_matching: str | None = None
-        self.requests: list[str] = []
         self.held = threading.Event()
         self.release = threading.Event()
         self.lock = threading.Lock()
@@ -39,22 +51,14 @@ class HoldingProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                with proxy.lock:
-                    proxy.requests.append(f"{self.command} {self.path}")
-                    hold = len(proxy.requests) == proxy.hold_at or (
-                        proxy.hold is not None and proxy.requests[-1] == proxy.hold
-                    )
-                    if hold:
-                        proxy.hold, proxy.hold_at = None, 0  # once
-                    fail = bool(proxy.fail_matching) and proxy.fail_matching in proxy.requests[-1]
-                if fail:
-                    error = b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
-                    self.send_response(500)
+                plan = proxy.plan(self.command, self.path)
+                if isinstance(plan, S3Error):
+                    self.send_response(plan.status)
                     self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(error)))
+                    self.send_header("Content-Length", str(len(plan.body)))
                     self.end_headers()
                     if self.command != "HEAD":
-                        self.wfile.write(error)
+                        self.wfile.write(plan.body)
                     return
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
                 try:
@@ -69,7 +73,7 @@ class HoldingProxy:
                     data = response.read()
                 finally:
                     conn.close()
-                if hold:
+                if plan == "hold":
                     proxy.held.set()
                     proxy.release.wait(120)
                     self.close_connection = True
@@ -92,9 +96,47 @@ class HoldingProxy:
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def plan(self, command: str, path: str) -> Plan:
+        """What to do with the request ``command path`` (called from the server's threads)."""
+        return "forward"
+
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+INTERNAL_ERROR = S3Error(500, b"<Error><Code>InternalError</Code><Message>boom</Message></Error>")
+
+
+class HoldingProxy(ForwardingProxy):
+    def __init__(self, upstream: str) -> None:
+        super().__init__(upstream)
+        self.hold_at = 0  # 0: never hold
+        self.hold: str | None = None
+        self.fail_matching: str | None = None
+        self.requests: list[str] = []
+
+    def plan(self, command: str, path: str) -> Plan:
+        with self.lock:
+            self.requests.append(f"{command} {path}")
+            hold = len(self.requests) == self.hold_at or (
+                self.hold is not None and self.requests[-1] == self.hold
+            )
+            if hold:
+                self.hold, self.hold_at = None, 0  # once
+            fail = bool(self.fail_matching and self.fail_matching in self.requests[-1])
+        if fail:
+            return INTERNAL_ERROR
+        return "hold" if hold else "forward"
 
     def arm(self, hold_at: int, hold: str | None = None) -> None:
         """Count from zero again and hold request number ``hold_at`` (0: none), or the first
@@ -105,12 +147,3 @@ class HoldingProxy:
             self.hold = hold
         self.held.clear()
         self.release.clear()
-
-    def __enter__(self) -> HoldingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
