@@ -7,24 +7,8 @@ import unicodedata
 import pytest
 
 from archive_ingest.licence import LicenceClaim, parse_licence_statement
+from tests.support.licence_statements import BY_NC_SA_30, EN, ES, PT
 
-BY_NC_SA_30 = "https://creativecommons.org/licenses/by-nc-sa/3.0/"
-
-# SciELO Books' page one, verbatim (the licence statement of a chapter PDF's first page)
-EN = (
-    "All the contents of this chapter, except where otherwise noted, is licensed under a "
-    "Creative Commons Attribution-Non Commercial-ShareAlike 3.0 Unported."
-)
-PT = (
-    "Todo o conteúdo deste capítulo, exceto quando houver ressalva, é publicado sob a licença "
-    "Creative Commons Atribuição - Uso Não Comercial - Partilha nos Mesmos Termos 3.0 Não "
-    "adaptada."
-)
-ES = (
-    "Todo el contenido de este capítulo, excepto donde se indique lo contrario, está bajo "
-    "licencia de la licencia Creative Commons Reconocimento-NoComercial-CompartirIgual 3.0 "
-    "Unported."
-)
 CITATION = (
     "PABLO. Building the Industrial Cordons: Maipú-Cerrillos. In HENFREY, C., and SORJ, B. "
     "Chilean Voices: activists describe their experiences of the Popular Unity Period "
