@@ -1,7 +1,7 @@
 """Peak RSS of fetch + package + deposit of one large PDF, OCR excluded (goal <= 250 MB).
 
 What is measured: the resident memory of the child process(es) that run the stages of
-``archive_ingest.pipeline`` for a SciELO Books chapter whose PDF is ``--size-mb`` large (default
+``archive_ingest.ingest`` for a SciELO Books chapter whose PDF is ``--size-mb`` large (default
 1024): resolve -> fetch -> inspect -> licence -> describe -> package -> deposit, two ways:
 
 * A (``--mode one``): ONE process runs every stage, as a worker does; its peak is the figure.
@@ -127,8 +127,11 @@ def child_main(spec_path: Path) -> int:
     import archive_ingest.sources
     import archive_ingest.storage.deposit
     import archive_ingest.storage.s3  # noqa: F401
-    from archive_ingest import pipeline
-    from archive_ingest.pipeline import Handle, OcrCheckpoint, Services
+    from archive_ingest.ingest import checkpoints, registry
+    from archive_ingest.ingest.checkpoints import OcrCheckpoint
+    from archive_ingest.ingest.resolve import resolve
+    from archive_ingest.ingest.runner import result_for, run_stage
+    from archive_ingest.ingest.services import Handle, Services
     from archive_ingest.settings import get_settings
 
     svc = Services.open(get_settings())
@@ -143,20 +146,22 @@ def child_main(spec_path: Path) -> int:
     def skip_ocr() -> Handle:
         h = given()
         assert h.version is not None
-        svc.workspace(h.record_id).save_checkpoint(
-            h.version, "ocr", OcrCheckpoint(result={"pages": []}, files=[], needs_review=[])
+        checkpoints.save(
+            svc.workspace(h.record_id),
+            h.version,
+            OcrCheckpoint(result={"pages": []}, files=[], needs_review=[]),
         )
         return h
 
     steps: dict[str, Callable[[], Handle]] = {
-        "resolve": lambda: pipeline.resolve(svc, spec["ref"]),
-        "fetch": lambda: pipeline.fetch(svc, given()),
-        "inspect": lambda: pipeline.inspect(svc, given()),
+        "resolve": lambda: resolve(svc, spec["ref"]),
+        "fetch": lambda: run_stage(registry.stage("fetch"), svc, given()),
+        "inspect": lambda: run_stage(registry.stage("inspect"), svc, given()),
         "ocr (skipped)": skip_ocr,
-        "licence": lambda: pipeline.licence(svc, given()),
-        "describe": lambda: pipeline.describe(svc, given()),
-        "package": lambda: pipeline.package(svc, given()),
-        "deposit": lambda: pipeline.deposit_or_hold(svc, given()),
+        "licence": lambda: run_stage(registry.stage("licence"), svc, given()),
+        "describe": lambda: run_stage(registry.stage("describe"), svc, given()),
+        "package": lambda: run_stage(registry.stage("package"), svc, given()),
+        "deposit": lambda: run_stage(registry.stage("deposit"), svc, given()),
     }
     stages: list[dict[str, Any]] = []
     peak_resets = True
@@ -190,7 +195,7 @@ def child_main(spec_path: Path) -> int:
             if error:
                 break
         marker.write_text("", "utf-8")
-        result = pipeline.result_for(svc, handle) if handle else None
+        result = result_for(svc, handle) if handle else None
     finally:
         svc.close()
     out = {

@@ -23,7 +23,6 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import get_run_context
 
-from archive_ingest import pipeline
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import approved as approved_mod
 from archive_ingest.harvest.model import HarvestPlan, RunReport, Source, parse_since, parse_source
@@ -31,6 +30,8 @@ from archive_ingest.harvest.notify import notify
 from archive_ingest.harvest.plan import plan_harvest
 from archive_ingest.harvest.report import COLUMNS, build_report, ocr_facts, row_for
 from archive_ingest.harvest.store import record_run, set_watermark
+from archive_ingest.ingest.resolve import books_hosts
+from archive_ingest.ingest.runner import item_result
 from archive_ingest.models import State, utcnow
 from archive_ingest.refs import parse_ref
 from archive_ingest.settings import Settings, get_settings
@@ -55,14 +56,14 @@ def _ingest_deployed(deployment: str, ref: str, settings: Settings) -> dict[str,
         final = run.state.name if run.state else "unknown"
     except Exception as exc:
         final = f"not started: {type(exc).__name__}: {exc}"
-    record_id = parse_ref(ref, pipeline.books_hosts(settings)).record_id
+    record_id = parse_ref(ref, books_hosts(settings)).record_id
     catalogue = Catalogue.open(settings.effective_database_url)
     try:
         item = catalogue.get_item(record_id) if record_id else None
         if item is None:
             return {"id": record_id, "source": ref, "state": "failed", "reasons": [final]}
         return {
-            **pipeline.item_result(item).model_dump(mode="json"),
+            **item_result(item).model_dump(mode="json"),
             "flow_run": str(run.id) if final and not final.startswith("not") else None,
         }
     finally:

@@ -1,29 +1,38 @@
 """``ingest_item``: one item from its REF to a deposited (or held) AIP.
 
-Thin on purpose: every stage is a function in ``archive_ingest.pipeline``; this module only
-strings them together as Prefect tasks, adds retries where a retry can help (network stages)
-and turns any failure into a recorded outcome, so a batch never stops at one bad item.
+Thin on purpose: every stage is a module of ``archive_ingest.ingest`` listed in its registry
+(``ingest/registry.py``), run by ``ingest/runner.py``. This module only makes one Prefect
+task per registered stage (the stage's name, its retry policy), holds a slot of the global
+OCR limit around the stage that asks for it, and turns any failure into a recorded outcome,
+so a batch never stops at one bad item.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from prefect import flow, get_client, task
+from prefect import Task, flow, get_client, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 
-from archive_ingest import pipeline
 from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
-from archive_ingest.pipeline import Handle, Services
+from archive_ingest.ingest import registry, resolve
+from archive_ingest.ingest.runner import fail, result_for, run_stage
+from archive_ingest.ingest.services import Handle, Services
+from archive_ingest.ingest.stage import RetryPolicy, Stage
 from archive_ingest.settings import get_settings
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: the jitter of every retried stage
+RETRY_JITTER = 0.5
 
 
 def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -42,33 +51,25 @@ def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(
-    name="resolve",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_if_transient,
-)
-def resolve_task(svc: Services, ref: str, metadata_path: str | None) -> Handle:
-    return pipeline.resolve(svc, ref, metadata_path)
+def as_task(fn: Callable[P, R], name: str, policy: RetryPolicy) -> Task[P, R]:
+    """``fn`` as the Prefect task ``name`` with the retries of ``policy`` (none when 0)."""
+    if not policy.retries:
+        return task(name=name, cache_policy=NO_CACHE)(fn)
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=policy.retries,
+        retry_delay_seconds=[float(delay) for delay in policy.retry_delays],
+        retry_jitter_factor=RETRY_JITTER,
+        retry_condition_fn=retry_if_transient,
+    )(fn)
 
 
-@task(
-    name="fetch",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_if_transient,
-)
-def fetch_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.fetch(svc, handle)
+def _resolve(svc: Services, ref: str, metadata_path: str | None) -> Handle:
+    return resolve.resolve(svc, ref, metadata_path)
 
 
-@task(name="inspect", cache_policy=NO_CACHE)
-def inspect_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.inspect(svc, handle)
+resolve_task = as_task(_resolve, resolve.NAME, resolve.RETRY)
 
 
 #: cluster-wide cap on OCR runs (`prefect gcl create archive-ingest-ocr --limit N`);
@@ -116,37 +117,28 @@ def _ocr_slot() -> Iterator[None]:
         yield
 
 
-@task(name="ocr", cache_policy=NO_CACHE)
-def ocr_task(svc: Services, handle: Handle) -> Handle:
-    with _ocr_slot():
-        return pipeline.ocr(svc, handle)
+def stage_task(stage: Stage) -> Task[[Services, Handle], Handle]:
+    """The Prefect task of a registered stage: its name, its retries, the OCR slot if asked."""
+
+    def run(svc: Services, handle: Handle) -> Handle:
+        if stage.ocr_slot:
+            with _ocr_slot():
+                return run_stage(stage, svc, handle)
+        return run_stage(stage, svc, handle)
+
+    run.__name__ = run.__qualname__ = f"{stage.name}_task"
+    return as_task(run, stage.name, stage.retry)
 
 
-@task(name="licence", cache_policy=NO_CACHE)
-def licence_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.licence(svc, handle)
-
-
-@task(name="describe", cache_policy=NO_CACHE)
-def describe_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.describe(svc, handle)
-
-
-@task(name="package", cache_policy=NO_CACHE)
-def package_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.package(svc, handle)
-
-
-@task(
-    name="deposit",
-    cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[5, 30, 120],
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_if_transient,
-)
-def deposit_task(svc: Services, handle: Handle) -> Handle:
-    return pipeline.deposit_or_hold(svc, handle)
+#: one task per registered stage, in the registry's order
+STAGE_TASKS: dict[str, Task[[Services, Handle], Handle]] = {
+    stage.name: stage_task(stage) for stage in registry.STAGES
+}
+fetch_task = STAGE_TASKS["fetch"]
+ocr_task = STAGE_TASKS["ocr"]
+describe_task = STAGE_TASKS["describe"]
+package_task = STAGE_TASKS["package"]
+deposit_task = STAGE_TASKS["deposit"]
 
 
 @flow(name="ingest-item", log_prints=False, validate_parameters=True)
@@ -156,23 +148,16 @@ def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
     handle: Handle | None = None
     try:
         handle = resolve_task(svc, ref, metadata_path)
-        handle = fetch_task(svc, handle)
-        if not handle.unchanged:
-            for stage in (
-                inspect_task,
-                ocr_task,
-                licence_task,
-                describe_task,
-                package_task,
-                deposit_task,
-            ):
-                handle = stage(svc, handle)
-        return pipeline.result_for(svc, handle).model_dump(mode="json")
+        for stage in registry.STAGES:
+            if handle.unchanged:  # fetch found nothing new: no later stage runs
+                break
+            handle = STAGE_TASKS[stage.name](svc, handle)
+        return result_for(svc, handle).model_dump(mode="json")
     except Exception as exc:
         record_id = handle.record_id if handle else None
         version = handle.version if handle else None
         source = handle.source if handle else ref
         log.debug("ingest of %s failed", ref, exc_info=True)
-        return pipeline.fail(svc, source, record_id, version, exc).model_dump(mode="json")
+        return fail(svc, source, record_id, version, exc).model_dump(mode="json")
     finally:
         svc.close()

@@ -27,9 +27,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 
-from archive_ingest import pipeline
 from archive_ingest.errors import ArchiveIngestError
-from archive_ingest.pipeline import Handle, Services
+from archive_ingest.ingest.runner import fail, result_for
+from archive_ingest.ingest.services import Handle, Services
 from archive_ingest.review.actions import OcrRerun, finish_new_version
 from archive_ingest.settings import get_settings
 from flows.ingest import describe_task, ocr_task, package_task, retry_if_transient
@@ -68,14 +68,14 @@ def rerun_ocr(record_id: str, version: int, deposit: bool) -> dict[str, Any]:
     try:
         handle = Handle(record_id=record_id, source=source, version=version)
         if item.deposited_version == version:  # a re-run of a finished run: nothing left
-            return pipeline.result_for(svc, handle).model_dump(mode="json")
+            return result_for(svc, handle).model_dump(mode="json")
         for stage in (ocr_task, describe_task, package_task):
             handle = stage(svc, handle)
         handle = finish_task(svc, handle, deposit)
-        return pipeline.result_for(svc, handle).model_dump(mode="json")
+        return result_for(svc, handle).model_dump(mode="json")
     except Exception as exc:
         log.debug("OCR re-run of %s v%s failed", record_id, version, exc_info=True)
-        return pipeline.fail(svc, source, record_id, version, exc).model_dump(mode="json")
+        return fail(svc, source, record_id, version, exc).model_dump(mode="json")
     finally:
         svc.close()
 
@@ -100,7 +100,7 @@ def _run_here(rerun: OcrRerun) -> None:
         try:
             item = svc.catalogue.get_item(rerun.record_id)
             if item is not None and item.current_version == rerun.version:
-                pipeline.fail(svc, item.source, rerun.record_id, rerun.version, exc)
+                fail(svc, item.source, rerun.record_id, rerun.version, exc)
         finally:
             svc.close()
 

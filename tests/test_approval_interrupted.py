@@ -17,15 +17,15 @@ import pytest
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import deposit_approved
-from archive_ingest.pipeline import Services
+from archive_ingest.ingest.services import Services
 from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.reliability.reconcile import stalled
 from archive_ingest.review import actions
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
-from tests.pipeline_helpers import ingest_in_process
 from tests.support.cli import CLI, json_lines, run_cli
+from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import start_server
 from tests.test_review_actions import add_disagreeing_book, make_user, point_at
 
@@ -80,7 +80,7 @@ def test_approval_with_the_storage_stopped_stays_approved(
 
 APPROVE = """
 import sys
-from archive_ingest.pipeline import Services
+from archive_ingest.ingest.services import Services
 from archive_ingest.review import actions, users
 from archive_ingest.settings import Settings
 

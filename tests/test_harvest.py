@@ -273,7 +273,8 @@ def test_permanent_failures_are_retried_a_limited_number_of_times(
     harvest_retry_limit times, then skipped as retry-exhausted; transient failures are
     always retried. Real failures: the pipeline records them as an ingest does."""
     from archive_ingest.errors import FetchError, SourceError
-    from archive_ingest.pipeline import Services, fail
+    from archive_ingest.ingest.runner import fail
+    from archive_ingest.ingest.services import Services
 
     catalogue = Catalogue.open(scielo_settings.effective_database_url)
     svc = Services.open(scielo_settings)

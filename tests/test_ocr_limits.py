@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from archive_ingest.pipeline import Services
+from archive_ingest.ingest.services import Services
 from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings, reset_settings_cache
-from tests.pipeline_helpers import ingest_in_process
+from tests.support.pipeline import ingest_in_process
 
 pytestmark = pytest.mark.slow
 

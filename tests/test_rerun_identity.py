@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive_ingest import pipeline
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.ingest.resolve import load_incoming_record
+from archive_ingest.ingest.services import Services
+from archive_ingest.ingest.versioning import fingerprint
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
-from tests.pipeline_helpers import ingest_in_process
+from tests.support.pipeline import ingest_in_process
 
 
 def test_the_same_item_from_another_base_url_is_not_a_new_version(
@@ -36,10 +38,8 @@ def test_the_same_item_from_another_base_url_is_not_a_new_version(
         try:
             row = cat.get_version(first.id or "", 1)
             assert row is not None
-            record = pipeline.load_incoming_record(
-                pipeline.Services.open(moved).workspace(first.id or "")
-            )
-            old_style = pipeline._fingerprint(record, row.original_sha256 or "", with_hosts=True)
+            record = load_incoming_record(Services.open(moved).workspace(first.id or ""))
+            old_style = fingerprint(record, row.original_sha256 or "", with_hosts=True)
             assert old_style != row.summary["fingerprint"]  # the URLs really differ
             cat.update_version(first.id or "", 1, summary={**row.summary, "fingerprint": old_style})
         finally:

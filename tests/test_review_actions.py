@@ -19,15 +19,22 @@ from lxml import etree
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import deposit_approved
+from archive_ingest.ingest import checkpoints
+from archive_ingest.ingest.checkpoints import (
+    DescribeCheckpoint,
+    InspectCheckpoint,
+    OcrCheckpoint,
+    PackageCheckpoint,
+)
+from archive_ingest.ingest.services import Services
 from archive_ingest.models import State
-from archive_ingest.pipeline import Services
 from archive_ingest.review import actions, queries, users
 from archive_ingest.review.render import highlight, text_diff
 from archive_ingest.review.versions import carried_events
 from archive_ingest.samples import make_sample_chapter
 from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
-from tests.pipeline_helpers import ingest_in_process
+from tests.support.pipeline import ingest_in_process
 
 SBID = "rev01"
 PREMIS = "{http://www.loc.gov/premis/v3}"
@@ -329,13 +336,13 @@ def test_override_reject_and_rerun_ocr(held: tuple[Settings, str]) -> None:
         ws = svc.workspace(record_id)
         report = json.loads((ws.data_dir(2) / "ocr" / "ocr-report.json").read_text("utf-8"))
         assert "spa" in json.dumps(report)
-        inspect2 = json.loads(ws.checkpoint_path(2, "inspect").read_text("utf-8"))
-        assert inspect2["record"]["languages"] == ["pt"]  # the record keeps its language
-        assert inspect2["ocr_languages"] == ["es"]
+        inspect2 = checkpoints.require(ws, 2, InspectCheckpoint)
+        assert inspect2.record.languages == ["pt"]  # the record keeps its language
+        assert inspect2.ocr_languages == ["es"]
 
         # the re-run interrupted (the web server restarted during OCR), then resumed by an
         # operator's `ingest`: OCR again in Spanish, and held, since nobody approved v2
-        ws.drop_checkpoints_from(2, ["ocr", "describe", "package"])
+        checkpoints.drop(ws, 2, [OcrCheckpoint, DescribeCheckpoint, PackageCheckpoint])
         svc.catalogue.set_state(record_id, State.INSPECTED, [], version=2)
         resumed = ingest_in_process(settings, f"scielo-books:{SBID}/01")
         assert (resumed.state, resumed.version) == ("needs_review", 2), resumed

@@ -23,7 +23,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import ArchiveIngestError
-from archive_ingest.pipeline import Services
+from archive_ingest.ingest.services import Services
 from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from tests.support.plugins.serve import serve_process

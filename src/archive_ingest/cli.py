@@ -103,7 +103,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest items: prints one JSON object per item on stdout."""
-    from archive_ingest.pipeline import parse
+    from archive_ingest.ingest.resolve import parse
 
     settings = get_settings()
     try:

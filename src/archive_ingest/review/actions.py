@@ -1,9 +1,10 @@
 """What an archivist can decide. Each action records a PREMIS event with the archivist as agent
-(type person, name and id) and then reuses the pipeline's own stages; the web layer only parses
+(type person, name and id) and then reuses the ingest's own stages; the web layer only parses
 forms and calls these functions.
 
 approve          held version: decision event → re-describe + re-package the held version (it
-                 was never deposited, so its METS can carry the decision) → ``pipeline.deposit``
+                 was never deposited, so its METS can carry the decision) → the deposit stage's
+                 ``deposit`` (ingest/deposit.py), through ``ingest.approval``
 reject           held version: state ``rejected`` with the reason; kept, never deposited
 override_licence held version: ``decide_licence`` → licence.json and its checkpoint rewritten,
                  records rewritten; the item stays in review (or is rejected) until approved
@@ -21,13 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from archive_ingest import pipeline
 from archive_ingest.digests import write_and_digest
 from archive_ingest.errors import ArchiveIngestError
-from archive_ingest.harvest.approved import deposit_approved_version
 from archive_ingest.ingest import checkpoints
+from archive_ingest.ingest.approval import deposit_approved_version
+from archive_ingest.ingest.checkpoints import InspectCheckpoint, LicenceCheckpoint
+from archive_ingest.ingest.deposit import deposit
+from archive_ingest.ingest.hold import review_reasons
+from archive_ingest.ingest.runner import fail
+from archive_ingest.ingest.services import Handle, Services
 from archive_ingest.models import Creator, Event, SourceRecord, State
-from archive_ingest.pipeline import Handle, InspectCheckpoint, LicenceCheckpoint, Services
 from archive_ingest.review.users import User
 from archive_ingest.review.versions import derive_version, open_version, redescribe
 
@@ -92,7 +96,7 @@ def _outcome(svc: Services, handle: Handle, message: str) -> Outcome:
 
 def _rehold(svc: Services, handle: Handle) -> None:
     """After rewriting a held version's records: back to review (or rejected), reasons anew."""
-    state, reasons = pipeline.review_reasons(svc, handle)
+    state, reasons = review_reasons(svc, handle)
     svc.catalogue.set_state(
         handle.record_id, state or State.NEEDS_REVIEW, reasons, version=handle.version
     )
@@ -102,7 +106,7 @@ def _rehold(svc: Services, handle: Handle) -> None:
 def approve(
     svc: Services, record_id: str, user: User, note: str = "", licence_uri: str | None = None
 ) -> Outcome:
-    """Deposit the held package, through the same ``pipeline.deposit`` as automatic deposits."""
+    """Deposit the held package, through the same ``deposit`` as automatic deposits."""
     handle = _held(svc, record_id)
     note = _clean_note(note, required=False)
     if licence_uri:
@@ -115,7 +119,7 @@ def approve(
         raise ReviewError(
             "the licence is not valid: choose the licence (override) before approving"
         )
-    _, reasons = pipeline.review_reasons(svc, handle)
+    _, reasons = review_reasons(svc, handle)
     event = archivist_event(
         user,
         "appraisal",
@@ -245,7 +249,7 @@ def finish_new_version(svc: Services, handle: Handle, was_deposited: bool) -> No
     """A deposited item gets its new AIP version; a held one stays held (reasons recomputed)
     until an archivist approves it: a change is not an approval."""
     if was_deposited:
-        pipeline.deposit(svc, handle, agent_events=[])
+        deposit(svc, handle, agent_events=[])
     else:
         _rehold(svc, handle)
 
@@ -267,7 +271,7 @@ def _new_version(
         item = svc.catalogue.get_item(base.record_id)
         version = item.current_version if item else None
         if version is not None and version > base.version:
-            result = pipeline.fail(svc, base.source, base.record_id, version, exc)
+            result = fail(svc, base.source, base.record_id, version, exc)
             raise ReviewError(f"v{version} failed: {'; '.join(result.reasons)}") from exc
         raise
     return handle
@@ -363,7 +367,7 @@ def start_ocr_rerun(
     except Exception as exc:
         reason = ArchiveIngestError(f"the OCR re-run could not be started: {exc}")
         reason.transient = True  # Prefect unreachable: worth another try
-        pipeline.fail(svc, handle.source, record_id, handle.version, reason)
+        fail(svc, handle.source, record_id, handle.version, reason)
         raise ReviewError(str(reason)) from exc
     return _outcome(svc, handle, f"v{handle.version} opened; OCR in {', '.join(langs)}: {where}")
 

@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from archive_ingest.pipeline import Services
+from archive_ingest.ingest.services import Services
 from archive_ingest.review import actions, sessions, users
 from archive_ingest.review.headers import SAFE_HEADERS
 from archive_ingest.review.offload import Pools

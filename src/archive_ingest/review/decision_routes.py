@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.ingest.services import Services
 from archive_ingest.models import State
-from archive_ingest.pipeline import Services
 from archive_ingest.review import actions, users
 from archive_ingest.review.context import ReviewContext
 from archive_ingest.review.headers import SAFE_HEADERS

@@ -10,14 +10,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from archive_ingest.models import State
-from archive_ingest.pipeline import (
+from archive_ingest.ingest import checkpoints
+from archive_ingest.ingest.checkpoints import (
     FetchCheckpoint,
     InspectCheckpoint,
     LicenceCheckpoint,
     OcrCheckpoint,
-    Services,
 )
+from archive_ingest.ingest.services import Services
+from archive_ingest.models import State
 from archive_ingest.review import notices, queries, render
 from archive_ingest.review.context import ReviewContext
 from archive_ingest.review.headers import SAFE_HEADERS
@@ -161,10 +162,10 @@ def item_context(services: Services, record_id: str, v: int | None) -> dict[str,
     if item is None:
         return None
     version = v or item.current_version
-    inspected = ws.load_checkpoint(version, "inspect", InspectCheckpoint) if version else None
-    lic = ws.load_checkpoint(version, "licence", LicenceCheckpoint) if version else None
-    ocr_ck = ws.load_checkpoint(version, "ocr", OcrCheckpoint) if version else None
-    fetched = ws.load_checkpoint(version, "fetch", FetchCheckpoint) if version else None
+    inspected = checkpoints.load(ws, version, InspectCheckpoint) if version else None
+    lic = checkpoints.load(ws, version, LicenceCheckpoint) if version else None
+    ocr_ck = checkpoints.load(ws, version, OcrCheckpoint) if version else None
+    fetched = checkpoints.load(ws, version, FetchCheckpoint) if version else None
     verdict = lic.verdict if lic else {}
     pdf_spans = [
         (c["text_span"]["start"], c["text_span"]["end"], c["text_span"]["text"])

@@ -3,8 +3,8 @@
 A new version ``v<N+1>`` starts as a copy of ``v<N>``'s payload: unchanged files are hard
 links (copied when the file system cannot link), so the old version's files are never opened
 for writing. The stage checkpoints of ``v<N>`` are carried over for the stages that are not
-re-run; then :func:`pipeline.describe` and :func:`pipeline.package` (and, for an OCR re-run,
-:func:`pipeline.ocr`) run on ``v<N+1>`` exactly as in an ingest. :func:`open_version` stops
+re-run; then the ``describe`` and ``package`` stages (and, for an OCR re-run, ``ocr``) run
+on ``v<N+1>`` through the ingest's runner exactly as in an ingest. :func:`open_version` stops
 before those stages, for a flow run to do them (the ``rerun-ocr`` flow).
 """
 
@@ -15,20 +15,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from archive_ingest import pipeline
 from archive_ingest.errors import ArchiveIngestError
-from archive_ingest.ingest import checkpoints
-from archive_ingest.models import Event, FileInfo, SourceRecord, State
-from archive_ingest.pipeline import (
+from archive_ingest.ingest import checkpoints, describe, ocr, package
+from archive_ingest.ingest.checkpoints import (
     DescribeCheckpoint,
     FetchCheckpoint,
-    Handle,
     InspectCheckpoint,
     LicenceCheckpoint,
     OcrCheckpoint,
     PackageCheckpoint,
-    Services,
 )
+from archive_ingest.ingest.runner import run_stage
+from archive_ingest.ingest.services import Handle, Services
+from archive_ingest.models import Event, FileInfo, SourceRecord, State
 
 #: events of the base version that describe a package or a deposit, not the carried payload
 _NOT_CARRIED = {
@@ -85,9 +84,9 @@ def derive_version(
     then describe and package it. ``events`` (the archivist's decision) go into its METS."""
     handle = open_version(svc, record_id, events=events, record=record, ocr_languages=ocr_languages)
     if ocr_languages is not None:
-        pipeline.ocr(svc, handle)
-    pipeline.describe(svc, handle)
-    pipeline.package(svc, handle)
+        run_stage(ocr.STAGE, svc, handle)
+    run_stage(describe.STAGE, svc, handle)
+    run_stage(package.STAGE, svc, handle)
     return handle
 
 
@@ -189,6 +188,6 @@ def redescribe(svc: Services, handle: Handle) -> Handle:
         raise VersionError(f"{handle.record_id} v{handle.version} was deposited: never rewritten")
     ws = svc.workspace(handle.record_id)
     checkpoints.drop(ws, handle.version, [DescribeCheckpoint, PackageCheckpoint])
-    pipeline.describe(svc, handle)
-    pipeline.package(svc, handle)
+    run_stage(describe.STAGE, svc, handle)
+    run_stage(package.STAGE, svc, handle)
     return handle

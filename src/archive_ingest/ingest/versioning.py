@@ -1,0 +1,73 @@
+"""The versioning policy: when fetched content is a new version, the same one, or nothing new.
+
+An item's content is identified by its *fingerprint*: the PDF's SHA-256 plus the mapped
+metadata (not the raw pages). The newest version in a *settled* state (deposited, held for
+review, rejected) with the same fingerprint means nothing to do (the item is *unchanged*);
+the same fingerprint on an unfinished version resumes that version; anything else opens a
+new version. The fetch stage applies these rules; this module only decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from archive_ingest.catalogue.schema import Version
+from archive_ingest.ingest import checkpoints
+from archive_ingest.ingest.checkpoints import FetchCheckpoint
+from archive_ingest.models import SourceRecord, State
+from archive_ingest.workspace import ItemWorkspace
+
+#: states after which a version is settled: the same content again is a no-op
+SETTLED = frozenset({State.DEPOSITED.value, State.NEEDS_REVIEW.value, State.REJECTED.value})
+
+
+def fingerprint(record: SourceRecord, pdf_sha256: str, *, with_hosts: bool = False) -> str:
+    """Identity of the item's content: the PDF bytes plus the mapped metadata (not raw pages).
+
+    URLs count without scheme and host: they are rebased onto the configured source base
+    (``scielo_books_url`` ...), and a mirror, a proxy, http→https or the demo's sample server on
+    another port is the same content, not a new version. ``with_hosts`` gives the fingerprint
+    as versions before this rule stored it, so their items still match (no mass re-version)."""
+    mapped = record.model_dump(mode="json", exclude={"raw_metadata", "notes"})
+    if not with_hosts:
+        mapped = _without_hosts(mapped)
+    blob = json.dumps(mapped, sort_keys=True, ensure_ascii=False) + pdf_sha256
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _without_hosts(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_hosts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_hosts(item) for item in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        parts = urlsplit(value)
+        return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return value
+
+
+def same_content(latest: Version, record: SourceRecord, pdf_sha256: str) -> bool:
+    """Whether ``latest`` holds this record and PDF (either fingerprint rule)."""
+    stored = (latest.summary or {}).get("fingerprint")
+    return stored is not None and stored in (
+        fingerprint(record, pdf_sha256),
+        fingerprint(record, pdf_sha256, with_hosts=True),
+    )
+
+
+def settled(latest: Version) -> bool:
+    return latest.state in SETTLED
+
+
+def unfetched(ws: ItemWorkspace, latest: Version, pdf_sha256: str) -> bool:
+    """Whether ``latest`` was opened for this very PDF and its fetch never finished (no
+    checkpoint, not settled): nothing was built on it, so the fetch is redone into it."""
+    return (
+        latest.original_sha256 == pdf_sha256
+        and latest.state not in SETTLED
+        and latest.state != State.APPROVED.value
+        and checkpoints.load(ws, latest.version, FetchCheckpoint) is None
+    )
