@@ -23,14 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from archive_ingest.models import RECORD_ID_RE
 from archive_ingest.secret_files import ensure_private_dir
 
-M = TypeVar("M", bound=BaseModel)
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -85,22 +81,9 @@ class ItemWorkspace:
         return self.bag_dir(version) / "data"
 
     def checkpoint_path(self, version: int, stage: str) -> Path:
+        """Where the stage ``stage`` leaves its checkpoint; read and written through
+        ``archive_ingest.ingest.checkpoints`` (typed models), never by name elsewhere."""
         return self.version_dir(version) / "checkpoints" / f"{stage}.json"
-
-    def save_checkpoint(self, version: int, stage: str, value: BaseModel) -> None:
-        atomic_write_text(
-            self.checkpoint_path(version, stage), value.model_dump_json(indent=1) + "\n"
-        )
-
-    def load_checkpoint(self, version: int, stage: str, model: type[M]) -> M | None:
-        path = self.checkpoint_path(version, stage)
-        if not path.is_file():
-            return None
-        return model.model_validate_json(path.read_text(encoding="utf-8"))
-
-    def drop_checkpoints_from(self, version: int, stages: list[str]) -> None:
-        for stage in stages:
-            self.checkpoint_path(version, stage).unlink(missing_ok=True)
 
 
 _HOLD = ".held"
