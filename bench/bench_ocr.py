@@ -34,8 +34,13 @@ from archive_ingest.ocr import cer, run_ocr_stage
 from archive_ingest.ocr.hocr import read_hocr
 from archive_ingest.ocr.languages import to_tesseract
 from archive_ingest.ocr.pages import analyse_pdf
-from archive_ingest.samples import make_sample_chapter
 from archive_ingest.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # the sample generator lives in tests/support, not installed
+
+from tests.support.samples import make_sample_chapter  # noqa: E402
 
 
 def degrade_images(source: Path, target: Path, *, scale: float, blur: float, quality: int) -> None:

@@ -60,9 +60,10 @@ from harness import (
     prefect_server,
     stop_process,
 )
+from tests.support.samples import add_generated_book
 
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
 GOAL_WARM = 1.10
 BASELINE_PREFIX = "bench-baseline"

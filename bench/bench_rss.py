@@ -242,7 +242,7 @@ def check_pdf(path: Path, pages: int) -> None:
 @contextlib.contextmanager
 def serve_pdf(pdf: Path, pages: int, chapters: int) -> Iterator[tuple[Any, list[str]]]:
     """The sample SciELO server with one book whose ``chapters`` chapters all serve ``pdf``."""
-    from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
+    from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
     catalogue = SampleCatalogue()
     catalogue.add_book(
@@ -324,8 +324,7 @@ def run_child(
 def run(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(BENCH))
     from harness import bench_env, embedded_storage, machine
-
-    from archive_ingest.samples.large import make_large_pdf
+    from tests.support.samples.large import make_large_pdf
 
     base = Path(tempfile.mkdtemp(prefix="bench-rss-", dir=args.workdir))
     items = 2 if args.mode == "both" else 1

@@ -69,12 +69,13 @@ from urllib.parse import quote
 import httpx
 from harness import REPO, bench_env, embedded_storage, machine, prefect_server, stop_process
 from sqlalchemy import create_engine, text
+from tests.support.prefect_server import start_process_worker
+from tests.support.samples import add_generated_book
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.prefect_server import start_process_worker
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import normalise_database_url
 from archive_ingest.storage.s3 import make_client
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
 GOAL = 1.7
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

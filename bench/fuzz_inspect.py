@@ -29,6 +29,10 @@ with atheris.instrument_imports(include=["archive_ingest", "pypdf", "pikepdf"]):
     from archive_ingest.errors import PdfError
     from archive_ingest.pdf.inspection import inspect_pdf
 
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # the sample generator lives in tests/support, not installed
+
 _COUNTS = {"runs": 0, "ok": 0, "pdf_error": 0, "findings": 0}
 _FINDINGS: dict[str, str] = {}  # exception signature -> saved input
 _WORK = Path(tempfile.mkdtemp(prefix="fuzz-inspect-"))
@@ -62,7 +66,7 @@ def one_input(data: bytes) -> None:
 
 
 def write_seeds(folder: Path) -> int:
-    from archive_ingest import samples
+    from tests.support import samples
 
     folder.mkdir(parents=True, exist_ok=True)
     makers = [

@@ -1,7 +1,7 @@
 """What the benchmarks share: the real parts a run needs, on 127.0.0.1 only.
 
 * :func:`prefect_server` - ``prefect server start`` in a child process (SQLite, or PostgreSQL when
-  given a URL; ``archive_ingest.prefect_server``, shared with the tests); ``stop_process``
+  given a URL; ``tests.support.prefect_server``, shared with the tests); ``stop_process``
   stops a child started in its own session, with its process group.
 * :func:`embedded_storage` - the project's own SeaweedFS (``LocalStorage``) under a HOME, on free
   ports; the same object-locked bucket the pipeline deposits into.
@@ -30,18 +30,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from archive_ingest.prefect_server import (  # noqa: E402
-    local_prefect_server,
-    stop_process_group,
-)
-from archive_ingest.scielo_sample import (  # noqa: E402
-    SampleCatalogue,
-    SampleScieloServer,
-    add_generated_book,
-)
+from tests.support.prefect_server import local_prefect_server, stop_process_group  # noqa: E402
+from tests.support.samples import add_generated_book  # noqa: E402
+
 from archive_ingest.settings import Settings  # noqa: E402
 from archive_ingest.storage.local import LocalStorage  # noqa: E402
 from archive_ingest.storage.weed_process import Ports, port_is_free  # noqa: E402
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer  # noqa: E402
 
 
 def machine() -> str:

@@ -21,12 +21,12 @@ from archive_ingest.ingest.services import Services
 from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.reliability.reconcile import stalled
 from archive_ingest.review import actions
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import CLI, json_lines, run_cli
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import start_server
+from tests.support.samples import make_sample_chapter
 from tests.test_review_actions import add_disagreeing_book, make_user, point_at
 
 pytestmark = pytest.mark.slow

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
+from tests.support.samples import make_sample_chapter
 
 pytestmark = pytest.mark.slow
 

@@ -29,15 +29,15 @@ import pikepdf
 import pytest
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.samples import (
+from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.samples import (
     make_born_digital_pdf,
     make_encrypted_pdf,
     make_image_only_pdf,
     make_sample_chapter,
     make_truncated_pdf,
 )
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
-from archive_ingest.settings import Settings
 
 pytestmark = pytest.mark.slow
 

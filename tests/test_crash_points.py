@@ -20,12 +20,12 @@ import pytest
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.reliability.crashpoints import CRASH_ENV, POINTS
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.storage.listing import read_receipt
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, run_cli
 from tests.support.s3 import object_versions
+from tests.support.samples import make_sample_chapter
 
 pytestmark = pytest.mark.slow
 

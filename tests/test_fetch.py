@@ -9,9 +9,9 @@ import pytest
 
 from archive_ingest.errors import ContentError, FetchError
 from archive_ingest.http import SourceHttp
-from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.sources import allowed_hosts
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 
 CHAPTER_PDF = "/id/37t/pdf/ribeiro-9788523205607-01.pdf"
 

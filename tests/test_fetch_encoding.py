@@ -25,10 +25,10 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import FetchError
 from archive_ingest.http import SourceHttp
-from archive_ingest.scielo_sample import SampleScieloServer
-from archive_ingest.scielo_sample.server import gzip_bomb
 from archive_ingest.settings import Settings
 from archive_ingest.sources import allowed_hosts
+from archive_ingest_demo.scielo_sample import SampleScieloServer
+from archive_ingest_demo.scielo_sample.faults import gzip_bomb
 
 CHAPTER_PDF = "/id/37t/pdf/ribeiro-9788523205607-01.pdf"
 BOOK_JSON = "/api/v1/book/37t/"

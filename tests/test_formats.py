@@ -14,7 +14,7 @@ import pytest
 from archive_ingest import formats
 from archive_ingest.errors import ContentError
 from archive_ingest.formats import FormatToolError, identify, parse_result, siegfried_versions
-from archive_ingest.samples import (
+from tests.support.samples import (
     make_born_digital_pdf,
     make_encrypted_pdf,
     make_image_only_pdf,

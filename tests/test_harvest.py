@@ -22,8 +22,8 @@ from archive_ingest.harvest.plan import select
 from archive_ingest.harvest.report import build_report, ocr_facts, row_for
 from archive_ingest.harvest.store import record_run, runs
 from archive_ingest.models import State
-from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 
 
 def _offered(rid: str, changed: bool = False) -> OfferedItem:

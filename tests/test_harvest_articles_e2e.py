@@ -30,8 +30,8 @@ from archive_ingest.harvest.listing import list_articles, parse_identifiers
 from archive_ingest.harvest.store import runs
 from archive_ingest.http import SourceHttp
 from archive_ingest.models import State
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
 IDENTIFIERS = "/api/v1/article/identifiers/"
 CC_BY = "This article is licensed under a Creative Commons Attribution 4.0 International License."

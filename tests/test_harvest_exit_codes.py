@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleScieloServer
+from tests.support.samples import add_generated_book, make_sample_chapter
 
 pytestmark = pytest.mark.slow
 

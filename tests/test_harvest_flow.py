@@ -14,8 +14,9 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import get_watermark
 from archive_ingest.harvest.store import runs
-from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleScieloServer
+from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
 

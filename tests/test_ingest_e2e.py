@@ -17,11 +17,11 @@ from lxml import etree
 from archive_ingest.bag import validate_bag
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.records import validate_dc, validate_mets
-from archive_ingest.samples import make_encrypted_pdf, make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
 from tests.support.s3 import versions_by_key
+from tests.support.samples import make_encrypted_pdf, make_sample_chapter
 
 pytestmark = pytest.mark.slow
 

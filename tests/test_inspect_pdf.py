@@ -11,7 +11,7 @@ import pytest
 from archive_ingest.errors import PdfError
 from archive_ingest.pdf.inspection import inspect_pdf
 from archive_ingest.pdf.pages import PageLayer, page_layer_kind, page_layers, page_texts
-from archive_ingest.samples import (
+from tests.support.samples import (
     make_born_digital_pdf,
     make_encrypted_pdf,
     make_image_only_pdf,
@@ -268,7 +268,7 @@ def test_inspection_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     allocations during the inspection stay below two images (bench/bench_rss.py: 1 GB)."""
     import tracemalloc
 
-    from archive_ingest.samples import make_large_pdf
+    from tests.support.samples import make_large_pdf
 
     pdf = tmp_path / "large.pdf"
     made = make_large_pdf(pdf, size_mb=48, page_mb=4)

@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.local import LocalStorage
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.plugins.storage import free_base_port
 from tests.support.ports import free_port
 

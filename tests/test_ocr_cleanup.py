@@ -9,9 +9,9 @@ from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
 from archive_ingest.ocr.cleanup import clean_for_pdfa, font_is_embedded
-from archive_ingest.samples import make_unembedded_font_pdf
-from archive_ingest.samples.chapter import add_scanned_page
-from archive_ingest.samples.render import PAGE_SIZE, register_fonts
+from tests.support.samples import make_unembedded_font_pdf
+from tests.support.samples.chapter import add_scanned_page
+from tests.support.samples.render import PAGE_SIZE, register_fonts
 
 
 def make_reportlab_default_pdf(path: Path) -> Path:

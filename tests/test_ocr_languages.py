@@ -12,7 +12,7 @@ from archive_ingest.ocr.languages import (
     installed_languages,
     to_tesseract,
 )
-from archive_ingest.samples.corpus import page_text
+from tests.support.samples.corpus import page_text
 
 INSTALLED = frozenset({"eng", "por", "spa"})
 

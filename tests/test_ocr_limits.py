@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from archive_ingest.ingest.services import Services
-from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.pipeline import ingest_in_process
+from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
 

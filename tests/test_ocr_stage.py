@@ -26,16 +26,16 @@ from archive_ingest.ocr import OcrResult, cer, run_ocr_stage
 from archive_ingest.ocr.dictionary import source
 from archive_ingest.ocr.engine import command, pdfa_options
 from archive_ingest.ocr.pages import analyse_pdf
-from archive_ingest.samples import (
+from archive_ingest.settings import Settings
+from tests.support.ocr import make_reportlab_default_pdf, page_images, processes_mentioning
+from tests.support.samples import (
     SampleChapter,
     make_encrypted_pdf,
     make_image_only_pdf,
     make_sample_chapter,
     make_unembedded_font_pdf,
 )
-from archive_ingest.samples.corpus import page_text
-from archive_ingest.settings import Settings
-from tests.support.ocr import make_reportlab_default_pdf, page_images, processes_mentioning
+from tests.support.samples.corpus import page_text
 
 
 def _sha256(path: Path) -> str:

@@ -35,7 +35,7 @@ _STAGE_SCRIPT = """
 import json, sys
 from pathlib import Path
 from archive_ingest.ocr import cer, run_ocr_stage
-from archive_ingest.samples import make_sample_chapter
+from tests.support.samples import make_sample_chapter
 from archive_ingest.settings import Settings
 
 work = Path(sys.argv[1])
@@ -71,7 +71,7 @@ from pathlib import Path
 import wordfreq
 from archive_ingest.ocr import cer, run_ocr_stage
 from archive_ingest.ocr.dictionary import MissingWordList
-from archive_ingest.samples import make_sample_chapter
+from tests.support.samples import make_sample_chapter
 from archive_ingest.settings import Settings
 
 work, metadata = Path(sys.argv[1]), sys.argv[2].split(",")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from archive_ingest.reliability.reconcile import reconcile
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import CLI, cli_env, json_lines, power_cut, run_cli
+from tests.support.samples import make_sample_chapter
 
 pytestmark = pytest.mark.slow
 

@@ -27,12 +27,12 @@ import pytest
 
 from archive_ingest.reliability.crashpoints import PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.reliability.reconcile import reconcile
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import run_audit
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import CLI, cli_env, json_lines, power_cut, run_cli
 from tests.support.holding_proxy import HoldingProxy
+from tests.support.samples import make_sample_chapter
 from tests.test_crash_points import assert_one_complete_aip
 
 pytestmark = pytest.mark.slow

@@ -25,13 +25,14 @@ from sqlalchemy import create_engine, text
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest.store import runs
-from archive_ingest.prefect_server import (
+from archive_ingest.settings import Settings, normalise_database_url
+from archive_ingest_demo.scielo_sample import SampleScieloServer
+from tests.support.prefect_server import (
     local_prefect_server,
     start_process_worker,
     stop_process_group,
 )
-from archive_ingest.scielo_sample import SampleScieloServer, add_generated_book
-from archive_ingest.settings import Settings, normalise_database_url
+from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
 from tests.support.ports import free_port
 

@@ -10,9 +10,10 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.ingest.resolve import load_incoming_record
 from archive_ingest.ingest.services import Services
 from archive_ingest.ingest.versioning import fingerprint
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.pipeline import ingest_in_process
+from tests.support.samples import add_generated_book
 
 
 def test_the_same_item_from_another_base_url_is_not_a_new_version(

@@ -31,10 +31,10 @@ from archive_ingest.models import State
 from archive_ingest.review import actions, queries, users
 from archive_ingest.review.render import highlight, text_diff
 from archive_ingest.review.versions import carried_events
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.pipeline import ingest_in_process
+from tests.support.samples import make_sample_chapter
 
 SBID = "rev01"
 PREMIS = "{http://www.loc.gov/premis/v3}"

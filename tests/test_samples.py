@@ -14,7 +14,7 @@ import pikepdf
 import pypdf
 import pytest
 
-from archive_ingest.samples import (
+from tests.support.samples import (
     licence_names,
     licence_statements,
     make_born_digital_pdf,
@@ -27,8 +27,8 @@ from archive_ingest.samples import (
     make_unembedded_font_pdf,
     make_xmp,
 )
-from archive_ingest.samples.chapter import chapter_citation, citation_name
-from archive_ingest.samples.damage import damage_lines
+from tests.support.samples.chapter import chapter_citation, citation_name
+from tests.support.samples.damage import damage_lines
 
 OCRMYPDF = Path(sys.executable).with_name("ocrmypdf")
 

@@ -14,13 +14,6 @@ import pytest
 from archive_ingest.errors import ContentError, FetchError
 from archive_ingest.http import SourceHttp
 from archive_ingest.refs import parse_ref
-from archive_ingest.scielo_sample import (
-    DEMO_SBID,
-    SampleCatalogue,
-    SampleScieloServer,
-    articlemeta_document,
-    build_demo_catalogue,
-)
 from archive_ingest.settings import Settings
 from archive_ingest.sources import (
     allowed_hosts,
@@ -32,6 +25,12 @@ from archive_ingest.sources import (
     resolve,
 )
 from archive_ingest.sources.normalise import normalise_isbn
+from archive_ingest_demo.catalogue import DEMO_SBID, build_demo_catalogue
+from archive_ingest_demo.scielo_sample import (
+    SampleCatalogue,
+    SampleScieloServer,
+    articlemeta_document,
+)
 
 BOOK_PDF = "/id/37t/pdf/ribeiro-9788523205607.pdf"
 CHAPTER_PDF = "/id/37t/pdf/ribeiro-9788523205607-01.pdf"

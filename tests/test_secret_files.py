@@ -22,11 +22,12 @@ import httpx
 import pytest
 
 from archive_ingest.oai.tokens import token_key
-from archive_ingest.prefect_server import free_port, stop_process_group
 from archive_ingest.review.security import session_secret
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.secret_files import SecretFileError, ensure_secret
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.prefect_server import free_port, stop_process_group
+from tests.support.samples import add_generated_book
 
 MIN_SECRET = 32
 

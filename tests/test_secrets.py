@@ -21,8 +21,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings, normalise_database_url
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
 

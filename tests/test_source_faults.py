@@ -23,9 +23,9 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import FetchError
 from archive_ingest.http import SourceHttp
-from archive_ingest.samples import make_encrypted_pdf
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.samples import make_encrypted_pdf
 
 SBID = "flt1"
 

@@ -13,7 +13,6 @@ import pytest
 from archive_ingest.errors import FetchError, SourceError
 from archive_ingest.http import SourceHttp
 from archive_ingest.refs import parse_ref
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.sources import (
     allowed_hosts,
@@ -22,6 +21,7 @@ from archive_ingest.sources import (
     resolve,
     resolve_record,
 )
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 PID = "S2179-975X2011000300002"

@@ -27,13 +27,14 @@ import pytest
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import StorageError
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer, add_generated_book
 from archive_ingest.settings import Settings
 from archive_ingest.storage.listing import find_incomplete
 from archive_ingest.storage.s3 import client_config, make_client, make_client_for
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.holding_proxy import ForwardingProxy, Plan, S3Error
 from tests.support.plugins.storage import start_server
 from tests.support.s3 import deposit, versions_by_key
+from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
 

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
@@ -220,22 +221,18 @@ def deposit_approved_command() -> None:
     raise typer.Exit(1 if any(r.get("state") != "deposited" for r in results) else 0)
 
 
-@app.command()
-def demo(
-    keep_running: Annotated[
-        bool, typer.Option(help="Leave the storage running afterwards.")
-    ] = True,
-) -> None:
-    """Ingest a generated SciELO-like book from a local sample server, end to end."""
-    from archive_ingest.demo import run_demo
+#: Entry point group of commands other installed packages add (the demo's ``demo``).
+COMMANDS_GROUP = "archive_ingest.commands"
 
-    ensure_tools("ocr")
-    try:
-        code = run_demo(get_settings(), keep_running=keep_running, out=err, emit=_emit)
-    except ArchiveIngestError as exc:
-        _error(exc)
-        raise typer.Exit(1) from None
-    raise typer.Exit(code)
+
+def add_installed_commands(app: typer.Typer) -> None:
+    """Load every entry point of :data:`COMMANDS_GROUP` and call it with ``app``; each adds its
+    commands. The library never imports those packages (archive_ingest_demo is one)."""
+    for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
+        entry_point.load()(app)
+
+
+add_installed_commands(app)  # here, so that `demo` keeps its place in --help
 
 
 @app.command()

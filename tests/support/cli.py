@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from archive_ingest.reliability.crashpoints import CRASH_ENV
-from archive_ingest.scielo_sample import SampleScieloServer
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 
 CLI = [sys.executable, "-m", "archive_ingest.cli"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pikepdf
 from reportlab.pdfgen.canvas import Canvas
 
-from archive_ingest.samples.chapter import add_scanned_page
-from archive_ingest.samples.render import PAGE_SIZE, register_fonts
+from tests.support.samples.chapter import add_scanned_page
+from tests.support.samples.render import PAGE_SIZE, register_fonts
 
 ImageKey = tuple[str, int, int, int, str, bytes]
 

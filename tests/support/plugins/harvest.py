@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive_ingest.scielo_sample import SampleScieloServer
 from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from archive_ingest.prefect_server import local_prefect_server
+from tests.support.prefect_server import local_prefect_server
 
 # A flow run in a test that did not ask for the session server must fail loudly, not quietly
 # start a temporary Prefect server of its own (as one did until this line). Set before any test

@@ -18,9 +18,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from archive_ingest.http import SourceHttp
-from archive_ingest.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest.settings import Settings
 from archive_ingest.sources import allowed_hosts
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
 
 def tiny_pdf(*lines: str) -> bytes:

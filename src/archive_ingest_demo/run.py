@@ -1,8 +1,8 @@
 """``archive-ingest demo``: the main job on the embedded default, with nothing to configure.
 
 Starts the embedded storage (SeaweedFS on 127.0.0.1, under HOME) and a local sample SciELO
-Books server with a generated book, ingests its chapters through the real ``ingest_item`` flow,
-and says where the results are and how to look at them.
+Books server with the demo book (:mod:`archive_ingest_demo.catalogue`), ingests its chapters
+through the real ``ingest_item`` flow, and says where the results are and how to look at them.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from archive_ingest.review.users import ensure_demo_user
 from archive_ingest.settings import Settings, get_settings, mask_url, reset_settings_cache
+from archive_ingest.storage.local import LocalStorage
 from archive_ingest.workspace import ensure_home
+from archive_ingest_demo.catalogue import DEMO_SBID, build_demo_catalogue
+from archive_ingest_demo.scielo_sample import SampleScieloServer
 
 
 def run_demo(
@@ -25,9 +29,6 @@ def run_demo(
     out: Console,
     emit: Callable[[object], None],
 ) -> int:
-    from archive_ingest.scielo_sample import DEMO_SBID, SampleScieloServer, build_demo_catalogue
-    from archive_ingest.storage.local import LocalStorage
-
     home = settings.home
     ensure_home(home)
     out.print(f"[bold]archive-ingest demo[/bold] — HOME is {escape(str(home))}")
@@ -37,7 +38,7 @@ def run_demo(
         storage = LocalStorage(settings)
         status = storage.up()
         out.print(f"  S3 endpoint {status.endpoint}, bucket {status.bucket}")
-    out.print("generating a sample SciELO book and starting a local SciELO server …")
+    out.print("preparing the sample SciELO book and starting a local SciELO server …")
     catalogue = build_demo_catalogue(home / "demo-source")
     results: list[dict[str, Any]] = []
     with SampleScieloServer(catalogue) as server:
@@ -49,6 +50,7 @@ def run_demo(
         try:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+            # heavy (Prefect), and it reads the PREFECT_* settings above when it loads
             from flows.ingest import ingest_item
 
             book = catalogue.books[DEMO_SBID]
@@ -101,8 +103,6 @@ def _explain(settings: Settings, results: list[dict[str, Any]], out: Console) ->
     out.print("  cat <package>/bag-info.txt        # BagIt tags")
     out.print("  less <package>/data/ocr/ocr-report.json   # the per-page OCR decisions")
     out.print(f"  {ai} storage down                # stop the storage when done")
-    from archive_ingest.review.users import ensure_demo_user
-
     name, password = ensure_demo_user(settings)
     out.print()
     out.print("[bold]Review what needs a person[/bold]")

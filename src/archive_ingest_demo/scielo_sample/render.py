@@ -16,7 +16,7 @@ import html
 import json
 from typing import Any
 
-from archive_ingest.scielo_sample.catalogue import (
+from archive_ingest_demo.scielo_sample.catalogue import (
     ChangeEntry,
     SampleBook,
     SampleCatalogue,

@@ -2,16 +2,20 @@
 
 Chapter 01's PDF states the same licence as the metadata (CC BY-NC-SA 3.0) and its scanned
 pages carry a badly damaged text layer (re-OCR wins); chapter 02's layer is lightly damaged
-(the old layer is kept) and its PDF
-states CC BY-NC-ND 3.0, so the demo ends with one item deposited and one left for an archivist.
-The book and people are invented; the shapes are SciELO's.
+(the old layer is kept) and its PDF states CC BY-NC-ND 3.0, so the demo ends with one item
+deposited and one left for an archivist. The book and people are invented; the shapes are
+SciELO's.
+
+The chapter PDFs are package data (``pdfs/``), made once by ``scripts/make_demo_samples.py``
+with the test suite's sample generator; the demo copies them, it never generates them.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-from archive_ingest.scielo_sample.catalogue import SampleCatalogue
+from archive_ingest_demo.scielo_sample import SampleCatalogue
 
 DEMO_SBID = "demo1"
 DEMO_ISBN = "9788523212346"  # valid ISBN-13 check digit; EDUFBA's 978-85-232 prefix
@@ -33,11 +37,15 @@ DEMO_CHAPTERS: tuple[tuple[int, str, str, tuple[int, int], str], ...] = (
 )
 
 
-def build_demo_catalogue(workdir: Path) -> SampleCatalogue:
-    """Write the demo chapter PDFs under ``workdir`` and return the catalogue serving them."""
-    from archive_ingest.samples.chapter import make_sample_chapter  # heavy: import when used
+def demo_pdf_name(order: int) -> str:
+    """The file name of chapter ``order``'s PDF, in ``pdfs/`` and in the demo's work folder."""
+    return f"{DEMO_SBID}-{order:02d}.pdf"
 
+
+def build_demo_catalogue(workdir: Path) -> SampleCatalogue:
+    """Copy the demo chapter PDFs under ``workdir`` and return the catalogue serving them."""
     workdir.mkdir(parents=True, exist_ok=True)
+    pdfs = files("archive_ingest_demo") / "pdfs"
     catalogue = SampleCatalogue()
     catalogue.add_book(
         DEMO_SBID,
@@ -56,25 +64,9 @@ def build_demo_catalogue(workdir: Path) -> SampleCatalogue:
         creators=[("organizer", name) for name in DEMO_ORGANIZERS],
         use_licence=DEMO_LICENCE,
     )
-    for order, title, author, pages, licence in DEMO_CHAPTERS:
-        path = workdir / f"{DEMO_SBID}-{order:02d}.pdf"
-        make_sample_chapter(
-            path,
-            title=title,
-            creators=[author],
-            editors=list(DEMO_ORGANIZERS),
-            book_title=DEMO_BOOK_TITLE,
-            publisher="EDUFBA",
-            city="Salvador",
-            year=2012,
-            pages=pages,
-            isbn=DEMO_ISBN_PRINTED,
-            licence=licence,
-            language="pt",
-            scanned_pages=2,
-            damage="heavy" if order == 1 else "light",
-            seed=order,
-        )
+    for order, title, author, pages, _licence in DEMO_CHAPTERS:
+        path = workdir / demo_pdf_name(order)
+        path.write_bytes((pdfs / demo_pdf_name(order)).read_bytes())
         catalogue.add_chapter(
             DEMO_SBID,
             order,

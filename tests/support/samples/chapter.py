@@ -21,20 +21,20 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from archive_ingest.samples.corpus import page_text
-from archive_ingest.samples.damage import Damage, damage_lines
-from archive_ingest.samples.licence_text import (
+from tests.support.samples.corpus import page_text
+from tests.support.samples.damage import Damage, damage_lines
+from tests.support.samples.licence_text import (
     is_licence_id,
     licence_statements,
     licence_url,
 )
-from archive_ingest.samples.pdfwrite import (
+from tests.support.samples.pdfwrite import (
     binary_streams,
     new_canvas,
     pack_bilevel_images,
     remove_empty_trans,
 )
-from archive_ingest.samples.render import (
+from tests.support.samples.render import (
     BODY_FONT,
     MARGIN_PT,
     PAGE_SIZE,

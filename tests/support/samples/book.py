@@ -1,11 +1,12 @@
-"""Generated SciELO Books content: batches for the harvest / scale-out tests and the benchmarks."""
+"""Generated SciELO Books content for the sample server: batches for the harvest / scale-out
+tests and the benchmarks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from archive_ingest.samples import make_sample_chapter
-from archive_ingest.scielo_sample.catalogue import SampleCatalogue
+from archive_ingest_demo.scielo_sample import SampleCatalogue
+from tests.support.samples.chapter import make_sample_chapter
 
 
 def add_generated_book(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive_ingest.scielo_sample.articlemeta import articlemeta_document
+from archive_ingest_demo.scielo_sample.articlemeta import articlemeta_document
 
 #: What a sample PDF is: bytes held in memory or a file read at request time.
 PdfSource = bytes | Path
@@ -385,7 +385,7 @@ def pdf_path_for(document: Mapping[str, Any], lang: str) -> str:
     fulltexts = document.get("fulltexts")
     if isinstance(fulltexts, dict) and isinstance(fulltexts.get("pdf"), dict):
         url = fulltexts["pdf"].get(lang)
-        if not url:
+        if not isinstance(url, str) or not url:
             raise ValueError(f"the document's fulltexts have no PDF in {lang!r}")
         return urlsplit(url).path
     article = document.get("article", {})

@@ -14,20 +14,20 @@ import pikepdf
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from archive_ingest.samples.chapter import (
+from tests.support.samples.chapter import (
     Language,
     SamplePdf,
     add_scanned_page,
     make_sample_chapter,
 )
-from archive_ingest.samples.corpus import page_text
-from archive_ingest.samples.pdfwrite import (
+from tests.support.samples.corpus import page_text
+from tests.support.samples.pdfwrite import (
     binary_streams,
     new_canvas,
     pack_bilevel_images,
     remove_empty_trans,
 )
-from archive_ingest.samples.render import (
+from tests.support.samples.render import (
     BODY_FONT,
     BODY_SIZE_PT,
     LINE_PITCH,

@@ -9,7 +9,7 @@ from pathlib import Path
 from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 
-from archive_ingest.samples.render import PAGE_SIZE, register_fonts
+from tests.support.samples.render import PAGE_SIZE, register_fonts
 
 DEFAULT_FONT = "DejaVuSans"
 

@@ -3,11 +3,12 @@
 See docs/SAMPLES.md for what each generator makes and why.
 """
 
-from archive_ingest.samples.chapter import SampleChapter, SamplePdf, make_sample_chapter
-from archive_ingest.samples.damage import Damage, damage_lines
-from archive_ingest.samples.large import make_large_pdf
-from archive_ingest.samples.licence_text import licence_names, licence_statements, licence_url
-from archive_ingest.samples.variants import (
+from tests.support.samples.book import add_generated_book
+from tests.support.samples.chapter import SampleChapter, SamplePdf, make_sample_chapter
+from tests.support.samples.damage import Damage, damage_lines
+from tests.support.samples.large import make_large_pdf
+from tests.support.samples.licence_text import licence_names, licence_statements, licence_url
+from tests.support.samples.variants import (
     make_born_digital_pdf,
     make_encrypted_pdf,
     make_image_only_pdf,
@@ -16,12 +17,13 @@ from archive_ingest.samples.variants import (
     make_truncated_pdf,
     make_unembedded_font_pdf,
 )
-from archive_ingest.samples.xmp import make_xmp
+from tests.support.samples.xmp import make_xmp
 
 __all__ = [
     "Damage",
     "SampleChapter",
     "SamplePdf",
+    "add_generated_book",
     "damage_lines",
     "licence_names",
     "licence_statements",

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from archive_ingest.samples.chapter import make_sample_chapter
+from tests.support.samples.chapter import make_sample_chapter
 
 MIB = 1024**2
 
