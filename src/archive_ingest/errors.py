@@ -25,12 +25,21 @@ class SourceError(ArchiveIngestError):
 
 
 class FetchError(ArchiveIngestError):
-    """A download failed; ``transient`` says whether a retry may help."""
+    """A download failed; ``transient`` says whether a retry may help, ``retry_after`` is the
+    server's Retry-After header when it sent one."""
 
-    def __init__(self, message: str, *, transient: bool = False, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool = False,
+        status: int | None = None,
+        retry_after: str | None = None,
+    ):
         super().__init__(message)
         self.transient = transient
         self.status = status
+        self.retry_after = retry_after
 
 
 class ContentError(ArchiveIngestError):

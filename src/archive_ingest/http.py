@@ -19,9 +19,10 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -34,6 +35,7 @@ from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 PDF_MAGIC = b"%PDF-"
 MAX_REDIRECTS = 5
@@ -142,7 +144,7 @@ class SourceHttp:
         if retry_after:
             with contextlib.suppress(ValueError):
                 return min(float(retry_after), 60.0)
-        base = self.settings.fetch_backoff_seconds * (2 ** (attempt - 1))
+        base = self.settings.fetch_backoff_seconds * (2.0 ** (attempt - 1))
         return min(base, 60.0) * (0.5 + random.random() / 2)
 
     # --- requests ----------------------------------------------------------------------------
@@ -169,17 +171,16 @@ class SourceHttp:
             return response, current
         raise FetchError(f"too many redirects starting at {url}")
 
-    def _with_retries(self, url: str, action: str, func):  # type: ignore[no-untyped-def]
+    def _with_retries(self, url: str, action: str, func: Callable[[int], _T]) -> _T:
+        """``func(attempt)`` until it succeeds, fails for good, or the retries are spent."""
         attempts = self.settings.fetch_retries + 1
-        last: Exception | None = None
         for attempt in range(1, attempts + 1):
             try:
                 return func(attempt)
             except FetchError as exc:
-                last = exc
                 if not exc.transient or attempt == attempts:
                     raise
-                delay = self._backoff(attempt, getattr(exc, "retry_after", None))
+                delay = self._backoff(attempt, exc.retry_after)
                 log.warning(
                     "%s %s failed (%s); retry %d/%d in %.1fs",
                     action,
@@ -190,8 +191,8 @@ class SourceHttp:
                     delay,
                 )
                 time.sleep(delay)
-        assert last is not None
-        raise last
+        # settings refuse fetch_retries < 0, so the loop makes at least one attempt
+        raise FetchError(f"{action} {url}: no attempt made (fetch_retries is {attempts - 1})")
 
     @staticmethod
     def _transport_error(url: str, exc: httpx.HTTPError) -> FetchError:
@@ -204,13 +205,12 @@ class SourceHttp:
     def _status_error(url: str, response: httpx.Response) -> FetchError:
         status = response.status_code
         transient = status in RETRY_STATUSES
-        err = FetchError(
+        return FetchError(
             f"{url} answered HTTP {status} {response.reason_phrase}".rstrip(),
             transient=transient,
             status=status,
+            retry_after=response.headers.get("retry-after"),
         )
-        err.retry_after = response.headers.get("retry-after")  # type: ignore[attr-defined]
-        return err
 
     def get_bytes(
         self, url: str, *, max_bytes: int | None = None, accept: str | None = None
@@ -377,4 +377,5 @@ def _check_pdf_magic(head: bytes, url: str, media_type: str) -> None:
 
 
 def _media_type(response: httpx.Response) -> str:
-    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.split(";")[0].strip().lower()
