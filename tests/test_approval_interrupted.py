@@ -27,6 +27,7 @@ from tests.support.cli import CLI, json_lines, run_cli
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import start_server
 from tests.support.samples import make_sample_chapter
+from tests.support.territory_book import add_book, add_chapter
 from tests.test_review_actions import add_disagreeing_book, make_user, point_at
 
 pytestmark = pytest.mark.slow
@@ -211,16 +212,7 @@ def add_book_without_creators(catalogue: SampleCatalogue, tmp: Path) -> str:
     """A chapter nobody is credited for: held for review ("metadata: no creators found"), a
     reason an approval accepts but a re-run of the pipeline finds again."""
     sbid = "rev02"
-    catalogue.add_book(
-        sbid,
-        title="Territórios e desenvolvimento",
-        isbn="9788523212346",
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[],
-        use_licence="CC BY-NC-SA 3.0",
-    )
+    add_book(catalogue, sbid, credited=False)
     pdf = tmp / "anonymous.pdf"
     make_sample_chapter(
         pdf,
@@ -237,16 +229,7 @@ def add_book_without_creators(catalogue: SampleCatalogue, tmp: Path) -> str:
         damage="light",
         seed=3,
     )
-    catalogue.add_chapter(
-        sbid,
-        1,
-        title="Capítulo sem autoria",
-        creators=[],
-        pages=("40", "52"),
-        pdf_path=pdf,
-        text_language="pt",
-    )
-    return f"scielo-books:{sbid}/01"
+    return add_chapter(catalogue, sbid, pdf, "Capítulo sem autoria", credited=False)
 
 
 @pytest.mark.parametrize("resume", ["deposit-approved", "ingest"])

@@ -15,10 +15,9 @@ from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
 from tests.support.samples import make_sample_chapter
+from tests.support.territory_book import BOOK, add_book, add_chapter
 
 pytestmark = pytest.mark.slow
-
-BOOK = "Territórios e desenvolvimento"
 
 
 def _chapter(path: Path, title: str, seed: int) -> Path:
@@ -38,7 +37,7 @@ def _chapter(path: Path, title: str, seed: int) -> Path:
     return path
 
 
-def _versions(settings: Settings, record_id: str) -> list[tuple[int, str, str | None]]:
+def _catalogue_versions(settings: Settings, record_id: str) -> list[tuple[int, str, str | None]]:
     cat = Catalogue.open(settings.effective_database_url)
     try:
         return [(v.version, v.state, v.original_sha256) for v in cat.versions(record_id)]
@@ -85,14 +84,14 @@ def test_a_corrected_pdf_at_the_same_path_is_a_new_version(
     assert second["id"] == record_id, second
     assert (second["state"], second["version"]) == ("deposited", 2), second
     assert not any("internal error" in r for r in second["reasons"]), second
-    versions = _versions(seaweed_settings, record_id)
+    versions = _catalogue_versions(seaweed_settings, record_id)
     assert [(n, s) for n, s, _ in versions] == [(1, "deposited"), (2, "deposited")]
     assert versions[0][2] != versions[1][2]
 
     # the same bytes again: nothing new
     third = _one(run_cli(env, "ingest", f"file:{pdf}", "--metadata", str(meta)))
     assert (third["id"], third["version"]) == (record_id, 2), third
-    assert len(_versions(seaweed_settings, record_id)) == 2
+    assert len(_catalogue_versions(seaweed_settings, record_id)) == 2
 
 
 def test_a_corrected_pdf_at_the_same_url_is_a_new_version(
@@ -104,28 +103,11 @@ def test_a_corrected_pdf_at_the_same_url_is_a_new_version(
 ) -> None:
     env = cli_env(scielo_server, prefect_api_url)
     sbid = "chg1"
-    scielo_catalogue.add_book(
-        sbid,
-        title=BOOK,
-        isbn="9788523212346",
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
+    add_book(scielo_catalogue, sbid)
 
     def publish(seed: int, printed_title: str) -> None:
         pdf = _chapter(tmp_path / f"chapter-{seed}.pdf", printed_title, seed)
-        scielo_catalogue.add_chapter(
-            sbid,
-            1,
-            title="Capítulo sobre o território",
-            creators=[("individual_author", "Souza, Helena Martins")],
-            pages=("40", "52"),
-            pdf_path=pdf,
-            text_language="pt",
-        )
+        add_chapter(scielo_catalogue, sbid, pdf, "Capítulo sobre o território")
 
     url = f"{scielo_server.base_url.rstrip('/')}/id/{sbid}/01"
     publish(seed=1, printed_title="Capítulo sobre o território")
@@ -136,6 +118,6 @@ def test_a_corrected_pdf_at_the_same_url_is_a_new_version(
     second = _one(run_cli(env, "ingest", url))
     assert second["id"] == first["id"], second
     assert (second["state"], second["version"]) == ("deposited", 2), second
-    versions = _versions(seaweed_settings, first["id"])
+    versions = _catalogue_versions(seaweed_settings, first["id"])
     assert [(n, s) for n, s, _ in versions] == [(1, "deposited"), (2, "deposited")]
     assert versions[0][2] != versions[1][2]

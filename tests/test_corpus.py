@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.cli import cli_env, run_cli
 from tests.support.samples import (
     make_born_digital_pdf,
     make_encrypted_pdf,
@@ -347,28 +346,16 @@ FILE_CASES: list[tuple[str, bytes, str, str]] = [
 ]
 
 
-def cli_env(server: SampleScieloServer, prefect_api_url: str, tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for key, value in server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["PREFECT_API_URL"] = prefect_api_url
-    env["ARCHIVE_INGEST_FETCH_RETRIES"] = "1"
-    env["ARCHIVE_INGEST_FETCH_BACKOFF_SECONDS"] = "0"
-    env["ARCHIVE_INGEST_FETCH_READ_TIMEOUT"] = "5"
-    env["TMPDIR"] = str(tmp)
-    # bounds the 5,000-page case (no page limit before OCR: it runs until this timeout)
-    env["ARCHIVE_INGEST_OCR_TIMEOUT_SECONDS"] = str(OCR_TIMEOUT)
-    return env
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1200,
-        check=False,
+def _env(server: SampleScieloServer, prefect_api_url: str, tmp: Path) -> dict[str, str]:
+    return cli_env(
+        server,
+        prefect_api_url,
+        ARCHIVE_INGEST_FETCH_RETRIES="1",
+        ARCHIVE_INGEST_FETCH_BACKOFF_SECONDS="0",
+        ARCHIVE_INGEST_FETCH_READ_TIMEOUT="5",
+        TMPDIR=str(tmp),
+        # bounds the 5,000-page case (no page limit before OCR: it runs until this timeout)
+        ARCHIVE_INGEST_OCR_TIMEOUT_SECONDS=str(OCR_TIMEOUT),
     )
 
 
@@ -453,7 +440,7 @@ def test_scielo_corpus_one_batch(
     user_home = Path.home()
     before_user = _snapshot(user_home) if user_home != repo else set()
 
-    proc = run_cli(cli_env(scielo_server, prefect_api_url, tmp), "ingest", *refs)
+    proc = run_cli(_env(scielo_server, prefect_api_url, tmp), "ingest", *refs, timeout=1200)
     results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     assert len(results) == len(refs), proc.stderr[-3000:]  # the batch reached every item
     assert proc.returncode == 1  # some failed, none crashed the run
@@ -500,7 +487,7 @@ def test_file_corpus(
         pdf = _good(tmp_path / f"{name}.pdf", seed=seed)
         meta = tmp_path / f"{name}.{'xml' if metadata.lstrip().startswith(b'<') else 'json'}"
         meta.write_bytes(metadata)
-        proc = run_cli(env, "ingest", f"file:{pdf}", "--metadata", str(meta))
+        proc = run_cli(env, "ingest", f"file:{pdf}", "--metadata", str(meta), timeout=1200)
         lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
         assert len(lines) == 1 and proc.returncode in (0, 1), (name, proc.stderr[-2000:])
         results.append(lines[0])
@@ -518,6 +505,6 @@ def test_born_digital_pdf_is_not_failed(
     meta = tmp_path / "born-digital.json"
     meta.write_bytes(_json())
     env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
-    proc = run_cli(env, "ingest", f"file:{pdf}", "--metadata", str(meta))
+    proc = run_cli(env, "ingest", f"file:{pdf}", "--metadata", str(meta), timeout=1200)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["state"] != "failed", result["reasons"]

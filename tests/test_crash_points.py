@@ -26,6 +26,7 @@ from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServe
 from tests.support.cli import cli_env, run_cli
 from tests.support.s3 import object_versions
 from tests.support.samples import make_sample_chapter
+from tests.support.territory_book import add_book, add_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -71,25 +72,8 @@ def chapter_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def book(scielo_catalogue: SampleCatalogue, chapter_pdf: Path) -> SampleCatalogue:
-    scielo_catalogue.add_book(
-        SBID,
-        title=BOOK,
-        isbn="9788523212346",
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
-    scielo_catalogue.add_chapter(
-        SBID,
-        1,
-        title="Capítulo 1 sobre o território",
-        creators=[("individual_author", "Souza, Helena Martins")],
-        pages=("40", "52"),
-        pdf_path=chapter_pdf,
-        text_language="pt",
-    )
+    add_book(scielo_catalogue, SBID, title=BOOK)
+    add_chapter(scielo_catalogue, SBID, chapter_pdf, "Capítulo 1 sobre o território")
     return scielo_catalogue
 
 

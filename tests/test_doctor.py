@@ -10,20 +10,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from archive_ingest.ocr.languages import installed_languages
-
-CLI = [sys.executable, "-m", "archive_ingest.cli"]
-
-
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env=env, timeout=300, check=False
-    )
+from tests.support.cli import run_cli
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -43,7 +35,7 @@ def _lines(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
 
 
 def test_doctor_passes_here_and_names_every_check(home: Path) -> None:
-    proc = _run(_env(), "doctor")
+    proc = run_cli(_env(), "doctor")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = _lines(proc)
     for lang in ("por", "spa", "eng"):
@@ -57,7 +49,7 @@ def test_doctor_passes_here_and_names_every_check(home: Path) -> None:
 
 def test_doctor_fails_for_a_missing_model_and_a_missing_word_list(home: Path) -> None:
     assert "fra" not in installed_languages() and "glg" not in installed_languages()
-    proc = _run(_env(ARCHIVE_INGEST_OCR_LANGUAGES=json.dumps(["fra", "glg"])), "doctor")
+    proc = run_cli(_env(ARCHIVE_INGEST_OCR_LANGUAGES=json.dumps(["fra", "glg"])), "doctor")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = _lines(proc)
     assert lines["tesseract model fra"] == (
@@ -76,7 +68,7 @@ def test_doctor_without_tesseract_on_the_path(home: Path, tmp_path: Path) -> Non
         found = shutil.which(tool)
         assert found is not None, f"{tool} is needed for this test"
         (bin_dir / tool).symlink_to(found)
-    proc = _run(_env(PATH=str(bin_dir)), "doctor")
+    proc = run_cli(_env(PATH=str(bin_dir)), "doctor")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     lines = _lines(proc)
     assert lines["tesseract"] == (
@@ -91,7 +83,7 @@ def test_optional_programs_are_reported_but_not_required(home: Path, tmp_path: P
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "tesseract").symlink_to(shutil.which("tesseract") or "/usr/bin/tesseract")
-    proc = _run(_env(PATH=str(bin_dir)), "doctor")  # no gs, no qpdf
+    proc = run_cli(_env(PATH=str(bin_dir)), "doctor")  # no gs, no qpdf
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = _lines(proc)
     assert lines["ghostscript"].startswith("absent gs not found on PATH")
@@ -112,7 +104,7 @@ def test_ingest_refuses_before_starting_anything(
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
     metadata = tmp_path / "meta.json"
     metadata.write_text(json.dumps({"title": "T", "creators": ["A"]}), encoding="utf-8")
-    proc = _run(
+    proc = run_cli(
         _env(ARCHIVE_INGEST_OCR_LANGUAGES=json.dumps(languages)),
         "ingest",
         f"file:{pdf}",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleScieloServer
+from tests.support.cli import run_cli
 from tests.support.samples import add_generated_book, make_sample_chapter
 
 pytestmark = pytest.mark.slow
@@ -30,14 +29,7 @@ EXIT_DONE, EXIT_FAILED, EXIT_USAGE, EXIT_HELD = 0, 1, 2, 3
 def _harvest(*args: str) -> tuple[int, dict[str, Any], str]:
     """Run the harvest command with the environment harvest_env set (sample server, storage,
     Prefect); its exit code, its JSON report and its stderr."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "harvest", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=900,
-        check=False,
-    )
+    proc = run_cli(dict(os.environ), "harvest", *args, timeout=900)
     out = json.loads(proc.stdout) if proc.stdout.strip() else {}
     return proc.returncode, out, proc.stderr
 

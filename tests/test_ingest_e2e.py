@@ -22,11 +22,11 @@ from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServe
 from tests.support.cli import cli_env, json_lines, run_cli
 from tests.support.s3 import versions_by_key
 from tests.support.samples import make_encrypted_pdf, make_sample_chapter
+from tests.support.territory_book import ISBN, add_book, add_chapter
 
 pytestmark = pytest.mark.slow
 
 SBID = "e2e01"
-ISBN = "9788523212346"
 BOOK = "Territórios e desenvolvimento: diálogos interdisciplinares"
 DC = "{http://purl.org/dc/elements/1.1/}"
 
@@ -53,27 +53,12 @@ def _chapter(tmp: Path, order: int, licence: str, damage: str, seed: int) -> Pat
 
 @pytest.fixture
 def book(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> SampleCatalogue:
-    scielo_catalogue.add_book(
-        SBID,
-        title=BOOK,
-        isbn=ISBN,
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
+    add_book(scielo_catalogue, SBID, title=BOOK)
     chapters = [(1, "by-nc-sa/3.0", "heavy"), (2, "by-nc-nd/3.0", "light")]
     for order, licence, damage in chapters:
-        scielo_catalogue.add_chapter(
-            SBID,
-            order,
-            title=f"Capítulo {order} sobre o território",
-            creators=[("individual_author", "Souza, Helena Martins")],
-            pages=("40", "52"),
-            pdf_path=_chapter(tmp_path, order, licence, damage, seed=order),
-            text_language="pt",
-        )
+        pdf = _chapter(tmp_path, order, licence, damage, seed=order)
+        title = f"Capítulo {order} sobre o território"
+        add_chapter(scielo_catalogue, SBID, pdf, title, order=order)
     encrypted = make_encrypted_pdf(tmp_path / "enc.pdf", user_password="secret")
     scielo_catalogue.add_chapter(SBID, 3, title="Cifrado", pdf_path=encrypted)
     scielo_catalogue.add_chapter(SBID, 4, title="Sumido", pdf_path=encrypted)

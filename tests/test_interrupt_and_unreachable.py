@@ -18,7 +18,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.local import LocalStorage
 from archive_ingest_demo.scielo_sample import SampleScieloServer
+from tests.support.cli import CLI, cli_env, run_cli
 from tests.support.plugins.storage import free_base_port
 from tests.support.ports import free_port
 
@@ -41,18 +41,13 @@ RECORD = "scielo-books-37t-01"
 
 
 def _env(server: SampleScieloServer, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for key, value in server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["ARCHIVE_INGEST_FETCH_RETRIES"] = "0"
-    env.update(extra)
-    return env
+    return cli_env(server, ARCHIVE_INGEST_FETCH_RETRIES="0", **extra)
 
 
 def _start(env: dict[str, str], *args: str, out: Path) -> subprocess.Popen[bytes]:
     with (out / "stdout").open("wb") as stdout, (out / "stderr").open("wb") as stderr:
         return subprocess.Popen(
-            [sys.executable, "-m", "archive_ingest.cli", *args],
+            [*CLI, *args],
             stdout=stdout,
             stderr=stderr,
             env=env,
@@ -68,6 +63,53 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
 
 def _stderr_lines(out: Path) -> list[str]:
     return [line for line in (out / "stderr").read_text(errors="replace").splitlines() if line]
+
+
+def _run(
+    env: dict[str, str], *args: str, out: Path, timeout: float
+) -> tuple[subprocess.Popen[bytes], float]:
+    """Run the command to its end (its output in ``out``): the process, and the seconds it took."""
+    started = time.monotonic()
+    proc = _start(env, *args, out=out)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running after {timeout:.0f} s: {_stderr_lines(out)[-5:]}")
+    finally:
+        _stop_group(proc)
+    return proc, time.monotonic() - started
+
+
+def _wait_for_the_download(
+    proc: subprocess.Popen[bytes], server: SampleScieloServer, out: Path, timeout: float
+) -> None:
+    """Until the chapter's PDF is asked for, and a second more: well inside the fetch stage."""
+    deadline = time.monotonic() + timeout
+    while not server.requests_for(CHAPTER_PDF):
+        assert proc.poll() is None, _stderr_lines(out)
+        assert time.monotonic() < deadline, "the download never started"
+        time.sleep(0.2)
+    time.sleep(1.0)
+
+
+def _ctrl_c(proc: subprocess.Popen[bytes], out: Path) -> float:
+    """What Ctrl-C in a terminal does (SIGINT to the process group); the seconds to exit."""
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 60 s after Ctrl-C: {_stderr_lines(out)[-5:]}")
+    return time.monotonic() - sent
+
+
+def _assert_stopped_by_ctrl_c(proc: subprocess.Popen[bytes], out: Path, took: float) -> None:
+    """Within 5 s, exit 130, one line that says so, no traceback."""
+    errs = _stderr_lines(out)
+    assert took < 5, f"took {took:.1f} s to stop after Ctrl-C; stderr: {errs[-8:]}"
+    assert proc.returncode == 130, (proc.returncode, errs[-8:])
+    assert not any("Traceback" in line for line in errs), errs
+    assert [line for line in errs if "interrupted" in line.lower()], errs
 
 
 def test_ctrl_c_mid_fetch_stops_within_5s_and_a_rerun_completes(
@@ -86,36 +128,17 @@ def test_ctrl_c_mid_fetch_stops_within_5s_and_a_rerun_completes(
     out.mkdir()
     proc = _start(env, "ingest", REF, out=out)
     try:
-        deadline = time.monotonic() + 240
-        while not scielo_book.requests_for(CHAPTER_PDF):
-            assert proc.poll() is None, _stderr_lines(out)
-            assert time.monotonic() < deadline, "the download never started"
-            time.sleep(0.2)
-        time.sleep(1.0)  # well inside the fetch stage
-        sent = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running 60 s after Ctrl-C: {_stderr_lines(out)[-5:]}")
-        took = time.monotonic() - sent
+        _wait_for_the_download(proc, scielo_book, out, timeout=240)
+        took = _ctrl_c(proc, out)
     finally:
         _stop_group(proc)
-    errs = _stderr_lines(out)
-    assert took < 5, f"took {took:.1f} s to stop after Ctrl-C; stderr: {errs[-8:]}"
-    assert proc.returncode == 130, (proc.returncode, errs[-8:])
-    assert not any("Traceback" in line for line in errs), errs
-    assert [line for line in errs if "interrupted" in line.lower()], errs
+    _assert_stopped_by_ctrl_c(proc, out, took)
 
     # the re-run (the session's Prefect server this time) completes the item: one version
     scielo_book.clear_faults()
     again = tmp_path / "again"
     again.mkdir()
-    rerun = _start(_env(scielo_book), "ingest", REF, out=again)
-    try:
-        rerun.wait(timeout=600)
-    finally:
-        _stop_group(rerun)
+    rerun, _ = _run(_env(scielo_book), "ingest", REF, out=again, timeout=600)
     assert rerun.returncode == 0, _stderr_lines(again)[-10:]
     catalogue = Catalogue.open(seaweed_settings.effective_database_url)
     try:
@@ -154,29 +177,16 @@ def test_ctrl_c_leaves_the_embedded_storage_running_and_a_rerun_uses_it(
     try:
         proc = _start(env, "ingest", REF, out=out)
         try:
-            deadline = time.monotonic() + 300
-            while not scielo_book.requests_for(CHAPTER_PDF):
-                assert proc.poll() is None, _stderr_lines(out)
-                assert time.monotonic() < deadline, "the download never started"
-                time.sleep(0.2)
-            time.sleep(1.0)
+            _wait_for_the_download(proc, scielo_book, out, timeout=300)
             storage_pid = local.status().pid
             assert storage_pid is not None, "the command did not start the embedded storage"
-            os.killpg(proc.pid, signal.SIGINT)
-            proc.wait(timeout=60)
+            _ctrl_c(proc, out)
         finally:
             _stop_group(proc)
         errs = _stderr_lines(out)
         assert proc.returncode == 130, (proc.returncode, errs[-8:])
         time.sleep(1.0)  # a SIGTERMed weed would be on its way out by now
-        status = subprocess.run(
-            [sys.executable, "-m", "archive_ingest.cli", "storage", "status"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
+        status = run_cli(env, "storage", "status", timeout=120)
         assert status.returncode == 0, (status.stdout, status.stderr[-2000:])
         assert local.status().pid == storage_pid  # the same server, never restarted
 
@@ -184,11 +194,7 @@ def test_ctrl_c_leaves_the_embedded_storage_running_and_a_rerun_uses_it(
         again = tmp_path / "again"
         again.mkdir()
         rerun_env = {**env, "PREFECT_API_URL": prefect_api_url}
-        rerun = _start(rerun_env, "ingest", REF, out=again)
-        try:
-            rerun.wait(timeout=600)
-        finally:
-            _stop_group(rerun)
+        rerun, _ = _run(rerun_env, "ingest", REF, out=again, timeout=600)
         rerun_errs = _stderr_lines(again)
         assert rerun.returncode == 0, rerun_errs[-10:]
         assert not any("starting the embedded storage" in line for line in rerun_errs)
@@ -237,15 +243,7 @@ def test_unreachable_storage_fails_within_30s_with_one_line(
         port = stack.enter_context(_blackhole()) if kind == "blackhole" else free_port()
         endpoint = f"http://127.0.0.1:{port}"
         env = _env(scielo_book, ARCHIVE_INGEST_S3_ENDPOINT_URL=endpoint)
-        started = time.monotonic()
-        proc = _start(env, "ingest", REF, out=tmp_path)
-        try:
-            proc.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running after 300 s: {_stderr_lines(tmp_path)[-5:]}")
-        finally:
-            _stop_group(proc)
-        took = time.monotonic() - started
+        proc, took = _run(env, "ingest", REF, out=tmp_path, timeout=300)
     errs = _stderr_lines(tmp_path)
     assert took < 30, f"took {took:.0f} s; stderr: {errs[-8:]}"
     assert proc.returncode == 1, (proc.returncode, errs[-8:])
@@ -269,15 +267,7 @@ def test_reconcile_and_audit_fail_within_30s_with_one_line_when_storage_is_unrea
         port = stack.enter_context(_blackhole()) if kind == "blackhole" else free_port()
         endpoint = f"http://127.0.0.1:{port}"
         env = {**os.environ, "ARCHIVE_INGEST_S3_ENDPOINT_URL": endpoint}
-        started = time.monotonic()
-        proc = _start(env, *command, out=tmp_path)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running after 120 s: {_stderr_lines(tmp_path)[-5:]}")
-        finally:
-            _stop_group(proc)
-        took = time.monotonic() - started
+        proc, took = _run(env, *command, out=tmp_path, timeout=120)
     errs = _stderr_lines(tmp_path)
     assert took < 30, f"took {took:.0f} s; stderr: {errs[-8:]}"
     assert proc.returncode == 2, (proc.returncode, errs[-8:])
@@ -343,35 +333,16 @@ def test_ctrl_c_during_a_harvest_stops_within_5s_and_the_next_harvest_completes(
     out.mkdir()
     proc = _start(env, "harvest", "scielo-books", out=out)
     try:
-        deadline = time.monotonic() + 240
-        while not scielo_book.requests_for(CHAPTER_PDF):
-            assert proc.poll() is None, _stderr_lines(out)
-            assert time.monotonic() < deadline, "the download never started"
-            time.sleep(0.2)
-        time.sleep(1.0)
-        sent = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running 60 s after Ctrl-C: {_stderr_lines(out)[-5:]}")
-        took = time.monotonic() - sent
+        _wait_for_the_download(proc, scielo_book, out, timeout=240)
+        took = _ctrl_c(proc, out)
     finally:
         _stop_group(proc)
-    errs = _stderr_lines(out)
-    assert took < 5, f"took {took:.1f} s to stop after Ctrl-C; stderr: {errs[-8:]}"
-    assert proc.returncode == 130, (proc.returncode, errs[-8:])
-    assert not any("Traceback" in line for line in errs), errs
-    assert [line for line in errs if "interrupted" in line.lower()], errs
+    _assert_stopped_by_ctrl_c(proc, out, took)
 
     scielo_book.clear_faults()
     again = tmp_path / "again"
     again.mkdir()
-    rerun = _start(_env(scielo_book), "harvest", "scielo-books", out=again)
-    try:
-        rerun.wait(timeout=600)
-    finally:
-        _stop_group(rerun)
+    rerun, _ = _run(_env(scielo_book), "harvest", "scielo-books", out=again, timeout=600)
     assert rerun.returncode == 1, _stderr_lines(again)[-10:]  # chapter 03 has no PDF: a problem
     catalogue = Catalogue.open(harvest_env.effective_database_url)
     try:

@@ -7,8 +7,6 @@ SeaweedFS."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -16,8 +14,9 @@ import pytest
 from archive_ingest.reliability.reconcile import reconcile
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
-from tests.support.cli import CLI, cli_env, json_lines, power_cut, run_cli
+from tests.support.cli import cli_env, json_lines, power_cut_when, run_cli
 from tests.support.samples import make_sample_chapter
+from tests.support.territory_book import add_book, add_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -42,26 +41,8 @@ def scanned_chapter(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> str:
         damage="light",
         seed=4,
     )
-    scielo_catalogue.add_book(
-        SBID,
-        title="Territórios e desenvolvimento",
-        isbn="9788523212346",
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
-    scielo_catalogue.add_chapter(
-        SBID,
-        1,
-        title="Capítulo digitalizado",
-        creators=[("individual_author", "Souza, Helena Martins")],
-        pages=("40", "52"),
-        pdf_path=pdf,
-        text_language="pt",
-    )
-    return REF
+    add_book(scielo_catalogue, SBID)
+    return add_chapter(scielo_catalogue, SBID, pdf, "Capítulo digitalizado")
 
 
 def ocr_folders(home: Path) -> list[Path]:
@@ -71,25 +52,15 @@ def ocr_folders(home: Path) -> list[Path]:
 
 def kill_during_ocr(env: dict[str, str], home: Path) -> Path:
     """Run the ingest and power-cut it once OCRmyPDF is working; returns its work folder."""
-    with (home.parent / "killed.log").open("w") as log:
-        proc = subprocess.Popen(
-            [*CLI, "ingest", REF],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 300
-        while proc.poll() is None and time.monotonic() < deadline:
-            busy = [f for f in ocr_folders(home) if (f / "ocrmypdf.log").exists()]
-            if busy:
-                power_cut(proc)
-                return busy[0]
-            time.sleep(0.05)
-        if proc.poll() is None:
-            power_cut(proc)
-    pytest.fail(f"OCR never started: {(home.parent / 'killed.log').read_text()[-2000:]}")
+    log = home.parent / "killed.log"
+
+    def busy() -> Path | None:
+        return next((f for f in ocr_folders(home) if (f / "ocrmypdf.log").exists()), None)
+
+    left = power_cut_when(env, log, busy, "ingest", REF, poll=0.05)
+    if left is None:
+        pytest.fail(f"OCR never started: {log.read_text()[-2000:]}")
+    return left
 
 
 def test_killed_ocr_leaves_no_folder_behind(

@@ -16,8 +16,6 @@ The chapter is born-digital, so each run is short.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,9 +28,10 @@ from archive_ingest.reliability.reconcile import reconcile
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import run_audit
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
-from tests.support.cli import CLI, cli_env, json_lines, power_cut, run_cli
+from tests.support.cli import cli_env, json_lines, power_cut_when, run_cli
 from tests.support.holding_proxy import HoldingProxy
 from tests.support.samples import make_sample_chapter
+from tests.support.territory_book import add_book, add_chapter
 from tests.test_crash_points import assert_one_complete_aip
 
 pytestmark = pytest.mark.slow
@@ -58,26 +57,8 @@ def chapter(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> str:
         language="pt",
         scanned_pages=0,
     )
-    scielo_catalogue.add_book(
-        SBID,
-        title=BOOK,
-        isbn="9788523212346",
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
-    scielo_catalogue.add_chapter(
-        SBID,
-        1,
-        title="Capítulo sobre o território",
-        creators=[("individual_author", "Souza, Helena Martins")],
-        pages=("40", "52"),
-        pdf_path=pdf,
-        text_language="pt",
-    )
-    return REF
+    add_book(scielo_catalogue, SBID, title=BOOK)
+    return add_chapter(scielo_catalogue, SBID, pdf, "Capítulo sobre o território")
 
 
 @pytest.fixture
@@ -120,26 +101,9 @@ class Runs:
     def killed_when(self, moment: Callable[[], bool], **extra: str) -> bool:
         """Run the ingest; power-cut it when ``moment()`` turns true. False: it ended first."""
         log = self.home.parent / "killed-run.log"
-        with log.open("w") as out:
-            proc = subprocess.Popen(
-                [*CLI, "ingest", REF],
-                env=self._env(**extra),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-            deadline = time.monotonic() + 300
-            while proc.poll() is None and time.monotonic() < deadline:
-                if moment():
-                    power_cut(proc)
-                    self.kills += 1
-                    return True
-                time.sleep(0.02)
-            if proc.poll() is None:
-                power_cut(proc)
-                pytest.fail(f"the run neither reached the moment nor ended: {log.read_text()}")
-        return False
+        killed = bool(power_cut_when(self._env(**extra), log, moment, "ingest", REF))
+        self.kills += killed
+        return killed
 
     def log(self) -> str:
         return (self.home.parent / "killed-run.log").read_text(errors="replace")[-3000:]

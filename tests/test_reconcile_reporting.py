@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.models import State
 from archive_ingest.settings import Settings
-from tests.support.cli import CLI
+from tests.support.cli import run_cli
 from tests.support.holding_proxy import HoldingProxy
 
 pytestmark = pytest.mark.slow
@@ -42,9 +41,7 @@ def _superseded_unfinished(settings: Settings, record_id: str) -> None:
 
 def _reconcile(env_endpoint: str) -> tuple[int, dict[str, Any], str]:
     env = {**os.environ, "ARCHIVE_INGEST_S3_ENDPOINT_URL": env_endpoint}
-    proc = subprocess.run(
-        [*CLI, "reconcile"], capture_output=True, text=True, env=env, timeout=300, check=False
-    )
+    proc = run_cli(env, "reconcile", timeout=300)
     return proc.returncode, (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc.stderr
 
 

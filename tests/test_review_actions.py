@@ -35,6 +35,7 @@ from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.pipeline import ingest_in_process
 from tests.support.samples import make_sample_chapter
+from tests.support.territory_book import add_book, add_chapter
 
 SBID = "rev01"
 PREMIS = "{http://www.loc.gov/premis/v3}"
@@ -44,16 +45,7 @@ BOOK = "Territórios e desenvolvimento: diálogos interdisciplinares"
 def add_disagreeing_book(catalogue: SampleCatalogue, tmp: Path, title: str) -> str:
     """A book whose only chapter prints CC BY-NC-ND on page one while the metadata says
     CC BY-NC-SA: the pipeline holds it for review. Returns the chapter's REF."""
-    catalogue.add_book(
-        SBID,
-        title=BOOK,
-        isbn="9788523212346",
-        publisher="EDUFBA",
-        language="pt",
-        year="2012",
-        creators=[("organizer", "Almeida, Joana Prado")],
-        use_licence="CC BY-NC-SA 3.0",
-    )
+    add_book(catalogue, SBID, title=BOOK)
     pdf = tmp / "chapter.pdf"
     make_sample_chapter(
         pdf,
@@ -70,16 +62,7 @@ def add_disagreeing_book(catalogue: SampleCatalogue, tmp: Path, title: str) -> s
         damage="light",
         seed=3,
     )
-    catalogue.add_chapter(
-        SBID,
-        1,
-        title=title,
-        creators=[("individual_author", "Souza, Helena Martins")],
-        pages=("40", "52"),
-        pdf_path=pdf,
-        text_language="pt",
-    )
-    return f"scielo-books:{SBID}/01"
+    return add_chapter(catalogue, SBID, pdf, title)
 
 
 def point_at(server: SampleScieloServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -225,7 +208,7 @@ def test_approval_waits_out_a_storage_outage(held: tuple[Settings, str], seaweed
 
     # what the deployment runs, as the command an operator without Prefect deployments has
     proc = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "deposit-approved"],
+        [sys.executable, "-m", "flows.cli", "deposit-approved"],
         capture_output=True,
         text=True,
         env=dict(os.environ),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from archive_ingest.settings import Settings, normalise_database_url
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.cli import cli_env, run_cli
 from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
@@ -62,14 +62,7 @@ def book(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> SampleCatalogue:
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "-v", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
+    return run_cli(env, "-v", *args, timeout=900)
 
 
 def _prefect_records(api: str) -> str:
@@ -108,11 +101,9 @@ def test_no_secret_appears_anywhere(
         "session secret": session_secret,
         "oai token secret": oai_secret,
     }
-    env = dict(os.environ)
-    for key, value in scielo_server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env.update(
-        PREFECT_API_URL=prefect_api_url,
+    env = cli_env(
+        scielo_server,
+        prefect_api_url,
         ARCHIVE_INGEST_DATABASE_URL=db_url,
         ARCHIVE_INGEST_WEB_SESSION_SECRET=session_secret,
         ARCHIVE_INGEST_OAI_TOKEN_SECRET=oai_secret,

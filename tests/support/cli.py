@@ -8,20 +8,30 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Any
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
 
 from archive_ingest.reliability.crashpoints import CRASH_ENV
 from archive_ingest_demo.scielo_sample import SampleScieloServer
 
 CLI = [sys.executable, "-m", "archive_ingest.cli"]
+T = TypeVar("T")
 
 
-def cli_env(server: SampleScieloServer, prefect_api_url: str, **extra: str) -> dict[str, str]:
-    """This process's environment (storage settings included) pointed at ``server``."""
+def cli_env(
+    server: SampleScieloServer, prefect_api_url: str | None = None, **extra: str
+) -> dict[str, str]:
+    """This process's environment (storage settings included) pointed at ``server`` and at
+    ``prefect_api_url`` (None: the one in the environment, if any), then ``extra``."""
     env = dict(os.environ)
     for key, value in server.settings_overrides().items():
         env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["PREFECT_API_URL"] = prefect_api_url
+    if prefect_api_url is not None:
+        env["PREFECT_API_URL"] = prefect_api_url
     env.pop(CRASH_ENV, None)
     env.update(extra)
     return env
@@ -30,9 +40,44 @@ def cli_env(server: SampleScieloServer, prefect_api_url: str, **extra: str) -> d
 def run_cli(
     env: dict[str, str], *args: str, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
+    """``archive-ingest *args`` run to its end, its output captured as text."""
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
+
+
+def power_cut_when(
+    env: dict[str, str],
+    log: Path,
+    moment: Callable[[], T],
+    *args: str,
+    timeout: float = 300,
+    poll: float = 0.02,
+) -> T | None:
+    """Start ``archive-ingest *args`` in a session of its own, its output going to ``log``, and
+    :func:`power_cut` it as soon as ``moment()`` returns something true; return that, or None
+    if the command ended first. A command that does neither within ``timeout`` seconds is
+    power-cut and fails the test."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*CLI, *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:
+            found = moment()
+            if found:
+                power_cut(proc)
+                return found
+            time.sleep(poll)
+        if proc.poll() is None:
+            power_cut(proc)
+            pytest.fail(f"the run neither reached the moment nor ended: {log.read_text()}")
+    return None
 
 
 def json_lines(proc: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:

@@ -1,0 +1,53 @@
+"""The book most CLI tests ingest from the sample SciELO server: "Territórios e
+desenvolvimento" (EDUFBA, 2012, in Portuguese, CC BY-NC-SA 3.0 in its metadata), organised by
+one person, with chapters by one author on pp. 40-52. Each test makes its chapters' PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archive_ingest_demo.scielo_sample import SampleCatalogue
+
+BOOK = "Territórios e desenvolvimento"
+ISBN = "9788523212346"
+ORGANIZER = "Almeida, Joana Prado"
+AUTHOR = "Souza, Helena Martins"
+
+
+def add_book(
+    catalogue: SampleCatalogue, sbid: str, *, title: str = BOOK, credited: bool = True
+) -> None:
+    """The book as ``sbid``; ``credited=False``: nobody is named as its organizer."""
+    catalogue.add_book(
+        sbid,
+        title=title,
+        isbn=ISBN,
+        publisher="EDUFBA",
+        language="pt",
+        year="2012",
+        creators=[("organizer", ORGANIZER)] if credited else [],
+        use_licence="CC BY-NC-SA 3.0",
+    )
+
+
+def add_chapter(
+    catalogue: SampleCatalogue,
+    sbid: str,
+    pdf: Path,
+    title: str,
+    *,
+    order: int = 1,
+    credited: bool = True,
+) -> str:
+    """Chapter ``order`` of book ``sbid`` (pp. 40-52, in Portuguese) served as ``pdf``;
+    ``credited=False``: nobody is named as its author. Returns its REF."""
+    catalogue.add_chapter(
+        sbid,
+        order,
+        title=title,
+        creators=[("individual_author", AUTHOR)] if credited else [],
+        pages=("40", "52"),
+        pdf_path=pdf,
+        text_language="pt",
+    )
+    return f"scielo-books:{sbid}/{order:02d}"
