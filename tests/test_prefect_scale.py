@@ -16,17 +16,17 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest.store import runs
 from archive_ingest.settings import Settings, normalise_database_url
 from archive_ingest_demo.scielo_sample import SampleScieloServer
+from tests.support.plugins.db import fresh_schema
 from tests.support.prefect_server import (
     local_prefect_server,
     start_process_worker,
@@ -75,15 +75,8 @@ def pg_prefect(postgres_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def pg_catalogue_url(postgres_url: str) -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_database_url(postgres_url))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_url else "?"
-    yield f"{postgres_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_schema(postgres_url) as url:
+        yield url
 
 
 def _env(api: str, server: SampleScieloServer, catalogue_url: str, home: Path) -> dict[str, str]:

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -90,12 +91,10 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
-        return
-    base = request.getfixturevalue("postgres_url")
+@contextmanager
+def fresh_schema(base: str) -> Iterator[str]:
+    """The PostgreSQL URL ``base`` with a new, empty schema as its search_path, dropped
+    afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalise_database_url(base))
     with admin.begin() as conn:
@@ -105,3 +104,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
+        return
+    with fresh_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
