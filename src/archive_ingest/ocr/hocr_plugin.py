@@ -26,7 +26,9 @@ class HocrKeepingTesseract(TesseractOcrEngine):
 
     @staticmethod
     def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
-        TesseractOcrEngine.generate_hocr(input_file, output_hocr, output_text, options)
+        TesseractOcrEngine.generate_hocr(  # type: ignore[no-untyped-call]  # unannotated upstream
+            input_file, output_hocr, output_text, options
+        )
         target = os.environ.get(HOCR_DIR_ENV)
         match = _PAGE_PREFIX_RE.match(Path(output_hocr).name)
         if target and match:

@@ -17,10 +17,13 @@ import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
+
+if TYPE_CHECKING:  # the resolver's result type exists in the lxml stubs only
+    from lxml.etree._docloader import _InputDocument
 
 from archive_ingest.errors import PackageError
 from archive_ingest.resources import schemas_dir
@@ -73,7 +76,10 @@ class _CatalogResolver(etree.Resolver):
         self.refused: list[str] = []
         self.requested: list[str] = []
 
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+    def resolve(
+        self, system_url: str | None, public_id: str | None, context: object
+    ) -> _InputDocument | None:
+        system_url = system_url or ""
         self.requested.append(system_url)
         if system_url in self.mapping:
             return self.resolve_filename(str(self.mapping[system_url]), context)

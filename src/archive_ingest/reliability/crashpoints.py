@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+from types import FrameType
 
 CRASH_ENV = "ARCHIVE_INGEST_CRASH_AT"
 PAUSE_ENV = "ARCHIVE_INGEST_PAUSE_AT"
@@ -96,7 +97,7 @@ def _where() -> str:
     """``caller.callee``: the two innermost archive_ingest functions that led here (past the
     pause point's own caller, e.g. ``Catalogue.session``)."""
     names: list[str] = []
-    frame = sys._getframe(3)
+    frame: FrameType | None = sys._getframe(3)
     while frame is not None and len(names) < 2:
         module = str(frame.f_globals.get("__name__", ""))
         if module.startswith(("archive_ingest.", "flows.")) and module != __name__:
