@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
-from archive_ingest.errors import ArchiveIngestError, SourceError
+from archive_ingest.errors import ArchiveIngestError, RefError, SourceError
 from archive_ingest.refs import parse_ref
 from archive_ingest.sources import parse_book_page, parse_books_list, parse_changes_feed
 from archive_ingest.sources.base import Getter, load_json
@@ -27,7 +28,8 @@ from archive_ingest.sources.urls import book_page_url, books_list_url, changes_u
 
 def _record_id(ref: str) -> str:
     rid = parse_ref(ref).record_id
-    assert rid is not None
+    if rid is None:  # only a file: REF has none, and listings never make one
+        raise RefError(f"{ref} has no record id of its own")
     return rid
 
 
@@ -131,7 +133,8 @@ def parse_identifiers(raw: bytes) -> tuple[list[tuple[str, str, str | None]], in
     data = load_json(raw, "ArticleMeta identifiers")
     if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
         raise SourceError("ArticleMeta identifiers: no 'objects' list")
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    found = data.get("meta")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
     out: list[tuple[str, str, str | None]] = []
     for obj in data["objects"]:
         if isinstance(obj, dict) and obj.get("code") and obj.get("collection"):

@@ -10,7 +10,7 @@ from sqlalchemy import select as sql_select
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.schema import EventRow, Item
-from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.errors import ArchiveIngestError, RefError
 from archive_ingest.harvest.listing import Listing, OfferedItem, list_articles, list_books
 from archive_ingest.harvest.model import Candidate, HarvestPlan, Source
 from archive_ingest.harvest.store import get_watermark
@@ -129,7 +129,8 @@ def list_source(
 ) -> Listing:
     if source.kind == "scielo-books":
         return list_books(http, settings.scielo_books_url, watermark=watermark, since=since)
-    assert source.collection is not None
+    if source.collection is None:
+        raise RefError(f"{source.key} names no SciELO collection (scielo-articles:COLLECTION)")
     return list_articles(
         http,
         settings.scielo_articlemeta_url,

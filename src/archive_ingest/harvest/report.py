@@ -53,7 +53,8 @@ def build_report(
 
 def ocr_facts(summary: Mapping[str, Any]) -> dict[str, Any]:
     """Pages and OCR decisions from a version's summary (``{"ocr": {"pages", "decisions"}}``)."""
-    ocr = summary.get("ocr") if isinstance(summary.get("ocr"), Mapping) else {}
+    found = summary.get("ocr")
+    ocr: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     decisions = ocr.get("decisions")
     if isinstance(decisions, Mapping):
         decisions = ", ".join(f"{k}={v}" for k, v in sorted(decisions.items()))

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from archive_ingest.errors import LicenceError
 from archive_ingest.licence.claims import plain_claim
 from archive_ingest.licence.fold import fold
-from archive_ingest.licence.model import LicenceClaim, LicencePolicy, LicenceVerdict
+from archive_ingest.licence.model import LicenceClaim, LicencePolicy, LicenceVerdict, Outcome
 from archive_ingest.licence.statement import parse_licence_statement
 from archive_ingest.licence.table import CcLicence, licence_from_uri, licence_table
 from archive_ingest.licence.values import parse_licence_code
@@ -108,9 +108,9 @@ def decide(evidence: list[LicenceClaim], policy: LicencePolicy) -> LicenceVerdic
     claims = [c for c in evidence if c.kind != "not_stated"]
     reasons: list[str] = []
 
-    def verdict(outcome: str, lic: CcLicence | None = None) -> LicenceVerdict:
+    def verdict(outcome: Outcome, lic: CcLicence | None = None) -> LicenceVerdict:
         return LicenceVerdict(
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             uri=lic.uri if lic else None,
             label=lic.label if lic else None,
             title=lic.title if lic else None,
@@ -163,9 +163,15 @@ def decide(evidence: list[LicenceClaim], policy: LicencePolicy) -> LicenceVerdic
             if c.canonical_uri != reference.canonical_uri:
                 reasons.append(_disagreement(c, reference))
     for c in cc_claims:
-        if c.kind == "partial" and agreed is not None and not _compatible(c, agreed):
+        # one agreed URI means at least one complete claim, hence a reference
+        if (
+            c.kind == "partial"
+            and agreed is not None
+            and reference is not None
+            and not _compatible(c, agreed)
+        ):
             blocking = True
-            reasons.append(_disagreement(c, reference))  # type: ignore[arg-type]
+            reasons.append(_disagreement(c, reference))
     for c in cc_claims:
         if c.kind == "not_real":
             blocking = True
@@ -192,22 +198,25 @@ def decide(evidence: list[LicenceClaim], policy: LicencePolicy) -> LicenceVerdic
         shown = ", ".join(f"{c.where()} says {c.label}" for c in cc_claims if c.kind == "partial")
         if shown:
             reasons.append(_sentence(f"only partial evidence: {shown}"))
-    if all_agree and not any(
-        c.kind == "cc" and c.strength == "strong" and c.source in ("metadata", "pdf")
-        for c in complete
+    if (
+        all_agree
+        and agreed is not None
+        and not any(
+            c.kind == "cc" and c.strength == "strong" and c.source in ("metadata", "pdf")
+            for c in complete
+        )
     ):
         blocking = True
         reasons.append(
             _sentence(
-                f"only weak evidence for {agreed.label}: no publisher licence field and no "  # type: ignore[union-attr]
+                f"only weak evidence for {agreed.label}: no publisher licence field and no "
                 "unambiguous licence statement on the PDF's first page names it"
             )
         )
 
-    if blocking:
+    if blocking or agreed is None:  # no agreed licence without blocking: nothing to accept
         return verdict("needs_review", agreed if all_agree else None)
 
-    assert agreed is not None
     reasons.append(_agreement(agreed, complete, evidence))
     flagged = False
     if agreed.has_nc and policy.review_nc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import boto3
 import botocore
@@ -75,7 +76,7 @@ def fixity_event(
     how = "server checksums (HEAD) and our metadata digests"
     if read_back:
         how += ", and every byte re-read and hashed (SHA-256, SHA-512)"
-    outcome = "failure" if problems else "success"
+    outcome: Literal["success", "failure"] = "failure" if problems else "success"
     return Event(
         event_type="fixity check",
         outcome=outcome,
