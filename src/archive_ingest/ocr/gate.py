@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from archive_ingest.errors import OcrError
 from archive_ingest.ocr.dictionary import MissingWordList
 from archive_ingest.ocr.hocr import HocrPage
 from archive_ingest.ocr.pages import PageKind
@@ -122,7 +123,8 @@ def decide_page(
         reason = f"OCR lost text: {new.chars} characters vs {old.chars} in the old layer"
     else:
         old_score, new_score = score(old), score(new)
-        assert old_score is not None and new_score is not None  # both have tokens
+        if old_score is None or new_score is None:  # both have tokens, so a garbage rate
+            raise OcrError("text-quality gate: a text with tokens has no garbage rate")
         if new_score >= old_score + t.margin:
             decision = "fresh-ocr"
             reason = f"OCR scores {new_score:.3f} vs old layer {old_score:.3f}"
