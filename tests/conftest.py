@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.support.plugins.storage",
     "tests.support.plugins.prefect_server",
     "tests.support.plugins.harvest",
+    "tests.support.plugins.review",
 ]

@@ -26,9 +26,9 @@ from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServe
 from tests.support.cli import CLI, json_lines, run_cli
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import start_server
+from tests.support.review import add_disagreeing_book, make_user, point_at, storage_down
 from tests.support.samples import make_sample_chapter
 from tests.support.territory_book import add_book, add_chapter
-from tests.test_review_actions import add_disagreeing_book, make_user, point_at
 
 pytestmark = pytest.mark.slow
 
@@ -153,7 +153,6 @@ def test_two_depositors_of_one_approved_item_deposit_it_once(
     skips it too; once the claim's lease is over the item is taken and deposited - one set of
     deposit events, one S3 object version per key."""
     from archive_ingest.storage.s3 import make_client
-    from tests.test_review_actions import storage_down
 
     ref = add_disagreeing_book(scielo_catalogue, tmp_path, "Capítulo sobre o território")
     settings = point_at(scielo_server, monkeypatch)
@@ -245,7 +244,6 @@ def test_an_approval_left_depositing_by_older_code_is_deposited(
     ``depositing`` with the approval event on its version: ``deposit-approved`` and a re-run
     of the item deposit it (the re-run used to hold it for review again)."""
     from archive_ingest.models import State
-    from tests.test_review_actions import storage_down
 
     ref = add_book_without_creators(scielo_catalogue, tmp_path)
     settings = point_at(scielo_server, monkeypatch)

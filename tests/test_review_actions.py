@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -31,75 +30,12 @@ from archive_ingest.models import State
 from archive_ingest.review import actions, queries, users
 from archive_ingest.review.render import highlight, text_diff
 from archive_ingest.review.versions import carried_events
-from archive_ingest.settings import Settings, reset_settings_cache
-from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from archive_ingest.settings import Settings
+from archive_ingest_demo.scielo_sample import SampleCatalogue
 from tests.support.pipeline import ingest_in_process
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import add_book, add_chapter
+from tests.support.review import SBID, make_user, storage_down
 
-SBID = "rev01"
 PREMIS = "{http://www.loc.gov/premis/v3}"
-BOOK = "Territórios e desenvolvimento: diálogos interdisciplinares"
-
-
-def add_disagreeing_book(catalogue: SampleCatalogue, tmp: Path, title: str) -> str:
-    """A book whose only chapter prints CC BY-NC-ND on page one while the metadata says
-    CC BY-NC-SA: the pipeline holds it for review. Returns the chapter's REF."""
-    add_book(catalogue, SBID, title=BOOK)
-    pdf = tmp / "chapter.pdf"
-    make_sample_chapter(
-        pdf,
-        title=title,
-        creators=["Souza, Helena Martins"],
-        book_title=BOOK,
-        publisher="EDUFBA",
-        year=2012,
-        pages=(40, 52),
-        isbn="978-85-232-1234-6",
-        licence="by-nc-nd/3.0",
-        language="pt",
-        scanned_pages=1,
-        damage="light",
-        seed=3,
-    )
-    return add_chapter(catalogue, SBID, pdf, title)
-
-
-def point_at(server: SampleScieloServer, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for key, value in server.settings_overrides().items():
-        monkeypatch.setenv(f"ARCHIVE_INGEST_{key.upper()}", str(value))
-    reset_settings_cache()
-    return Settings()
-
-
-def make_user(settings: Settings, name: str = "ana", role: str = "archivist") -> users.User:
-    cat = Catalogue.open(settings.effective_database_url)
-    try:
-        return users.add_user(cat, name, role, "correct horse battery")
-    finally:
-        cat.close()
-
-
-def storage_down(settings: Settings) -> Settings:
-    """The same settings with the S3 endpoint on a loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = sock.getsockname()[1]
-    return settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{dead}"})
-
-
-@pytest.fixture
-def held(
-    scielo_catalogue: SampleCatalogue,
-    scielo_server: SampleScieloServer,
-    seaweed_settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> tuple[Settings, str]:
-    ref = add_disagreeing_book(scielo_catalogue, tmp_path, "Capítulo sobre o território")
-    settings = point_at(scielo_server, monkeypatch)
-    record_id = ingest_in_process(settings, ref).id
-    return settings, record_id
 
 
 def _mets_events(path: Path) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
 from tests.support.ports import free_port
-from tests.test_review_actions import held  # noqa: F401  (fixture)
+from tests.support.review import PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -32,12 +32,11 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def served(
-    held: tuple[Settings, str],  # noqa: F811
+    held: tuple[Settings, str],
     prefect_api_url: str,  # the OCR re-run is a Prefect flow run
 ) -> Iterator[tuple[str, Settings, str]]:
     settings, record_id = held

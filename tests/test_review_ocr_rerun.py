@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -28,17 +27,10 @@ from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from tests.support.plugins.serve import serve_process
 from tests.support.ports import free_port
-from tests.test_review_actions import held, make_user  # noqa: F401  (fixture)
+from tests.support.review import PASSWORD, csrf_of, make_user
 
 REPO = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"
 BY_SA = "https://creativecommons.org/licenses/by-nc-sa/3.0/"
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 def _ask_for_ocr(base: str, record_id: str, languages: str) -> httpx.Response:
@@ -49,7 +41,7 @@ def _ask_for_ocr(base: str, record_id: str, languages: str) -> httpx.Response:
             data={
                 "username": "ana",
                 "password": PASSWORD,
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_of(page.text),
                 "next": "/review/",
             },
         )
@@ -57,7 +49,7 @@ def _ask_for_ocr(base: str, record_id: str, languages: str) -> httpx.Response:
         assert item.status_code == 200, item.text[:300]
         return client.post(
             f"/review/item/{record_id}/ocr",
-            data={"csrf_token": _csrf(item.text), "languages": languages, "note": "Spanish"},
+            data={"csrf_token": csrf_of(item.text), "languages": languages, "note": "Spanish"},
         )
 
 
@@ -130,7 +122,7 @@ def _check_version(settings: Settings, record_id: str, version: int) -> None:
 
 
 def test_ocr_rerun_from_the_review_ui_is_a_prefect_flow_run(
-    held: tuple[Settings, str],  # noqa: F811
+    held: tuple[Settings, str],
     seaweed: Any,
     prefect_api_url: str,
 ) -> None:
@@ -210,7 +202,7 @@ def _delete_deployment(api: str) -> None:
 
 
 def test_an_ocr_rerun_that_cannot_reach_prefect_fails_its_version(
-    held: tuple[Settings, str],  # noqa: F811
+    held: tuple[Settings, str],
 ) -> None:
     """Prefect down when the archivist asks: the opened version ends failed with the reason
     (transient), never left 'in progress' with nobody running it."""

@@ -5,7 +5,6 @@ no text from a link on any page. The catalogue runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 import statistics
 import threading
 import time
@@ -19,8 +18,8 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.models import State
 from archive_ingest.review import users
 from tests.support.plugins.serve import serve_process
+from tests.support.review import PASSWORD, csrf_of
 
-PASSWORD = "correct horse battery"
 RECORD = "scielo-books-msg-01"
 
 
@@ -42,12 +41,6 @@ def accounts(home: Path, database_url: str) -> str:
 def server(home: Path, accounts: str) -> Iterator[str]:
     with serve_process(home, accounts) as base:
         yield base
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 def login(

@@ -5,7 +5,6 @@ is in test_review_served.py."""
 
 from __future__ import annotations
 
-import re
 import stat
 import threading
 from collections.abc import Iterator
@@ -19,8 +18,8 @@ from archive_ingest.review import users
 from archive_ingest.review.security import COOKIE
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
+from tests.support.review import PASSWORD, csrf_of
 
-PASSWORD = "correct horse battery"
 EVIL = '<script>alert("x")</script> Título'
 
 
@@ -45,12 +44,6 @@ def web(home: object, database_url: str) -> Iterator[tuple[TestClient, Settings]
         cat.close()
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         yield client, settings
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 def login(client: TestClient, name: str = "ana", password: str = PASSWORD) -> object:
