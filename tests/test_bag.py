@@ -6,11 +6,9 @@ Every bag is checked three ways: by validate_bag, and independently by bagit-pyt
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
-import random
 import shutil
 import threading
 from collections.abc import Callable
@@ -24,54 +22,17 @@ import pytest
 
 from archive_ingest.bag import (
     TAG_FILES,
-    BagInfo,
     BagProfile,
     project_profile,
     validate_bag,
     validate_bag_cli,
     write_bag,
 )
-from archive_ingest.digests import digest_file, write_and_digest
+from archive_ingest.digests import digest_file
 from archive_ingest.errors import PackageError
 from archive_ingest.models import Digests
 from archive_ingest.resources import schemas_dir
-
-BAGGING_DATE = dt.date(2001, 2, 3)  # deliberately not today: dates come from the record
-
-
-def payload_files(seed: int = 7) -> dict[str, bytes]:
-    """A package payload as the pipeline lays it out, with deterministic contents."""
-    rng = random.Random(seed)
-    return {
-        "original/scielo-books-37t-05.pdf": b"%PDF-1.4\n" + rng.randbytes(300_000),
-        "access/scielo-books-37t-05.pdf": b"%PDF-1.7\n" + rng.randbytes(1_200_000),
-        "text/scielo-books-37t-05.txt": "Capítulo cinco\nTexto reconhecido.\n".encode(),
-        "ocr/page-0001.hocr": b"<html><body>hocr</body></html>\n",
-        "metadata/source/book.json": b'{"title": "O livro"}\n',
-        "metadata/source/book-page.html": b"<html>page</html>\n",
-        "dc.xml": b'<?xml version="1.0"?><dc/>\n',
-        "mets.xml": b'<?xml version="1.0"?><mets/>\n',
-    }
-
-
-def build_payload(bag_dir: Path, files: dict[str, bytes]) -> dict[str, Digests]:
-    """Write each file once and keep the digests of that one write (as the stages do)."""
-    return {path: write_and_digest(bag_dir / "data" / path, data) for path, data in files.items()}
-
-
-def make_info(**changes: object) -> BagInfo:
-    values: dict[str, object] = {
-        "source_organization": "Example Archive",
-        "external_identifier": "scielo-books-37t-05",
-        "external_description": "Capítulo cinco. In: O livro",
-        "bagging_date": BAGGING_DATE,
-        "bag_group_identifier": "scielo-books-37t",
-        "internal_sender_identifier": "scielo-books:37t/05",
-        "source_kind": "scielo-books-chapter",
-        "version": 1,
-    }
-    values.update(changes)
-    return BagInfo.model_validate(values)
+from tests.support.bag import build_payload, make_info, payload_files
 
 
 def tag_bytes(bag_dir: Path) -> dict[str, bytes]:

@@ -18,13 +18,11 @@ from typing import Any
 
 import pytest
 
-from archive_ingest.catalogue import Catalogue
 from archive_ingest.reliability.crashpoints import CRASH_ENV, POINTS
 from archive_ingest.settings import Settings
-from archive_ingest.storage.listing import read_receipt
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, run_cli
-from tests.support.s3 import object_versions
+from tests.support.s3 import assert_one_complete_aip, object_versions
 from tests.support.samples import make_sample_chapter
 from tests.support.territory_book import add_book, add_chapter
 
@@ -75,47 +73,6 @@ def book(scielo_catalogue: SampleCatalogue, chapter_pdf: Path) -> SampleCatalogu
     add_book(scielo_catalogue, SBID, title=BOOK)
     add_chapter(scielo_catalogue, SBID, chapter_pdf, "Capítulo 1 sobre o território")
     return scielo_catalogue
-
-
-def assert_one_complete_aip(admin: Any, settings: Settings, record_id: str) -> dict[str, str]:
-    """Exactly one AIP version v1 of ``record_id``, complete; the catalogue agrees with it.
-
-    Returns key -> VersionId of everything stored for the record."""
-    bucket, prefix = settings.s3_bucket, settings.s3_prefix
-    root = f"{prefix}/{record_id}/"
-    versions = object_versions(admin, bucket, root)
-    assert not [v for v in versions if v["marker"]], "delete markers in the bucket"
-    keys = [v["Key"] for v in versions]
-    assert len(keys) == len(set(keys)), "a key was written twice (overwritten)"
-    assert all(k.startswith(f"{root}v1/") for k in keys), f"objects outside v1: {keys}"
-    receipt = read_receipt(admin, bucket, prefix, record_id, 1)
-    assert receipt is not None, "no receipt: not an AIP"
-    stored = {v["Key"]: v["VersionId"] for v in versions}
-    expected = {o.key: o.version_id for o in receipt.all_objects}
-    assert stored == expected, "bucket and receipt disagree (orphan or missing objects)"
-
-    catalogue = Catalogue.open(settings.effective_database_url)
-    try:
-        item = catalogue.get_item(record_id)
-        assert item is not None and item.state == "deposited", item and item.state
-        assert item.deposited_version == 1 and item.current_version == 1
-        assert item.bag_uri == receipt.bag_uri
-        assert [v.version for v in catalogue.versions(record_id)] == [1]
-        by_path = {o.path: o for o in receipt.objects}
-        files = catalogue.files(record_id, 1)
-        assert files
-        for row in files:
-            obj = by_path[f"data/{row.path}"]
-            assert (row.s3_key, row.s3_version_id, row.sha256) == (
-                obj.key,
-                obj.version_id,
-                obj.sha256,
-            ), row.path
-        payload = {p for p in by_path if p.startswith("data/")}
-        assert payload == {f"data/{row.path}" for row in files}
-    finally:
-        catalogue.close()
-    return stored
 
 
 def test_every_crash_point_is_covered() -> None:

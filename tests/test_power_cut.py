@@ -30,9 +30,9 @@ from archive_ingest.storage.audit import run_audit
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, power_cut_when, run_cli
 from tests.support.holding_proxy import HoldingProxy
+from tests.support.s3 import assert_one_complete_aip
 from tests.support.samples import make_sample_chapter
 from tests.support.territory_book import add_book, add_chapter
-from tests.test_crash_points import assert_one_complete_aip
 
 pytestmark = pytest.mark.slow
 

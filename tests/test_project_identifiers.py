@@ -24,9 +24,9 @@ from archive_ingest.records.mets import METS_PROFILE_LEGACY_URI
 from archive_ingest.records.validate import check_mets_profile
 from archive_ingest.records.xmlutil import AIQDC_LEGACY_NS, AIQDC_NS, DC_NS, XPATH_NS
 from archive_ingest.settings import Settings
+from tests.support.bag import build_payload, make_info, payload_files
 from tests.support.oai import payloads
 from tests.support.records import chapter_description
-from tests.test_bag import build_payload, make_info, payload_files
 
 LICENCE = "http://creativecommons.org/licenses/by/4.0/"
 GET_METS = "/oai?verb=GetRecord&metadataPrefix=mets&identifier=oai:archive-ingest.local:"
