@@ -113,7 +113,8 @@ def open_version(
     if fetched is None or inspected is None or ocr_ck is None or lic is None:
         raise VersionError(f"{record_id} v{base} is not complete: nothing to derive from")
     row = svc.catalogue.get_version(record_id, base)
-    assert row is not None
+    if row is None:
+        raise VersionError(f"{record_id} v{base} has no catalogue row: nothing to derive from")
     rerun_ocr = ocr_languages is not None
     new_record = record or inspected.record
 
@@ -181,9 +182,11 @@ def redescribe(svc: Services, handle: Handle) -> Handle:
     Used after a decision on a held version, so its METS carries the decision. The version's
     payload files other than the records are untouched.
     """
-    assert handle.version is not None
+    if handle.version is None:
+        raise VersionError(f"{handle.record_id}: no version to rewrite")
     item = svc.catalogue.get_item(handle.record_id)
-    assert item is not None
+    if item is None:
+        raise VersionError(f"no item {handle.record_id!r}")
     if item.deposited_version is not None and item.deposited_version >= handle.version:
         raise VersionError(f"{handle.record_id} v{handle.version} was deposited: never rewritten")
     ws = svc.workspace(handle.record_id)
