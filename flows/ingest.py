@@ -134,11 +134,10 @@ def stage_task(stage: Stage) -> Task[[Services, Handle], Handle]:
 STAGE_TASKS: dict[str, Task[[Services, Handle], Handle]] = {
     stage.name: stage_task(stage) for stage in registry.STAGES
 }
-fetch_task = STAGE_TASKS["fetch"]
+#: the tasks the ``rerun-ocr`` flow (flows/review.py) runs on an archivist's new version
 ocr_task = STAGE_TASKS["ocr"]
 describe_task = STAGE_TASKS["describe"]
 package_task = STAGE_TASKS["package"]
-deposit_task = STAGE_TASKS["deposit"]
 
 
 @flow(name="ingest-item", log_prints=False, validate_parameters=True)
