@@ -1,4 +1,4 @@
-"""What the OCR stage hands back to the pipeline (paths relative to the output directory)."""
+"""What the OCR run hands back to ingest/ocr.py (paths relative to the output directory)."""
 
 from __future__ import annotations
 

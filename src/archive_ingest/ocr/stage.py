@@ -3,7 +3,7 @@
 Steps (the original is only ever read; everything happens on a private copy):
 
 1. copy the original into a work folder (the item's ``HOME/work/<record-id>/tmp``, or
-   ``HOME/tmp`` outside the pipeline), classify its pages, read the
+   ``HOME/tmp`` outside an ingest), classify its pages, read the
    old layer (``pages``);
 2. choose Tesseract languages from the metadata and the old layer (``languages``);
 3. clean the copy so the PDF/A step can accept it (``cleanup``);
