@@ -27,8 +27,7 @@ from tests.support.cli import CLI, json_lines, run_cli
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import start_server
 from tests.support.review import add_disagreeing_book, make_user, point_at, storage_down
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import add_book, add_chapter
+from tests.support.territory_book import add_book, add_chapter, make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -213,17 +212,12 @@ def add_book_without_creators(catalogue: SampleCatalogue, tmp: Path) -> str:
     sbid = "rev02"
     add_book(catalogue, sbid, credited=False)
     pdf = tmp / "anonymous.pdf"
-    make_sample_chapter(
+    make_chapter(
         pdf,
-        title="Capítulo sem autoria",
-        creators=[],
-        book_title="Territórios e desenvolvimento",
-        publisher="EDUFBA",
-        year=2012,
+        "Capítulo sem autoria",
+        credited=False,
         pages=(40, 52),
         isbn="978-85-232-1234-6",
-        licence="by-nc-sa/3.0",
-        language="pt",
         scanned_pages=1,
         damage="light",
         seed=3,

@@ -14,26 +14,14 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import BOOK, add_book, add_chapter
+from tests.support.territory_book import add_book, add_chapter, make_chapter
 
 pytestmark = pytest.mark.slow
 
 
 def _chapter(path: Path, title: str, seed: int) -> Path:
     """A born-digital one-page chapter (quick through OCR) whose page shows ``title``."""
-    make_sample_chapter(
-        path,
-        title=title,
-        creators=["Souza, Helena Martins"],
-        book_title=BOOK,
-        publisher="EDUFBA",
-        year=2012,
-        licence="by-nc-sa/3.0",
-        language="pt",
-        scanned_pages=0,
-        seed=seed,
-    )
+    make_chapter(path, title, scanned_pages=0, seed=seed)
     return path
 
 

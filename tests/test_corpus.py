@@ -34,9 +34,9 @@ from tests.support.samples import (
     make_born_digital_pdf,
     make_encrypted_pdf,
     make_image_only_pdf,
-    make_sample_chapter,
     make_truncated_pdf,
 )
+from tests.support.territory_book import make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -54,19 +54,7 @@ def _zero(path: Path) -> Path:
 
 def _good(path: Path, seed: int = 0) -> Path:
     """A one-page SciELO-like chapter, its page scanned (light damage): OCR gives it hOCR."""
-    make_sample_chapter(
-        path,
-        title="Capítulo de teste",
-        creators=["Souza, Helena Martins"],
-        book_title="Territórios e desenvolvimento",
-        publisher="EDUFBA",
-        year=2012,
-        licence="by-nc-sa/3.0",
-        language="pt",
-        scanned_pages=1,
-        damage="light",
-        seed=seed,
-    )
+    make_chapter(path, "Capítulo de teste", scanned_pages=1, damage="light", seed=seed)
     return path
 
 

@@ -23,8 +23,7 @@ from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, run_cli
 from tests.support.s3 import assert_one_complete_aip, object_versions
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import add_book, add_chapter
+from tests.support.territory_book import add_book, add_chapter, make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -50,17 +49,12 @@ KILLS: list[tuple[str, str]] = [
 @pytest.fixture(scope="module")
 def chapter_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("kill-chapter") / "chapter.pdf"
-    make_sample_chapter(
+    make_chapter(
         path,
-        title="Capítulo 1 sobre o território",
-        creators=["Souza, Helena Martins"],
+        "Capítulo 1 sobre o território",
         book_title=BOOK,
-        publisher="EDUFBA",
-        year=2012,
         pages=(40, 52),
         isbn="978-85-232-1234-6",
-        licence="by-nc-sa/3.0",
-        language="pt",
         scanned_pages=1,
         damage="light",
         seed=7,

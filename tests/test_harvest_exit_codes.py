@@ -18,7 +18,8 @@ import pytest
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.cli import run_cli
-from tests.support.samples import add_generated_book, make_sample_chapter
+from tests.support.samples import add_generated_book
+from tests.support.territory_book import make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -39,17 +40,13 @@ def _held_book(cat: Any, sbid: str, tmp: Path) -> None:
     the licence check holds it for review."""
     add_generated_book(cat, sbid, 1, tmp, seed=20)
     book = cat.books[sbid]
-    make_sample_chapter(
+    make_chapter(
         tmp / f"{sbid}-01.pdf",
-        title=f"Capítulo 1 do livro {sbid}",
-        creators=["Souza, Helena Martins"],
+        f"Capítulo 1 do livro {sbid}",
         book_title=book.title,
-        publisher="EDUFBA",
-        year=2012,
+        licence="by-nc/4.0",
         pages=(10, 18),
         isbn="978-85-232-1234-6",
-        licence="by-nc/4.0",
-        language="pt",
         scanned_pages=1,
         damage="light",
         seed=21,

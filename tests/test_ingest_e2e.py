@@ -21,8 +21,8 @@ from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
 from tests.support.s3 import versions_by_key
-from tests.support.samples import make_encrypted_pdf, make_sample_chapter
-from tests.support.territory_book import ISBN, add_book, add_chapter
+from tests.support.samples import make_encrypted_pdf
+from tests.support.territory_book import ISBN, add_book, add_chapter, make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -33,17 +33,13 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 
 def _chapter(tmp: Path, order: int, licence: str, damage: str, seed: int) -> Path:
     path = tmp / f"ch{order:02d}-{seed}.pdf"
-    make_sample_chapter(
+    make_chapter(
         path,
-        title=f"Capítulo {order} sobre o território",
-        creators=["Souza, Helena Martins"],
+        f"Capítulo {order} sobre o território",
         book_title=BOOK,
-        publisher="EDUFBA",
-        year=2012,
+        licence=licence,
         pages=(40, 52),
         isbn="978-85-232-1234-6",
-        licence=licence,
-        language="pt",
         scanned_pages=2,
         damage=damage,
         seed=seed,

@@ -15,8 +15,7 @@ from archive_ingest.reliability.reconcile import reconcile
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, power_cut_when, run_cli
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import add_book, add_chapter
+from tests.support.territory_book import add_book, add_chapter, make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -28,19 +27,7 @@ REF = f"scielo-books:{SBID}/01"
 @pytest.fixture
 def scanned_chapter(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> str:
     pdf = tmp_path / "chapter.pdf"
-    make_sample_chapter(
-        pdf,
-        title="Capítulo digitalizado",
-        creators=["Souza, Helena Martins"],
-        book_title="Territórios e desenvolvimento",
-        publisher="EDUFBA",
-        year=2012,
-        licence="by-nc-sa/3.0",
-        language="pt",
-        scanned_pages=2,
-        damage="light",
-        seed=4,
-    )
+    make_chapter(pdf, "Capítulo digitalizado", scanned_pages=2, damage="light", seed=4)
     add_book(scielo_catalogue, SBID)
     return add_chapter(scielo_catalogue, SBID, pdf, "Capítulo digitalizado")
 

@@ -31,8 +31,7 @@ from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServe
 from tests.support.cli import cli_env, json_lines, power_cut_when, run_cli
 from tests.support.holding_proxy import HoldingProxy
 from tests.support.s3 import assert_one_complete_aip
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import add_book, add_chapter
+from tests.support.territory_book import add_book, add_chapter, make_chapter
 
 pytestmark = pytest.mark.slow
 
@@ -46,17 +45,7 @@ READS = ("GET ", "HEAD ")
 @pytest.fixture
 def chapter(scielo_catalogue: SampleCatalogue, tmp_path: Path) -> str:
     pdf = tmp_path / "chapter.pdf"
-    make_sample_chapter(
-        pdf,
-        title="Capítulo sobre o território",
-        creators=["Souza, Helena Martins"],
-        book_title=BOOK,
-        publisher="EDUFBA",
-        year=2012,
-        licence="by-nc-sa/3.0",
-        language="pt",
-        scanned_pages=0,
-    )
+    make_chapter(pdf, "Capítulo sobre o território", scanned_pages=0)
     add_book(scielo_catalogue, SBID, title=BOOK)
     return add_chapter(scielo_catalogue, SBID, pdf, "Capítulo sobre o território")
 

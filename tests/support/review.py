@@ -13,8 +13,7 @@ from archive_ingest.review import users
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.ports import free_port
-from tests.support.samples import make_sample_chapter
-from tests.support.territory_book import add_book, add_chapter
+from tests.support.territory_book import add_book, add_chapter, make_chapter
 
 SBID = "rev01"
 BOOK = "Territórios e desenvolvimento: diálogos interdisciplinares"
@@ -26,17 +25,13 @@ def add_disagreeing_book(catalogue: SampleCatalogue, tmp: Path, title: str) -> s
     CC BY-NC-SA: the pipeline holds it for review. Returns the chapter's REF."""
     add_book(catalogue, SBID, title=BOOK)
     pdf = tmp / "chapter.pdf"
-    make_sample_chapter(
+    make_chapter(
         pdf,
-        title=title,
-        creators=["Souza, Helena Martins"],
+        title,
         book_title=BOOK,
-        publisher="EDUFBA",
-        year=2012,
+        licence="by-nc-nd/3.0",
         pages=(40, 52),
         isbn="978-85-232-1234-6",
-        licence="by-nc-nd/3.0",
-        language="pt",
         scanned_pages=1,
         damage="light",
         seed=3,

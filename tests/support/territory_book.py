@@ -1,17 +1,46 @@
 """The book most CLI tests ingest from the sample SciELO server: "Territórios e
 desenvolvimento" (EDUFBA, 2012, in Portuguese, CC BY-NC-SA 3.0 in its metadata), organised by
-one person, with chapters by one author on pp. 40-52. Each test makes its chapters' PDFs."""
+one person, with chapters by one author on pp. 40-52; :func:`make_chapter` makes a chapter's
+PDF (each test chooses its pages, damage and seed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from archive_ingest_demo.scielo_sample import SampleCatalogue
+from tests.support.samples import make_sample_chapter
 
 BOOK = "Territórios e desenvolvimento"
 ISBN = "9788523212346"
 ORGANIZER = "Almeida, Joana Prado"
 AUTHOR = "Souza, Helena Martins"
+
+
+def make_chapter(
+    path: Path,
+    title: str,
+    *,
+    book_title: str = BOOK,
+    licence: str = "by-nc-sa/3.0",
+    credited: bool = True,
+    **options: Any,
+) -> Path:
+    """``make_sample_chapter`` of a chapter of the book in Portuguese by :data:`AUTHOR`
+    (``credited=False``: by nobody), ``licence`` on its first page; ``options`` are the rest of
+    ``make_sample_chapter``'s arguments (pages, isbn, scanned_pages, damage, seed, ...)."""
+    make_sample_chapter(
+        path,
+        title=title,
+        creators=[AUTHOR] if credited else [],
+        book_title=book_title,
+        publisher="EDUFBA",
+        year=2012,
+        licence=licence,
+        language="pt",
+        **options,
+    )
+    return path
 
 
 def add_book(
