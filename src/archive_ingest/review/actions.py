@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from archive_ingest.digests import write_and_digest
 from archive_ingest.errors import ArchiveIngestError
@@ -57,12 +57,12 @@ def archivist_event(
     event_type: str,
     detail: str,
     *,
-    outcome: str = "success",
+    outcome: Literal["success", "failure"] = "success",
     outcome_detail: dict[str, Any] | None = None,
 ) -> Event:
     return Event(
         event_type=event_type,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         detail=detail,
         outcome_detail=outcome_detail or {},
         agent=user.name,
@@ -90,7 +90,8 @@ def _held(svc: Services, record_id: str) -> Handle:
 
 def _outcome(svc: Services, handle: Handle, message: str) -> Outcome:
     item = svc.catalogue.get_item(handle.record_id)
-    assert item is not None and handle.version is not None
+    if item is None or handle.version is None:
+        raise ReviewError(f"{handle.record_id}: no item or version to report on")
     return Outcome(handle.record_id, handle.version, item.state, message)
 
 
@@ -112,9 +113,11 @@ def approve(
     if licence_uri:
         override_licence(svc, record_id, user, licence_uri, note or "licence chosen on approval")
     ws = svc.workspace(record_id)
-    assert handle.version is not None
+    if handle.version is None:
+        raise ReviewError(f"{record_id} has no version waiting for review")
     lic = checkpoints.load(ws, handle.version, LicenceCheckpoint)
-    assert lic is not None
+    if lic is None:
+        raise ReviewError(f"{record_id} v{handle.version} has no licence checkpoint")
     if lic.verdict.get("outcome") != "valid":
         raise ReviewError(
             "the licence is not valid: choose the licence (override) before approving"
@@ -162,11 +165,13 @@ def override_licence(
     from archive_ingest.licence import LicenceVerdict, decide_licence
 
     handle = _held(svc, record_id)
-    assert handle.version is not None
+    if handle.version is None:
+        raise ReviewError(f"{record_id} has no version waiting for review")
     reason = _clean_note(reason, required=True)
     ws = svc.workspace(record_id)
     lic = checkpoints.load(ws, handle.version, LicenceCheckpoint)
-    assert lic is not None
+    if lic is None:
+        raise ReviewError(f"{record_id} v{handle.version} has no licence checkpoint")
     verdict = LicenceVerdict.model_validate(lic.verdict)
     try:
         decided = decide_licence(verdict, archivist=user.name, uri=uri or None, note=reason)
@@ -260,7 +265,8 @@ def _new_version(
     """Derive, describe, package and deposit/hold v<N+1> (``finish=False``: only open it); a
     failure on the way ends the item ``failed`` with its reason (so it shows in the queue) and
     is raised as a ReviewError."""
-    assert base.version is not None
+    if base.version is None:
+        raise ReviewError(f"{base.record_id} has no version to derive from")
     try:
         if finish:
             handle = derive_version(svc, base.record_id, **derive)
@@ -284,7 +290,8 @@ def _current_record(svc: Services, record_id: str) -> tuple[Handle, SourceRecord
     if item.state not in (State.NEEDS_REVIEW.value, State.DEPOSITED.value):
         raise ReviewError(f"{record_id} is {item.state}: only held or deposited items change")
     inspected = checkpoints.load(svc.workspace(record_id), item.current_version, InspectCheckpoint)
-    assert inspected is not None
+    if inspected is None:
+        raise ReviewError(f"{record_id} v{item.current_version} has no inspected record")
     handle = Handle(record_id=record_id, source=item.source, version=item.current_version)
     return handle, inspected.record, item.state == State.DEPOSITED.value
 
@@ -360,7 +367,8 @@ def start_ocr_rerun(
     handle = _new_version(
         svc, base, was_deposited, finish=False, events=[event], ocr_languages=langs
     )
-    assert handle.version is not None
+    if handle.version is None:
+        raise ReviewError(f"{record_id}: the OCR re-run opened no version")
     rerun = OcrRerun(record_id, handle.version, was_deposited)
     try:
         where = launch(rerun)
