@@ -21,7 +21,6 @@ from archive_ingest.storage.receipt import DepositReceipt
 from archive_ingest.storage.s3 import client_config, make_client
 from tests.support.s3 import deposit
 
-pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 

@@ -25,7 +25,6 @@ from archive_ingest.storage.s3 import bucket_capabilities, make_client, make_cli
 from archive_ingest.storage.upload import crc32_b64
 from tests.support.s3 import LOCK, deposit, versions_by_key
 
-pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 

@@ -25,8 +25,8 @@ from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.weed_process import Ports, port_is_free
 from archive_ingest.storage.weed_process import cmdline as weed_cmdline
 from archive_ingest.storage.weed_security import WeedSecurityFiles
+from tests.support.plugins.storage import free_base_port, start_server, storage_settings
 
-pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 
@@ -130,8 +130,6 @@ def test_no_secret_in_status_log_or_cli_output(seaweed: Any, monkeypatch: Any) -
 
 
 def test_lifecycle_restart_keeps_data_and_credentials(tmp_path: Path) -> None:
-    from tests.support.plugins.storage import start_server
-
     settings, local, status = start_server(tmp_path / "home")
     try:
         assert status.running and status.object_lock
@@ -170,8 +168,6 @@ def test_lifecycle_restart_keeps_data_and_credentials(tmp_path: Path) -> None:
 
 
 def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
-    from tests.support.plugins.storage import free_base_port, storage_settings
-
     port = free_base_port()
     settings = storage_settings(tmp_path / "home", port)
     local = LocalStorage(settings)
@@ -184,8 +180,6 @@ def test_busy_port_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_up_refuses_when_an_external_endpoint_is_configured(tmp_path: Path) -> None:
-    from tests.support.plugins.storage import storage_settings
-
     settings = storage_settings(tmp_path / "home", 20000, s3_endpoint_url="http://127.0.0.1:1")
     with pytest.raises(ConfigError):
         LocalStorage(settings).up()
@@ -205,8 +199,6 @@ time.sleep(600)
 
 def test_fixture_servers_die_with_a_killed_test_run(tmp_path: Path) -> None:
     """die_with_parent: a SIGKILLed parent (e.g. a killed pytest) leaves no server behind."""
-    from tests.support.plugins.storage import free_base_port
-
     script = tmp_path / "parent.py"
     script.write_text(ORPHANED_SERVER)
     port = free_base_port()
@@ -228,8 +220,6 @@ def test_fixture_servers_die_with_a_killed_test_run(tmp_path: Path) -> None:
     while _weed_processes(tmp_path / "home" / "storage" / "data") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _weed_processes(tmp_path / "home" / "storage" / "data") == []
-    from tests.support.plugins.storage import storage_settings
-
     settings = storage_settings(tmp_path / "home", port)
     assert not LocalStorage(settings).down().running  # cleans the stale pid file and sockets
     # the killed server's unix socket in /tmp is harmless debris (up() removes stale ones); its

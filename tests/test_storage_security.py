@@ -37,7 +37,6 @@ from archive_ingest.storage.receipt import LockPolicy
 from archive_ingest.storage.weed_process import GRPC_OFFSET, find_weed
 from tests.support.s3 import deposit, versions_by_key
 
-pytest_plugins = ["tests.support.plugins.storage"]
 pytestmark = pytest.mark.slow
 
 

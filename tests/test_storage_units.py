@@ -43,8 +43,6 @@ from archive_ingest.storage.verify import compare_head
 from archive_ingest.storage.weed_process import Ports, find_weed, scrubbed_env
 from archive_ingest.storage.weed_status import registered_volume_ids
 
-pytest_plugins = ["tests.support.plugins.storage"]
-
 DigestsOf = Callable[[bytes], Digests]
 
 

@@ -227,5 +227,7 @@ def _digests_of_fixture() -> Callable[[bytes], Digests]:
 
 
 @pytest.fixture(name="storage_recorded_writes")
-def _recorded_writes_fixture() -> Callable[[S3Client], contextlib.AbstractContextManager[list]]:
+def _recorded_writes_fixture() -> Callable[
+    [S3Client], contextlib.AbstractContextManager[list[tuple[str, str]]]
+]:
     return recorded_writes
