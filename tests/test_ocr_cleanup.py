@@ -6,27 +6,10 @@ from pathlib import Path
 
 import pikepdf
 from pypdf import PdfReader
-from reportlab.pdfgen.canvas import Canvas
 
 from archive_ingest.ocr.cleanup import clean_for_pdfa, font_is_embedded
+from tests.support.ocr import make_reportlab_default_pdf
 from tests.support.samples import make_unembedded_font_pdf
-from tests.support.samples.chapter import add_scanned_page
-from tests.support.samples.render import PAGE_SIZE, register_fonts
-
-
-def make_reportlab_default_pdf(path: Path) -> Path:
-    """What plain reportlab writes: Helvetica selected (never used, unembedded) on every page,
-    an empty /Trans per page; the visible text is in an embedded DejaVu font."""
-    register_fonts()
-    canvas = Canvas(str(path), pagesize=PAGE_SIZE)  # default initial font: Helvetica
-    canvas.setFont("DejaVuSans", 10)
-    canvas.drawString(50, 500, "Licence: Creative Commons Atribuição 4.0")
-    canvas.showPage()
-    add_scanned_page(
-        canvas, "Texto da página digitalizada.", page_number=3, damage="light", seed="1"
-    )
-    canvas.save()
-    return path
 
 
 def _fonts(pdf: pikepdf.Pdf) -> list[tuple[str, bool]]:
@@ -52,7 +35,12 @@ def _images(path: Path) -> list[bytes]:
 
 
 def test_reportlab_output_is_cleaned_without_changing_what_pages_show(tmp_path: Path) -> None:
-    source = make_reportlab_default_pdf(tmp_path / "in.pdf")
+    source = make_reportlab_default_pdf(
+        tmp_path / "in.pdf",
+        scanned_text="Texto da página digitalizada.",
+        damage="light",
+        licence_line="Licence: Creative Commons Atribuição 4.0",
+    )
     with pikepdf.open(source) as pdf:
         assert all("/Trans" in page.obj for page in pdf.pages)
         assert ("/Helvetica", False) in _fonts(pdf)

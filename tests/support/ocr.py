@@ -13,13 +13,20 @@ from tests.support.samples.render import PAGE_SIZE, register_fonts
 ImageKey = tuple[str, int, int, int, str, bytes]
 
 
-def make_reportlab_default_pdf(path: Path, *, scanned_text: str, damage: str = "heavy") -> Path:
+def make_reportlab_default_pdf(
+    path: Path,
+    *,
+    scanned_text: str,
+    damage: str = "heavy",
+    licence_line: str = "Licence: Creative Commons Atribuição 4.0 Internacional",
+) -> Path:
     """What plain reportlab writes: Helvetica selected (never used, unembedded) on every page
-    and an empty /Trans per page; the visible text is in an embedded DejaVu font."""
+    and an empty /Trans per page; the visible text (``licence_line`` on a born-digital page,
+    then a scanned page showing ``scanned_text``) is in an embedded DejaVu font."""
     register_fonts()
     canvas = Canvas(str(path), pagesize=PAGE_SIZE)  # default initial font: Helvetica
     canvas.setFont("DejaVuSans", 10)
-    canvas.drawString(50, 500, "Licence: Creative Commons Atribuição 4.0 Internacional")
+    canvas.drawString(50, 500, licence_line)
     canvas.showPage()
     add_scanned_page(canvas, scanned_text, page_number=3, damage=damage, seed="1")  # type: ignore[arg-type]
     canvas.save()
