@@ -310,7 +310,7 @@ def run_cold(env: dict[str, str], refs: list[str], work: Path) -> dict[str, Any]
         log = work / f"cold-{n}.log"
         t = time.perf_counter()
         with log.open("wb") as err:
-            cmd = [sys.executable, "-m", "archive_ingest.cli", "ingest", ref]
+            cmd = [sys.executable, "-m", "flows.cli", "ingest", ref]
             returncode, stdout = run_child(cmd, env, stderr=err)
         seconds = time.perf_counter() - t
         lines = [ln for ln in stdout.decode().splitlines() if ln.startswith("{")]

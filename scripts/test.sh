@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 .venv/bin/python scripts/check_deps.py
 .venv/bin/ruff check src flows tests bench scripts
+.venv/bin/lint-imports --no-cache --no-logo  # layer contracts: pyproject.toml [tool.importlinter]
 exec .venv/bin/python -m pytest "$@"

@@ -196,7 +196,7 @@ def _ingest_peak_rss(env: dict[str, str], out_dir: Path) -> tuple[int, str, str,
     out_path, err_path = out_dir / "stdout", out_dir / "stderr"
     with out_path.open("wb") as out, err_path.open("wb") as errs:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "archive_ingest.cli", "ingest", "scielo-books:37t/01"],
+            [sys.executable, "-m", "flows.cli", "ingest", "scielo-books:37t/01"],
             stdout=out,
             stderr=errs,
             env=env,

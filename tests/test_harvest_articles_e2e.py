@@ -462,7 +462,7 @@ def test_harvest_articles_cli_dry_run(
     env["PREFECT_API_URL"] = prefect_api_url
     env["ARCHIVE_INGEST_FETCH_RETRIES"] = "0"
     proc = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "harvest", "scielo-articles:scl", "--dry-run"],
+        [sys.executable, "-m", "flows.cli", "harvest", "scielo-articles:scl", "--dry-run"],
         capture_output=True,
         text=True,
         env=env,

@@ -29,7 +29,7 @@ from tests.support.plugins.web import serving
 from tests.support.ports import free_port
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
-CLI = [sys.executable, "-m", "archive_ingest.cli"]
+CLI = [sys.executable, "-m", "flows.cli"]
 BASE_URL = "https://oai.archive.example/oai"
 LIST = "verb=ListIdentifiers&metadataPrefix=oai_dc"
 #: what a request line may carry as it is (anything else is percent-encoded, as clients do;

@@ -17,7 +17,7 @@ def _users(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProce
     env["ARCHIVE_INGEST_HOME"] = str(home)
     env["ARCHIVE_INGEST_CONFIG"] = str(home / "absent.toml")
     return subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "users", *args],
+        [sys.executable, "-m", "flows.cli", "users", *args],
         input=stdin,
         capture_output=True,
         text=True,

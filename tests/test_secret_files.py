@@ -144,7 +144,7 @@ def _serve_outcome(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run `archive-ingest serve`; fail the test if it ever answers HTTP (it started)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "archive_ingest.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "flows.cli", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -217,7 +217,7 @@ def test_nothing_under_home_is_readable_by_others_after_ingest(
         env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
     env["PREFECT_API_URL"] = prefect_api_url
     done = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "ingest", "scielo-books:perm1/01"],
+        [sys.executable, "-m", "flows.cli", "ingest", "scielo-books:perm1/01"],
         capture_output=True,
         text=True,
         env=env,

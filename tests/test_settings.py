@@ -77,7 +77,7 @@ def test_config_command_masks_secrets(home: Path, monkeypatch: pytest.MonkeyPatc
         "PATH": "/usr/bin:/bin",
     }
     out = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "config"],
+        [sys.executable, "-m", "flows.cli", "config"],
         capture_output=True,
         text=True,
         env=env,
@@ -105,7 +105,7 @@ def test_bad_settings_are_a_usage_error_in_every_command(home: Path, command: li
     (home / "bad.toml").write_text("ocr_max_pages = [\n")
     for extra, message in cases:
         proc = subprocess.run(
-            [sys.executable, "-m", "archive_ingest.cli", *command],
+            [sys.executable, "-m", "flows.cli", *command],
             capture_output=True,
             text=True,
             env={**base, **extra},
@@ -115,7 +115,7 @@ def test_bad_settings_are_a_usage_error_in_every_command(home: Path, command: li
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
     typo = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "config"],
+        [sys.executable, "-m", "flows.cli", "config"],
         capture_output=True,
         text=True,
         env={
@@ -146,7 +146,7 @@ def test_file_ref_usage_errors_are_caught_before_any_work(home: Path, tmp_path: 
         ([f"file:{tmp_path / 'nosuch.pdf'}", "--metadata", str(meta)], "file not found"),
     ):
         proc = subprocess.run(
-            [sys.executable, "-m", "archive_ingest.cli", "ingest", *args],
+            [sys.executable, "-m", "flows.cli", "ingest", *args],
             capture_output=True,
             text=True,
             env=env,

@@ -105,7 +105,7 @@ def test_pipeline_records_source_failures_and_goes_on(
     )
     refs = [f"scielo-books:{SBID}/{order:02d}" for order, _, _, _ in PIPELINE]
     proc = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "ingest", *refs],
+        [sys.executable, "-m", "flows.cli", "ingest", *refs],
         capture_output=True,
         text=True,
         env=env,

@@ -153,7 +153,7 @@ def test_wrong_credentials_fail_clearly_and_record_nothing(
     env["AWS_ACCESS_KEY_ID"] = "AKIAWRONGWRONGWRONG0"
     env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-" + uuid.uuid4().hex
     proc = subprocess.run(
-        [sys.executable, "-m", "archive_ingest.cli", "ingest", "scielo-books:cred1/01"],
+        [sys.executable, "-m", "flows.cli", "ingest", "scielo-books:cred1/01"],
         capture_output=True,
         text=True,
         env=env,

@@ -4,11 +4,14 @@ Exit codes: 0 every item reached deposited/needs_review/rejected (or the command
 1 an item failed (or an audit found damage, or the storage does not answer), 2 a usage error
 (bad REF, bad option), 130 interrupted (Ctrl-C). ``harvest`` also has 3: items held for review
 (harvest/cli.py).
+
+The flow-backed commands (``ingest``, ``harvest``, ``serve``'s OCR re-runs) get their Prefect
+runners from the console script's composition root, ``flows/cli.py``
+(:class:`archive_ingest.cli_support.Runners`); ``src/`` never imports ``flows/``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -17,13 +20,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+import uvicorn
 from rich.markup import escape
 
 from archive_ingest import __version__
+from archive_ingest.cli_support import (
+    emit,
+    ensure_embedded_storage,
+    ensure_tools,
+    err,
+    error,
+    quiet_prefect,
+    runners,
+)
 from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
+from archive_ingest.fixity import audit_and_record
+from archive_ingest.harvest.approved import deposit_approved
+from archive_ingest.harvest.cli import harvest_command
+from archive_ingest.ingest.resolve import parse
 from archive_ingest.interrupt import interruptible
+from archive_ingest.oai.cli import oai_app
+from archive_ingest.oai.tokens import token_key
 from archive_ingest.quiet_failures import quiet_expected_failures
+from archive_ingest.reliability.reconcile import reconcile as run_reconcile
+from archive_ingest.review.cli import users_app
+from archive_ingest.review.security import session_secret
 from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
 from archive_ingest.storage.cli import storage_app
 
@@ -35,24 +56,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(storage_app, name="storage")
-
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _error(message: object) -> None:
-    err.print(f"[red]error:[/red] {escape(str(message))}")
-
-
-def _emit(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
-    sys.stdout.flush()
-
-
-def _quiet_prefect() -> None:
-    """Keep Prefect's own chatter off stdout and short on stderr (set before import)."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 def _version(value: bool) -> None:
@@ -79,7 +82,7 @@ def main(
     try:  # every command: bad settings are a usage error with a message, not a traceback
         check_settings()
     except ConfigError as exc:
-        _error(exc)
+        error(exc)
         raise typer.Exit(2) from None
     for name in unknown_setting_names():
         err.print(f"[yellow]warning:[/yellow] {escape(name)} is not a setting (misspelt?); ignored")
@@ -91,46 +94,44 @@ def config() -> None:
     try:
         settings = get_settings()
     except Exception as exc:
-        _error(f"invalid configuration: {exc}")
+        error(f"invalid configuration: {exc}")
         raise typer.Exit(2) from None
-    _emit(settings.masked())
+    emit(settings.masked())
 
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     refs: Annotated[list[str], typer.Argument(help="Item references (REF), see README.")],
     metadata: Annotated[
         Path | None, typer.Option("--metadata", help="Metadata file for a file: REF.")
     ] = None,
 ) -> None:
     """Ingest items: prints one JSON object per item on stdout."""
-    from archive_ingest.ingest.resolve import parse
-
     settings = get_settings()
     try:
         parsed = [parse(ref, settings) for ref in refs]
     except RefError as exc:
-        _error(exc)
+        error(exc)
         raise typer.Exit(2) from None
     if metadata is not None and not any(p.kind == "file" for p in parsed):
-        _error("--metadata is only for file: references")
+        error("--metadata is only for file: references")
         raise typer.Exit(2)
     if metadata is not None and not metadata.is_file():
-        _error(f"metadata file not found: {metadata}")
+        error(f"metadata file not found: {metadata}")
         raise typer.Exit(2)
     for item in parsed:
         if item.kind == "file" and metadata is None:
-            _error(f"{item.canonical} needs --metadata FILE.json|FILE.xml (title, creators, ...)")
+            error(f"{item.canonical} needs --metadata FILE.json|FILE.xml (title, creators, ...)")
             raise typer.Exit(2)
         if item.kind == "file" and item.path is not None and not item.path.is_file():
-            _error(f"file not found: {item.path}")
+            error(f"file not found: {item.path}")
             raise typer.Exit(2)
     ensure_tools("ocr")
     ensure_embedded_storage()
 
-    _quiet_prefect()
-    from flows.ingest import ingest_item
-
+    quiet_prefect()
+    ingest_item = runners(ctx).ingest()  # imports Prefect, after quiet_prefect
     quiet_expected_failures()  # after Prefect set its logging up
 
     any_failed = False
@@ -141,7 +142,7 @@ def ingest(
             status.update(f"ingesting {escape(item.canonical)} …")
             meta = str(metadata.resolve()) if (metadata and item.kind == "file") else None
             result = ingest_item(ref=ref, metadata_path=meta)
-            _emit(result)
+            emit(result)
             any_failed |= result.get("state") == "failed"
             err.print(f"{escape(item.canonical)}: [bold]{result.get('state')}[/bold]")
     raise typer.Exit(1 if any_failed else 0)
@@ -153,45 +154,12 @@ def interrupted_line(what: str) -> str:
     return f"interrupted (Ctrl-C) during {what}: nothing is lost; {again}"
 
 
-def ensure_embedded_storage() -> None:
-    """Start the embedded storage when the settings use it and it is not running, then check
-    that the storage answers (storage.s3.probe_endpoint, seconds at most); when it cannot
-    start or does not answer, say so in one line naming the endpoint and exit 1 (a command
-    that deposits cannot go on, and nothing has been started yet)."""
-    from archive_ingest.storage.local import LocalStorage
-    from archive_ingest.storage.s3 import probe_endpoint
-
-    settings = get_settings()
-    try:
-        if settings.embedded_storage:
-            storage = LocalStorage(settings)
-            if not storage.status().running:
-                err.print("starting the embedded storage (archive-ingest storage up) …")
-                storage.up()
-        probe_endpoint(settings)
-    except ArchiveIngestError as exc:
-        _error(f"{exc}; nothing was started")
-        raise typer.Exit(1) from None
-
-
-def ensure_tools(*stages: str) -> None:
-    """Refuse to start, one line per missing piece and exit 1, when a stage this command runs
-    lacks a program or data file it needs (it would not fail, it would silently do worse)."""
-    from archive_ingest.doctor import failures, run_checks
-
-    missing = failures(run_checks(get_settings(), stages))
-    for check in missing:
-        _error(f"{check.stage}: {check.name}: {check.detail}")
-    if missing:
-        err.print("nothing was started; `archive-ingest doctor` lists every check")
-        raise typer.Exit(1)
-
-
 @app.command()
 def doctor() -> None:
     """Check every program and data file the configured stages need (Tesseract, each
     language's model and word list, SeaweedFS; Ghostscript and qpdf as optional): one line
     each on stdout, exit 1 when a required one is missing."""
+    # the OCR stack (pikepdf, pypdf, ocrmypdf: seconds): only the commands that check load it
     from archive_ingest.doctor import failures, run_checks
 
     checks = run_checks(get_settings())
@@ -208,13 +176,11 @@ def doctor() -> None:
 def deposit_approved_command() -> None:
     """Deposit every approved item whose deposit was postponed (storage was down); one JSON
     object per item. What the deposit-approved deployment runs every 15 minutes."""
-    from archive_ingest.harvest.approved import deposit_approved
-
     settings = get_settings()
     ensure_embedded_storage()
     results = deposit_approved(settings)
     for result in results:
-        _emit(result)
+        emit(result)
         err.print(f"{escape(str(result.get('id')))}: [bold]{result.get('state')}[/bold]")
     if not results:
         err.print("no approved item waits for its deposit")
@@ -244,17 +210,15 @@ def audit(
 ) -> None:
     """Fixity audit of every stored AIP: server checksums via HEAD for all, a full read-back
     for a sample (--sample N) or for all (--all). JSON summary on stdout; exit 1 on damage."""
-    from archive_ingest.fixity import audit_and_record
-
     if sample and read_back_all:
-        _error("use --sample N or --all, not both")
+        error("use --sample N or --all, not both")
         raise typer.Exit(2)
     try:
         summary = audit_and_record(get_settings(), sample=sample, read_back_all=read_back_all)
     except ArchiveIngestError as exc:
-        _error(exc)
+        error(exc)
         raise typer.Exit(2) from None
-    _emit(summary.report())
+    emit(summary.report())
     if summary.failed:
         damaged = sum(len(r.problems) for r in summary.failed)
         err.print(
@@ -266,23 +230,21 @@ def audit(
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Serve the archivist review UI (/review/) and the OAI-PMH endpoint (/oai)."""
-    import uvicorn
-    from flows.review import launch as launch_ocr_rerun  # the CLI layer wires flows in
-
-    from archive_ingest.oai.tokens import token_key
+    launch_ocr_rerun = runners(ctx).ocr_rerun()  # imports Prefect (the re-run flow)
+    # the web app (FastAPI, about a second to import): only `serve` loads it
     from archive_ingest.oai.web import serve_base_url
-    from archive_ingest.review.security import session_secret
     from archive_ingest.web import create_app
 
     settings = get_settings()
     if settings.oai_base_url is None:  # the OAI baseURL: configured, or this very address
         own = serve_base_url(host, port)
         if own is None:
-            _error(
+            error(
                 f"--host {host} serves every interface: set ARCHIVE_INGEST_OAI_BASE_URL to the "
                 "public URL of /oai (e.g. https://archive.example.org/oai)"
             )
@@ -293,7 +255,7 @@ def serve(
         token_key(settings)
         application = create_app(settings, ocr_rerun=launch_ocr_rerun)
     except ArchiveIngestError as exc:
-        _error(exc)
+        error(exc)
         raise typer.Exit(2) from None
     shown_host = f"[{host}]" if ":" in host else host
     typer.echo(
@@ -322,30 +284,20 @@ def reconcile(
     """Find incomplete uploads and catalogue/bucket disagreements (JSON on stdout); with
     --fix, abort multipart uploads and delete receipt-less objects that are not object-locked.
     Exit 0 when clean (or everything found was fixed), 1 when something remains."""
-    from archive_ingest.reliability.reconcile import reconcile as run_reconcile
-
     try:
         report = run_reconcile(get_settings(), do_fix=fix)
     except ArchiveIngestError as exc:
-        _error(exc)
+        error(exc)
         raise typer.Exit(2) from None
-    _emit(report.model_dump(mode="json"))
+    emit(report.model_dump(mode="json"))
     raise typer.Exit(1 if report.remaining else 0)
 
 
-def _mount_optional_commands() -> None:
-    """Commands contributed by feature modules (each owns its own typer app or command)."""
-    from archive_ingest.harvest.cli import harvest_command
-    from archive_ingest.oai.cli import oai_app
-    from archive_ingest.review.cli import users_app
-
-    app.add_typer(users_app, name="users")
-    app.add_typer(oai_app, name="oai")
-    app.command("harvest")(harvest_command)
-
-
-_mount_optional_commands()
+# commands of the feature modules (each owns its typer app or command)
+app.command("harvest")(harvest_command)
+app.add_typer(users_app, name="users")
+app.add_typer(oai_app, name="oai")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    app()  # without the flow runners: `python -m flows.cli` is the whole command line

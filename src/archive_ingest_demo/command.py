@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from archive_ingest.cli_support import runners
 from archive_ingest.doctor import failures, run_checks
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.settings import get_settings
@@ -24,6 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
+    ctx: typer.Context,
     keep_running: Annotated[
         bool, typer.Option(help="Leave the storage running afterwards.")
     ] = True,
@@ -34,7 +36,13 @@ def demo(
 
     _ensure_ocr_tools()
     try:
-        code = run_demo(get_settings(), keep_running=keep_running, out=err, emit=_emit)
+        code = run_demo(
+            get_settings(),
+            keep_running=keep_running,
+            out=err,
+            emit=_emit,
+            load_ingest=runners(ctx).ingest,
+        )
     except ArchiveIngestError as exc:
         _error(exc)
         raise typer.Exit(1) from None

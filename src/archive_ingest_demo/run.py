@@ -2,7 +2,8 @@
 
 Starts the embedded storage (SeaweedFS on 127.0.0.1, under HOME) and a local sample SciELO
 Books server with the demo book (:mod:`archive_ingest_demo.catalogue`), ingests its chapters
-through the real ``ingest_item`` flow, and says where the results are and how to look at them.
+through the real ``ingest_item`` flow (``load_ingest``, the command line's runner), and says
+where the results are and how to look at them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from archive_ingest.cli_support import IngestItem
 from archive_ingest.review.users import ensure_demo_user
 from archive_ingest.settings import Settings, get_settings, mask_url, reset_settings_cache
 from archive_ingest.storage.local import LocalStorage
@@ -28,6 +30,7 @@ def run_demo(
     keep_running: bool,
     out: Console,
     emit: Callable[[object], None],
+    load_ingest: Callable[[], IngestItem],
 ) -> int:
     home = settings.home
     ensure_home(home)
@@ -50,8 +53,7 @@ def run_demo(
         try:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-            # heavy (Prefect), and it reads the PREFECT_* settings above when it loads
-            from flows.ingest import ingest_item
+            ingest_item = load_ingest()  # imports Prefect, which reads the settings above
 
             book = catalogue.books[DEMO_SBID]
             for chapter in book.chapters.values():

@@ -18,7 +18,7 @@ import pytest
 from archive_ingest.reliability.crashpoints import CRASH_ENV
 from archive_ingest_demo.scielo_sample import SampleScieloServer
 
-CLI = [sys.executable, "-m", "archive_ingest.cli"]
+CLI = [sys.executable, "-m", "flows.cli"]
 T = TypeVar("T")
 
 

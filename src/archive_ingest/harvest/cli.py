@@ -21,15 +21,18 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from archive_ingest.cli_support import (
+    ensure_embedded_storage,
+    ensure_tools,
+    error,
+    quiet_prefect,
+    runners,
+)
 from archive_ingest.errors import RefError
 from archive_ingest.harvest.model import parse_since, parse_source
 from archive_ingest.interrupt import interruptible
 from archive_ingest.quiet_failures import quiet_expected_failures
-
-err = Console(stderr=True, soft_wrap=True)
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
@@ -48,6 +51,7 @@ def exit_code(out: dict[str, Any]) -> int:
 
 
 def harvest_command(
+    ctx: typer.Context,
     source: Annotated[
         str, typer.Argument(help="scielo-books or scielo-articles:COLLECTION (e.g. :scl).")
     ],
@@ -73,31 +77,24 @@ def harvest_command(
         parsed = parse_source(source)
         parse_since(since)
     except (RefError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        error(exc)
         raise typer.Exit(EXIT_USAGE) from None
     if not dry_run:
-        from archive_ingest.cli import ensure_embedded_storage, ensure_tools
-
         ensure_tools("ocr")  # refuse, one line per missing program or word list
         ensure_embedded_storage()
-    from archive_ingest.cli import _quiet_prefect
-
-    _quiet_prefect()
-    from flows.harvest import harvest_scielo_articles, harvest_scielo_books
-
+    quiet_prefect()
+    harvest = runners(ctx).harvest()  # imports Prefect, after quiet_prefect
     quiet_expected_failures()  # after Prefect set its logging up
 
-    options: dict[str, Any] = {
-        "since": since,
-        "limit": limit,
-        "dry_run": dry_run,
-        "concurrency": concurrency,
-    }
     with interruptible(lambda: _interrupted_line(source)):
-        if parsed.kind == "scielo-books":
-            out = harvest_scielo_books(**options)
-        else:
-            out = harvest_scielo_articles(collection=parsed.collection, **options)
+        out = harvest(
+            parsed.kind,
+            parsed.collection,
+            since=since,
+            limit=limit,
+            dry_run=dry_run,
+            concurrency=concurrency,
+        )
     if markdown:
         sys.stdout.write(_markdown(out))
     else:

@@ -1,0 +1,122 @@
+"""What every ``archive-ingest`` command module shares: the two output streams, the checks a
+command runs before it starts anything, and the flow-backed runners it is given.
+
+The runners are Prefect flows, which live in ``flows/``; ``src/`` never imports ``flows/``.
+The console script's composition root (``flows/cli.py``) passes a :class:`Runners` to the
+typer app as the click context object, and a command that runs a flow asks for it with
+:func:`runners`. Each runner is a loader: Prefect reads its ``PREFECT_*`` settings when it is
+imported, so a command calls :func:`quiet_prefect` first, then the loader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.review.actions import OcrRerunLauncher
+from archive_ingest.settings import get_settings
+from archive_ingest.storage.local import LocalStorage
+from archive_ingest.storage.s3 import probe_endpoint
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def error(message: object) -> None:
+    """One ``error:`` line on stderr."""
+    err.print(f"[red]error:[/red] {escape(str(message))}")
+
+
+def emit(obj: object) -> None:
+    """One JSON object on stdout (machine output), flushed at once."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def quiet_prefect() -> None:
+    """Keep Prefect's own chatter off stdout and short on stderr (set before import)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def ensure_embedded_storage() -> None:
+    """Start the embedded storage when the settings use it and it is not running, then check
+    that the storage answers (storage.s3.probe_endpoint, seconds at most); when it cannot
+    start or does not answer, say so in one line naming the endpoint and exit 1 (a command
+    that deposits cannot go on, and nothing has been started yet)."""
+    settings = get_settings()
+    try:
+        if settings.embedded_storage:
+            storage = LocalStorage(settings)
+            if not storage.status().running:
+                err.print("starting the embedded storage (archive-ingest storage up) …")
+                storage.up()
+        probe_endpoint(settings)
+    except ArchiveIngestError as exc:
+        error(f"{exc}; nothing was started")
+        raise typer.Exit(1) from None
+
+
+def ensure_tools(*stages: str) -> None:
+    """Refuse to start, one line per missing piece and exit 1, when a stage this command runs
+    lacks a program or data file it needs (it would not fail, it would silently do worse)."""
+    # the OCR stack (pikepdf, pypdf, ocrmypdf: seconds): only the commands that check load it
+    from archive_ingest.doctor import failures, run_checks
+
+    missing = failures(run_checks(get_settings(), stages))
+    for check in missing:
+        error(f"{check.stage}: {check.name}: {check.detail}")
+    if missing:
+        err.print("nothing was started; `archive-ingest doctor` lists every check")
+        raise typer.Exit(1)
+
+
+class IngestItem(Protocol):
+    """Ingest one REF as a flow run; returns the item's JSON summary (``state``, ...)."""
+
+    def __call__(self, *, ref: str, metadata_path: str | None = None) -> dict[str, Any]: ...
+
+
+class Harvest(Protocol):
+    """Harvest a source (``scielo-books``, or ``scielo-articles`` and its ``collection``) as
+    a flow run; returns the dry-run plan or the run report."""
+
+    def __call__(
+        self,
+        kind: str,
+        collection: str | None,
+        *,
+        since: str | None,
+        limit: int | None,
+        dry_run: bool,
+        concurrency: int | None,
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Runners:
+    """The flow-backed runners the composition root injects; each field loads its runner
+    (importing Prefect), so only the command that runs a flow pays for it."""
+
+    ingest: Callable[[], IngestItem]
+    harvest: Callable[[], Harvest]
+    ocr_rerun: Callable[[], OcrRerunLauncher]
+
+
+def runners(ctx: typer.Context) -> Runners:
+    """The runners given to the app (``app(obj=Runners(...))``); exit 2 when there are none
+    (the app was started without its composition root, e.g. ``python -m archive_ingest.cli``)."""
+    found = ctx.find_object(Runners)
+    if found is None:
+        error("this command runs Prefect flows: start it as `archive-ingest` (flows/cli.py)")
+        raise typer.Exit(2)
+    return found
