@@ -241,10 +241,9 @@ def url_readings(
                 )
             )
             continue
+        version: str | None = parts.version
         if parts.raw_version is not None and parts.version is None:
             version = parts.raw_version  # "by/5" stays visible as a fake version
-        else:
-            version = parts.version
         claims.append(
             reading_claim(
                 source=source,
