@@ -29,6 +29,7 @@ from archive_ingest.records import (
 )
 from archive_ingest.records.ids import PROJECT_NAMESPACE
 from archive_ingest.records.xmlutil import XPATH_NS
+from tests.support.bag import digests_of
 from tests.support.records import (
     CC_BY_NC_SA_30,
     at,
@@ -36,7 +37,6 @@ from tests.support.records import (
     chapter_events,
     chapter_files,
     chapter_record,
-    digests,
 )
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -419,7 +419,7 @@ def test_exactly_one_original_is_required() -> None:
 def test_raw_metadata_must_be_packaged_verbatim() -> None:
     desc = chapter_description()
     changed = [
-        f.model_copy(update={"digests": digests(b"reformatted json")})
+        f.model_copy(update={"digests": digests_of(b"reformatted json")})
         if f.path == "source-metadata/book.json"
         else f
         for f in desc.files
@@ -469,7 +469,7 @@ def test_ocr_page_files_are_placed_on_their_pages() -> None:
         FileInfo(
             role="ocr-page",
             path=f"ocr/page-{n:03d}.hocr",
-            digests=digests(f"page {n}".encode()),
+            digests=digests_of(f"page {n}".encode()),
             media_type="text/html",
             puid="fmt/96",
         )
@@ -576,7 +576,7 @@ def test_the_ocr_stage_page_reports_are_accepted_as_they_are() -> None:
     hocr = FileInfo(
         role="ocr-page",
         path="ocr/page-0002.hocr",
-        digests=digests(b"<html/>"),
+        digests=digests_of(b"<html/>"),
         media_type="text/html",
         puid="fmt/96",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import stat
@@ -42,6 +41,7 @@ from archive_ingest.storage.upload import MAX_PARTS, MIN_PART_SIZE, choose_part_
 from archive_ingest.storage.verify import compare_head
 from archive_ingest.storage.weed_process import Ports, find_weed, scrubbed_env
 from archive_ingest.storage.weed_status import registered_volume_ids
+from tests.support.bag import digests_of
 
 DigestsOf = Callable[[bytes], Digests]
 
@@ -152,17 +152,8 @@ def test_check_bag_refuses_symlinks(storage_bag: Any, tmp_path: Path) -> None:
 # --- receipts and comparisons ---------------------------------------------------------------
 
 
-def _digests(data: bytes) -> Digests:
-    return Digests(
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        sha512=hashlib.sha512(data).hexdigest(),
-        md5=hashlib.md5(data).hexdigest(),
-    )
-
-
 def _stored(data: bytes, **overrides: object) -> StoredObject:
-    d = _digests(data)
+    d = digests_of(data)
     values: dict[str, object] = {
         "path": "data/a",
         "key": "aip/r/v1/data/a",
@@ -204,8 +195,8 @@ def test_receipt_round_trip_keeps_runtime_fields_out() -> None:
     assert back.receipt_version_id == "rv1"
     assert back.receipt_object == receipt_stored_object(receipt.receipt_key, data, "rv1")
     assert back.version_ids == {obj.key: "v1", receipt.receipt_key: "rv1"}
-    assert back.matches({"data/a": _digests(b"alpha")})
-    assert not back.matches({"data/a": _digests(b"alphA")})
+    assert back.matches({"data/a": digests_of(b"alpha")})
+    assert not back.matches({"data/a": digests_of(b"alphA")})
     with pytest.raises(StorageError):
         DepositReceipt.from_stored_json(b'{"format": "something else"}')
     with pytest.raises(StorageError):
@@ -220,7 +211,7 @@ def test_compare_head_names_each_problem() -> None:
         "Metadata": {"sha256": obj.sha256, "sha512": obj.sha512},
     }
     assert compare_head(obj, good) == []
-    bad = {**good, "ContentLength": 6, "ChecksumSHA256": _digests(b"x").sha256_b64}
+    bad = {**good, "ContentLength": 6, "ChecksumSHA256": digests_of(b"x").sha256_b64}
     bad["Metadata"] = {"sha256": obj.sha256}
     reasons = {p.reason for p in compare_head(obj, bad)}
     assert reasons == {"size-mismatch", "checksum-mismatch", "metadata-mismatch"}

@@ -1,8 +1,11 @@
-"""A package payload as the pipeline lays it out and the bag-info of its bag, for the bag tests."""
+"""A package payload as the pipeline lays it out and the bag-info of its bag, for the bag tests;
+:func:`digests_of` computes the digests a test expects with hashlib, apart from the code under
+test."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from pathlib import Path
 
@@ -11,6 +14,16 @@ from archive_ingest.digests import write_and_digest
 from archive_ingest.models import Digests
 
 BAGGING_DATE = dt.date(2001, 2, 3)  # deliberately not today: dates come from the record
+
+
+def digests_of(data: bytes) -> Digests:
+    """Size, SHA-256, SHA-512 and MD5 of ``data``."""
+    return Digests(
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        sha512=hashlib.sha512(data).hexdigest(),
+        md5=hashlib.md5(data).hexdigest(),
+    )
 
 
 def payload_files(seed: int = 7) -> dict[str, bytes]:

@@ -9,13 +9,11 @@ Data builders shared by the tests/test_records_*.py modules (and the OAI ones).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from typing import Any
 
 from archive_ingest.models import (
     Creator,
-    Digests,
     Event,
     FileInfo,
     Identifier,
@@ -25,6 +23,7 @@ from archive_ingest.models import (
     SourceRecord,
 )
 from archive_ingest.records import OcrPage, PackageDescription, raw_metadata_path
+from tests.support.bag import digests_of
 
 CC_BY_NC_SA_30 = "http://creativecommons.org/licenses/by-nc-sa/3.0/"
 CREATED = dt.datetime(2026, 3, 4, 12, 30, tzinfo=dt.UTC)
@@ -41,15 +40,6 @@ BOOK_JSON = json.dumps(
     ensure_ascii=False,
 ).encode("utf-8")
 BOOK_PAGE = b"<html><head><meta name='citation_title' content='Chilean Voices'></head></html>"
-
-
-def digests(content: bytes) -> Digests:
-    return Digests(
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        sha512=hashlib.sha512(content).hexdigest(),
-        md5=hashlib.md5(content).hexdigest(),
-    )
 
 
 def chapter_record(**overrides: Any) -> SourceRecord:
@@ -111,7 +101,7 @@ def chapter_files(record: SourceRecord | None = None) -> list[FileInfo]:
         FileInfo(
             role="original",
             path="original/henfrey-9788599662847-05.pdf",
-            digests=digests(b"%PDF-1.4 original"),
+            digests=digests_of(b"%PDF-1.4 original"),
             media_type="application/pdf",
             puid="fmt/18",
             format_name="Acrobat PDF 1.4 - Portable Document Format",
@@ -121,7 +111,7 @@ def chapter_files(record: SourceRecord | None = None) -> list[FileInfo]:
         FileInfo(
             role="access",
             path="access/henfrey-9788599662847-05.pdfa.pdf",
-            digests=digests(b"%PDF-1.7 access copy"),
+            digests=digests_of(b"%PDF-1.7 access copy"),
             media_type="application/pdf",
             puid="fmt/476",
             format_name="Acrobat PDF/A - Portable Document Format",
@@ -130,7 +120,7 @@ def chapter_files(record: SourceRecord | None = None) -> list[FileInfo]:
         FileInfo(
             role="text",
             path="text/henfrey-9788599662847-05.txt",
-            digests=digests(b"texto"),
+            digests=digests_of(b"texto"),
             media_type="text/plain",
             puid="x-fmt/111",
             format_name="Plain Text File",
@@ -138,7 +128,7 @@ def chapter_files(record: SourceRecord | None = None) -> list[FileInfo]:
         FileInfo(
             role="ocr-report",
             path="ocr/report.json",
-            digests=digests(b"{}"),
+            digests=digests_of(b"{}"),
             media_type="application/json",
             puid="fmt/817",
             format_name="JSON Data Interchange Format",
@@ -149,7 +139,7 @@ def chapter_files(record: SourceRecord | None = None) -> list[FileInfo]:
             FileInfo(
                 role="source-metadata",
                 path=raw_metadata_path(raw.name),
-                digests=digests(raw.content),
+                digests=digests_of(raw.content),
                 media_type=raw.media_type,
                 puid="fmt/817" if raw.media_type == "application/json" else "fmt/96",
             )

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import random
 import uuid
@@ -32,6 +31,7 @@ from archive_ingest.storage.credentials import EmbeddedCredentials, load_credent
 from archive_ingest.storage.local import LocalStorage, StorageStatus
 from archive_ingest.storage.s3 import S3Client, make_client
 from archive_ingest.storage.weed_process import Ports, port_is_free
+from tests.support.bag import digests_of
 
 SEAWEED_BUCKET = "archive-ingest-test"
 
@@ -147,15 +147,6 @@ def seaweed_settings(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "absent-aws-credentials"))
     reset_settings_cache()
     return Settings()
-
-
-def digests_of(data: bytes) -> Digests:
-    return Digests(
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        sha512=hashlib.sha512(data).hexdigest(),
-        md5=hashlib.md5(data).hexdigest(),
-    )
 
 
 def write_bag(bag_dir: Path, payload: Mapping[str, bytes]) -> dict[str, Digests]:
