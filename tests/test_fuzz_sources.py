@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,8 @@ from archive_ingest.sources.book_json import map_book_json
 from archive_ingest.sources.book_page import BookPage, parse_book_page
 from archive_ingest.sources.local_file import map_local_metadata
 from archive_ingest.sources.scielo_articles import map_articlemeta
+from tests.support.scielo_fixtures import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 FUZZ = settings(
     max_examples=150,
     deadline=None,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from archive_ingest.errors import SourceError
 from archive_ingest.sources.scielo_articles import map_articlemeta
+from tests.support.scielo_fixtures import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 PID = "S2179-975X2011000300002"
 SITE = "http://127.0.0.1:8123"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,17 +12,13 @@ from archive_ingest.sources.book_json import map_book_json, parse_book_creators
 from archive_ingest.sources.book_listing import parse_books_list, parse_changes_feed
 from archive_ingest.sources.book_page import parse_book_page
 from archive_ingest.sources.scielo_books import chapter_record, merge_book_page
+from tests.support.scielo_fixtures import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 BASE = "http://127.0.0.1:8123"
 TITLE_37T = (
     "Compreendendo a complexidade socioespacial contemporânea: o território como categoria de "
     "diálogo interdisciplinar"
 )
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 # --- book JSON ------------------------------------------------------------------------------

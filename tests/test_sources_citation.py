@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from archive_ingest.models import Creator, Identifier, PageRange, Relation, SourceRecord
@@ -14,8 +12,7 @@ from archive_ingest.sources.citation_page import (
     parse_citation_page,
     split_creators,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
+from tests.support.scielo_fixtures import FIXTURES
 
 
 def text(name: str) -> str:

@@ -17,14 +17,10 @@ from archive_ingest.sources.local_file import (
     metadata_format,
     resolve_file,
 )
+from tests.support.scielo_fixtures import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 SHA = hashlib.sha256(b"%PDF-1.4 sample").hexdigest()
 RID = file_record_id(SHA)
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def test_file_record_id() -> None:

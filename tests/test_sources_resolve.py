@@ -22,8 +22,8 @@ from archive_ingest.sources import (
     resolve_record,
 )
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.scielo_fixtures import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scielo"
 PID = "S2179-975X2011000300002"
 
 
