@@ -26,7 +26,8 @@ from archive_ingest.review.security import session_secret
 from archive_ingest.secret_files import SecretFileError, ensure_secret
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
-from tests.support.prefect_server import free_port, stop_process_group
+from tests.support.ports import free_port
+from tests.support.prefect_server import stop_process_group
 from tests.support.samples import add_generated_book
 
 MIN_SECRET = 32
