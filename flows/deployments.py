@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prefect import flow, serve
+from prefect.flows import load_flow_from_entrypoint
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -92,8 +95,6 @@ def _schedule_kwargs(spec: Spec) -> dict[str, Any]:
 
 def deploy(pool: str, source: Path = REPO, only: list[str] | None = None, **kw: Any) -> list[str]:
     """Register the deployments on a process work pool; returns their ids."""
-    from prefect import flow
-
     ids = []
     for spec in specs(**kw):
         if only and spec.name not in only:
@@ -115,16 +116,13 @@ def deploy(pool: str, source: Path = REPO, only: list[str] | None = None, **kw: 
 
 def serve_all(only: list[str] | None = None, **kw: Any) -> None:
     """Run every deployment from this process (``prefect.serve``); blocks."""
-    from prefect import serve
-    from prefect.flows import load_flow_from_entrypoint
-
     deployments = []
     for spec in specs(**kw):
         if only and spec.name not in only:
             continue
-        flow = load_flow_from_entrypoint(str(REPO / spec.entrypoint))
+        loaded = load_flow_from_entrypoint(str(REPO / spec.entrypoint))
         deployments.append(
-            flow.to_deployment(
+            loaded.to_deployment(
                 name=spec.name,
                 parameters=spec.parameters,
                 description=spec.description,

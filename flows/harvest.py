@@ -22,6 +22,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import get_run_context
+from prefect.deployments import run_deployment
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.harvest import approved as approved_mod
@@ -49,8 +50,6 @@ def _ingest_local(ref: str) -> dict[str, Any]:
 
 
 def _ingest_deployed(deployment: str, ref: str, settings: Settings) -> dict[str, Any]:
-    from prefect.deployments import run_deployment
-
     try:
         run = run_deployment(deployment, parameters={"ref": ref}, timeout=None)
         final = run.state.name if run.state else "unknown"

@@ -18,7 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from archive_ingest.errors import ConfigError, ContentError
+from archive_ingest.records.schemas import hardened_parser
 
 TOOL = "siegfried"
 UNKNOWN = "UNKNOWN"
@@ -85,10 +88,6 @@ _XML_PARSE_LIMIT = 64 * 1024 * 1024
 
 def _parsed_as_xml(path: Path, found: FormatId) -> FormatId | None:
     """fmt/101 for a file Siegfried did not match but lxml parses as well-formed XML."""
-    from lxml import etree
-
-    from archive_ingest.records.schemas import hardened_parser
-
     try:
         if path.stat().st_size > _XML_PARSE_LIMIT:
             return None
@@ -162,7 +161,7 @@ def _signature_details(result: dict[str, Any]) -> str:
 
 
 def _import() -> Any:
-    try:
+    try:  # optional at import time: a missing extension is reported as FormatToolError
         import pygfried
     except ImportError as exc:
         raise FormatToolError(

@@ -7,6 +7,7 @@ keeps the item's :class:`State` and its PREMIS-style :class:`Event` log.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from datetime import UTC
@@ -183,8 +184,6 @@ class Digests(BaseModel):
 
     @property
     def sha256_b64(self) -> str:
-        import base64
-
         return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from archive_ingest.bag.profile import project_profile
 from archive_ingest.errors import PackageError, RefError
 from archive_ingest.models import SourceKind, SourceRecord
 from archive_ingest.refs import ItemRef, parse_ref
@@ -46,8 +47,6 @@ def clean_value(value: str) -> str:
 
 
 def _default_profile_identifier() -> str:
-    from archive_ingest.bag.profile import project_profile
-
     return project_profile().identifier
 
 

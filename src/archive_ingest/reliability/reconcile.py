@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import StorageError
+from archive_ingest.harvest.approved import approved_but_depositing
 from archive_ingest.models import IN_PROGRESS_STATES, State
 from archive_ingest.settings import Settings
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
@@ -382,8 +383,6 @@ def _delete_version(
 def stalled(catalogue: Catalogue, older_than_seconds: float) -> list[Finding]:
     """Items in an in-progress state (or approved, their deposit pending) not updated for
     ``older_than_seconds``."""
-    from archive_ingest.harvest.approved import approved_but_depositing
-
     before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=older_than_seconds)
     return [
         Finding(

@@ -31,6 +31,7 @@ from archive_ingest.ingest.deposit import deposit
 from archive_ingest.ingest.hold import review_reasons
 from archive_ingest.ingest.runner import fail
 from archive_ingest.ingest.services import Handle, Services
+from archive_ingest.licence import LicenceVerdict, decide_licence
 from archive_ingest.models import Creator, Event, SourceRecord, State
 from archive_ingest.review.users import User
 from archive_ingest.review.versions import derive_version, open_version, redescribe
@@ -162,8 +163,6 @@ def override_licence(
     svc: Services, record_id: str, user: User, uri: str | None, reason: str
 ) -> Outcome:
     """Decide the licence of the held version (``uri`` None = no acceptable licence)."""
-    from archive_ingest.licence import LicenceVerdict, decide_licence
-
     handle = _held(svc, record_id)
     if handle.version is None:
         raise ReviewError(f"{record_id} has no version waiting for review")

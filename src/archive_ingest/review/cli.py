@@ -9,6 +9,13 @@ from contextlib import contextmanager
 import typer
 
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.review.users import (
+    UserError,
+    add_user,
+    list_users,
+    set_active,
+    set_password,
+)
 from archive_ingest.settings import get_settings
 
 users_app = typer.Typer(help="Local user accounts of the review UI.", no_args_is_help=True)
@@ -24,8 +31,6 @@ def _password(password_stdin: bool) -> str:
 @contextmanager
 def _catalogue() -> Iterator[Catalogue]:
     """The catalogue for one command; a ``UserError`` becomes ``error: ...`` and exit 2."""
-    from archive_ingest.review.users import UserError
-
     catalogue = Catalogue.open(get_settings().effective_database_url)
     try:
         yield catalogue
@@ -45,8 +50,6 @@ def add(
     ),
 ) -> None:
     """Create a user (the password is asked for, never taken from the command line)."""
-    from archive_ingest.review.users import add_user
-
     password = _password(password_stdin)
     with _catalogue() as catalogue:
         user = add_user(catalogue, name, role, password)
@@ -59,8 +62,6 @@ def passwd(
     password_stdin: bool = typer.Option(False, "--password-stdin"),
 ) -> None:
     """Set a new password (signs the user out everywhere)."""
-    from archive_ingest.review.users import set_password
-
     password = _password(password_stdin)
     with _catalogue() as catalogue:
         set_password(catalogue, name, password)
@@ -70,8 +71,6 @@ def passwd(
 @users_app.command("disable")
 def disable(name: str) -> None:
     """Disable a user (and end their sessions)."""
-    from archive_ingest.review.users import set_active
-
     with _catalogue() as catalogue:
         set_active(catalogue, name, False)
     typer.echo(f"user {name} disabled")
@@ -80,8 +79,6 @@ def disable(name: str) -> None:
 @users_app.command("list")
 def list_() -> None:
     """List users: name, role, active."""
-    from archive_ingest.review.users import list_users
-
     with _catalogue() as catalogue:
         for user, active in list_users(catalogue):
             typer.echo(f"{user.name}\t{user.role}\t{'active' if active else 'disabled'}")

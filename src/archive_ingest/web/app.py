@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from archive_ingest import __version__
+from archive_ingest.oai.web import oai_router
 from archive_ingest.review.actions import OcrRerunLauncher
 from archive_ingest.review.headers import SecurityHeaders
+from archive_ingest.review.web import review_router
 from archive_ingest.settings import Settings, get_settings
 
 
@@ -31,9 +33,6 @@ def create_app(
     )
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
-
-    from archive_ingest.oai.web import oai_router
-    from archive_ingest.review.web import review_router
 
     app.include_router(oai_router(settings))
     app.include_router(review_router(settings, ocr_rerun=ocr_rerun))
