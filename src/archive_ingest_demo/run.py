@@ -51,9 +51,7 @@ def run_demo(
             os.environ[_env(key)] = str(value)
         reset_settings_cache()
         try:
-            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-            ingest_item = load_ingest()  # imports Prefect, which reads the settings above
+            ingest_item = load_ingest()  # imports Prefect (the command set PREFECT_* first)
 
             book = catalogue.books[DEMO_SBID]
             for chapter in book.chapters.values():
