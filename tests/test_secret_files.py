@@ -26,6 +26,7 @@ from archive_ingest.review.security import session_secret
 from archive_ingest.secret_files import SecretFileError, ensure_secret
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.cli import cli_env, run_cli
 from tests.support.ports import free_port
 from tests.support.prefect_server import stop_process_group
 from tests.support.samples import add_generated_book
@@ -213,18 +214,8 @@ def test_nothing_under_home_is_readable_by_others_after_ingest(
     tmp_path: Path,
 ) -> None:
     add_generated_book(scielo_catalogue, "perm1", 1, tmp_path, seed=3)
-    env = dict(os.environ)
-    for key, value in scielo_server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["PREFECT_API_URL"] = prefect_api_url
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", "scielo-books:perm1/01"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
+    env = cli_env(scielo_server, prefect_api_url)
+    done = run_cli(env, "ingest", "scielo-books:perm1/01", timeout=900)
     states = [json.loads(line)["state"] for line in done.stdout.splitlines() if line.strip()]
     assert states == ["deposited"], done.stderr[-3000:]
     assert (home / "catalogue.sqlite3").is_file()

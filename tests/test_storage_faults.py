@@ -15,9 +15,6 @@ Least privilege and object lock are tested in tests/test_storage_security.py.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +28,7 @@ from archive_ingest.settings import Settings
 from archive_ingest.storage.listing import find_incomplete
 from archive_ingest.storage.s3 import client_config, make_client, make_client_for
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.cli import cli_env, run_cli
 from tests.support.holding_proxy import ForwardingProxy, Plan, S3Error
 from tests.support.plugins.storage import start_server
 from tests.support.s3 import deposit, versions_by_key
@@ -146,20 +144,13 @@ def test_wrong_credentials_fail_clearly_and_record_nothing(
     seaweed: Any,
     prefect_api_url: str,
 ) -> None:
-    env = dict(os.environ)
-    for key, value in scielo_server.settings_overrides().items():
-        env[f"ARCHIVE_INGEST_{key.upper()}"] = str(value)
-    env["PREFECT_API_URL"] = prefect_api_url
-    env["AWS_ACCESS_KEY_ID"] = "AKIAWRONGWRONGWRONG0"
-    env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-" + uuid.uuid4().hex
-    proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", "scielo-books:cred1/01"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
+    env = cli_env(
+        scielo_server,
+        prefect_api_url,
+        AWS_ACCESS_KEY_ID="AKIAWRONGWRONGWRONG0",
+        AWS_SECRET_ACCESS_KEY="wrong-secret-" + uuid.uuid4().hex,
     )
+    proc = run_cli(env, "ingest", "scielo-books:cred1/01", timeout=900)
     assert proc.returncode == 1, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["state"] == "failed" and result["bag"] is None
