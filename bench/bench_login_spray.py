@@ -1,6 +1,6 @@
 """OAI-PMH latency while the review login is sprayed (not a test; prints a table, optionally JSON).
 
-Starts ``archive-ingest serve`` on 127.0.0.1 (tests/support/plugins/serve.py) over a fresh catalogue
+Starts ``archive-ingest serve`` on 127.0.0.1 (tests/support/serve.py) over a fresh catalogue
 (SQLite under a temporary HOME, or ``--database-url``) and times ``GET /oai?verb=Identify`` from
 one keep-alive client, one request after another, in blocks that alternate (``--rounds``)
 between idle (nothing else running) and spray, so whatever else loads the machine falls on
@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 from harness import machine
-from tests.support.plugins.serve import serve_process
+from tests.support.serve import serve_process
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.review import users

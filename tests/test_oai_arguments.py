@@ -25,8 +25,8 @@ from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
 from archive_ingest.settings import Settings
 from tests.support.oai import build_catalogue
-from tests.support.plugins.web import serving
 from tests.support.ports import free_port
+from tests.support.web import serving
 
 NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
 CLI = [sys.executable, "-m", "flows.cli"]

@@ -19,7 +19,7 @@ from archive_ingest.oai.validate import response_errors
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
 from tests.support.oai import Spec, build_catalogue
-from tests.support.plugins.web import serving
+from tests.support.web import serving
 
 COUNT = 23
 PAGE = 5

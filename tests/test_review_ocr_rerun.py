@@ -25,9 +25,9 @@ from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.ingest.services import Services
 from archive_ingest.review import actions
 from archive_ingest.settings import Settings
-from tests.support.plugins.serve import serve_process
 from tests.support.ports import free_port
 from tests.support.review import PASSWORD, csrf_of, make_user
+from tests.support.serve import serve_process
 
 REPO = Path(__file__).resolve().parent.parent
 BY_SA = "https://creativecommons.org/licenses/by-nc-sa/3.0/"

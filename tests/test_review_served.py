@@ -17,8 +17,8 @@ import pytest
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.models import State
 from archive_ingest.review import users
-from tests.support.plugins.serve import serve_process
 from tests.support.review import PASSWORD, csrf_of
+from tests.support.serve import serve_process
 
 RECORD = "scielo-books-msg-01"
 
