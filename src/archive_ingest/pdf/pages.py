@@ -16,6 +16,7 @@ walk cut short has ``truncated`` set.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -138,6 +139,12 @@ Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
+def _matrix(values: Iterable[pikepdf.Object]) -> Matrix:
+    """Six PDF numbers as a matrix (the callers check that there are six)."""
+    a, b, c, d, e, f = (float(v) for v in values)
+    return (a, b, c, d, e, f)
+
+
 def _multiply(m: Matrix, n: Matrix) -> Matrix:
     """m x n for PDF matrices [a b c d e f] (row vectors: m applied first)."""
     a, b, c, d, e, f = m
@@ -238,7 +245,7 @@ class _Walker:
                 if stack:
                     ctm, mode, font, ocr_font = stack.pop()
             elif op == "cm" and len(operands) == 6:
-                ctm = _multiply(tuple(float(v) for v in operands), ctm)  # type: ignore[arg-type]
+                ctm = _multiply(_matrix(operands), ctm)
             elif op == "Tr" and operands:
                 mode = int(operands[0])
             elif op == "Tf" and operands:
@@ -298,7 +305,7 @@ class _Walker:
                 raise _Stop
             matrix = xobject.get("/Matrix")
             form_ctm = (
-                _multiply(tuple(float(v) for v in matrix), ctm)  # type: ignore[arg-type]
+                _multiply(_matrix(matrix), ctm)
                 if isinstance(matrix, pikepdf.Array) and len(matrix) == 6
                 else ctm
             )
