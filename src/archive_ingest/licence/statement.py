@@ -166,8 +166,9 @@ def _echoes(code: LicenceClaim, statements: list[LicenceClaim]) -> bool:
     if code.text_span is None or code.kind != "cc":
         return False
     for s in statements:
-        same = s.canonical_uri == code.canonical_uri and s.text_span is not None
-        if same and 0 <= code.text_span.start - s.text_span.end <= 4:  # type: ignore[union-attr]
+        if s.canonical_uri != code.canonical_uri or s.text_span is None:
+            continue
+        if 0 <= code.text_span.start - s.text_span.end <= 4:
             return True
     return False
 
