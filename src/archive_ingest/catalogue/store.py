@@ -395,11 +395,11 @@ class Catalogue:
             return [
                 Event(
                     event_type=row.event_type,
-                    outcome=row.outcome,  # type: ignore[arg-type]
+                    outcome=row.outcome,  # type: ignore[arg-type]  # str column; Event checks
                     detail=row.detail,
                     outcome_detail=row.outcome_detail or {},
                     agent=row.agent,
-                    agent_type=row.agent_type,  # type: ignore[arg-type]
+                    agent_type=row.agent_type,  # type: ignore[arg-type]  # str column; Event checks
                     agent_id=row.agent_id,
                     datetime=aware(row.datetime),
                     object_roles=row.object_roles or [],
