@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, serve
+from prefect import Flow, flow, serve
+from prefect.deployments.runner import RunnerDeployment
 from prefect.flows import load_flow_from_entrypoint
+
+from flows.prefect_sync import sync
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,38 +102,42 @@ def deploy(pool: str, source: Path = REPO, only: list[str] | None = None, **kw: 
     for spec in specs(**kw):
         if only and spec.name not in only:
             continue
-        remote = flow.from_source(source=str(source), entrypoint=spec.entrypoint)
-        deployment = remote.to_deployment(  # type: ignore[union-attr]
-            name=spec.name,
-            work_pool_name=pool,
-            parameters=spec.parameters,
-            description=spec.description,
-            concurrency_limit=spec.concurrency_limit,
-            **_schedule_kwargs(spec),
-        )
-        # RunnerDeployment.apply, not Flow.deploy: the latter's "active workers" probe sends
-        # limit=None, which the pinned Prefect server (3.8.8) rejects with 422
-        ids.append(str(deployment.apply(work_pool_name=pool)))
-    return ids
-
-
-def serve_all(only: list[str] | None = None, **kw: Any) -> None:
-    """Run every deployment from this process (``prefect.serve``); blocks."""
-    deployments = []
-    for spec in specs(**kw):
-        if only and spec.name not in only:
-            continue
-        loaded = load_flow_from_entrypoint(str(REPO / spec.entrypoint))
-        deployments.append(
-            loaded.to_deployment(
+        remote = sync(flow.from_source(source=str(source), entrypoint=spec.entrypoint))
+        deployment = sync(
+            remote.to_deployment(
                 name=spec.name,
+                work_pool_name=pool,
                 parameters=spec.parameters,
                 description=spec.description,
                 concurrency_limit=spec.concurrency_limit,
                 **_schedule_kwargs(spec),
             )
         )
-    serve(*deployments, print_starting_message=False)  # type: ignore[arg-type]
+        # RunnerDeployment.apply, not Flow.deploy: the latter's "active workers" probe sends
+        # limit=None, which the pinned Prefect server (3.8.8) rejects with 422
+        ids.append(str(sync(deployment.apply(work_pool_name=pool))))
+    return ids
+
+
+def serve_all(only: list[str] | None = None, **kw: Any) -> None:
+    """Run every deployment from this process (``prefect.serve``); blocks."""
+    deployments: list[RunnerDeployment] = []
+    for spec in specs(**kw):
+        if only and spec.name not in only:
+            continue
+        loaded: Flow[..., Any] = load_flow_from_entrypoint(str(REPO / spec.entrypoint))
+        deployments.append(
+            sync(
+                loaded.to_deployment(
+                    name=spec.name,
+                    parameters=spec.parameters,
+                    description=spec.description,
+                    concurrency_limit=spec.concurrency_limit,
+                    **_schedule_kwargs(spec),
+                )
+            )
+        )
+    serve(*deployments, print_starting_message=False)
 
 
 def main(argv: list[str] | None = None) -> int:

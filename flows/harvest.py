@@ -21,7 +21,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext, get_run_context
 from prefect.deployments import run_deployment
 
 from archive_ingest.catalogue import Catalogue
@@ -37,6 +37,7 @@ from archive_ingest.models import State, utcnow
 from archive_ingest.refs import parse_ref
 from archive_ingest.settings import Settings, get_settings
 from flows.ingest import ingest_item
+from flows.prefect_sync import sync
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _ingest_local(ref: str) -> dict[str, Any]:
 
 def _ingest_deployed(deployment: str, ref: str, settings: Settings) -> dict[str, Any]:
     try:
-        run = run_deployment(deployment, parameters={"ref": ref}, timeout=None)
+        run = sync(run_deployment(deployment, parameters={"ref": ref}, timeout=None))
         final = run.state.name if run.state else "unknown"
     except Exception as exc:
         final = f"not started: {type(exc).__name__}: {exc}"
@@ -132,7 +133,8 @@ def _cell(value: Any) -> str:
 def _run_id() -> str | None:
     try:
         ctx = get_run_context()
-        return str(ctx.flow_run.id) if getattr(ctx, "flow_run", None) else None  # type: ignore[union-attr]
+        flow_run = ctx.flow_run if isinstance(ctx, FlowRunContext) else None
+        return str(flow_run.id) if flow_run else None
     except Exception:
         return None
 

@@ -33,6 +33,7 @@ from archive_ingest.ingest.services import Handle, Services
 from archive_ingest.review.actions import OcrRerun, finish_new_version
 from archive_ingest.settings import get_settings
 from flows.ingest import describe_task, ocr_task, package_task, retry_if_transient
+from flows.prefect_sync import sync
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def launch(rerun: OcrRerun) -> str:
     """Start the flow run for ``rerun`` and return at once (the review UI's launcher)."""
     parameters = {"record_id": rerun.record_id, "version": rerun.version, "deposit": rerun.deposit}
     if _deployment_registered(DEPLOYMENT):
-        run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)
+        run = sync(run_deployment(DEPLOYMENT, parameters=parameters, timeout=0))
         return f"Prefect flow run {run.name} of {DEPLOYMENT}"
     # in a copy of this context, so the caller's Prefect settings (API URL, profile) apply;
     # not a daemon: `serve` stopped by Ctrl-C exits once the run has ended (at most one OCR
