@@ -7,4 +7,5 @@ scripts/setup.sh --test
 .venv/bin/python scripts/check_deps.py
 .venv/bin/ruff check src flows tests bench scripts
 .venv/bin/lint-imports --no-cache --no-logo  # layer contracts: pyproject.toml [tool.importlinter]
+.venv/bin/mypy  # strict; paths and settings in pyproject.toml [tool.mypy]
 exec .venv/bin/python -m pytest "$@"
