@@ -8,12 +8,14 @@ reads the ``PREFECT_*`` settings the command sets just before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive_ingest.cli import app
 from archive_ingest.cli_support import Harvest, IngestItem, Runners
 from archive_ingest.errors import RefError
-from archive_ingest.review.actions import OcrRerunLauncher
+
+if TYPE_CHECKING:  # a type only; the review actions load the ingest's stages (seconds)
+    from archive_ingest.review.actions import OcrRerunLauncher
 
 
 def _ingest() -> IngestItem:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.harvest import deposit_approved
+from archive_ingest.harvest.approved import deposit_approved
 from archive_ingest.ingest.services import Services
 from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.reliability.reconcile import stalled

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.harvest import deposit_approved
+from archive_ingest.harvest.approved import deposit_approved
 from archive_ingest.ingest import checkpoints
 from archive_ingest.ingest.checkpoints import (
     DescribeCheckpoint,

@@ -35,14 +35,12 @@ from archive_ingest.cli_support import (
 )
 from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
 from archive_ingest.fixity import audit_and_record
-from archive_ingest.harvest.approved import deposit_approved
 from archive_ingest.harvest.cli import harvest_command
 from archive_ingest.ingest.resolve import parse
 from archive_ingest.interrupt import interruptible
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
 from archive_ingest.quiet_failures import quiet_expected_failures
-from archive_ingest.reliability.reconcile import reconcile as run_reconcile
 from archive_ingest.review.cli import users_app
 from archive_ingest.review.security import session_secret
 from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
@@ -176,6 +174,9 @@ def doctor() -> None:
 def deposit_approved_command() -> None:
     """Deposit every approved item whose deposit was postponed (storage was down); one JSON
     object per item. What the deposit-approved deployment runs every 15 minutes."""
+    # the ingest's deposit stage (with the OCR stack, seconds): only this command loads it
+    from archive_ingest.harvest.approved import deposit_approved
+
     settings = get_settings()
     ensure_embedded_storage()
     results = deposit_approved(settings)
@@ -284,6 +285,9 @@ def reconcile(
     """Find incomplete uploads and catalogue/bucket disagreements (JSON on stdout); with
     --fix, abort multipart uploads and delete receipt-less objects that are not object-locked.
     Exit 0 when clean (or everything found was fixed), 1 when something remains."""
+    # approved deposits (the ingest's stages, with the OCR stack): only this command loads them
+    from archive_ingest.reliability.reconcile import reconcile as run_reconcile
+
     try:
         report = run_reconcile(get_settings(), do_fix=fix)
     except ArchiveIngestError as exc:

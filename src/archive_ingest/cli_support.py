@@ -15,17 +15,19 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from archive_ingest.errors import ArchiveIngestError
-from archive_ingest.review.actions import OcrRerunLauncher
 from archive_ingest.settings import get_settings
 from archive_ingest.storage.local import LocalStorage
 from archive_ingest.storage.s3 import probe_endpoint
+
+if TYPE_CHECKING:  # a type only; the review actions load the ingest's stages (seconds)
+    from archive_ingest.review.actions import OcrRerunLauncher
 
 err = Console(stderr=True, soft_wrap=True)
 
