@@ -151,22 +151,36 @@ def fetch(svc: Services, handle: Handle) -> StageOutput:
             work_dir=ws.version_dir(0).parent,
             summary={"fingerprint": fingerprint, "url": got.url},
         )
-    checkpoint = _record(svc, handle, record, got, started, version, fingerprint)
+    original, source_files = _lay_out(ws, record, got, version)
+    # called here, not in a helper: the power-cut test names this commit fetch.record_fetch
+    svc.catalogue.record_fetch(
+        handle.record_id,
+        version,
+        files=[original, *source_files],
+        events=_events(got, started),
+        summary={"fingerprint": fingerprint, "url": got.url},
+        record=record.model_dump(mode="json", exclude={"raw_metadata"}),
+        work_dir=str(ws.version_dir(version)),
+        source_etag=got.etag,
+        source_last_modified=got.last_modified,
+        title=record.title,
+    )
+    checkpoint = FetchCheckpoint(
+        url=got.url,
+        original=original,
+        source_files=source_files,
+        fingerprint=fingerprint,
+        etag=got.etag,
+        last_modified=got.last_modified,
+    )
     return StageOutput(handle=handle.model_copy(update={"version": version}), checkpoint=checkpoint)
 
 
-def _record(
-    svc: Services,
-    handle: Handle,
-    record: SourceRecord,
-    got: _Fetched,
-    started: Event,
-    version: int,
-    fingerprint: str,
-) -> FetchCheckpoint:
-    """Move the PDF into the version's payload, write the source metadata, record the files
-    and events in one transaction; returns the checkpoint the runner saves."""
-    ws = svc.workspace(handle.record_id)
+def _lay_out(
+    ws: ItemWorkspace, record: SourceRecord, got: _Fetched, version: int
+) -> tuple[FileInfo, list[FileInfo]]:
+    """Move the PDF into the version's payload and write the source metadata next to it
+    (what an interrupted fetch into this version left is removed first)."""
     data = ws.data_dir(version)
     if ws.version_dir(version).exists():  # what an interrupted fetch into it left: redone
         shutil.rmtree(ws.version_dir(version))
@@ -187,8 +201,13 @@ def _record(
                 media_type=raw.media_type or "application/octet-stream",
             )
         )
+    return original, source_files
+
+
+def _events(got: _Fetched, started: Event) -> list[Event]:
+    """``capture`` (timed when the fetch started) and ``message digest calculation``."""
     digests = got.digests
-    events = [
+    return [
         started.model_copy(
             update={
                 "detail": got.detail,
@@ -213,26 +232,6 @@ def _record(
             object_roles=["original"],
         ),
     ]
-    svc.catalogue.record_fetch(
-        handle.record_id,
-        version,
-        files=[original, *source_files],
-        events=events,
-        summary={"fingerprint": fingerprint, "url": got.url},
-        record=record.model_dump(mode="json", exclude={"raw_metadata"}),
-        work_dir=str(ws.version_dir(version)),
-        source_etag=got.etag,
-        source_last_modified=got.last_modified,
-        title=record.title,
-    )
-    return FetchCheckpoint(
-        url=got.url,
-        original=original,
-        source_files=source_files,
-        fingerprint=fingerprint,
-        etag=got.etag,
-        last_modified=got.last_modified,
-    )
 
 
 STAGE = Stage(

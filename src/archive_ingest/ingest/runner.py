@@ -26,7 +26,7 @@ from archive_ingest.ingest.resolve import parse
 from archive_ingest.ingest.services import SOFTWARE, Handle, Services, version_of
 from archive_ingest.ingest.stage import Stage, StageOutput
 from archive_ingest.models import Event, State
-from archive_ingest.reliability.crashpoints import crashpoint
+from archive_ingest.reliability.crashpoints import crashpoint, pause_label
 
 
 class ItemResult(BaseModel):
@@ -63,16 +63,18 @@ def record(svc: Services, stage: Stage, handle: Handle, out: StageOutput) -> Non
         return  # e.g. fetch found nothing new, or a deposit recorded itself
     version = version_of(handle)
     record_id = handle.record_id
-    if out.files:
-        svc.catalogue.add_files(record_id, version, out.files)
-    if out.events:
-        svc.catalogue.add_events(record_id, version, out.events)
-    if out.version_update:
-        svc.catalogue.update_version(record_id, version, **out.version_update)
-    if out.state is not None:
-        svc.catalogue.set_state(
-            record_id, out.state, list(out.state_reasons), version=version, **out.state_fields
-        )
+    # the commits are named by the stage (``ocr.add_files``), as when each stage recorded itself
+    with pause_label(stage.name):
+        if out.files:
+            svc.catalogue.add_files(record_id, version, out.files)
+        if out.events:
+            svc.catalogue.add_events(record_id, version, out.events)
+        if out.version_update:
+            svc.catalogue.update_version(record_id, version, **out.version_update)
+        if out.state is not None:
+            svc.catalogue.set_state(
+                record_id, out.state, list(out.state_reasons), version=version, **out.state_fields
+            )
     ws = svc.workspace(record_id)
     for earlier in out.rewritten:
         checkpoints.save(ws, version, earlier)

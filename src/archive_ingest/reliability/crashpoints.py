@@ -22,6 +22,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import FrameType
 
 CRASH_ENV = "ARCHIVE_INGEST_CRASH_AT"
@@ -93,9 +96,25 @@ def pausepoint(name: str) -> None:
         threading.Event().wait()  # until the SIGKILL from outside
 
 
+#: the caller's name for the pause points hit inside :func:`pause_label`
+_label_caller: ContextVar[str | None] = ContextVar("pause_label_caller", default=None)
+
+
+@contextmanager
+def pause_label(caller: str) -> Iterator[None]:
+    """Name the pause points hit inside ``caller.callee``: the ingest runner records every
+    stage's output in one function, and names its commits by the stage (``ocr.add_files``)."""
+    token = _label_caller.set(caller)
+    try:
+        yield
+    finally:
+        _label_caller.reset(token)
+
+
 def _where() -> str:
     """``caller.callee``: the two innermost archive_ingest functions that led here (past the
-    pause point's own caller, e.g. ``Catalogue.session``)."""
+    pause point's own caller, e.g. ``Catalogue.session``); the caller is the one
+    :func:`pause_label` names, if any."""
     names: list[str] = []
     frame: FrameType | None = sys._getframe(3)
     while frame is not None and len(names) < 2:
@@ -104,4 +123,4 @@ def _where() -> str:
             names.append(frame.f_code.co_name)
         frame = frame.f_back
     names += ["?"] * (2 - len(names))
-    return f"{names[1]}.{names[0]}"
+    return f"{_label_caller.get() or names[1]}.{names[0]}"
