@@ -10,34 +10,34 @@ Steps (the original is only ever read; everything happens on a private copy):
 4. OCR the scanned and text-less pages with ``ocrmypdf --mode redo`` in a separate,
    time-limited process group, inside a machine-wide slot (``process``, ``engine``);
 5. per page, keep the old layer or take the fresh OCR (``gate``);
-6. assemble: the cleaned copy, with the fresh pages' contents taken from the OCR output;
-7. PDF/A-2b with OCRmyPDF's internal backend, or a plain PDF when it refuses (and why);
-8. write the access copy, plain text, hOCR pages and ``ocr-report.json``; check that the
-   original's SHA-256 did not change; record PREMIS events.
+6. assemble: the cleaned copy, with the fresh pages' contents taken from the OCR output
+   (``access_copy``);
+7. PDF/A-2b with OCRmyPDF's internal backend, or a plain PDF when it refuses (and why)
+   (``access_copy``);
+8. write the access copy, plain text, hOCR pages and ``ocr-report.json`` (``outputs``); check
+   that the original's SHA-256 did not change; record PREMIS events (``events``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import pikepdf
 
 from archive_ingest.errors import OcrError, PdfError
-from archive_ingest.models import Event
 from archive_ingest.ocr import engine
+from archive_ingest.ocr.access_copy import assemble, choose_access_copy, last_lines
 from archive_ingest.ocr.cleanup import clean_for_pdfa
 from archive_ingest.ocr.dictionary import Lexicon, WordList
-from archive_ingest.ocr.gate import PageVerdict, decide_page
-from archive_ingest.ocr.hocr import HocrPage, parse_hocr, scrub_image_path
+from archive_ingest.ocr.events import ocr_events
+from archive_ingest.ocr.gate import decide_page
+from archive_ingest.ocr.hocr import HocrPage, parse_hocr
 from archive_ingest.ocr.hocr_plugin import HOCR_DIR_ENV
 from archive_ingest.ocr.languages import (
     LanguageChoice,
@@ -47,15 +47,22 @@ from archive_ingest.ocr.languages import (
     word_lists_for,
     word_lists_of_choice,
 )
+from archive_ingest.ocr.outputs import (
+    install,
+    install_hocr,
+    kept_text,
+    page_reports,
+    write_report,
+    write_text,
+)
 from archive_ingest.ocr.pages import PageLayer, analyse_pdf
-from archive_ingest.ocr.process import ProcessRun, ocr_slot, run_process_group
-from archive_ingest.ocr.result import OcrResult, PageFigures, PageReport
+from archive_ingest.ocr.process import ocr_slot, run_process_group
+from archive_ingest.ocr.result import OcrResult
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
 from archive_ingest.workspace import work_folder
 
 _SAFE_STEM_RE = re.compile(r"[^A-Za-z0-9._-]+")
-_PDFA_PROBLEM_RE = re.compile(r"^\s*\[(?:unsupported|violation|error)\].*$", re.MULTILINE)
 
 
 def run_ocr_stage(
@@ -107,7 +114,7 @@ def run_ocr_stage(
     for event in result.events:
         if event.event_type == "transcription":
             event.outcome_detail["timings"] = timings
-    _write_report(out_dir / rel_report, result)
+    write_report(out_dir / rel_report, result)
     return result
 
 
@@ -179,7 +186,7 @@ def _run(
             if run.returncode != 0 or not ocr_pdf.is_file():
                 raise OcrError(
                     f"OCRmyPDF failed on {original.name}: {engine.describe_exit(run.returncode)}"
-                    f"\n{_last_lines(run.log_tail)}"
+                    f"\n{last_lines(run.log_tail)}"
                 )
             t1 = time.monotonic()
             fresh = _read_hocr(hocr_dir, to_ocr)
@@ -198,7 +205,7 @@ def _run(
         timings["gate"] = round(time.monotonic() - t2, 3)
         fresh_pages = [n for n, v in verdicts.items() if v.decision == "fresh-ocr"]
         merged = work / "merged.pdf"
-        _assemble(cleaned, ocr_pdf if to_ocr else None, fresh_pages, merged)
+        assemble(cleaned, ocr_pdf if to_ocr else None, fresh_pages, merged)
 
         t3 = time.monotonic()
         pdfa = work / "pdfa.pdf"
@@ -213,20 +220,20 @@ def _run(
         )
         timings["pdfa"] = round(time.monotonic() - t3, 3)
 
-    access = _choose_access_copy(pdfa_run, pdfa, merged)
+    access = choose_access_copy(pdfa_run, pdfa, merged)
     if access.format != "PDF/A-2b":
         warnings.append(access.reason)
 
     # --- outputs -----------------------------------------------------------------------------
     rel_access, rel_text = f"access/{stem}.pdf", f"text/{stem}.txt"
-    _install(access.path, out_dir / rel_access)
+    install(access.path, out_dir / rel_access)
     crashpoint("mid-ocr")
     kept_texts = [
-        _kept_text(layer, verdicts[layer.number], fresh.get(layer.number)) for layer in layers
+        kept_text(layer, verdicts[layer.number], fresh.get(layer.number)) for layer in layers
     ]
-    _write_text(out_dir / rel_text, "\f".join(kept_texts) + "\n")
-    hocr_paths = _install_hocr(hocr_dir, out_dir / "ocr", sorted(fresh))
-    pages, review = _page_reports(layers, verdicts, set(fresh))
+    write_text(out_dir / rel_text, "\f".join(kept_texts) + "\n")
+    hocr_paths = install_hocr(hocr_dir, out_dir / "ocr", sorted(fresh))
+    pages, review = page_reports(layers, verdicts, set(fresh))
     review = unjudged_reasons + review
     warnings.extend(
         f"page {layer.number}: OCR produced no hOCR"
@@ -249,60 +256,13 @@ def _run(
         needs_review_reasons=review,
         original_sha256="",
     )
-    result.events = _events(
+    result.events = ocr_events(
         result, choice, versions, ocr_opts, pdfa_run.returncode, word_lists=lexicon.names
     )
     return result
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _AccessCopy:
-    path: Path
-    format: Literal["PDF/A-2b", "PDF"]
-    reason: str
-
-
-def _choose_access_copy(pdfa_run: ProcessRun, pdfa: Path, merged: Path) -> _AccessCopy:
-    """The PDF/A-2b file when OCRmyPDF made and approved one, else the plain assembled PDF."""
-    if pdfa_run.returncode == 0 and pdfa.is_file() and _is_pdfa_2b(pdfa):
-        reason = "PDF/A-2b by OCRmyPDF's internal backend (pikepdf), no Ghostscript"
-        return _AccessCopy(pdfa, "PDF/A-2b", reason)
-    problems = _PDFA_PROBLEM_RE.findall(pdfa_run.log_tail)
-    detail = "; ".join(p.strip() for p in problems[:5]) or _last_lines(pdfa_run.log_tail, 3)
-    reason = (
-        f"plain PDF: the internal PDF/A backend refused the file"
-        f" ({engine.describe_exit(pdfa_run.returncode)}): {detail}. Ghostscript 10.0.0 is"
-        " not used because it corrupts PDFs that already carry text"
-    )
-    return _AccessCopy(merged, "PDF", reason)
-
-
-def _page_reports(
-    layers: list[PageLayer], verdicts: dict[int, PageVerdict], with_hocr: set[int]
-) -> tuple[list[PageReport], list[str]]:
-    """The per-page report entries, and the review reasons for poor kept text."""
-    pages: list[PageReport] = []
-    review: list[str] = []
-    for layer in layers:
-        verdict = verdicts[layer.number]
-        pages.append(
-            PageReport(
-                page=layer.number,
-                kind=layer.kind,
-                decision=verdict.decision,
-                reason=verdict.reason,
-                old=PageFigures.of(verdict.old),
-                new=PageFigures.of(verdict.new, verdict.new_mean_confidence),
-                hocr=f"ocr/page-{layer.number:04d}.hocr" if layer.number in with_hocr else None,
-                needs_review=verdict.review,
-            )
-        )
-        if verdict.review:
-            review.append(f"page {layer.number}: kept text looks poor ({verdict.review})")
-    return pages, review
 
 
 def _safe_stem(original: Path) -> str:
@@ -367,171 +327,3 @@ def _read_hocr(hocr_dir: Path, pages: list[int]) -> dict[int, HocrPage]:
         if path.is_file():
             out[number] = parse_hocr(path.read_bytes())
     return out
-
-
-def _assemble(cleaned: Path, ocr_pdf: Path | None, fresh_pages: list[int], target: Path) -> None:
-    """The cleaned copy with the fresh-OCR pages' contents/resources from the OCR output.
-
-    Page objects stay those of the original, so outlines, links and named destinations keep
-    pointing at them; only the page content (old invisible layer replaced by the new one) and
-    the resources it needs are swapped.
-    """
-    with pikepdf.open(cleaned) as pdf:
-        if fresh_pages and ocr_pdf is not None:
-            with pikepdf.open(ocr_pdf) as ocr:
-                if len(ocr.pages) != len(pdf.pages):
-                    raise OcrError(
-                        f"OCR output has {len(ocr.pages)} pages, the original {len(pdf.pages)}"
-                    )
-                for number in fresh_pages:
-                    source = ocr.pages[number - 1].obj
-                    page = pdf.pages[number - 1].obj
-                    for key in ("/Contents", "/Resources"):
-                        value = source.get(key)
-                        if value is None:
-                            continue
-                        if not value.is_indirect:
-                            value = ocr.make_indirect(value)
-                        page[key] = pdf.copy_foreign(value)
-                pdf.save(target)
-        else:
-            pdf.save(target)
-
-
-def _is_pdfa_2b(path: Path) -> bool:
-    try:
-        with pikepdf.open(path) as pdf:
-            return pdf.open_metadata().pdfa_status == "2B"
-    except pikepdf.PdfError:
-        return False
-
-
-def _install(source: Path, target: Path) -> None:
-    """Copy into place atomically (a half-written access copy must never be seen)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
-def _write_text(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-
-
-def _install_hocr(hocr_dir: Path, target_dir: Path, pages: list[int]) -> list[str]:
-    target_dir.mkdir(parents=True, exist_ok=True)
-    out = []
-    for number in pages:
-        name = f"page-{number:04d}.hocr"
-        data = scrub_image_path((hocr_dir / name).read_bytes(), f"page-{number:04d}")
-        tmp = target_dir / f".{name}.part"
-        tmp.write_bytes(data)
-        os.replace(tmp, target_dir / name)
-        out.append(f"ocr/{name}")
-    return out
-
-
-def _kept_text(layer: PageLayer, verdict: PageVerdict, fresh: HocrPage | None) -> str:
-    if verdict.decision == "fresh-ocr":
-        return fresh.text if fresh is not None else ""
-    return layer.old_text
-
-
-def _last_lines(text: str, count: int = 8) -> str:
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return "\n".join(lines[-count:])
-
-
-def _write_report(path: Path, result: OcrResult) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
-        "access": {
-            "path": result.access_path,
-            "format": result.access_format,
-            "reason": result.access_format_reason,
-        },
-        "text": result.text_path,
-        "languages": result.languages,
-        "languages_without_word_list": result.languages_without_word_list,
-        "original_sha256": result.original_sha256,
-        "cleanup": result.cleanup,
-        "decisions": result.decisions(),
-        "needs_review_reasons": result.needs_review_reasons,
-        "warnings": result.warnings,
-        "timings": result.timings,
-        "pages": [page.model_dump(mode="json") for page in result.pages],
-    }
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _events(
-    result: OcrResult,
-    choice: LanguageChoice,
-    versions: engine.EngineVersions,
-    ocr_opts: list[str],
-    pdfa_returncode: int,
-    *,
-    word_lists: list[str],
-) -> list[Event]:
-    decisions = result.decisions()
-    summary = ", ".join(f"{k}: {v}" for k, v in sorted(decisions.items()))
-    transcription = Event(
-        event_type="transcription",
-        outcome="warning" if result.needs_review_reasons else "success",
-        detail=(
-            f"Per-page OCR with OCRmyPDF {versions.ocrmypdf} and Tesseract {versions.tesseract}"
-            f" ({choice.joined}); quality gate kept the better text layer per page ({summary})"
-            + (
-                f"; no word list for {', '.join(result.languages_without_word_list)}: the gate"
-                " could not judge text in it, review needed"
-                if result.languages_without_word_list
-                else ""
-            )
-        ),
-        outcome_detail={
-            "engine": versions.as_dict(),
-            "languages": {
-                "tesseract": choice.tesseract,
-                "from_metadata": choice.from_metadata,
-                "from_text": choice.from_text,
-                "fallback_used": choice.fallback_used,
-                "without_word_list": result.languages_without_word_list,
-            },
-            "options": ocr_opts,
-            "word_lists": word_lists,  # what the quality gate judged the text layers with
-            "decisions": decisions,
-            "pages": [
-                {"page": p.page, "kind": p.kind, "decision": p.decision} for p in result.pages
-            ],
-            "needs_review": result.needs_review_reasons,
-        },
-        agent=f"OCRmyPDF {versions.ocrmypdf}; Tesseract {versions.tesseract}",
-        # a PDF whose pages all kept their layer has no per-page OCR files to point at
-        object_roles=["original", "access", "text"]
-        + (["ocr-page"] if result.hocr_paths else [])
-        + ["ocr-report"],
-    )
-    normalization = Event(
-        event_type="normalization",
-        outcome="success" if result.access_is_pdfa else "warning",
-        detail=(
-            "Access copy created as PDF/A-2b (OCRmyPDF internal PDF/A backend, no Ghostscript)"
-            if result.access_is_pdfa
-            else "Access copy created as a plain PDF: PDF/A-2b was not possible"
-        ),
-        outcome_detail={
-            "format": result.access_format,
-            "reason": result.access_format_reason,
-            "cleanup": result.cleanup,
-            "options": engine.pdfa_options(),
-            "exit_code": pdfa_returncode,
-        },
-        agent=f"OCRmyPDF {versions.ocrmypdf}; pikepdf {versions.pikepdf}",
-        object_roles=["original", "access"],
-    )
-    return [transcription, normalization]
