@@ -183,10 +183,10 @@ def run_harvest(
         )
         # the batch always completes (failures are per-item results); the watermark moves only
         # when the listing worked and no --limit left selected items behind
-        store = plan.next_watermark is not None and not plan.truncated and since is None
-        if store:
-            assert plan.next_watermark is not None
-            set_watermark(catalogue, source.key, plan.next_watermark)
+        watermark = plan.next_watermark
+        store = watermark is not None and not plan.truncated and since is None
+        if watermark is not None and store:
+            set_watermark(catalogue, source.key, watermark)
         report = build_report(
             source.key,
             report_rows(settings, results),

@@ -21,7 +21,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 
 from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
-from archive_ingest.ingest import registry, resolve
+from archive_ingest.ingest import describe, ocr, package, registry, resolve
 from archive_ingest.ingest.runner import fail, result_for, run_stage
 from archive_ingest.ingest.services import Handle, Services
 from archive_ingest.ingest.stage import RetryPolicy, Stage
@@ -135,9 +135,18 @@ STAGE_TASKS: dict[str, Task[[Services, Handle], Handle]] = {
     stage.name: stage_task(stage) for stage in registry.STAGES
 }
 #: the tasks the ``rerun-ocr`` flow (flows/review.py) runs on an archivist's new version
-ocr_task = STAGE_TASKS["ocr"]
-describe_task = STAGE_TASKS["describe"]
-package_task = STAGE_TASKS["package"]
+ocr_task = STAGE_TASKS[ocr.STAGE.name]
+describe_task = STAGE_TASKS[describe.STAGE.name]
+package_task = STAGE_TASKS[package.STAGE.name]
+
+
+def task_for(stage: Stage) -> Task[[Services, Handle], Handle]:
+    """The stage's task: built at import for the registry's stages, on demand for one a tool or
+    test registered afterwards."""
+    found = STAGE_TASKS.get(stage.name)
+    if found is None:
+        found = STAGE_TASKS[stage.name] = stage_task(stage)
+    return found
 
 
 @flow(name="ingest-item", log_prints=False, validate_parameters=True)
@@ -150,7 +159,7 @@ def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
         for stage in registry.STAGES:
             if handle.unchanged:  # fetch found nothing new: no later stage runs
                 break
-            handle = STAGE_TASKS[stage.name](svc, handle)
+            handle = task_for(stage)(svc, handle)
         return result_for(svc, handle).model_dump(mode="json")
     except Exception as exc:
         record_id = handle.record_id if handle else None

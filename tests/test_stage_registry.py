@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from flows.ingest import stage_task
+from flows.ingest import STAGE_TASKS, stage_task, task_for
 
 from archive_ingest.ingest import checkpoints, registry
 from archive_ingest.ingest.checkpoints import Checkpoint, FetchCheckpoint
@@ -113,3 +113,23 @@ def test_a_registered_stage_runs_between_fetch_and_inspect(
     again = ingest_in_process(settings, ref)
     assert (again.state, again.version) == ("deposited", 1), again.reasons
     assert scanner.calls == [(record_id, 1)]
+
+
+def test_each_stage_names_its_own_checkpoint() -> None:
+    # the runner finds a stage's checkpoint file by the checkpoint's name: the two must agree
+    # (deposit leaves none: the catalogue's deposited version and its receipt say it is done)
+    producing = [s for s in registry.STAGES if s.produces is not None]
+    assert [s.name for s in registry.STAGES if s.produces is None] == ["deposit"]
+    for stage in producing:
+        assert stage.produces is not None and stage.produces.stage == stage.name
+
+
+def test_the_flow_makes_a_task_for_a_stage_registered_after_import() -> None:
+    scan = Stage(name="virus-scan-late", run=Scanner(), produces=ScanCheckpoint)
+    assert scan.name not in STAGE_TASKS
+    try:
+        made = task_for(scan)
+        assert made.name == "virus-scan-late"
+        assert task_for(scan) is made  # built once
+    finally:
+        STAGE_TASKS.pop(scan.name, None)

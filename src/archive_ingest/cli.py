@@ -196,7 +196,10 @@ def add_installed_commands(app: typer.Typer) -> None:
     """Load every entry point of :data:`COMMANDS_GROUP` and call it with ``app``; each adds its
     commands. The library never imports those packages (archive_ingest_demo is one)."""
     for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
-        entry_point.load()(app)
+        try:
+            entry_point.load()(app)
+        except Exception as exc:  # one broken add-on must not take every command down with it
+            error(f"the installed command {entry_point.name!r} was not added: {exc}")
 
 
 add_installed_commands(app)  # here, so that `demo` keeps its place in --help

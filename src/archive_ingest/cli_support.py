@@ -119,6 +119,9 @@ def runners(ctx: typer.Context) -> Runners:
     (the app was started without its composition root, e.g. ``python -m archive_ingest.cli``)."""
     found = ctx.find_object(Runners)
     if found is None:
-        error("this command runs Prefect flows: start it as `archive-ingest` (flows/cli.py)")
+        error(
+            "this command runs Prefect flows: start it as `archive-ingest` (flows/cli.py);"
+            " an older install may need scripts/setup.sh again"
+        )
         raise typer.Exit(2)
     return found
