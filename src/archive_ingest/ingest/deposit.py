@@ -20,11 +20,8 @@ from collections.abc import Callable, Sequence
 
 from archive_ingest.ingest import checkpoints
 from archive_ingest.ingest.checkpoints import (
+    STAGE_CHECKPOINTS,
     DescribeCheckpoint,
-    FetchCheckpoint,
-    InspectCheckpoint,
-    LicenceCheckpoint,
-    OcrCheckpoint,
     PackageCheckpoint,
 )
 from archive_ingest.ingest.hold import hold_decision, hold_event
@@ -129,14 +126,7 @@ def deposit(
 STAGE = Stage(
     name="deposit",
     run=deposit_or_hold,
-    requires=(
-        FetchCheckpoint,
-        InspectCheckpoint,
-        OcrCheckpoint,
-        LicenceCheckpoint,
-        DescribeCheckpoint,
-        PackageCheckpoint,
-    ),
+    requires=STAGE_CHECKPOINTS,  # every earlier stage's checkpoint
     produces=None,
     retry=DEPOSIT_RETRIES,
 )
