@@ -36,6 +36,9 @@ class State(StrEnum):
     APPROVED = "approved"  # an archivist approved it; its deposit is pending or postponed
     DEPOSITING = "depositing"
     DEPOSITED = "deposited"
+    #: stored and verified on fewer targets than copies_required; `replicate` or a re-run
+    #: completes it
+    UNDER_REPLICATED = "under_replicated"
     NEEDS_REVIEW = "needs_review"
     REJECTED = "rejected"
     FAILED = "failed"
@@ -45,7 +48,9 @@ class State(StrEnum):
         return self in FINAL_STATES
 
 
-FINAL_STATES = frozenset({State.DEPOSITED, State.NEEDS_REVIEW, State.REJECTED, State.FAILED})
+FINAL_STATES = frozenset(
+    {State.DEPOSITED, State.UNDER_REPLICATED, State.NEEDS_REVIEW, State.REJECTED, State.FAILED}
+)
 #: states an item passes through while a run works on it; an item left in one of these long
 #: after its last update was interrupted (a killed worker) and is "stalled"
 IN_PROGRESS_STATES = frozenset(set(State) - FINAL_STATES - {State.APPROVED})

@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from archive_ingest.errors import ConfigError
+from archive_ingest.target_config import StorageTarget
 
 ENV_PREFIX = "ARCHIVE_INGEST_"
 
@@ -72,7 +73,38 @@ class Settings(BaseSettings):
     s3_verify_read_back: bool = Field(
         default=False, description="After deposit, re-read every object and hash it"
     )
-    storage_s3_port: int = Field(default=8333, ge=1024, le=55532)
+    storage_s3_port: int = Field(default=8333, ge=1024, le=55500)
+    storage_targets: list[StorageTarget] = Field(
+        default_factory=list,
+        description="Named S3 targets that each keep a full copy ([[storage_targets]] in the "
+        "config file); none = embedded_copies local SeaweedFS servers, or s3_endpoint_url",
+    )
+    embedded_copies: int = Field(
+        default=2, ge=1, le=3, description="Local SeaweedFS servers (copies) when no target"
+    )
+    copies_required: int | None = Field(
+        default=None,
+        ge=1,
+        description="Verified copies that make an item deposited; unset = every target",
+    )
+    receipt_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs deposit receipts; unset = "
+        "generated under HOME/keys",
+    )
+    audit_rehash_cycle_days: float = Field(
+        default=30.0, gt=0, description="Every stored byte is re-hashed within this many days"
+    )
+    audit_interval_hours: float = Field(
+        default=24.0, gt=0, description="How often the scheduled audit runs (its budget)"
+    )
+    replicate_concurrency: int = Field(default=4, ge=1, le=64)
+    # one target's view (storage/targets.py sets these; not meant to be set by hand)
+    storage_target_name: str = Field(default="primary", description="internal: target view")
+    storage_slot: int = Field(default=0, ge=0, le=7, description="internal: embedded server")
+    s3_credentials_file: Path | None = Field(default=None, description="internal: target view")
+    s3_access_key_env: str | None = Field(default=None, description="internal: target view")
+    s3_secret_key_env: str | None = Field(default=None, description="internal: target view")
 
     # --- sources --------------------------------------------------------------------------
     scielo_books_url: str = "https://books.scielo.org"
@@ -270,7 +302,9 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        return self.home / "storage"
+        """The embedded server's folder: HOME/storage, HOME/storage-2, ... by slot."""
+        name = "storage" if self.storage_slot == 0 else f"storage-{self.storage_slot + 1}"
+        return self.home / name
 
     @property
     def embedded_storage(self) -> bool:

@@ -4,6 +4,8 @@ items     one row per record (stable record id), its current state and headline 
 versions  one row per version of the record's AIP (v1, v2, ...)
 files     every file of a version's package, with its digests and S3 location
 events    the PREMIS-style event log (event type, datetime, agent, outcome, detail)
+copies    every copy of a version on a storage target, with its receipt and status
+stored_objects  every object of every copy, with the time of its last check and re-hash
 """
 
 from __future__ import annotations
@@ -113,3 +115,49 @@ class EventRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     outcome_detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     object_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Copy(Base):
+    """One copy of one AIP version on one storage target (its receipt there)."""
+
+    __tablename__ = "copies"
+    __table_args__ = (
+        UniqueConstraint("item_id", "version", "target", name="uq_copies_item_version_target"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # verified | failed | damaged | lost
+    bag_uri: Mapped[str | None] = mapped_column(String(1024))
+    receipt_key: Mapped[str | None] = mapped_column(String(1024))
+    receipt_version_id: Mapped[str | None] = mapped_column(String(255))
+    receipt_sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    deposited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoredObjectRow(Base):
+    """One object of one copy (the receipt included), and when it was last checked."""
+
+    __tablename__ = "stored_objects"
+    __table_args__ = (
+        UniqueConstraint("target", "key", name="uq_stored_objects_target_key"),
+        Index("ix_stored_objects_rehash", "target", "last_hashed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024))
+    key: Mapped[str] = mapped_column(String(1024))
+    version_id: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sha512: Mapped[str] = mapped_column(String(128))
+    last_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_hashed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[str | None] = mapped_column(String(32))

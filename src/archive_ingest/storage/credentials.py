@@ -8,6 +8,7 @@ Two identities are generated at the first ``storage up``: ``admin`` (bucket set-
 
 from __future__ import annotations
 
+import configparser
 import json
 import secrets
 import string
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from archive_ingest import secret_files
-from archive_ingest.errors import StorageError
+from archive_ingest.errors import ConfigError, StorageError
 from archive_ingest.models import utcnow
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
@@ -99,6 +100,40 @@ def load_credentials(path: Path) -> EmbeddedCredentials:
     except ValidationError:
         # the validation error would echo the file's values: keep them out of the message
         raise StorageError(f"the storage credentials file {path} is malformed") from None
+
+
+def read_key_file(path: Path) -> tuple[str, str]:
+    """An external target's keys from its credentials file: JSON (``access_key_id`` and
+    ``secret_access_key``, or the ``aws_`` spellings) or AWS INI (``[default]`` section).
+    The file must be the owner's only (0600); errors name the file, never its content."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the storage credentials file {path}: {exc}") from None
+    if mode & 0o077:
+        raise ConfigError(f"the storage credentials file {path} is readable by others: chmod 600")
+    values: dict[str, str] = {}
+    try:
+        raw = json.loads(text)
+        if isinstance(raw, dict):
+            values = {str(k).lower(): str(v) for k, v in raw.items() if isinstance(v, str)}
+    except ValueError:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            raise ConfigError(f"the storage credentials file {path} is malformed") from None
+        section = "default" if parser.has_section("default") else (parser.sections() or [""])[0]
+        if section:
+            values = {k.lower(): v.strip() for k, v in parser.items(section)}
+    access = values.get("aws_access_key_id") or values.get("access_key_id") or ""
+    secret = values.get("aws_secret_access_key") or values.get("secret_access_key") or ""
+    if not access or not secret:
+        raise ConfigError(
+            f"the storage credentials file {path} lacks aws_access_key_id/aws_secret_access_key"
+        )
+    return access, secret
 
 
 def seaweed_identities(creds: EmbeddedCredentials, bucket: str) -> dict[str, Any]:

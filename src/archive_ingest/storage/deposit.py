@@ -47,6 +47,7 @@ from archive_ingest.storage.s3 import (
     is_precondition_failed,
     storage_error,
 )
+from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.storage.upload import (
     MiB,
     choose_part_size,
@@ -177,6 +178,8 @@ def deposit_bag(
     multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
     part_size: int | None = None,
     require_versioning: bool = True,
+    target: str | None = None,
+    signer: ReceiptSigner | None = None,
 ) -> DepositReceipt:
     """Deposit the bag at ``bag_dir`` as AIP ``version`` of ``record_id``; see the module doc.
 
@@ -266,7 +269,10 @@ def deposit_bag(
         completed_at=utcnow(),
         software=software(),
         notes=notes,
+        target=target,
     )
+    if signer is not None:
+        receipt = receipt.model_copy(update={"signature": signer.sign(receipt.stored_document())})
     crashpoint("before-receipt")
     receipt = _put_receipt(client, bucket, receipt, lock_args)
     if receipt.receipt_object is not None:

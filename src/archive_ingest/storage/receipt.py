@@ -15,13 +15,17 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from archive_ingest.errors import StorageError
 from archive_ingest.models import Digests, Event
 from archive_ingest.settings import Settings
+from archive_ingest.storage.signing import Signature, signature_problem
 
-RECEIPT_FORMAT = "archive-ingest/deposit-receipt/1"
+RECEIPT_FORMAT = "archive-ingest/deposit-receipt/2"
+#: /1: one copy, unsigned (older deposits); /2: names its target and is signed (Ed25519)
+READABLE_FORMATS = frozenset({"archive-ingest/deposit-receipt/1", RECEIPT_FORMAT})
 LockMode = Literal["COMPLIANCE", "GOVERNANCE", "NONE"]
 
 
@@ -114,6 +118,8 @@ class DepositReceipt(BaseModel):
     completed_at: dt.datetime
     software: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    target: str | None = None  # the storage target this copy is on (/2)
+    signature: Signature | None = None  # over every other stored field (/2)
 
     # run-time only (not in the stored JSON)
     receipt_object: StoredObject | None = None  # the receipt as stored (bytes, VersionId)
@@ -136,15 +142,22 @@ class DepositReceipt(BaseModel):
         ids[self.receipt_key] = self.receipt_version_id
         return ids
 
-    def to_stored_json(self) -> bytes:
+    def stored_document(self) -> dict[str, Any]:
+        """The stored fields as JSON values (what is written, and what is signed)."""
         data = self.model_dump(mode="json", exclude=set(_RUNTIME_FIELDS))
+        if data.get("signature") is None:
+            data.pop("signature", None)
+        return data
+
+    def to_stored_json(self) -> bytes:
+        data = self.stored_document()
         return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
 
     @classmethod
     def from_stored_json(cls, data: bytes, *, version_id: str | None = None) -> DepositReceipt:
         try:
             raw = json.loads(data)
-            if not isinstance(raw, dict) or raw.get("format") != RECEIPT_FORMAT:
+            if not isinstance(raw, dict) or raw.get("format") not in READABLE_FORMATS:
                 raise ValueError("not an archive-ingest deposit receipt")
             for name in _RUNTIME_FIELDS:
                 raw.pop(name, None)
@@ -165,3 +178,15 @@ def payload_oxum(manifest: Mapping[str, Digests]) -> str:
     """BagIt Payload-Oxum (``<octets>.<files>``) of the payload (``data/``) files."""
     payload = [d.size for path, d in manifest.items() if path.startswith("data/")]
     return f"{sum(payload)}.{len(payload)}"
+
+
+def receipt_signature_problem(data: bytes, public: Ed25519PublicKey) -> str | None:
+    """None when the stored receipt ``data`` is signed by ``public`` and unedited since; else
+    what is wrong. A format-1 receipt (from before signing) is reported as unsigned."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return "the receipt is not JSON"
+    if not isinstance(raw, dict):
+        return "the receipt is not a JSON object"
+    return signature_problem(raw, public)

@@ -16,6 +16,7 @@ Why these client settings (see docs/STORAGE.md):
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from functools import cache
@@ -34,9 +35,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from archive_ingest.errors import StorageError, StorageUnreachableError
+from archive_ingest.errors import ConfigError, StorageError, StorageUnreachableError
 from archive_ingest.settings import Settings, mask_url
-from archive_ingest.storage.credentials import load_credentials
+from archive_ingest.storage.credentials import load_credentials, read_key_file
 
 #: botocore's client is generated at run time; no type stubs are installed.
 S3Client: TypeAlias = Any
@@ -189,12 +190,39 @@ def make_client(
             aws_secret_access_key=pair.secret_access_key.get_secret_value(),
             config=config,
         )
+    keys = external_keys(settings)
+    if keys is not None:
+        return _client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=keys[0],
+            aws_secret_access_key=keys[1],
+            config=config,
+        )
     return boto3.session.Session().client(  # a fresh credential chain each time
         "s3",
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.s3_region,
         config=config,
     )
+
+
+def external_keys(settings: Settings) -> tuple[str, str] | None:
+    """A target's own keys: from its credentials file or its two environment variables;
+    None = boto3's default chain. Never logged; errors name the source, not the value."""
+    if settings.s3_credentials_file is not None:
+        return read_key_file(settings.s3_credentials_file)
+    if settings.s3_access_key_env is not None and settings.s3_secret_key_env is not None:
+        access = os.environ.get(settings.s3_access_key_env, "")
+        secret = os.environ.get(settings.s3_secret_key_env, "")
+        if not access or not secret:
+            raise ConfigError(
+                f"storage target {settings.storage_target_name}: environment variable "
+                f"{settings.s3_access_key_env} or {settings.s3_secret_key_env} is unset"
+            )
+        return access, secret
+    return None
 
 
 def make_client_for(
