@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.support.plugins.db",
     "tests.support.plugins.scielo",
     "tests.support.plugins.storage",
+    "tests.support.plugins.targets",
     "tests.support.plugins.prefect_server",
     "tests.support.plugins.harvest",
     "tests.support.plugins.review",
