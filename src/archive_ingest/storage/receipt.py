@@ -96,6 +96,19 @@ def receipt_stored_object(key: str, data: bytes, version_id: str | None) -> Stor
     )
 
 
+class ReplacedVersion(BaseModel):
+    """An S3 version at one of the receipt's keys that is *not* the AIP's: a damaged, foreign
+    or tampered version that a repair wrote over (kept, since it may be locked)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    version_id: str | None
+    reason: str
+    repaired_at: dt.datetime
+    source_target: str | None = None  # where the good copy came from
+
+
 class DepositReceipt(BaseModel):
     """What was deposited. The stored JSON is this model minus the run-time fields."""
 
@@ -119,6 +132,9 @@ class DepositReceipt(BaseModel):
     software: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     target: str | None = None  # the storage target this copy is on (/2)
+    #: 1 = as deposited; each repair of this copy writes the receipt again, one higher
+    revision: int = 1
+    replaces: list[ReplacedVersion] = Field(default_factory=list)
     signature: Signature | None = None  # over every other stored field (/2)
 
     # run-time only (not in the stored JSON)
