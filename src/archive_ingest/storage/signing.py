@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from pydantic import BaseModel, ConfigDict
 
 from archive_ingest.errors import ConfigError
-from archive_ingest.secret_files import read_secret, write_private_file
+from archive_ingest.secret_files import write_private_file
 from archive_ingest.settings import Settings
 
 ALGORITHM = "ed25519"
@@ -98,9 +98,15 @@ class ReceiptSigner:
         if settings.receipt_signing_key_file is None and not path.exists():
             write_private_file(path, _new_private_pem(), replace=False)  # racers agree on one
         try:
-            pem = read_secret(path, MIN_PEM_BYTES)
+            pem = path.read_bytes().strip()  # PEM: lines, so not read_secret's one-line check
         except FileNotFoundError:
             raise ConfigError(f"the receipt signing key {path} does not exist") from None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the receipt signing key {path}: {exc.strerror or exc}"
+            ) from None
+        if len(pem) < MIN_PEM_BYTES:
+            raise ConfigError(f"the receipt signing key {path} is empty or too short")
         try:
             private = serialization.load_pem_private_key(pem, password=None)
         except (ValueError, TypeError):
