@@ -115,6 +115,7 @@ def test_no_secret_in_status_log_or_cli_output(seaweed: Any, monkeypatch: Any) -
     monkeypatch.setenv("ARCHIVE_INGEST_CONFIG", str(seaweed.settings.home / "absent.toml"))
     monkeypatch.setenv("ARCHIVE_INGEST_STORAGE_S3_PORT", str(seaweed.settings.storage_s3_port))
     monkeypatch.setenv("ARCHIVE_INGEST_S3_BUCKET", seaweed.bucket)
+    monkeypatch.setenv("ARCHIVE_INGEST_EMBEDDED_COPIES", "1")  # the session server is one
     monkeypatch.delenv("ARCHIVE_INGEST_S3_ENDPOINT_URL", raising=False)
     reset_settings_cache()
     app = typer.Typer()
@@ -122,7 +123,8 @@ def test_no_secret_in_status_log_or_cli_output(seaweed: Any, monkeypatch: Any) -
     result = CliRunner().invoke(app, ["storage", "status"])
     reset_settings_cache()
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["object_lock"] is True
+    (target,) = json.loads(result.stdout)["targets"]
+    assert (target["name"], target["object_lock"]) == ("local-1", True)
     for secret in secrets:
         assert secret not in status_json
         assert secret not in log_text

@@ -21,10 +21,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
 from archive_ingest.settings import get_settings
-from archive_ingest.storage.local import LocalStorage
+from archive_ingest.storage.embedded_set import each_at_once, embedded_storages, start_all
 from archive_ingest.storage.s3 import probe_endpoint
+from archive_ingest.storage.targets import check_targets, copies_required, target_views
 
 if TYPE_CHECKING:  # a type only; the review actions load the ingest's stages (seconds)
     from archive_ingest.review.actions import OcrRerunLauncher
@@ -51,18 +52,33 @@ def quiet_prefect() -> None:
 
 
 def ensure_embedded_storage() -> None:
-    """Start the embedded storage when the settings use it and it is not running, then check
-    that the storage answers (storage.s3.probe_endpoint, seconds at most); when it cannot
-    start or does not answer, say so in one line naming the endpoint and exit 1 (a command
-    that deposits cannot go on, and nothing has been started yet)."""
+    """Start every embedded storage server that is not running (all at once), then check that
+    the targets answer (storage.s3.probe_endpoint, seconds at most each). When a server cannot
+    start, or fewer targets answer than ``copies_required``, say so in one line naming the
+    endpoints and exit 1 (a command that deposits cannot go on, and nothing has been started
+    yet); a target that does not answer while enough others do is a warning: its copy is
+    missed and made later (the deposit records it)."""
     settings = get_settings()
     try:
-        if settings.embedded_storage:
-            storage = LocalStorage(settings)
-            if not storage.status().running:
-                err.print("starting the embedded storage (archive-ingest storage up) …")
-                storage.up()
-        probe_endpoint(settings)
+        check_targets(settings)
+        stopped = [s for s in embedded_storages(settings) if not s.is_running()]
+        if stopped:
+            err.print(
+                f"starting the embedded storage (archive-ingest storage up: "
+                f"{len(stopped)} local server{'s' if len(stopped) > 1 else ''}) …"
+            )
+            start_all(stopped)
+        outcomes = each_at_once(probe_endpoint, target_views(settings))
+        unreachable = [o for o in outcomes if isinstance(o, BaseException)]
+        for outcome in unreachable:
+            if not isinstance(outcome, ArchiveIngestError):
+                raise outcome
+        needed = copies_required(settings)
+        if len(outcomes) - len(unreachable) < needed:
+            of = f" (copies_required is {needed})" if len(outcomes) > 1 else ""
+            raise StorageUnreachableError("; ".join(str(exc) for exc in unreachable) + of)
+        for problem in unreachable:
+            err.print(f"[yellow]warning:[/yellow] {escape(str(problem))}")
     except ArchiveIngestError as exc:
         error(f"{exc}; nothing was started")
         raise typer.Exit(1) from None

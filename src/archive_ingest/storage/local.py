@@ -41,6 +41,7 @@ from archive_ingest.errors import ConfigError, StorageError
 from archive_ingest.interrupt import outlives_command
 from archive_ingest.models import utcnow
 from archive_ingest.settings import Settings
+from archive_ingest.storage.bucket_facts import bucket_facts
 from archive_ingest.storage.credentials import (
     EmbeddedCredentials,
     generate_credentials,
@@ -52,7 +53,6 @@ from archive_ingest.storage.embedded_bucket import ensure_bucket
 from archive_ingest.storage.s3 import (
     EMBEDDED_HOST,
     S3Client,
-    bucket_capabilities,
     client_config,
     embedded_endpoint,
     error_code,
@@ -113,6 +113,57 @@ class _PidInfo(BaseModel):
     weed_version: str | None = None
 
 
+class StartingServer:
+    """A server :meth:`LocalStorage.start` spawned (or found running): :meth:`finish` waits
+    until it serves the bucket, :meth:`abort` stops it. Either releases the folder's lock."""
+
+    def __init__(
+        self,
+        storage: LocalStorage,
+        info: _PidInfo,
+        credentials: EmbeddedCredentials | None,
+        lock: contextlib.ExitStack,
+    ) -> None:
+        self.storage = storage
+        self.info = info
+        #: None when the server was running already (nothing to wait for)
+        self._credentials = credentials
+        self._lock = lock
+
+    @property
+    def spawned(self) -> bool:
+        """Whether this start spawned the process (False: it was running already)."""
+        return self._credentials is not None
+
+    def finish(self) -> StorageStatus:
+        storage = self.storage
+        try:
+            if self._credentials is None:
+                log.info("embedded storage already running (pid %d)", self.info.pid)
+                return storage._status(self.info)
+            try:
+                storage._wait_ready(self.info, self._credentials)
+            except BaseException:
+                self._stop()
+                raise
+            log.info("embedded storage up: %s (pid %d)", storage.endpoint, self.info.pid)
+            return storage._status(self.info)
+        finally:
+            self._lock.close()
+
+    def abort(self) -> None:
+        """Stop the server if this start spawned it; release the lock."""
+        try:
+            if self.spawned:
+                self._stop()
+        finally:
+            self._lock.close()
+
+    def _stop(self) -> None:
+        terminate(self.info.pid, self.storage.ports, grace=2.0)
+        self.storage.pid_file.unlink(missing_ok=True)
+
+
 class LocalStorage:
     """Start, stop and describe the embedded SeaweedFS for one HOME."""
 
@@ -147,15 +198,24 @@ class LocalStorage:
 
     def up(self) -> StorageStatus:
         """Start the server if it is not running; ensure the bucket. Idempotent."""
+        return self.start().finish()
+
+    def start(self) -> StartingServer:
+        """Spawn the server (from the calling thread: with ``die_with_parent`` the server dies
+        with the thread that spawned it) and return at once; :meth:`StartingServer.finish`
+        waits for it and sets up the bucket, from any thread. Several servers are started
+        together by spawning each, then finishing them all (storage/embedded_set.py). The
+        folder stays locked until the start is finished or aborted."""
         if self.settings.s3_endpoint_url is not None:
             raise ConfigError(
                 "ARCHIVE_INGEST_S3_ENDPOINT_URL is set: the embedded storage is not used"
             )
-        with self._locked():
+        lock = contextlib.ExitStack()
+        lock.enter_context(self._locked())
+        try:
             info = self._running_info()
             if info is not None:
-                log.info("embedded storage already running (pid %d)", info.pid)
-                return self._status(info)
+                return StartingServer(self, info, None, lock)
             self._clear_stale()
             credentials = self._credentials()
             write_weed_security(self.dir)  # fresh keys and certificates for this start
@@ -167,18 +227,16 @@ class LocalStorage:
                     f"{self.ports.all()})"
                 )
             remove_sockets(self.ports)  # stale ones of a killed server
-            info = self._spawn()
-            try:
-                admin = self._client(credentials, "admin", fast=True)
-                self._wait_until_answering(admin, info.pid)
-                self._wait_volumes_registered(info.pid)
-                self._retry_until_ready(lambda: ensure_bucket(admin, self.settings), info.pid)
-            except BaseException:
-                terminate(info.pid, self.ports, grace=2.0)
-                self.pid_file.unlink(missing_ok=True)
-                raise
-            log.info("embedded storage up: %s (pid %d)", self.endpoint, info.pid)
-            return self._status(info)
+            return StartingServer(self, self._spawn(), credentials, lock)
+        except BaseException:
+            lock.close()
+            raise
+
+    def _wait_ready(self, info: _PidInfo, credentials: EmbeddedCredentials) -> None:
+        admin = self._client(credentials, "admin", fast=True)
+        self._wait_until_answering(admin, info.pid)
+        self._wait_volumes_registered(info.pid)
+        self._retry_until_ready(lambda: ensure_bucket(admin, self.settings), info.pid)
 
     def down(self, *, timeout: float | None = None) -> StorageStatus:
         """Stop the server (SIGTERM, wait, then SIGKILL the process group). Idempotent."""
@@ -385,24 +443,8 @@ class LocalStorage:
             return status
         try:
             admin = self._client(load_credentials(self.credentials_file), "admin", fast=True)
-            admin.head_bucket(Bucket=self.bucket)
-            status.s3_answering = True
-            status.bucket_exists = True
-            status.versioning, status.object_lock = bucket_capabilities(admin, self.bucket)
-            rule = (
-                admin.get_object_lock_configuration(Bucket=self.bucket)
-                .get("ObjectLockConfiguration", {})
-                .get("Rule", {})
-                .get("DefaultRetention")
-            )
-            if rule:
-                period = f"{rule['Days']} days" if "Days" in rule else f"{rule.get('Years')} years"
-                status.default_retention = f"{rule.get('Mode')} {period}"
-        except ClientError as exc:
-            status.s3_answering = True
-            status.bucket_exists = http_status(exc) != 404
-            status.detail = f"bucket check failed: {error_code(exc)}"
-        except (BotoCoreError, StorageError) as exc:
-            status.s3_answering = False
-            status.detail = f"S3 not answering: {type(exc).__name__}"
-        return status
+        except StorageError as exc:
+            status.detail = str(exc)
+            return status
+        facts = bucket_facts(admin, self.bucket)
+        return status.model_copy(update=facts.model_dump())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import shutil
@@ -142,7 +143,11 @@ def weed_command(weed: Path, ports: Ports, data_dir: Path, s3_config_file: Path)
         f"-master.port.grpc={p.master + GRPC_OFFSET}",
         "-master.telemetry=false",
         "-master.volumeSizeLimitMB=1024",
-        "-master.electionTimeout=1s",
+        # one master, no peers: its election is a formality, and a volume server that
+        # reports before the master leads retries only ~5 s later (the slow starts); raft
+        # wants the heartbeat (default 300 ms x [1, 1.25)) below the election timeout
+        "-master.electionTimeout=300ms",
+        "-master.heartbeatInterval=100ms",
         f"-volume.port={p.volume}",
         f"-volume.port.grpc={p.volume + GRPC_OFFSET}",
         "-volume.max=0",
@@ -225,9 +230,19 @@ def parent_death_signal() -> Callable[[], None] | None:
 
 
 def weed_version(weed: Path) -> str | None:
+    """``weed version``'s number; asked once per binary (and its mtime) in a process."""
+    try:
+        mark = weed.stat()
+    except OSError:
+        return None
+    return _weed_version(str(weed), mark.st_mtime_ns, mark.st_size)
+
+
+@functools.cache
+def _weed_version(weed: str, _mtime_ns: int, _size: int) -> str | None:
     try:
         out = subprocess.run(
-            [str(weed), "version"],
+            [weed, "version"],
             capture_output=True,
             text=True,
             timeout=20,

@@ -30,10 +30,13 @@ from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.credentials import EmbeddedCredentials, load_credentials
 from archive_ingest.storage.local import LocalStorage, StorageStatus
 from archive_ingest.storage.s3 import S3Client, make_client
+from archive_ingest.storage.targets import EMBEDDED_PORT_STRIDE
 from archive_ingest.storage.weed_process import Ports, port_is_free
 from tests.support.bag import digests_of
 
 SEAWEED_BUCKET = "archive-ingest-test"
+#: the most embedded servers a HOME may run (settings.embedded_copies' upper bound)
+MAX_EMBEDDED = 3
 
 
 @dataclass
@@ -58,15 +61,28 @@ class SeaweedServer:
         return make_client(self.settings, role="admin" if role == "admin" else "ingest")
 
 
-def free_base_port(rng: random.Random | None = None, attempts: int = 300) -> int:
-    """An S3 port whose derived ports (and their gRPC +10000) are all free on 127.0.0.1."""
+def free_base_port(
+    rng: random.Random | None = None, attempts: int = 300, slots: int = MAX_EMBEDDED
+) -> int:
+    """An S3 port whose derived ports (and their gRPC +10000) are all free on 127.0.0.1, for
+    each of ``slots`` embedded servers (slot n uses the base + n * EMBEDDED_PORT_STRIDE): a
+    test HOME on the embedded default runs two (``embedded_copies``), up to three."""
     rng = rng or random.Random()
     for _ in range(attempts):
         # below the ephemeral range (32768+), so no outgoing connection can take them meanwhile
         candidate = rng.randrange(10000, 22000)
-        if all(port_is_free(port) for port in Ports.derive(candidate).all()):
+        if all(port_is_free(port) for port in embedded_ports(candidate, slots)):
             return candidate
     raise RuntimeError("no free port range for SeaweedFS on 127.0.0.1")
+
+
+def embedded_ports(base: int, slots: int = MAX_EMBEDDED) -> list[int]:
+    """Every port (HTTP and gRPC) of ``slots`` embedded servers on ``base``."""
+    return [
+        port
+        for slot in range(slots)
+        for port in Ports.derive(base + slot * EMBEDDED_PORT_STRIDE).all()
+    ]
 
 
 def storage_settings(home: Path, port: int, **overrides: object) -> Settings:
