@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -18,13 +19,15 @@ import typer
 from typer.testing import CliRunner
 
 from archive_ingest.errors import ConfigError, StorageError
-from archive_ingest.settings import reset_settings_cache
+from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.cli import storage_app
+from archive_ingest.storage.embedded_set import embedded_storages, stop_all
 from archive_ingest.storage.local import LocalStorage
 from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.weed_process import Ports, port_is_free
 from archive_ingest.storage.weed_process import cmdline as weed_cmdline
 from archive_ingest.storage.weed_security import WeedSecurityFiles
+from tests.support.cli import run_cli
 from tests.support.plugins.storage import free_base_port, start_server, storage_settings
 
 pytestmark = pytest.mark.slow
@@ -226,3 +229,71 @@ def test_fixture_servers_die_with_a_killed_test_run(tmp_path: Path) -> None:
     assert not LocalStorage(settings).down().running  # cleans the stale pid file and sockets
     # the killed server's unix socket in /tmp is harmless debris (up() removes stale ones); its
     # removal by down() proved racy in CI, so it is not asserted here (see the closing note)
+
+
+def _cli_env(home: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVE_INGEST_", "AWS_"))}
+    env.update(
+        ARCHIVE_INGEST_HOME=str(home),
+        ARCHIVE_INGEST_CONFIG=str(home / "absent.toml"),
+        ARCHIVE_INGEST_STORAGE_S3_PORT=str(port),
+        ARCHIVE_INGEST_S3_BUCKET="archive-ingest-test",
+        ARCHIVE_INGEST_S3_OBJECT_LOCK_DAYS="1",
+    )
+    return env
+
+
+def _targets(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {target["name"]: target for target in json.loads(result.stdout)["targets"]}
+
+
+def test_storage_up_starts_two_servers_and_restarts_only_a_killed_one(tmp_path: Path) -> None:
+    """The embedded default is two servers: own folder, process, ports and credentials each;
+    `storage up` after one was SIGKILLed from outside starts that one alone."""
+    home = tmp_path / "home"
+    port = free_base_port(slots=2)
+    env = _cli_env(home, port)
+    try:
+        first = _targets(run_cli(env, "storage", "up", timeout=180))
+        assert sorted(first) == ["local-1", "local-2"]
+        one, two = first["local-1"], first["local-2"]
+        assert (one["endpoint"], two["endpoint"]) == (
+            f"http://127.0.0.1:{port}",
+            f"http://127.0.0.1:{port + 10}",
+        )
+        assert one["server"]["data_dir"] == str(home / "storage" / "data")
+        assert two["server"]["data_dir"] == str(home / "storage-2" / "data")
+        for target in (one, two):
+            assert target["running"] and target["versioning"] and target["object_lock"]
+            data_dir = Path(target["server"]["data_dir"])
+            assert _weed_processes(data_dir) == [target["server"]["pid"]]
+        keys = [json.loads(Path(t["server"]["credentials_file"]).read_text()) for t in (one, two)]
+        assert keys[0] != keys[1]  # each server has identities of its own
+        assert not set(one["server"]["ports"].values()) & set(two["server"]["ports"].values())
+
+        os.kill(two["server"]["pid"], signal.SIGKILL)  # from outside, as a crash would
+        deadline = time.monotonic() + 15
+        while _weed_processes(home / "storage-2" / "data") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status = run_cli(env, "storage", "status", timeout=60)
+        assert status.returncode == 3, status.stderr[-2000:]
+        assert [t["running"] for t in json.loads(status.stdout)["targets"]] == [True, False]
+
+        again = _targets(run_cli(env, "storage", "up", timeout=180))
+        assert again["local-1"]["server"]["pid"] == one["server"]["pid"]  # left alone
+        assert again["local-2"]["running"]
+        assert again["local-2"]["server"]["pid"] != two["server"]["pid"]  # started anew
+
+        down = _targets(run_cli(env, "storage", "down", "--timeout", "3", timeout=120))
+        assert not down["local-1"]["running"] and not down["local-2"]["running"]
+        assert _weed_processes(home / "storage" / "data") == []
+        assert _weed_processes(home / "storage-2" / "data") == []
+    finally:
+        with pytest.MonkeyPatch.context() as mp:
+            for name, value in env.items():
+                if name.startswith("ARCHIVE_INGEST_"):
+                    mp.setenv(name, value)
+            reset_settings_cache()
+            stop_all(embedded_storages(Settings()), timeout=2)
+        reset_settings_cache()
