@@ -1,4 +1,5 @@
-"""Deposit: put the bag into S3 (write-once, verified, receipt last), or hold the version.
+"""Deposit: put the bag into every storage target (write-once, verified, receipt last), or
+hold the version.
 
 Requires every checkpoint up to ``package``; produces no checkpoint (the receipt in S3 and
 the version row are its record). The stage's ``run`` (:func:`deposit_or_hold`) first asks the
@@ -7,22 +8,36 @@ hold policy (ingest/hold.py): a held or rejected version gets its ``appraisal`` 
 needs nobody goes to :func:`deposit`, the one deposit path: an archivist's approval
 (ingest/approval.py) and a deposited item's new version (review/actions.py) call it too.
 
-:func:`deposit` records its own events (the archivist's ``agent_events``, then the receipt's
-replication and fixity events) because they must go in after the receipt exists and the file
-locations are set, and before the version row and the ``deposited`` state: a run killed in
-between resumes at a deposit that finds its receipt and records the rest. Once the deposit
-is recorded, every hook of :data:`AFTER_DEPOSIT` runs (OAI-PMH publication).
+:func:`deposit` writes one copy per storage target, in parallel (ingest/copies.py), each
+verified as one deposit always was. It records its own events (the archivist's
+``agent_events``, then each new copy's replication and fixity events, naming its target)
+because they must go in after the receipts exist and the file locations are set (those of
+the first target in order that holds a verified copy), then each copy (catalogue/copies.py),
+then the version row and the state: ``deposited`` when at least ``copies_required`` copies
+are verified, ``under_replicated`` (reasons naming each missing target and why) when fewer
+are. A run killed in between resumes at a deposit that finds its receipts and records the
+rest; a re-run of an ``under_replicated`` version writes only the missing copies. Once an
+item is ``deposited``, every hook of :data:`AFTER_DEPOSIT` runs (OAI-PMH publication).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from archive_ingest.catalogue.copies import verified_targets
+from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.ingest import checkpoints
 from archive_ingest.ingest.checkpoints import (
     STAGE_CHECKPOINTS,
     DescribeCheckpoint,
     PackageCheckpoint,
+)
+from archive_ingest.ingest.copies import (
+    CopyOutcome,
+    deposit_to_targets,
+    missing_reasons,
+    no_copy_error,
+    record_copies,
 )
 from archive_ingest.ingest.hold import hold_decision, hold_event
 from archive_ingest.ingest.publish import publish_for_harvesters
@@ -30,9 +45,8 @@ from archive_ingest.ingest.services import Handle, Services, version_of, version
 from archive_ingest.ingest.stage import DEPOSIT_RETRIES, Stage, StageOutput
 from archive_ingest.models import Digests, Event, State
 from archive_ingest.reliability.crashpoints import crashpoint
-from archive_ingest.storage.deposit import deposit_bag
-from archive_ingest.storage.receipt import LockPolicy
-from archive_ingest.storage.s3 import make_client, probe_endpoint
+from archive_ingest.storage.receipt import DepositReceipt
+from archive_ingest.storage.targets import check_targets, copies_required
 
 #: called with (services, record id) once a deposit is recorded, in order
 AfterDeposit = Callable[[Services, str], None]
@@ -45,7 +59,11 @@ def run_after_deposit(svc: Services, record_id: str) -> None:
 
 
 def deposit_or_hold(svc: Services, handle: Handle) -> StageOutput:
-    """Deposit a version that needs nobody; hold (or reject) the others, package kept."""
+    """Deposit a version that needs nobody; hold (or reject) the others, package kept. A
+    version already stored on some target (``under_replicated``, or approved and stored) was
+    decided before: its missing copies are deposited, it is never held again."""
+    if verified_targets(svc.catalogue, handle.record_id, version_of(handle)):
+        return StageOutput(handle=deposit(svc, handle))
     state, reasons = hold_decision(svc, handle)
     if state is not None:
         return StageOutput(events=[hold_event(state, reasons)], state=state, state_reasons=reasons)
@@ -60,12 +78,19 @@ def deposit(
     in_progress: State = State.DEPOSITING,
     in_progress_reasons: Sequence[str] = (),
 ) -> Handle:
-    """Put the bag into S3 (write-once, verified, receipt last) and mark it deposited.
+    """Put the bag into every storage target (write-once, verified, receipt last, in
+    parallel) and mark it ``deposited``, or ``under_replicated`` when fewer targets than
+    ``copies_required`` hold a verified copy (at least one does). No verified copy at all
+    raises (the stage retries; the item fails; nothing is lost).
 
     While it runs the item is ``in_progress`` (``depositing``; an approval's deposit stays
-    ``approved``, the state ``deposit-approved`` resumes after a kill or a failure)."""
+    ``approved``, the state ``deposit-approved`` resumes after a kill or a failure).
+
+    A re-run finds the copies already there (a verified no-op per target) and writes only
+    the missing ones; copies the catalogue already had as verified add no events again."""
     version = version_of(handle)
-    probe_endpoint(svc.settings)  # an endpoint that does not answer fails here within seconds
+    settings = svc.settings
+    check_targets(settings)
     ws = svc.workspace(handle.record_id)
     described = checkpoints.require(ws, version, DescribeCheckpoint)
     packaged = checkpoints.require(ws, version, PackageCheckpoint)
@@ -77,50 +102,75 @@ def deposit(
     svc.catalogue.set_state(
         handle.record_id, in_progress, list(in_progress_reasons), version=version
     )
-    client = make_client(svc.settings)
-    receipt = deposit_bag(
-        client,
-        bucket=svc.settings.s3_bucket,
-        prefix=svc.settings.s3_prefix,
+    known = set(verified_targets(svc.catalogue, handle.record_id, version))
+    outcomes = deposit_to_targets(
+        settings,
         record_id=handle.record_id,
         version=version,
         bag_dir=ws.bag_dir(version),
         manifest=manifest,
-        lock=LockPolicy.from_settings(svc.settings),
-        read_back=svc.settings.s3_verify_read_back,
-        multipart_threshold=svc.settings.s3_multipart_threshold,
     )
+    verified = [o for o in outcomes if o.receipt is not None]
+    if not verified:
+        record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=sorted(known))
+        raise no_copy_error(outcomes)
     crashpoint("after-receipt")
+    # copies found as they were (verified before, unchanged since) are not recorded again
+    unchanged = [o.target for o in verified if o.target in known and _reused(o)]
+    first = _receipt(verified[0])
     svc.catalogue.set_file_locations(
         handle.record_id,
         version,
-        {obj.path: (obj.key, obj.version_id) for obj in receipt.objects},
+        {obj.path: (obj.key, obj.version_id) for obj in first.objects},
     )
-    svc.catalogue.add_events(handle.record_id, version, [*(agent_events or []), *receipt.events])
+    events = [ev for o in verified if o.target not in unchanged for ev in _receipt(o).events]
+    svc.catalogue.add_events(handle.record_id, version, [*(agent_events or []), *events])
+    # after the events: a run killed in between records them again rather than never
+    record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=unchanged)
+    required = copies_required(settings)
     svc.catalogue.update_version(
         handle.record_id,
         version,
-        bag_uri=receipt.bag_uri,
+        bag_uri=first.bag_uri,
         summary={
             **version_summary(svc, handle),
             "receipt": {
-                "key": receipt.receipt_key,
-                "version_id": receipt.receipt_version_id,
-                "payload_oxum": receipt.payload_oxum,
-                "reused": receipt.reused,
+                "key": first.receipt_key,
+                "version_id": first.receipt_version_id,
+                "payload_oxum": first.payload_oxum,
+                "reused": first.reused,
+                "target": first.target,
+            },
+            "copies": {
+                "verified": [o.target for o in verified],
+                "missing": [o.target for o in outcomes if o.receipt is None],
+                "required": required,
             },
         },
     )
+    missing = missing_reasons(outcomes) if len(verified) < len(outcomes) else []
+    state = State.DEPOSITED if len(verified) >= required else State.UNDER_REPLICATED
     svc.catalogue.set_state(
         handle.record_id,
-        State.DEPOSITED,
-        [],
+        state,
+        missing,
         version=version,
-        bag_uri=receipt.bag_uri,
+        bag_uri=first.bag_uri,
         deposited_version=version,
     )
-    run_after_deposit(svc, handle.record_id)
+    if state == State.DEPOSITED:
+        run_after_deposit(svc, handle.record_id)
     return handle
+
+
+def _receipt(outcome: CopyOutcome) -> DepositReceipt:
+    if outcome.receipt is None:
+        raise ArchiveIngestError(f"no verified copy on {outcome.target}")
+    return outcome.receipt
+
+
+def _reused(outcome: CopyOutcome) -> bool:
+    return outcome.receipt is not None and outcome.receipt.reused
 
 
 STAGE = Stage(

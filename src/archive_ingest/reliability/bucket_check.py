@@ -1,4 +1,10 @@
-"""``reconcile``'s bucket checks: incomplete uploads, and complete AIPs against the catalogue.
+"""``reconcile``'s bucket checks of one storage target: incomplete uploads, and complete AIPs
+against the catalogue.
+
+The catalogue records each copy (catalogue/copies.py): a receipt on a target is compared with
+that target's recorded copy (its objects' VersionIds), and a copy recorded as verified whose
+receipt is gone is reported. Versions deposited before copies were recorded have no copies
+rows; they are compared with the files table on the first target (where they were stored).
 
 Pure reporting, nothing is changed (``repair`` does the fixing). A storage error ends only the
 check it hit, as a ``check-failed`` finding; the other checks still run.
@@ -11,12 +17,16 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.copies import copies_of, objects_of_copy
 from archive_ingest.errors import StorageError
 from archive_ingest.models import State
 from archive_ingest.reliability.findings import Finding, ReconcileReport
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, parse_key
 from archive_ingest.storage.listing import find_incomplete, read_receipt_key
 from archive_ingest.storage.s3 import S3Client, storage_error
+
+#: version states whose AIP is (at least partly) stored: their receipts belong in the buckets
+STORED_STATES = frozenset({State.DEPOSITED.value, State.UNDER_REPLICATED.value})
 
 
 def object_versions(client: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:
@@ -50,9 +60,19 @@ def _check_failed(report: ReconcileReport, what: str, exc: StorageError) -> None
     )
 
 
-def check(client: S3Client, catalogue: Catalogue, bucket: str, prefix: str) -> ReconcileReport:
-    """Compare bucket and catalogue; pure reporting, nothing is changed. A storage error ends
-    only the check it hit (a ``check-failed`` finding); the others still run."""
+def check(
+    client: S3Client,
+    catalogue: Catalogue,
+    bucket: str,
+    prefix: str,
+    *,
+    target: str = "primary",
+    first: bool = True,
+) -> ReconcileReport:
+    """Compare the bucket of storage ``target`` (``first``: the first configured, which holds
+    the versions deposited before copies were recorded) and the catalogue; pure reporting,
+    nothing is changed. A storage error ends only the check it hit (a ``check-failed``
+    finding); the others still run."""
     report = ReconcileReport(bucket=bucket, prefix=prefix)
     try:
         _check_incomplete(client, report)
@@ -67,10 +87,12 @@ def check(client: S3Client, catalogue: Catalogue, bucket: str, prefix: str) -> R
     in_bucket: set[tuple[str, int]] = set()
     for record_id, version, key in receipts:
         in_bucket.add((record_id, version))
-        _check_receipt(client, catalogue, report, record_id, version, key)
+        _check_receipt(client, catalogue, report, record_id, version, key, target, first)
     for item in _deposited_items(catalogue):
         version = item.deposited_version or item.current_version
-        if (item.id, version) not in in_bucket:
+        copies = {c.target: c.status for c in copies_of(catalogue, item.id, version)}
+        expected = copies.get(target) == "verified" if copies else first
+        if expected and (item.id, version) not in in_bucket:
             layout = AipLayout(prefix, item.id, version)
             report.findings.append(
                 Finding(
@@ -115,10 +137,26 @@ def _check_receipt(
     record_id: str,
     version: int,
     key: str,
+    target: str,
+    first: bool,
 ) -> None:
     item = catalogue.get_item(record_id)
     row = catalogue.get_version(record_id, version) if item else None
-    if item is None or row is None or row.state != State.DEPOSITED.value:
+    copies = {c.target: c.status for c in copies_of(catalogue, record_id, version)}
+    if copies and copies.get(target) in (None, "failed") and row is not None:
+        report.findings.append(
+            Finding(
+                kind="aip-not-in-catalogue",
+                record_id=record_id,
+                version=version,
+                detail=f"a complete AIP on storage target {target} that the catalogue does not "
+                "record as a copy; re-run the ingest of this item (or `archive-ingest "
+                "replicate`) to record it",
+                keys=[key],
+            )
+        )
+        return
+    if item is None or row is None or row.state not in STORED_STATES:
         report.findings.append(
             Finding(
                 kind="aip-not-in-catalogue",
@@ -149,11 +187,17 @@ def _check_receipt(
         )
         return
     stored = {obj.path: obj.version_id for obj in receipt.objects}
-    wrong = [
-        f.path
-        for f in catalogue.files(record_id, version)
-        if stored.get(f"data/{f.path}", stored.get(f.path)) != f.s3_version_id
-    ]
+    if copies:  # this target's recorded copy
+        recorded = objects_of_copy(catalogue, record_id, version, target)
+        wrong = [o.path for o in recorded if o.key != key and stored.get(o.path) != o.version_id]
+    elif first:  # deposited before copies were recorded: the files table
+        wrong = [
+            f.path
+            for f in catalogue.files(record_id, version)
+            if stored.get(f"data/{f.path}", stored.get(f.path)) != f.s3_version_id
+        ]
+    else:
+        wrong = []
     if wrong:
         report.findings.append(
             Finding(
@@ -168,9 +212,14 @@ def _check_receipt(
 
 
 def _deposited_items(catalogue: Catalogue, page: int = 500) -> list[Any]:
+    """Items whose current AIP is stored: ``deposited`` and ``under_replicated``."""
     items: list[Any] = []
-    while True:
-        batch = catalogue.list_items(state=State.DEPOSITED.value, limit=page, offset=len(items))
-        items += batch
-        if len(batch) < page:
-            return items
+    for state in sorted(STORED_STATES):
+        found: list[Any] = []
+        while True:
+            batch = catalogue.list_items(state=state, limit=page, offset=len(found))
+            found += batch
+            if len(batch) < page:
+                break
+        items += found
+    return items

@@ -17,6 +17,7 @@ Kind = Literal[
     "unfinished-older-version",
     "check-failed",
     "stale-work-folder",
+    "under-replicated",
 ]
 
 
@@ -26,6 +27,20 @@ class Finding(BaseModel):
     version: int | None = None
     detail: str
     keys: list[str] = Field(default_factory=list)
+    #: the storage target a bucket finding is about (None: the catalogue or work folders)
+    target: str | None = None
+    #: ``under-replicated``: the targets without a verified copy
+    missing_targets: list[str] = Field(default_factory=list)
+
+
+class TargetSummary(BaseModel):
+    """One storage target as reconcile saw it."""
+
+    name: str
+    bucket: str
+    prefix: str
+    reachable: bool = True
+    complete_aips: int = 0
 
 
 class Action(BaseModel):
@@ -36,9 +51,10 @@ class Action(BaseModel):
 
 
 class ReconcileReport(BaseModel):
-    bucket: str
+    bucket: str  # the first target's (every target: ``targets``)
     prefix: str
-    complete_aips: int = 0
+    complete_aips: int = 0  # over every target
+    targets: list[TargetSummary] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
     fixed: bool = False

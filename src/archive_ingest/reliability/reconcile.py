@@ -1,6 +1,9 @@
 """`archive-ingest reconcile`: find (and with ``fix`` clean) what an interrupted run left behind.
 
-It compares three things and reports every disagreement as a :class:`Finding`:
+The bucket checks run once per configured storage target (storage/targets.py), each finding
+naming its ``target``; a target that does not answer is a ``check-failed`` finding and the
+others are still checked. It compares three things and reports every disagreement as a
+:class:`Finding`:
 
 - **incomplete uploads**: version prefixes with objects or multipart uploads but no receipt
   (``storage.listing.find_incomplete``) - not AIPs; a re-run of the same ingest completes them;
@@ -8,6 +11,9 @@ It compares three things and reports every disagreement as a :class:`Finding`:
   recorded as deposited at that version (a crash after the receipt, before the catalogue update);
 - **catalogue without bucket**: an item recorded as deposited whose receipt is missing, or
   whose files' S3 VersionIds differ from the receipt's;
+- **under-replicated versions**: a stored version without a verified copy on some target
+  (a target was down during the deposit, or was added later) - ``replicate`` or a re-run of
+  the ingest writes the missing copies;
 - **stalled items**: items left in an in-progress state (``fetched`` ... ``depositing``) for
   longer than ``Settings.stalled_after_seconds`` - a worker killed mid-item. Re-running the
   ingest resumes them at the stage after the last checkpoint; a harvest does so by itself;
@@ -32,16 +38,21 @@ all; the bucket checks are in ``bucket_check``, the fixes in ``repair``, and the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.copies import copies_of
+from archive_ingest.catalogue.schema import Item
+from archive_ingest.errors import StorageError
 from archive_ingest.harvest.approved import approved_but_depositing
 from archive_ingest.models import IN_PROGRESS_STATES, State
 from archive_ingest.reliability.bucket_check import check
-from archive_ingest.reliability.findings import Finding, ReconcileReport
-from archive_ingest.reliability.repair import fix
+from archive_ingest.reliability.findings import Finding, ReconcileReport, TargetSummary
+from archive_ingest.reliability.repair import fix, fix_work_folders
 from archive_ingest.settings import Settings
 from archive_ingest.storage.s3 import make_client, probe_endpoint
+from archive_ingest.storage.targets import target_views
 from archive_ingest.workspace import STAGING_PREFIX, stale_work_folders
 
 
@@ -124,18 +135,105 @@ def unfinished_older_versions(catalogue: Catalogue) -> list[Finding]:
     ]
 
 
+def under_replicated(catalogue: Catalogue, targets: Sequence[str]) -> list[Finding]:
+    """Stored versions (items ``deposited`` or ``under_replicated``) without a verified copy
+    on every configured target. A version deposited before copies were recorded counts as
+    stored on the first target only."""
+    wanted = list(targets)
+    findings = []
+    for item in _stored_items(catalogue):
+        version = item.deposited_version or item.current_version
+        copies = copies_of(catalogue, item.id, version)
+        have = {c.target for c in copies if c.status == "verified"} if copies else {wanted[0]}
+        missing = [t for t in wanted if t not in have]
+        if not missing:
+            continue
+        why = {c.target: f"{c.status}" + (f": {c.detail}" if c.detail else "") for c in copies}
+        gaps = [f"no copy on {t}" + (f" ({why[t]})" if t in why else "") for t in missing]
+        findings.append(
+            Finding(
+                kind="under-replicated",
+                record_id=item.id,
+                version=version,
+                detail=f"verified on {len(wanted) - len(missing)} of {len(wanted)} targets; "
+                + "; ".join(gaps)
+                + "; run `archive-ingest replicate` or re-run the ingest of this item",
+                missing_targets=missing,
+            )
+        )
+    return findings
+
+
+def _stored_items(catalogue: Catalogue) -> list[Item]:
+    return [
+        item
+        for state in (State.DEPOSITED.value, State.UNDER_REPLICATED.value)
+        for item in catalogue.list_items(state=state, limit=1_000_000)
+    ]
+
+
+def _check_target(
+    view: Settings, catalogue: Catalogue, *, first: bool, do_fix: bool
+) -> tuple[ReconcileReport, StorageError | None]:
+    """One target's bucket checks (and fixes); an unreachable target is a finding."""
+    name = view.storage_target_name
+    try:
+        probe_endpoint(view)
+    except StorageError as exc:
+        part = ReconcileReport(bucket=view.s3_bucket, prefix=view.s3_prefix)
+        part.findings.append(
+            Finding(
+                kind="check-failed",
+                record_id="",
+                detail=f"storage target {name} not checked: {exc}",
+                target=name,
+            )
+        )
+        return part, exc
+    client = make_client(view)
+    part = check(client, catalogue, view.s3_bucket, view.s3_prefix, target=name, first=first)
+    if do_fix:
+        part = fix(client, part)
+    return part, None
+
+
 def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
-    """Open the catalogue and the bucket (ingest credentials), check, and optionally fix.
-    The storage is probed first: a silent endpoint is one StorageUnreachableError naming it
-    within seconds, not botocore's retries and timeouts in every check."""
-    probe_endpoint(settings)
-    client = make_client(settings)
+    """Open the catalogue and every storage target's bucket (ingest credentials), check, and
+    optionally fix. Each target is probed first: a silent endpoint is a ``check-failed``
+    finding naming it within seconds, not botocore's retries and timeouts in every check; when
+    no target answers at all, the first one's StorageUnreachableError is raised."""
+    views = target_views(settings)
     catalogue = Catalogue.open(settings.effective_database_url)
     try:
-        report = check(client, catalogue, settings.s3_bucket, settings.s3_prefix)
+        report = ReconcileReport(bucket=views[0].s3_bucket, prefix=views[0].s3_prefix)
+        unreachable: list[StorageError] = []
+        for number, view in enumerate(views):
+            part, problem = _check_target(view, catalogue, first=number == 0, do_fix=do_fix)
+            if problem is not None:
+                unreachable.append(problem)
+            name = view.storage_target_name
+            report.findings += [f.model_copy(update={"target": name}) for f in part.findings]
+            report.actions += part.actions
+            report.complete_aips += part.complete_aips
+            report.targets.append(
+                TargetSummary(
+                    name=name,
+                    bucket=view.s3_bucket,
+                    prefix=view.s3_prefix,
+                    reachable=problem is None,
+                    complete_aips=part.complete_aips,
+                )
+            )
+        if len(unreachable) == len(views):
+            raise unreachable[0]
+        report.findings += under_replicated(catalogue, [v.storage_target_name for v in views])
         report.findings += stalled(catalogue, settings.stalled_after_seconds)
         report.findings += unfinished_older_versions(catalogue)
-        report.findings += stale_work(settings.home)
+        stale = stale_work(settings.home)
+        report.findings += stale
+        if do_fix:
+            report.actions += fix_work_folders(stale)
+            report.fixed = True
     finally:
         catalogue.close()
-    return fix(client, report) if do_fix else report
+    return report

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_ingest.errors import StorageError
 from archive_ingest.reliability.bucket_check import object_versions
-from archive_ingest.reliability.findings import Action, ReconcileReport
+from archive_ingest.reliability.findings import Action, Finding, ReconcileReport
 from archive_ingest.storage.layout import AipLayout
 from archive_ingest.storage.s3 import S3Client, error_code
 from archive_ingest.workspace import stale_work_folders
@@ -52,6 +52,16 @@ def fix(client: S3Client, report: ReconcileReport) -> ReconcileReport:
             report.actions += _remove_work_folders(finding.keys)
     report.fixed = True
     return report
+
+
+def fix_work_folders(findings: list[Finding]) -> list[Action]:
+    """Remove the stale work folders of ``stale-work-folder`` findings (still unheld now)."""
+    return [
+        action
+        for finding in findings
+        if finding.kind == "stale-work-folder"
+        for action in _remove_work_folders(finding.keys)
+    ]
 
 
 def _remove_work_folders(keys: list[str]) -> list[Action]:

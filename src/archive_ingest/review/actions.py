@@ -139,7 +139,12 @@ def approve(
     postponed = deposit_approved_version(svc, handle)
     if postponed:
         return _outcome(svc, handle, postponed)
-    return _outcome(svc, handle, f"v{handle.version} deposited")
+    outcome = _outcome(svc, handle, f"v{handle.version} deposited")
+    if outcome.state == State.UNDER_REPLICATED.value:
+        return _outcome(
+            svc, handle, f"v{handle.version} stored on fewer targets than required (see reasons)"
+        )
+    return outcome
 
 
 def reject(svc: Services, record_id: str, user: User, reason: str) -> Outcome:

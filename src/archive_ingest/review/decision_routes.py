@@ -63,9 +63,10 @@ async def decide(ctx: ReviewContext, request: Request, record_id: str, action: s
             outcome = await ctx.pools.decide(
                 _act_locked, ctx, record_id, user, action, fields, note
             )
-            code = DECISION_NOTICES.get(action) or (
-                "deposited" if outcome.state == State.DEPOSITED.value else "approved"
-            )
+            code = DECISION_NOTICES.get(action) or {
+                State.DEPOSITED.value: "deposited",
+                State.UNDER_REPLICATED.value: "under-replicated",
+            }.get(outcome.state, "approved")
     except ArchiveIngestError as exc:
         return ctx.page(
             request,

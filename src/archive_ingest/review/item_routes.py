@@ -40,7 +40,7 @@ def item_routes(ctx: ReviewContext) -> APIRouter:
         if user is None:
             return ctx.to_login(request)
         flt = queries.QueueFilter(
-            reason=reason if reason in queries.REASON_KINDS else "",
+            reason=reason if reason in queries.QUEUE_KINDS else "",
             source=source[:200],
             since=_date(since),
             until=_date(until),
@@ -54,7 +54,7 @@ def item_routes(ctx: ReviewContext) -> APIRouter:
             user=user,
             result=result,
             flt=flt,
-            kinds=queries.REASON_KINDS,
+            kinds=queries.QUEUE_KINDS,
             since=since,
             until=until,
             link=lambda **kw: "/review/?" + urlencode({**base, **kw}),

@@ -13,6 +13,8 @@ NOTICES = {
     "session-ended": "Your session has ended. Log in again.",
     # record page (the history and the state on the page say the details)
     "deposited": "Approved and deposited.",
+    "under-replicated": "Approved and stored, but on fewer storage targets than required (see "
+    "the reasons); `archive-ingest replicate` or a re-run completes it.",
     "approved": "Approved; the deposit is postponed (see the reasons) and is retried by "
     "deposit-approved.",
     "rejected": "Rejected; kept in the catalogue, not deposited.",

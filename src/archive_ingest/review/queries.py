@@ -13,6 +13,9 @@ from archive_ingest.catalogue.schema import EventRow, Item
 from archive_ingest.models import State
 
 REASON_KINDS = ("licence", "ocr", "metadata", "failure")
+#: what the queue filters by: the reason kinds, and ``copies`` (items stored on fewer
+#: storage targets than required, counted only when there are some)
+QUEUE_KINDS = (*REASON_KINDS, "copies")
 PAGE_SIZE = 25
 
 
@@ -20,6 +23,8 @@ def reason_kinds(item: Item) -> set[str]:
     """The reason families of an item: licence, ocr, metadata (from prefixes), failure."""
     if item.state == State.FAILED.value:
         return {"failure"}
+    if item.state == State.UNDER_REPLICATED.value:
+        return {"copies"}
     kinds = set()
     for reason in item.reasons or []:
         head = reason.split(":", 1)[0].strip().lower()
@@ -46,8 +51,9 @@ class QueuePage:
 
 
 def queue(catalogue: Catalogue, flt: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
-    """Items waiting for a person (and failures), newest first, filtered and paginated."""
-    states = [State.NEEDS_REVIEW.value, State.FAILED.value]
+    """Items waiting for a person (and failures, and items stored on fewer targets than
+    required: kind ``copies``), newest first, filtered and paginated."""
+    states = [State.NEEDS_REVIEW.value, State.FAILED.value, State.UNDER_REPLICATED.value]
     with catalogue.session() as session:
         query = select(Item).where(Item.state.in_(states))
         if flt.source:
@@ -64,7 +70,10 @@ def queue(catalogue: Catalogue, flt: QueueFilter, page_size: int = PAGE_SIZE) ->
     for row in rows:
         for kind in reason_kinds(row) & set(REASON_KINDS):
             counts[kind] += 1
-    if flt.reason in REASON_KINDS:
+    copies = sum(1 for row in rows if "copies" in reason_kinds(row))
+    if copies:
+        counts["copies"] = copies
+    if flt.reason in QUEUE_KINDS:
         rows = [r for r in rows if flt.reason in reason_kinds(r)]
     elif not flt.reason:
         rows = [r for r in rows if r.state == State.NEEDS_REVIEW.value]

@@ -208,7 +208,9 @@ def deposit_bag(
 
     existing = read_receipt_key(client, bucket, layout.receipt_key)
     if existing is not None:
-        return _confirm_existing(client, bucket, existing, manifest, read_back, bag_uri)
+        return _confirm_existing(
+            client, bucket, existing, manifest, read_back, bag_uri, target=target
+        )
 
     present = list_keys(client, bucket, layout.root)
     wanted = {layout.key(relpath) for relpath, _, _ in files}
@@ -242,7 +244,11 @@ def deposit_bag(
         )
     ]
     verification = fixity_event(
-        bag_uri=bag_uri, objects_checked=len(stored), read_back=read_back, problems=problems
+        bag_uri=bag_uri,
+        objects_checked=len(stored),
+        read_back=read_back,
+        problems=problems,
+        target=target,
     )
     if problems:
         raise StorageError(
@@ -292,6 +298,8 @@ def _confirm_existing(
     manifest: Mapping[str, Digests],
     read_back: bool,
     bag_uri: str,
+    *,
+    target: str | None = None,
 ) -> DepositReceipt:
     """A re-run: the same content is a verified no-op; other content is refused."""
     if not existing.matches(manifest):
@@ -310,6 +318,7 @@ def _confirm_existing(
         read_back=read_back,
         problems=problems,
         context="re-deposit check",
+        target=target,
     )
     if problems:
         raise StorageError(

@@ -29,8 +29,11 @@ def agent_id() -> str:
 def deposit_event(receipt: DepositReceipt) -> Event:
     """The copy of the bag into preservation storage (PREMIS event type "replication")."""
     resumed = sum(1 for obj in receipt.objects if obj.resumed)
+    on = f" on storage target {receipt.target}" if receipt.target else ""
     if receipt.reused:
-        detail = f"AIP {receipt.bag_uri} was already deposited and complete; nothing was written"
+        detail = (
+            f"AIP {receipt.bag_uri}{on} was already deposited and complete; nothing was written"
+        )
     else:
         retention = (
             f"retention {receipt.lock_mode} until {receipt.retain_until.isoformat()}"
@@ -39,7 +42,7 @@ def deposit_event(receipt: DepositReceipt) -> Event:
         )
         detail = (
             f"Deposited {len(receipt.objects)} objects ({receipt.total_bytes} bytes) to "
-            f"{receipt.bag_uri} with write-once conditional PUTs and server-verified "
+            f"{receipt.bag_uri}{on} with write-once conditional PUTs and server-verified "
             f"checksums; {retention}; receipt written last"
         )
     return Event(
@@ -48,6 +51,7 @@ def deposit_event(receipt: DepositReceipt) -> Event:
         detail=detail,
         outcome_detail={
             "bag_uri": receipt.bag_uri,
+            "target": receipt.target,
             "objects": len(receipt.objects),
             "bytes": receipt.total_bytes,
             "resumed_objects": resumed,
@@ -71,8 +75,9 @@ def fixity_event(
     read_back: bool,
     problems: Sequence[Problem],
     context: str = "deposit verification",
+    target: str | None = None,
 ) -> Event:
-    """One PREMIS "fixity check" of one AIP version."""
+    """One PREMIS "fixity check" of one AIP version (on storage ``target`` when named)."""
     how = "server checksums (HEAD) and our metadata digests"
     if read_back:
         how += ", and every byte re-read and hashed (SHA-256, SHA-512)"
@@ -80,10 +85,12 @@ def fixity_event(
     return Event(
         event_type="fixity check",
         outcome=outcome,
-        detail=f"{context}: compared {objects_checked} stored objects of {bag_uri} with the "
-        f"manifest digests: {how}",
+        detail=f"{context}: compared {objects_checked} stored objects of {bag_uri}"
+        + (f" on storage target {target}" if target else "")
+        + f" with the manifest digests: {how}",
         outcome_detail={
             "bag_uri": bag_uri,
+            "target": target,
             "objects_checked": objects_checked,
             "read_back": read_back,
             "problems": [p.model_dump() for p in problems],

@@ -1,0 +1,205 @@
+"""Deposit one bag to every storage target at once, and record each copy in the catalogue.
+
+:func:`deposit_to_targets` runs :func:`~archive_ingest.storage.deposit.deposit_bag` against
+every configured target (storage/targets.py) in parallel, one worker thread per target, each
+with its own client and its own view of the settings. Every copy is checked exactly as a
+single deposit is (write-once PUTs, server checksums, HEAD verification, signed receipt
+last); a target that does not answer, or fails, is a *failed copy*, not a failed deposit:
+the caller decides from the verified copies whether the version is ``deposited`` or
+``under_replicated``. :func:`record_copies` writes the outcome into the catalogue's copies
+tables (catalogue/copies.py), which ``reconcile``, ``replicate`` and the audit read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.copies import CopyObject, record_copy
+from archive_ingest.errors import ArchiveIngestError, PackageError, StorageError
+from archive_ingest.models import Digests, utcnow
+from archive_ingest.settings import Settings
+from archive_ingest.storage.deposit import deposit_bag
+from archive_ingest.storage.receipt import DepositReceipt, LockPolicy
+from archive_ingest.storage.s3 import make_client, probe_endpoint
+from archive_ingest.storage.signing import ReceiptSigner
+from archive_ingest.storage.targets import check_targets, copies_required, target_views
+
+#: the prefix of an item's reasons about its copies (the review queue files them under it)
+COPIES_REASON = "copies: "
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    """One target's copy of one AIP version: the verified receipt, or why there is none."""
+
+    target: str
+    receipt: DepositReceipt | None = None
+    error: BaseException | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.receipt is not None
+
+    @property
+    def reason(self) -> str:
+        return "" if self.error is None else str(self.error)
+
+
+def _deposit_one(
+    view: Settings,
+    signer: ReceiptSigner,
+    record_id: str,
+    version: int,
+    bag_dir: Path,
+    manifest: Mapping[str, Digests],
+) -> CopyOutcome:
+    """One target's deposit (runs in a worker thread). Storage trouble is the copy's outcome;
+    a bag that does not match its manifest is everybody's problem and propagates."""
+    target = view.storage_target_name
+    try:
+        probe_endpoint(view)  # a target that does not answer fails here within seconds
+        receipt = deposit_bag(
+            make_client(view),
+            bucket=view.s3_bucket,
+            prefix=view.s3_prefix,
+            record_id=record_id,
+            version=version,
+            bag_dir=bag_dir,
+            manifest=manifest,
+            lock=LockPolicy.from_settings(view),
+            read_back=view.s3_verify_read_back,
+            multipart_threshold=view.s3_multipart_threshold,
+            target=target,
+            signer=signer,
+        )
+    except PackageError:
+        raise
+    except (ArchiveIngestError, BotoCoreError, ClientError, OSError) as exc:
+        return CopyOutcome(target=target, error=exc)
+    return CopyOutcome(target=target, receipt=receipt)
+
+
+def deposit_to_targets(
+    settings: Settings,
+    *,
+    record_id: str,
+    version: int,
+    bag_dir: Path,
+    manifest: Mapping[str, Digests],
+) -> list[CopyOutcome]:
+    """Deposit the bag to every configured target in parallel; one outcome per target, in
+    the targets' order. Raises only for a bad configuration or a bag that does not match
+    its manifest."""
+    check_targets(settings)
+    views = target_views(settings)
+    signer = ReceiptSigner.for_settings(settings)  # once, here: the key may be created now
+    with ThreadPoolExecutor(max_workers=len(views), thread_name_prefix="deposit") as pool:
+        futures = [
+            pool.submit(_deposit_one, view, signer, record_id, version, bag_dir, manifest)
+            for view in views
+        ]
+        return [future.result() for future in futures]
+
+
+def copy_objects(receipt: DepositReceipt) -> list[CopyObject]:
+    """Every stored object of a copy, the receipt itself included, as the catalogue keeps it."""
+    return [
+        CopyObject(
+            path=obj.path,
+            key=obj.key,
+            version_id=obj.version_id,
+            size=obj.size,
+            sha256=obj.sha256,
+            sha512=obj.sha512,
+        )
+        for obj in receipt.all_objects
+    ]
+
+
+def record_copies(
+    catalogue: Catalogue,
+    record_id: str,
+    version: int,
+    outcomes: Sequence[CopyOutcome],
+    *,
+    skip: Sequence[str] = (),
+) -> None:
+    """Record each copy (verified with its receipt and objects, or failed with the reason);
+    targets in ``skip`` (already recorded as verified, found unchanged) are left as they are."""
+    now = utcnow()
+    for outcome in outcomes:
+        if outcome.target in skip:
+            continue
+        receipt = outcome.receipt
+        if receipt is None:
+            record_copy(
+                catalogue,
+                record_id,
+                version,
+                outcome.target,
+                status="failed",
+                detail=outcome.reason,
+            )
+            continue
+        marker = receipt.receipt_object
+        record_copy(
+            catalogue,
+            record_id,
+            version,
+            outcome.target,
+            status="verified",
+            bag_uri=receipt.bag_uri,
+            receipt_key=receipt.receipt_key,
+            receipt_version_id=receipt.receipt_version_id,
+            receipt_sha256=marker.sha256 if marker is not None else None,
+            objects=copy_objects(receipt),
+            verified_at=now,
+        )
+
+
+def no_copy_error(outcomes: Sequence[CopyOutcome]) -> BaseException:
+    """What to raise when no target holds a verified copy: the one error of a single target
+    as it is (its type and message), else one StorageError naming every target's reason
+    (transient when every one of them was)."""
+    errors = [o.error for o in outcomes if o.error is not None]
+    if len(outcomes) == 1 and errors:
+        return errors[0]
+    transient = bool(errors) and all(getattr(e, "transient", False) for e in errors)
+    return StorageError(
+        "no storage target holds a verified copy: "
+        + "; ".join(f"{o.target}: {o.reason or 'no copy'}" for o in outcomes),
+        transient=transient,
+    )
+
+
+def replication_line(verified: int, total: int) -> str:
+    """The line ``ingest`` prints for an under-replicated item."""
+    return f"stored on {verified} of {total} targets; run `archive-ingest replicate` or re-run"
+
+
+def missing_reasons(outcomes: Sequence[CopyOutcome]) -> list[str]:
+    """The item's reasons when a target has no copy: the count, then one per missing target."""
+    verified = sum(1 for o in outcomes if o.verified)
+    return [
+        COPIES_REASON + replication_line(verified, len(outcomes)),
+        *(f"{COPIES_REASON}no copy on {o.target}: {o.reason}" for o in outcomes if not o.verified),
+    ]
+
+
+__all__ = [
+    "COPIES_REASON",
+    "CopyOutcome",
+    "copies_required",
+    "copy_objects",
+    "deposit_to_targets",
+    "missing_reasons",
+    "no_copy_error",
+    "record_copies",
+    "replication_line",
+]

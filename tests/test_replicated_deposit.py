@@ -1,0 +1,229 @@
+"""The deposit writes one copy per storage target, in parallel, each verified and signed:
+
+- two targets up: the item is ``deposited`` with two verified copies; each target holds
+  exactly one S3 version per key and a receipt that names it, signed with the archive's key;
+- one target's server SIGKILLed in the middle of the deposit: ``under_replicated``, the other
+  copy verified, nothing doubled; the server started again and the ingest re-run: the missing
+  copy is written, ``deposited``, one version per key on both, one new copy's events only;
+- ``copies_required=1`` of two, one target down: ``deposited``, and ``reconcile`` lists the
+  missing copy (finding ``under-replicated``) and the target it could not check.
+
+Real SeaweedFS servers (tests/support/plugins/targets.py), real ingest stages in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import archive_ingest.storage.deposit as storage_deposit
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.reliability.crashpoints import crashpoint
+from archive_ingest.reliability.reconcile import reconcile
+from archive_ingest.settings import Settings
+from archive_ingest.storage.listing import read_receipt_key
+from archive_ingest.storage.receipt import receipt_signature_problem
+from archive_ingest.storage.signing import load_public_key, public_key_path
+from archive_ingest.storage.targets import target_views
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.pipeline import ingest_in_process
+from tests.support.plugins.storage import SeaweedServer
+from tests.support.plugins.targets import TargetsEnv
+from tests.support.s3 import object_versions
+from tests.support.samples import add_generated_book
+
+pytestmark = pytest.mark.slow
+
+
+def _ingest_settings(
+    targets_env: TargetsEnv,
+    servers: list[SeaweedServer],
+    scielo_server: SampleScieloServer,
+    **kwargs: Any,
+) -> Settings:
+    return targets_env(servers, **kwargs).model_copy(update=scielo_server.settings_overrides())
+
+
+def _ref(catalogue: SampleCatalogue, tmp_path: Path) -> str:
+    [ref] = add_generated_book(
+        catalogue, f"rep{uuid.uuid4().hex[:6]}", 1, tmp_path, scanned_pages=0
+    )
+    return ref
+
+
+def _versions_per_key(server: SeaweedServer, view: Settings, record_id: str) -> dict[str, int]:
+    root = f"{view.s3_prefix}/{record_id}/"
+    counts: dict[str, int] = {}
+    for version in object_versions(server.client("admin"), view.s3_bucket, root):
+        assert not version["marker"], f"delete marker at {version['Key']}"
+        counts[version["Key"]] = counts.get(version["Key"], 0) + 1
+    return counts
+
+
+def _check_copy(settings: Settings, server: SeaweedServer, view: Settings, record_id: str) -> None:
+    """The target holds one complete, signed AIP v1 naming it, one S3 version per key, and
+    the catalogue's record of the copy agrees with the receipt."""
+    counts = _versions_per_key(server, view, record_id)
+    assert counts and all(n == 1 for n in counts.values()), counts
+    key = f"{view.s3_prefix}/{record_id}/v1/deposit-receipt.json"
+    admin = server.client("admin")
+    body = admin.get_object(Bucket=view.s3_bucket, Key=key)["Body"].read()
+    public = load_public_key(public_key_path(settings))
+    assert receipt_signature_problem(body, public) is None
+    receipt = read_receipt_key(admin, view.s3_bucket, key)
+    assert receipt is not None and receipt.target == view.storage_target_name
+    assert set(counts) == {o.key for o in receipt.all_objects}
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        recorded = objects_of_copy(catalogue, record_id, 1, view.storage_target_name)
+    finally:
+        catalogue.close()
+    assert {o.key: o.version_id for o in recorded} == {
+        o.key: o.version_id for o in receipt.all_objects
+    }
+
+
+def _events(settings: Settings, record_id: str) -> list[Any]:
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        return [
+            ev
+            for ev in catalogue.events(record_id, 1)
+            if ev.event_type in ("replication", "fixity check")
+        ]
+    finally:
+        catalogue.close()
+
+
+def _copies(settings: Settings, record_id: str) -> list[tuple[str, str]]:
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        return [(c.target, c.status) for c in copies_of(catalogue, record_id, 1)]
+    finally:
+        catalogue.close()
+
+
+def test_two_targets_get_two_verified_signed_copies(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_trio: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+) -> None:
+    servers = seaweed_trio[:2]
+    settings = _ingest_settings(targets_env, servers, scielo_server)
+    result = ingest_in_process(settings, _ref(scielo_catalogue, tmp_path))
+    assert (result.state, result.version) == ("deposited", 1), result.reasons
+    record_id = result.id or ""
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "verified")]
+    views = target_views(settings)
+    for server, view in zip(servers, views, strict=True):
+        _check_copy(settings, server, view, record_id)
+    assert result.bag and result.bag.startswith(f"s3://{views[0].s3_bucket}/")
+    events = _events(settings, record_id)
+    replications = [ev for ev in events if ev.event_type == "replication"]
+    assert sorted(ev.outcome_detail["target"] for ev in replications) == ["t1", "t2"]
+    assert sorted(ev.outcome_detail["target"] for ev in events if ev not in replications) == [
+        "t1",
+        "t2",
+    ]
+
+
+def _kill_group(server: SeaweedServer) -> None:
+    pid = server.local.status().pid
+    assert pid is not None
+    os.killpg(os.getpgid(pid), signal.SIGKILL)
+
+
+def test_a_target_killed_mid_deposit_is_under_replicated_then_a_rerun_completes_it(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_private_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    servers = seaweed_private_pair
+    settings = _ingest_settings(targets_env, servers, scielo_server)
+    ref = _ref(scielo_catalogue, tmp_path)
+
+    # the second server dies (SIGKILL from outside) after the third object stored anywhere
+    hits = {"n": 0}
+    real: Callable[[str], None] = crashpoint
+
+    def kill_second(name: str) -> None:
+        real(name)
+        if name == "mid-upload":
+            hits["n"] += 1
+            if hits["n"] == 3:
+                _kill_group(servers[1])
+
+    monkeypatch.setattr(storage_deposit, "crashpoint", kill_second)
+    try:
+        first = ingest_in_process(settings, ref)
+    finally:
+        monkeypatch.setattr(storage_deposit, "crashpoint", real)
+    assert hits["n"] >= 3 and not servers[1].local.is_running()
+    record_id = first.id or ""
+    assert first.state == "under_replicated", first.reasons
+    assert first.reasons[0] == (
+        "copies: stored on 1 of 2 targets; run `archive-ingest replicate` or re-run"
+    )
+    assert any(r.startswith("copies: no copy on t2: ") for r in first.reasons), first.reasons
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "failed")]
+    views = target_views(settings)
+    _check_copy(settings, servers[0], views[0], record_id)
+    assert len(_events(settings, record_id)) == 2  # t1's replication and fixity check
+
+    servers[1].local.up()  # from this (the main) thread: it dies with the thread that starts it
+    again = ingest_in_process(settings, ref)
+    assert (again.state, again.version, again.reasons) == ("deposited", 1, [])
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "verified")]
+    for server, view in zip(servers, views, strict=True):
+        _check_copy(settings, server, view, record_id)
+    events = _events(settings, record_id)
+    assert sorted(ev.outcome_detail["target"] for ev in events) == ["t1", "t1", "t2", "t2"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_one_required_copy_of_two_with_one_target_down_is_deposited_and_reported(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_trio: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+) -> None:
+    settings = _ingest_settings(
+        targets_env, [seaweed_trio[0], seaweed_trio[2]], scielo_server, copies_required=1
+    )
+    down = settings.storage_targets[1].model_copy(
+        update={"endpoint_url": f"http://127.0.0.1:{_closed_port()}"}
+    )
+    settings = settings.model_copy(update={"storage_targets": [settings.storage_targets[0], down]})
+    result = ingest_in_process(settings, _ref(scielo_catalogue, tmp_path))
+    assert result.state == "deposited", result.reasons
+    record_id = result.id or ""
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "failed")]
+    assert any("no copy on t2" in r for r in result.reasons), result.reasons
+
+    report = reconcile(settings)
+    mine = [f for f in report.findings if f.record_id == record_id]
+    assert [(f.kind, f.version, f.missing_targets) for f in mine] == [
+        ("under-replicated", 1, ["t2"])
+    ], report
+    assert any(f.kind == "check-failed" and f.target == "t2" for f in report.findings)
+    assert [t.reachable for t in report.targets] == [True, False]
+    assert report.remaining
