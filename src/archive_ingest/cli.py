@@ -106,7 +106,8 @@ def ingest(
         Path | None, typer.Option("--metadata", help="Metadata file for a file: REF.")
     ] = None,
 ) -> None:
-    """Ingest items: prints one JSON object per item on stdout."""
+    """Ingest items: prints one JSON object per item on stdout; exit 1 when an item failed or
+    is stored on fewer targets than required (under_replicated)."""
     settings = get_settings()
     try:
         parsed = [parse(ref, settings) for ref in refs]
@@ -142,9 +143,21 @@ def ingest(
             meta = str(metadata.resolve()) if (metadata and item.kind == "file") else None
             result = ingest_item(ref=ref, metadata_path=meta)
             emit(result)
-            any_failed |= result.get("state") == "failed"
-            err.print(f"{escape(item.canonical)}: [bold]{result.get('state')}[/bold]")
+            state = result.get("state")
+            any_failed |= state in ("failed", "under_replicated")
+            err.print(f"{escape(item.canonical)}: [bold]{state}[/bold]")
+            if state == "under_replicated":
+                err.print(escape(copies_line(result.get("reasons") or [])))
     raise typer.Exit(1 if any_failed else 0)
+
+
+def copies_line(reasons: list[str]) -> str:
+    """What an under-replicated item's result says about its copies (its first copies
+    reason: "stored on 1 of 2 targets; run `archive-ingest replicate` or re-run")."""
+    for reason in reasons:
+        if reason.startswith("copies: "):
+            return reason.removeprefix("copies: ")
+    return "stored on fewer targets than required; run `archive-ingest replicate` or re-run"
 
 
 def interrupted_line(what: str) -> str:
@@ -184,6 +197,8 @@ def deposit_approved_command() -> None:
     for result in results:
         emit(result)
         err.print(f"{escape(str(result.get('id')))}: [bold]{result.get('state')}[/bold]")
+        if result.get("state") == "under_replicated":
+            err.print(escape(copies_line(result.get("reasons") or [])))
     if not results:
         err.print("no approved item waits for its deposit")
     raise typer.Exit(1 if any(r.get("state") != "deposited" for r in results) else 0)
