@@ -27,6 +27,7 @@ import pytest
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest.storage.embedded_set import embedded_storages, stop_all
 from archive_ingest.storage.local import LocalStorage
 from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.cli import CLI, cli_env, run_cli
@@ -169,7 +170,8 @@ def test_ctrl_c_leaves_the_embedded_storage_running_and_a_rerun_uses_it(
         for name in [n for n in os.environ if n.startswith("ARCHIVE_INGEST_S3_")]:
             mp.delenv(name)
         reset_settings_cache()
-        local = LocalStorage(Settings())
+        local = LocalStorage(Settings())  # local-1; the command starts local-2 beside it
+        every_server = embedded_storages(Settings())
     reset_settings_cache()
     scielo_book.inject(CHAPTER_PDF, body_delay=240)
     out = tmp_path / "first"
@@ -200,8 +202,8 @@ def test_ctrl_c_leaves_the_embedded_storage_running_and_a_rerun_uses_it(
         assert not any("starting the embedded storage" in line for line in rerun_errs)
         assert local.status().pid == storage_pid  # still the server the first run started
     finally:
-        local.down(timeout=30)
-    assert not local.is_running()
+        stop_all(every_server, timeout=30)
+    assert not any(server.is_running() for server in every_server)
 
 
 @contextlib.contextmanager
