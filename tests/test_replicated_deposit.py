@@ -5,6 +5,8 @@
 - one target's server SIGKILLed in the middle of the deposit: ``under_replicated``, the other
   copy verified, nothing doubled; the server started again and the ingest re-run: the missing
   copy is written, ``deposited``, one version per key on both, one new copy's events only;
+- an archivist's approval while a target is down: ``under_replicated``; ``deposit-approved``
+  writes the missing copy once the server is back;
 - ``copies_required=1`` of two, one target down: ``deposited``, and ``reconcile`` lists the
   missing copy (finding ``under-replicated``) and the target it could not check.
 
@@ -26,8 +28,11 @@ import pytest
 import archive_ingest.storage.deposit as storage_deposit
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.harvest.approved import deposit_approved
+from archive_ingest.ingest.services import Services
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.reliability.reconcile import reconcile
+from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from archive_ingest.storage.listing import read_receipt_key
 from archive_ingest.storage.receipt import receipt_signature_problem
@@ -37,10 +42,13 @@ from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServe
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
+from tests.support.review import add_disagreeing_book, make_user
 from tests.support.s3 import object_versions
 from tests.support.samples import add_generated_book
 
 pytestmark = pytest.mark.slow
+
+LICENCE = "https://creativecommons.org/licenses/by-nc-sa/3.0/"
 
 
 def _ingest_settings(
@@ -191,6 +199,40 @@ def test_a_target_killed_mid_deposit_is_under_replicated_then_a_rerun_completes_
         _check_copy(settings, server, view, record_id)
     events = _events(settings, record_id)
     assert sorted(ev.outcome_detail["target"] for ev in events) == ["t1", "t1", "t2", "t2"]
+
+
+def test_an_approval_left_under_replicated_is_completed_by_deposit_approved(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_private_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+) -> None:
+    servers = seaweed_private_pair
+    for server in servers:
+        if not server.local.is_running():
+            server.local.up()
+    settings = _ingest_settings(targets_env, servers, scielo_server)
+    ref = add_disagreeing_book(scielo_catalogue, tmp_path, "Capítulo sobre o território")
+    held = ingest_in_process(settings, ref)
+    assert held.state == "needs_review", held.reasons
+    record_id = held.id or ""
+    _kill_group(servers[1])
+    svc = Services.open(settings)
+    try:
+        outcome = actions.approve(svc, record_id, make_user(settings), "ok", licence_uri=LICENCE)
+    finally:
+        svc.close()
+    assert outcome.state == "under_replicated", outcome
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "failed")]
+
+    servers[1].local.up()
+    results = deposit_approved(settings)
+    assert [(r["id"], r["state"]) for r in results] == [(record_id, "deposited")]
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "verified")]
+    for server, view in zip(servers, target_views(settings), strict=True):
+        _check_copy(settings, server, view, record_id)
+    assert deposit_approved(settings) == []  # nothing left to do
 
 
 def _closed_port() -> int:

@@ -133,6 +133,7 @@ class Catalogue:
         *,
         lease_seconds: float,
         take_depositing: bool = False,
+        take_under_replicated: bool = False,
     ) -> bool:
         """Claim the deposit of the approved ``version`` (the item's current one) for ``token``,
         in one conditional UPDATE: true for exactly one of several depositors at a time. A
@@ -142,7 +143,9 @@ class Catalogue:
 
         ``take_depositing``: also take the version when it and its item are ``depositing``
         (where an approval's deposit used to run) and the item was not updated for
-        ``lease_seconds``; the caller has checked that the version carries an approval."""
+        ``lease_seconds``; the caller has checked that the version carries an approval.
+        ``take_under_replicated``: also take the version when it is ``under_replicated`` (its
+        missing copies are to be written; the caller has checked the approval)."""
         now = time.time()
         free = or_(Item.deposit_claim.is_(None), Item.deposit_claimed_at < now - lease_seconds)
         version_state = (
@@ -151,6 +154,8 @@ class Catalogue:
             .scalar_subquery()
         )
         states = [version_state == State.APPROVED.value]
+        if take_under_replicated:
+            states.append(version_state == State.UNDER_REPLICATED.value)
         if take_depositing:
             before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=lease_seconds)
             states.append(

@@ -16,6 +16,7 @@ from typing import Any
 from archive_ingest.ingest.approval import (
     BEING_DEPOSITED,
     approved_but_depositing,
+    approved_under_replicated,
     deposit_approved_version,
 )
 from archive_ingest.ingest.runner import fail, result_for
@@ -38,17 +39,29 @@ APPROVED_STATE = State.APPROVED.value
 
 def deposit_approved(settings: Settings, *, limit: int = 1000) -> list[dict[str, Any]]:
     """Deposit every version in state ``approved`` (and every approved version an older
-    approval left ``depositing``); one result per item deposited or failed here. An item
+    approval left ``depositing``, and the missing copies of every approved version left
+    ``under_replicated``); one result per item deposited or failed here. An item
     another depositor holds is left to it and not listed."""
     svc = Services.open(settings)
     results: list[dict[str, Any]] = []
     try:
-        items = svc.catalogue.list_items(state=APPROVED_STATE, limit=limit) + [
-            item
-            for item in svc.catalogue.list_items(state=State.DEPOSITING.value, limit=limit)
-            if item.current_version
-            and approved_but_depositing(svc.catalogue, item.id, item.current_version)
-        ]
+        items = (
+            svc.catalogue.list_items(state=APPROVED_STATE, limit=limit)
+            + [
+                item
+                for item in svc.catalogue.list_items(state=State.DEPOSITING.value, limit=limit)
+                if item.current_version
+                and approved_but_depositing(svc.catalogue, item.id, item.current_version)
+            ]
+            + [
+                item
+                for item in svc.catalogue.list_items(
+                    state=State.UNDER_REPLICATED.value, limit=limit
+                )
+                if item.current_version
+                and approved_under_replicated(svc.catalogue, item.id, item.current_version)
+            ]
+        )
         for item in items:
             handle = Handle(
                 record_id=item.id, source=item.source, version=item.current_version or None

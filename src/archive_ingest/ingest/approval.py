@@ -45,6 +45,22 @@ def approved_but_depositing(catalogue: Catalogue, record_id: str, version: int) 
     )
 
 
+def approved_under_replicated(catalogue: Catalogue, record_id: str, version: int) -> bool:
+    """Whether ``version``, approved by an archivist, is stored on fewer targets than required
+    (``under_replicated``): ``deposit-approved`` writes its missing copies."""
+    item = catalogue.get_item(record_id)
+    if (
+        item is None
+        or item.state != State.UNDER_REPLICATED.value
+        or item.current_version != version
+    ):
+        return False
+    return any(
+        ev.event_type == "appraisal" and ev.outcome_detail.get("decision") == "approve"
+        for ev in catalogue.events(record_id, version)
+    )
+
+
 def deposit_approved_version(svc: Services, handle: Handle) -> str | None:
     """Deposit an approved version; ``None`` when deposited, else why it was postponed
     (:data:`BEING_DEPOSITED` when another depositor holds it).
@@ -53,6 +69,9 @@ def deposit_approved_version(svc: Services, handle: Handle) -> str | None:
     approval, the ``deposit-approved`` deployment and a re-run never deposit one version at the
     same time (doubled events, file locations, OAI publications); a claim is released at the
     end, or expires after ``Settings.deposit_lease`` when its depositor was killed.
+
+    An approved version left ``under_replicated`` (a target was down) is taken too: its
+    missing copies are written and it ends ``deposited`` (or stays ``under_replicated``).
 
     The item stays ``approved`` until the deposit is recorded - never ``depositing``, a state
     no queue shows and ``deposit-approved`` does not take - so a killed or failed deposit is
@@ -67,6 +86,7 @@ def deposit_approved_version(svc: Services, handle: Handle) -> str | None:
         token,
         lease_seconds=svc.settings.deposit_lease,
         take_depositing=approved_but_depositing(svc.catalogue, handle.record_id, version),
+        take_under_replicated=approved_under_replicated(svc.catalogue, handle.record_id, version),
     ):
         return BEING_DEPOSITED
     try:
