@@ -1,4 +1,7 @@
-"""``fixity_audit``: the scheduled re-check of every stored AIP (see archive_ingest.fixity)."""
+"""``fixity_audit``: the scheduled audit of every copy on every target (see
+archive_ingest.fixity). The deployment runs the fast pass and the budgeted full re-hash; a run
+that finds anything (or a target that does not answer) records it first, then raises, so the
+flow run ends Failed and a schedule's automations alert."""
 
 from __future__ import annotations
 
@@ -15,16 +18,42 @@ class AuditFailed(RuntimeError):
 
 
 @flow(name="fixity-audit", log_prints=False)
-def fixity_audit(sample: int = 0, read_back_all: bool = False) -> dict[str, Any]:
-    summary = audit_and_record(get_settings(), sample=sample, read_back_all=read_back_all)
-    report = summary.report()
-    logger = get_run_logger()
-    logger.info(
-        "audited %d AIPs: %d ok, %d failed", summary.checked, summary.ok, len(summary.failed)
+def fixity_audit(
+    full: bool = True,
+    max_bytes: int | None = None,
+    max_seconds: float | None = None,
+    targets: list[str] | None = None,
+    sample: int = 0,
+    read_back_all: bool = False,
+) -> dict[str, Any]:
+    report = audit_and_record(
+        get_settings(),
+        targets=targets or (),
+        full=full,
+        max_bytes=max_bytes,
+        max_seconds=max_seconds,
+        sample=sample,
+        read_back_all=read_back_all,
     )
-    if summary.failed:
-        raise AuditFailed(
-            f"{len(summary.failed)} of {summary.checked} AIPs damaged or missing: "
-            + ", ".join(r.bag_uri for r in summary.failed)
+    logger = get_run_logger()
+    for target in report.targets:
+        logger.info(
+            "target %s: %d copies, %d objects checked, %d objects (%d bytes) re-hashed, "
+            "findings %s",
+            target.name,
+            len(target.copies),
+            target.objects_checked,
+            target.objects_rehashed,
+            target.bytes_rehashed,
+            dict(target.findings) or "none",
         )
-    return report
+    if report.exit_code:
+        what = [f"{c.bag_uri} on {c.target}" for c in report.failed]
+        what += [f"target {t.name} does not answer" for t in report.unreachable]
+        raise AuditFailed(
+            f"{len(report.failed)} of {report.checked} copies damaged or missing"
+            + (f", {len(report.unreachable)} targets not audited" if report.unreachable else "")
+            + ": "
+            + ", ".join(what)
+        )
+    return report.report()

@@ -13,7 +13,8 @@ Deployments (names are ``FLOW/DEPLOYMENT``):
   harvest-scielo-books/scheduled   cron (daily 02:30 UTC): harvest SciELO Books
   ingest-item/ingest-item          no schedule: one REF per run (parameter ``ref``); batches
                                    and harvests fan out to it with ``via_deployment``
-  fixity-audit/weekly              cron (Sunday 04:00 UTC): fixity audit, sample read-back
+  fixity-audit/scheduled           interval (audit_interval_hours, default 24 h): the fast pass
+                                   of every copy on every target and the budgeted re-hash
   deposit-approved/every-15-min    interval: deposit records approved by an archivist
   rerun-ocr/rerun-ocr              no schedule: an OCR re-run asked for in the review UI
                                    (flows/review.py; the web app creates its flow runs)
@@ -32,6 +33,7 @@ from prefect import Flow, flow, serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.flows import load_flow_from_entrypoint
 
+from archive_ingest.settings import get_settings
 from flows.prefect_sync import sync
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,10 +54,14 @@ def specs(
     *,
     harvest_cron: str = "30 2 * * *",
     harvest_interval: dt.timedelta | None = None,
-    audit_cron: str = "0 4 * * 0",
+    audit_interval: dt.timedelta | None = None,
     approved_interval: dt.timedelta = dt.timedelta(minutes=15),
 ) -> list[Spec]:
-    """The deployments; ``harvest_interval`` replaces the harvest cron (tests, demos)."""
+    """The deployments; ``harvest_interval`` replaces the harvest cron (tests, demos).
+    ``audit_interval`` defaults to the settings' ``audit_interval_hours``: the re-hash budget
+    of each run assumes exactly that schedule (archive_ingest.storage.rehash)."""
+    if audit_interval is None:
+        audit_interval = dt.timedelta(hours=get_settings().audit_interval_hours)
     return [
         Spec(
             "flows/harvest.py:harvest_scielo_books",
@@ -68,10 +74,12 @@ def specs(
         Spec("flows/ingest.py:ingest_item", "ingest-item", description="Ingest one REF"),
         Spec(
             "flows/audit.py:fixity_audit",
-            "weekly",
-            cron=audit_cron,
-            parameters={"sample": 20},
-            description="Fixity audit of every AIP, 20 read back in full",
+            "scheduled",
+            interval=audit_interval,
+            parameters={"full": True},
+            description="Fixity audit of every copy on every target: fast pass and the "
+            "budgeted re-hash (every byte within audit_rehash_cycle_days)",
+            concurrency_limit=1,  # two passes at once would re-hash the same objects
         ),
         Spec(
             "flows/harvest.py:deposit_approved_flow",

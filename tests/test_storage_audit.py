@@ -19,6 +19,7 @@ from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import audit_aip, audit_many, audit_storage
 from archive_ingest.storage.receipt import DepositReceipt
 from archive_ingest.storage.s3 import client_config, make_client
+from archive_ingest.storage.signing import ReceiptSigner
 from tests.support.s3 import deposit
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,8 @@ def _deposit_payload(
 ) -> DepositReceipt:
     name = f"aud-{uuid.uuid4().hex[:8]}"
     bag, manifest = storage_bag(payload, name=name)
-    return deposit(settings, bag, manifest, name)
+    signer = ReceiptSigner.for_settings(settings)  # the audit checks HOME's public key
+    return deposit(settings, bag, manifest, name, target="primary", signer=signer)
 
 
 def _payload() -> dict[str, bytes]:

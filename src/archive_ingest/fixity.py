@@ -1,26 +1,42 @@
-"""Fixity audit of stored AIPs, with a PREMIS fixity-check event per AIP in the catalogue.
+"""Fixity audit of every copy on every storage target, recorded in the catalogue.
 
-The checking itself is :mod:`archive_ingest.storage.audit` (server checksums via HEAD for every
-object, full read-back for a sample); this module adds the catalogue side, so the CLI command and
-the scheduled Prefect flow record the same events.
+The tiers (a fast HEAD/listing pass of every object; a full re-hash within a budget,
+least-recently re-hashed objects first) are :mod:`archive_ingest.audit`; the storage side of
+each tier is :mod:`archive_ingest.storage.audit_fast` and :mod:`archive_ingest.storage.rehash`.
+This module is what the ``audit`` command and the scheduled Prefect flow call, so both do and
+record the same.
 """
 
 from __future__ import annotations
 
-from archive_ingest.catalogue import Catalogue
+import random
+from collections.abc import Sequence
+
+from archive_ingest.audit.report import AuditReport
+from archive_ingest.audit.run import audit_targets
+from archive_ingest.audit.target import AuditOptions
 from archive_ingest.settings import Settings
-from archive_ingest.storage.audit import AuditSummary, run_audit
 
 
 def audit_and_record(
-    settings: Settings, *, sample: int | None = None, read_back_all: bool = False
-) -> AuditSummary:
-    summary = run_audit(settings, sample=sample, read_back_all=read_back_all)
-    catalogue = Catalogue.open(settings.effective_database_url)
-    try:
-        for result in summary.results:
-            if catalogue.get_item(result.record_id) is not None:
-                catalogue.add_events(result.record_id, result.version, [result.event])
-    finally:
-        catalogue.close()
-    return summary
+    settings: Settings,
+    *,
+    targets: Sequence[str] = (),
+    full: bool = False,
+    max_bytes: int | None = None,
+    max_seconds: float | None = None,
+    sample: int | None = None,
+    read_back_all: bool = False,
+    rng: random.Random | None = None,
+) -> AuditReport:
+    """The fast tier on every copy of every target (or those named); with ``full`` the
+    budgeted re-hash; ``sample`` N copies per target or ``read_back_all`` re-hashed in full."""
+    options = AuditOptions(
+        full=full,
+        max_bytes=max_bytes,
+        max_seconds=max_seconds,
+        sample=sample or 0,
+        read_back_all=read_back_all,
+        rng=rng,
+    )
+    return audit_targets(settings, options, targets=targets)

@@ -1,10 +1,15 @@
 """Fixity audit of stored AIPs: is every object of every receipt still there, untouched, on top?
 
+This is the per-AIP check from one receipt (also what ``repair`` and ``replicate`` use to check
+a copy in full); the tiered audit of every copy on every target, with the catalogue, is
+:mod:`archive_ingest.audit` (its storage side: :mod:`.audit_fast` and :mod:`.rehash`).
+
 An AIP version is write-once, so its audit is strict. For each object the receipt names:
 
 - its recorded version must still exist (else ``missing``), must be the latest one and the
   only one at its key (else ``delete-marker`` or ``replaced``: someone wrote over it, even if
-  our locked version survives underneath);
+  our locked version survives underneath), versions the receipt lists in ``replaces`` (a
+  repair's bad versions, kept because they may be locked) excepted;
 - HEAD: size, server checksum (SHA-256 or full-object CRC32) and our metadata digests;
 - optionally a full read-back of that version, hashed with SHA-256 and SHA-512;
 
@@ -178,8 +183,10 @@ def audit_aip(
     try:
         if index is None:
             index = version_index(client, bucket, root)
+        replaced = {(r.key, r.version_id) for r in receipt.replaces}  # a repair's bad versions
         for obj in objects:
-            version_problems = _version_problems(obj, index.get(obj.key, []))
+            entries = [e for e in index.get(obj.key, []) if (obj.key, e.version_id) not in replaced]
+            version_problems = _version_problems(obj, entries)
             problems += version_problems
             if any(p.reason == "missing" for p in version_problems):
                 continue

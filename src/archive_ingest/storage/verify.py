@@ -38,6 +38,8 @@ Reason = Literal[
     "lock-missing",
     "unexpected-object",
     "receipt-unreadable",
+    "receipt-tampered",  # a receipt edited in the bucket (signature, or not the recorded one)
+    "unreachable",  # the storage target did not answer
     "error",
 ]
 
