@@ -24,6 +24,7 @@ import uvicorn
 from rich.markup import escape
 
 from archive_ingest import __version__
+from archive_ingest.audit.cli import audit_command, verify_receipt_command
 from archive_ingest.cli_support import (
     emit,
     ensure_embedded_storage,
@@ -34,7 +35,6 @@ from archive_ingest.cli_support import (
     runners,
 )
 from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
-from archive_ingest.fixity import audit_and_record
 from archive_ingest.harvest.cli import harvest_command
 from archive_ingest.ingest.resolve import parse
 from archive_ingest.interrupt import interruptible
@@ -221,31 +221,8 @@ def add_installed_commands(app: typer.Typer) -> None:
 add_installed_commands(app)  # here, so that `demo` keeps its place in --help
 
 
-@app.command()
-def audit(
-    sample: Annotated[
-        int, typer.Option("--sample", min=0, help="Also read back N random AIPs in full.")
-    ] = 0,
-    read_back_all: Annotated[bool, typer.Option("--all", help="Read back every AIP.")] = False,
-) -> None:
-    """Fixity audit of every stored AIP: server checksums via HEAD for all, a full read-back
-    for a sample (--sample N) or for all (--all). JSON summary on stdout; exit 1 on damage."""
-    if sample and read_back_all:
-        error("use --sample N or --all, not both")
-        raise typer.Exit(2)
-    try:
-        summary = audit_and_record(get_settings(), sample=sample, read_back_all=read_back_all)
-    except ArchiveIngestError as exc:
-        error(exc)
-        raise typer.Exit(2) from None
-    emit(summary.report())
-    if summary.failed:
-        damaged = sum(len(r.problems) for r in summary.failed)
-        err.print(
-            f"[bold red]AUDIT FAILED[/bold red]: {len(summary.failed)} of {summary.checked} "
-            f"AIPs have {damaged} damaged or missing objects"
-        )
-    raise typer.Exit(summary.exit_code)
+app.command("audit")(audit_command)
+app.command("verify-receipt")(verify_receipt_command)
 
 
 @app.command()
