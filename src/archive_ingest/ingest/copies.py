@@ -28,7 +28,7 @@ from archive_ingest.storage.deposit import deposit_bag
 from archive_ingest.storage.receipt import DepositReceipt, LockPolicy
 from archive_ingest.storage.s3 import make_client, probe_endpoint
 from archive_ingest.storage.signing import ReceiptSigner
-from archive_ingest.storage.targets import check_targets, copies_required, target_views
+from archive_ingest.storage.targets import check_targets, target_views
 
 #: the prefix of an item's reasons about its copies (the review queue files them under it)
 COPIES_REASON = "copies: "
@@ -94,7 +94,8 @@ def deposit_to_targets(
     manifest: Mapping[str, Digests],
 ) -> list[CopyOutcome]:
     """Deposit the bag to every configured target in parallel; one outcome per target, in
-    the targets' order. Raises only for a bad configuration or a bag that does not match
+    the targets' order. The targets are checked first (``check_targets``: one ConfigError
+    naming every problem). Raises only for a bad configuration or a bag that does not match
     its manifest."""
     check_targets(settings)
     views = target_views(settings)
@@ -195,7 +196,6 @@ def missing_reasons(outcomes: Sequence[CopyOutcome]) -> list[str]:
 __all__ = [
     "COPIES_REASON",
     "CopyOutcome",
-    "copies_required",
     "copy_objects",
     "deposit_to_targets",
     "missing_reasons",

@@ -46,7 +46,7 @@ from archive_ingest.ingest.stage import DEPOSIT_RETRIES, Stage, StageOutput
 from archive_ingest.models import Digests, Event, State
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.storage.receipt import DepositReceipt
-from archive_ingest.storage.targets import check_targets, copies_required
+from archive_ingest.storage.targets import copies_required
 
 #: called with (services, record id) once a deposit is recorded, in order
 AfterDeposit = Callable[[Services, str], None]
@@ -90,7 +90,6 @@ def deposit(
     the missing ones; copies the catalogue already had as verified add no events again."""
     version = version_of(handle)
     settings = svc.settings
-    check_targets(settings)
     ws = svc.workspace(handle.record_id)
     described = checkpoints.require(ws, version, DescribeCheckpoint)
     packaged = checkpoints.require(ws, version, PackageCheckpoint)
