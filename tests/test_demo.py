@@ -12,8 +12,12 @@ from pathlib import Path
 import pypdf
 import typer
 
+from archive_ingest.catalogue.copies import record_copy
+from archive_ingest.catalogue.store import Catalogue
 from archive_ingest.cli import COMMANDS_GROUP, app
+from archive_ingest.settings import Settings
 from archive_ingest_demo.catalogue import DEMO_CHAPTERS, demo_pdf_name
+from archive_ingest_demo.run import copies_line
 from tests.support.samples.demo import make_demo_samples
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,3 +66,22 @@ def test_the_pipeline_never_imports_the_demo() -> None:
                 if any(m.split(".")[0] == "archive_ingest_demo" for m in modules):
                     offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_demo_shows_each_items_copies_as_the_catalogue_records_them(
+    settings: Settings,
+) -> None:
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        catalogue.ensure_item("demo-x", source="test:demo-x", source_kind="test")
+        version = catalogue.new_version("demo-x", original_sha256=None, work_dir=None)
+        assert copies_line(settings, "demo-x", version) == ""  # nothing stored yet
+        for target in ("local-1", "local-2"):
+            record_copy(catalogue, "demo-x", version, target, status="verified")
+        record_copy(catalogue, "demo-x", version, "offsite", status="failed", detail="down")
+    finally:
+        catalogue.close()
+    assert copies_line(settings, "demo-x", version) == (
+        "stored: 2 verified copies (local-1, local-2); offsite failed"
+    )
+    assert copies_line(settings, "demo-x", None) == ""  # an item without a version
