@@ -35,11 +35,12 @@ def deposit_item(
     *,
     state: State = State.DEPOSITED,
     record_copies: bool = True,
+    payload: dict[str, bytes] | None = None,
 ) -> str:
     """A small AIP deposited to every target of ``settings`` and catalogued as the deposit
     records it (item, version, copies), or without copies rows (an older deposit)."""
     record_id = f"test-{uuid.uuid4().hex[:10]}"
-    payload = {"a.bin": os.urandom(3000), "b.txt": uuid.uuid4().hex.encode() * 40}
+    payload = payload or {"a.bin": os.urandom(3000), "b.txt": uuid.uuid4().hex.encode() * 40}
     bag_dir = tmp / record_id
     manifest = write_bag(bag_dir, payload)
     catalogue.ensure_item(record_id, source=f"test:{record_id}", source_kind="test")

@@ -41,7 +41,7 @@ from archive_ingest.interrupt import interruptible
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
 from archive_ingest.quiet_failures import quiet_expected_failures
-from archive_ingest.replication.cli import replicate_command
+from archive_ingest.replication.cli import repair_command, replicate_command
 from archive_ingest.review.cli import users_app
 from archive_ingest.review.security import session_secret
 from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
@@ -298,6 +298,7 @@ app.command("harvest")(harvest_command)
 app.add_typer(users_app, name="users")
 app.add_typer(oai_app, name="oai")
 app.command("replicate")(replicate_command)
+app.command("repair")(repair_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

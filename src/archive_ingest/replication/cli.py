@@ -79,3 +79,45 @@ def replicate_command(
         what = "would copy" if dry_run else "copied"
         err.print(f"{what} {sum(len(t.targets) for t in report.planned)} AIP copies")
     raise typer.Exit(report.exit_code)
+
+
+def repair_command(
+    target: TargetOption = None,
+    dry_run: DryRunOption = False,
+    check_all: Annotated[
+        bool,
+        typer.Option("--check-all", help="Read every copy in full, not only those marked damaged."),
+    ] = False,
+) -> None:
+    """Restore damaged copies from a copy that passes full verification on another target:
+    a new S3 version (nothing deleted), re-verified, the receipt written again as a signed
+    revision. JSON report on stdout; exit 0 when every copy ended verified, 1 when an
+    object is lost (bad on every target) or a repair failed."""
+    from archive_ingest.replication.repair import repair
+
+    settings = get_settings()
+    _start_embedded(settings)
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        report = repair(settings, catalogue, target=target, dry_run=dry_run, check_all=check_all)
+    except ArchiveIngestError as exc:
+        error(exc)
+        raise typer.Exit(2) from None
+    finally:
+        catalogue.close()
+    emit(report.summary())
+    for copy in report.lost:
+        err.print(
+            f"[bold red]LOST[/bold red] [bold red]{escape(copy.record_id)} v{copy.version} on "
+            f"{escape(copy.target)}: {escape(', '.join(copy.lost))}: no target holds a good "
+            "copy[/bold red]"
+        )
+    for copy in report.failed:
+        err.print(
+            f"[red]failed:[/red] {escape(copy.record_id)} v{copy.version} on "
+            f"{escape(copy.target)}: {escape(copy.detail)}"
+        )
+    done = [c for c in report.copies if c.status in ("repaired", "planned")]
+    verb = "would repair" if dry_run else "repaired"
+    err.print(f"checked {report.checked} copies; {verb} {len(done)}")
+    raise typer.Exit(report.exit_code)
