@@ -23,7 +23,6 @@ from archive_ingest.audit.target import CopyPass, TargetPass
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import CopyObject, record_copy, set_copy_status
 from archive_ingest.catalogue.schema import StoredObjectRow
-from archive_ingest.models import utcnow
 from archive_ingest.storage.premis import fixity_event
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,9 @@ def _adopt(catalogue: Catalogue, target: str, copy: CopyPass, at: dt.datetime) -
 def record_target(catalogue: Catalogue, done: TargetPass) -> None:
     """Record one target's pass (see the module doc)."""
     target = done.report.name
-    at = utcnow()
+    # to the microsecond (utcnow() keeps whole seconds): passes that run within one second
+    # must still leave the re-hash order (least recently first) right
+    at = dt.datetime.now(dt.UTC)
     for copy in done.copies:
         result = copy.result
         result.event = fixity_event(
@@ -111,7 +112,7 @@ def record_target(catalogue: Catalogue, done: TargetPass) -> None:
                 result.version,
                 target,
                 "damaged",
-                detail=f"audit {at.isoformat()}: " + ", ".join(reasons),
+                detail=f"audit {at.isoformat(timespec='seconds')}: " + ", ".join(reasons),
             )
         elif recorded is not None and recorded.status in ("damaged", "lost"):
             set_copy_status(
@@ -120,7 +121,8 @@ def record_target(catalogue: Catalogue, done: TargetPass) -> None:
                 result.version,
                 target,
                 "verified",
-                detail=f"verified again by the audit {at.isoformat()} ({result.tier} tier)",
+                detail=f"verified again by the audit {at.isoformat(timespec='seconds')} "
+                f"({result.tier} tier)",
             )
         if catalogue.get_item(result.record_id) is not None:
             catalogue.add_events(result.record_id, result.version, [result.event])
