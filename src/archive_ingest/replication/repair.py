@@ -32,7 +32,6 @@ from archive_ingest.catalogue.copies import (
     CopyInfo,
     ObjectInfo,
     all_copies,
-    copies_of,
     mark_object_checked,
     objects_of_copy,
     record_copy,
@@ -41,17 +40,15 @@ from archive_ingest.errors import ConfigError, StorageError
 from archive_ingest.models import Event, utcnow
 from archive_ingest.replication.diagnose import Diagnosis, Finding, diagnose
 from archive_ingest.replication.events import lost_event, repair_event
+from archive_ingest.replication.good_copies import GoodCopies
 from archive_ingest.replication.restore import (
     lock_for,
     replaced_version,
-    stored_from_head,
     write_new_version,
     write_revision,
 )
-from archive_ingest.replication.sources import fetch_verified
-from archive_ingest.replication.transfer import copy_objects, source_receipt
+from archive_ingest.replication.transfer import copy_objects
 from archive_ingest.settings import Settings
-from archive_ingest.storage.layout import AipLayout, check_relpath, normalise_prefix
 from archive_ingest.storage.receipt import DepositReceipt, LockPolicy, ReplacedVersion, StoredObject
 from archive_ingest.storage.s3 import S3Client, make_client
 from archive_ingest.storage.signing import ReceiptSigner
@@ -144,110 +141,9 @@ class Repairer:
         self.signer = signer
         self.dry_run = dry_run
         self.views = {v.storage_target_name: v for v in target_views(settings)}
-        self.order = list(self.views)
+        self.good = GoodCopies(catalogue, self.views, signer)
 
     # --- sources ----------------------------------------------------------------------------
-    def _others(self, copy: CopyInfo) -> list[CopyInfo]:
-        rows = {c.target: c for c in copies_of(self.catalogue, copy.record_id, copy.version)}
-        return [
-            rows[name]
-            for name in self.order
-            if name != copy.target and name in rows and rows[name].status in ("verified", "damaged")
-        ]
-
-    def _good_object(
-        self, copy: CopyInfo, obj: ObjectInfo, work: Path
-    ) -> tuple[str | None, Path | None, list[str]]:
-        """The first other target whose copy of ``obj`` passes a full read and hash."""
-        problems: list[str] = []
-        relpath = check_relpath(obj.path)
-        for other in self._others(copy):
-            theirs = next(
-                (
-                    o
-                    for o in objects_of_copy(
-                        self.catalogue, copy.record_id, copy.version, other.target
-                    )
-                    if o.path == obj.path
-                ),
-                None,
-            )
-            if theirs is None or (theirs.size, theirs.sha256, theirs.sha512) != (
-                obj.size,
-                obj.sha256,
-                obj.sha512,
-            ):
-                problems.append(f"{other.target}: no object with the recorded digests")
-                continue
-            view = self.views[other.target]
-            dest = work / other.target / relpath
-            try:
-                fetch_verified(
-                    make_client(view),
-                    view.s3_bucket,
-                    theirs.key,
-                    theirs.version_id,
-                    size=obj.size,
-                    sha256=obj.sha256,
-                    sha512=obj.sha512,
-                    dest=dest,
-                )
-            except StorageError as exc:
-                problems.append(f"{other.target}: {exc}")
-                continue
-            return other.target, dest, problems
-        return None, None, problems
-
-    def _good_receipt(self, copy: CopyInfo) -> tuple[str, DepositReceipt] | None:
-        """Another target's receipt of this version that passes every check."""
-        for other in self._others(copy):
-            try:
-                receipt, _ = source_receipt(self.views[other.target], other, self.signer)
-            except StorageError:
-                continue
-            return other.target, receipt
-        return None
-
-    def _retarget(
-        self, source: DepositReceipt, diagnosis: Diagnosis, view: Settings, client: S3Client
-    ) -> DepositReceipt:
-        """The damaged copy's receipt rebuilt from another target's: this target's bucket,
-        keys and recorded versions (read from its server), the same digests."""
-        layout = AipLayout(view.s3_prefix, diagnosis.record_id, diagnosis.version)
-        mine = {o.path: o for o in diagnosis.objects}
-        objects: list[StoredObject] = []
-        for obj in source.objects:
-            here = mine.get(obj.path)
-            if here is None:
-                raise StorageError(
-                    f"the catalogue has no object {obj.path} on {view.storage_target_name}"
-                )
-            objects.append(
-                stored_from_head(
-                    client,
-                    view.s3_bucket,
-                    key=here.key,
-                    version_id=here.version_id,
-                    path=here.path,
-                    size=here.size,
-                    sha256=here.sha256,
-                    sha512=here.sha512,
-                )
-            )
-        return source.model_copy(
-            update={
-                "bucket": view.s3_bucket,
-                "prefix": normalise_prefix(view.s3_prefix),
-                "bag_uri": layout.uri(view.s3_bucket),
-                "receipt_key": diagnosis.receipt_key,
-                "objects": objects,
-                "target": view.storage_target_name,
-                "revision": 1,
-                "replaces": [],
-            }
-        )
-
-    # --- one copy ---------------------------------------------------------------------------
     def repair_copy(self, copy: CopyInfo) -> CopyRepair:
         result = CopyRepair(
             record_id=copy.record_id, version=copy.version, target=copy.target, status="clean"
@@ -278,7 +174,7 @@ class Repairer:
         by_key = {o.key: o for o in diagnosis.objects}
         plans: list[tuple[Finding, str, Path]] = []
         for finding in diagnosis.findings:
-            source, path, problems = self._good_object(copy, by_key[finding.key], work)
+            source, path, problems = self.good.good_object(copy, by_key[finding.key], work)
             action = Action(
                 key=finding.key,
                 reason=finding.reason,
@@ -296,7 +192,7 @@ class Repairer:
         if diagnosis.receipt_finding is not None:
             finding = diagnosis.receipt_finding
             if diagnosis.receipt is None:
-                receipt_source = self._good_receipt(copy)
+                receipt_source = self.good.good_receipt(copy)
             source_name = copy.target if diagnosis.receipt is not None else None
             if receipt_source is not None:
                 source_name = receipt_source[0]
@@ -341,7 +237,7 @@ class Repairer:
         if repaired or receipt_fixable:
             base = receipt
             if base is None and receipt_source is not None:
-                base = self._retarget(receipt_source[1], diagnosis, view, client)
+                base = self.good.retarget(receipt_source[1], diagnosis, view, client)
             if base is not None:
                 receipt = self._write_receipt(
                     copy,
