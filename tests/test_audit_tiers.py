@@ -297,3 +297,19 @@ def test_a_copy_from_before_the_copies_table_is_adopted(
     assert not copy.known and "adopted" in " ".join(copy.notes)
     assert _copy_status(two_targets, record_id) == {"t1": "verified"}
     assert len(_events(two_targets, record_id)) == 1
+
+
+def test_the_flow_records_then_fails_so_a_schedule_alerts(
+    deposited: Deposited, seaweed_trio: list[SeaweedServer], prefect_api_url: str
+) -> None:
+    from flows.audit import AuditFailed, fixity_audit  # Prefect once its server is up
+
+    assert fixity_audit()["checked"] == 2  # fast + budgeted full pass, clean
+    key = deposited.key("data/part-0.bin")
+    delete_behind_back(seaweed_trio[0], key)
+    before = len(_events(deposited.settings, deposited.record_id))
+    with pytest.raises(AuditFailed, match="on t1"):
+        fixity_audit()
+    after = _events(deposited.settings, deposited.record_id)[before:]
+    assert sorted(e.outcome for e in after) == ["failure", "success"]  # recorded first
+    assert _copy_status(deposited.settings, deposited.record_id)["t1"] == "damaged"
