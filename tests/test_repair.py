@@ -196,3 +196,29 @@ def test_an_object_rotten_on_every_target_is_lost_and_nothing_is_written(
         assert json.dumps(report)  # a JSON report on stdout all the same
     finally:
         aip.close()
+
+
+def test_a_rotten_receipt_is_rebuilt_from_the_other_targets_receipt(
+    seaweed_trio: list[SeaweedServer], targets_env: TargetsEnv, home: Path, tmp_path: Path
+) -> None:
+    aip = Aip(seaweed_trio[:2], targets_env, tmp_path)
+    try:
+        receipt_key = aip.key(1, "deposit-receipt.json")
+        _, stored = latest_receipt(aip.views[1], aip.record_id)
+        flip_stored_bytes(aip.servers[1], stored, key=receipt_key)
+        assert audit("--all") == 1
+        code, report, stderr = repair()
+        assert code == 0, stderr
+        [done] = report["repaired"]
+        [action] = done["actions"]
+        assert (action["key"], action["reason"], action["source_target"]) == (
+            receipt_key,
+            "receipt-corrupt",
+            "t1",
+        )
+        receipt = aip.check_signed(1, revision=2)
+        assert all(o.key.startswith(aip.views[1].s3_prefix + "/") for o in receipt.objects)
+        assert receipt.bucket == aip.views[1].s3_bucket
+        assert audit("--all") == 0
+    finally:
+        aip.close()

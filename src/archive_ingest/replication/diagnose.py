@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from archive_ingest.catalogue.copies import CopyInfo, ObjectInfo
 from archive_ingest.errors import StorageError
 from archive_ingest.replication.sources import (
-    SourceProblem,
     checked_receipt,
     read_receipt_bytes,
 )
@@ -92,7 +91,7 @@ def _receipt_check(
             receipt_sha256=copy.receipt_sha256,
         )
         diagnosis.receipt = receipt
-    except SourceProblem as exc:
+    except StorageError as exc:  # gone, other bytes, bad signature, or unreadable
         reason = "receipt-missing" if recorded is None else "receipt-corrupt"
         diagnosis.receipt_finding = Finding(
             key=key,
