@@ -106,7 +106,10 @@ def storage_settings(home: Path, port: int, **overrides: object) -> Settings:
 
 
 def start_server(home: Path, **overrides: object) -> tuple[Settings, LocalStorage, StorageStatus]:
-    """Start a LocalStorage on free ports; retry only if another process grabbed the ports."""
+    """Start a LocalStorage on free ports; retry only if another process grabbed the ports.
+    One server is one storage target: ``embedded_copies`` is 1 unless overridden (with the
+    default two, a deposit would miss its second copy and end ``under_replicated``)."""
+    overrides.setdefault("embedded_copies", 1)
     last: StorageError | None = None
     for _ in range(3):
         settings = storage_settings(home, free_base_port(), **overrides)
