@@ -24,6 +24,7 @@ from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.storage.targets import target_views
 from tests.support.cli import json_lines, run_cli
+from tests.support.damage import flip_stored_bytes
 from tests.support.plugins.storage import SeaweedServer, write_bag
 from tests.support.plugins.targets import TargetsEnv
 
@@ -198,5 +199,40 @@ def test_deposits_from_before_copies_are_adopted_after_a_full_check(
         assert {c.status for c in copies_of(catalogue, record_id, 1)} == {"verified"}
         code, again, _ = replicate()
         assert code == 0 and again["nothing_to_do"] is True
+    finally:
+        catalogue.close()
+
+
+def test_nothing_is_copied_from_a_copy_that_fails_its_hashes(
+    seaweed_trio: list[SeaweedServer], targets_env: TargetsEnv, home: Path, tmp_path: Path
+) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    pair = targets_env(seaweed_trio[:2], prefix=prefix)
+    catalogue = Catalogue.open(pair.effective_database_url)
+    try:
+        rotten_here = os.urandom(4096)
+        good_elsewhere = deposit_item(pair, catalogue, tmp_path, payload={"a.bin": rotten_here})
+        only_rotten = os.urandom(4096)
+        alone = deposit_item(
+            targets_env(seaweed_trio[:1], prefix=prefix),
+            catalogue,
+            tmp_path,
+            payload={"a.bin": only_rotten},
+        )
+        flip_stored_bytes(seaweed_trio[0], rotten_here)  # bit rot on t1, under intact ETags
+        flip_stored_bytes(seaweed_trio[0], only_rotten)
+        trio = targets_env(seaweed_trio, prefix=prefix)  # t3 is added
+
+        code, report, _ = replicate("--target", "t3")
+        assert code == 1
+        [copied] = report["replicated"]
+        assert (copied["record_id"], copied["source_target"]) == (good_elsewhere, "t2")
+        [failed] = report["failed"]
+        assert alone in failed and "source t1" in failed
+        t3 = target_views(trio)[2]
+        _, data = stored_receipt(t3, good_elsewhere)
+        assert receipt_signature_problem(data, ReceiptSigner.for_settings(trio).public) is None
+        assert not any(key.startswith(f"{prefix}/{alone}/") for key in versions_per_key(t3))
+        assert {c.target: c.status for c in copies_of(catalogue, alone, 1)}["t3"] == "failed"
     finally:
         catalogue.close()
