@@ -197,8 +197,11 @@ class Replicator:
                     "%s v%d: source %s unusable: %s", task.record_id, task.version, source, exc
                 )
                 continue
-            except ArchiveIngestError as exc:
+            except ArchiveIngestError as exc:  # the destination (or a source that went away)
                 problems.append(f"{exc}")
+                break
+            except OSError as exc:  # the local work folder (disk full, permissions)
+                problems.append(f"work folder: {exc.strerror or exc}")
                 break
             with self._record_lock:
                 record_transfer(self.catalogue, transfer)
