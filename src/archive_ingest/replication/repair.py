@@ -167,6 +167,9 @@ class Repairer:
             except StorageError as exc:
                 result.status, result.detail = "failed", str(exc)
                 return result
+            except OSError as exc:  # the local work folder (disk full, permissions)
+                result.status, result.detail = "failed", f"work folder: {exc.strerror or exc}"
+                return result
 
     def _repair(
         self, copy: CopyInfo, diagnosis: Diagnosis, work: Path, result: CopyRepair
