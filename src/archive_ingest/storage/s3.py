@@ -233,8 +233,9 @@ def make_client_for(
     region: str = "us-east-1",
     config: Config | None = None,
 ) -> S3Client:
-    """A client with explicit credentials (tests, and `storage up` talking to a fresh server)."""
-    return boto3.session.Session().client(
+    """A client with explicit credentials (tests, and `storage up` talking to a fresh server);
+    from the process's one session, as every client with explicit keys (:func:`_client`)."""
+    return _client(
         "s3",
         endpoint_url=endpoint_url,
         region_name=region,
