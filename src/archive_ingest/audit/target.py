@@ -6,8 +6,9 @@ listing that the catalogue does not record there (older deposits, other tools: a
 the receipt alone, and adopted by :mod:`.record` when the item is in the catalogue).
 
 The fast tier is one ListObjectVersions of the target's prefix, the receipts' latest versions
-and one HEAD per object (in parallel), see :mod:`archive_ingest.storage.audit_fast`. The full
-tier re-hashes objects in the catalogue's least-recently-re-hashed order
+(read in parallel) and one HEAD per object (in parallel), see
+:mod:`archive_ingest.storage.audit_fast`. The full tier re-hashes objects in the
+catalogue's least-recently-re-hashed order
 (:func:`~archive_ingest.catalogue.copies.objects_least_recently_hashed`), within a
 :class:`~archive_ingest.storage.rehash.Budget`; copies the catalogue does not know come after.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -35,6 +37,7 @@ from archive_ingest.models import utcnow
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import VersionEntry, version_index
 from archive_ingest.storage.audit_fast import (
+    HEAD_WORKERS,
     ExpectedCopy,
     ExpectedObject,
     HeadTask,
@@ -177,12 +180,12 @@ def _found_in_storage(
                 ),
             )
         )
-    incomplete = [
-        AipLayout(view.s3_prefix, record_id, version).root
+    layouts = {
+        (record_id, version): AipLayout(view.s3_prefix, record_id, version)
         for (record_id, version), has_receipt in sorted(folders.items())
         if not has_receipt
-        and not any(k == AipLayout(view.s3_prefix, record_id, version).receipt_key for k in known)
-    ]
+    }
+    incomplete = [layout.root for layout in layouts.values() if layout.receipt_key not in known]
     return copies, incomplete
 
 
@@ -196,9 +199,15 @@ def _fast_tier(
     """Receipt, listing and HEAD checks of every copy; returns the objects checked."""
     bucket = view.s3_bucket
     tasks: list[HeadTask] = []
-    for number, copy in enumerate(copies):
+
+    def receipt_of(copy: CopyPass) -> ReceiptCheck:
+        entries = index.get(copy.expected.receipt_key, [])
+        return check_receipt(client, bucket, copy.expected, entries, public)
+
+    with ThreadPoolExecutor(max_workers=HEAD_WORKERS, thread_name_prefix="audit-receipt") as pool:
+        receipts = list(pool.map(receipt_of, copies))
+    for number, (copy, check) in enumerate(zip(copies, receipts, strict=True)):
         expected = copy.expected
-        check = check_receipt(client, bucket, expected, index.get(expected.receipt_key, []), public)
         copy.receipt = check
         copy.result.notes += check.notes
         receipt_problems = list(check.problems)
