@@ -308,6 +308,9 @@ class Settings(BaseSettings):
 
     @property
     def embedded_storage(self) -> bool:
+        """Some storage target is an embedded SeaweedFS server (weed is needed)."""
+        if self.storage_targets:
+            return any(target.embedded for target in self.storage_targets)
         return self.s3_endpoint_url is None
 
     def masked(self) -> dict[str, Any]:
