@@ -21,6 +21,7 @@ import pytest
 
 from archive_ingest.secret_files import write_private_file
 from archive_ingest.settings import Settings, reset_settings_cache
+from archive_ingest.storage.embedded_set import stop_all
 from tests.support.plugins.storage import SeaweedServer, start_server
 
 
@@ -35,8 +36,7 @@ def _start_many(
 
 
 def _stop_all(servers: Sequence[SeaweedServer]) -> None:
-    for server in servers:
-        server.local.down(timeout=10)
+    stop_all([server.local for server in servers], timeout=10)  # together: ~16 s, not 3x that
     assert not any(s.local.is_running() for s in servers), "SeaweedFS was left running"
 
 
