@@ -1,13 +1,14 @@
 """The tiered audit against real SeaweedFS servers (two of the session trio) and real damage
 (tests/support/damage.py): the fast pass is clean on good copies and names the one target
-where an object was deleted or overwritten behind the archive's back, or where the receipt
-was edited; a byte flipped on disk passes the fast pass (the ETag and checksum attribute are
+where an object was deleted or overwritten behind the archive's back, its retention
+shortened, or the receipt edited; a byte flipped on disk passes the fast pass (the ETag and checksum attribute are
 intact) and is found by the full re-hash; the re-hash budget walks the objects
 least-recently re-hashed first; every check lands in the catalogue with one PREMIS event per
 copy; the command exits 1 on any finding and on a target that does not answer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -151,10 +152,26 @@ def test_delete_and_overwrite_behind_the_back_are_found_on_that_target_only(
     deleted, overwritten = deposited.key("data/part-0.bin"), deposited.key("data/part-1.bin")
     delete_behind_back(seaweed_trio[1], deleted)  # t2
     overwrite_behind_back(seaweed_trio[1], overwritten, b"not the archive's bytes")
+    shortened = next(o for o in deposited.receipts["t2"].objects if o.path == "bagit.txt")
+    assert shortened.retain_until is not None
+    seaweed_trio[1].client("admin").put_object_retention(  # the admin shortens the retention
+        Bucket=seaweed_trio[1].bucket,
+        Key=shortened.key,
+        VersionId=str(shortened.version_id),
+        Retention={
+            "Mode": "GOVERNANCE",
+            "RetainUntilDate": shortened.retain_until - dt.timedelta(hours=12),
+        },
+        BypassGovernanceRetention=True,
+    )
     report = audit_and_record(deposited.settings)
     assert report.exit_code == 1
     assert _reasons(report, "t1") == {}
-    assert _reasons(report, "t2") == {deleted: {"delete-marker"}, overwritten: {"replaced"}}
+    assert _reasons(report, "t2") == {
+        deleted: {"delete-marker"},
+        overwritten: {"replaced"},
+        shortened.key: {"lock-missing"},
+    }
     assert _copy_status(deposited.settings, deposited.record_id) == {
         "t1": "verified",
         "t2": "damaged",
