@@ -403,7 +403,7 @@ def counting_clients(counter: list[int]) -> None:
 
 
 def bench_fast_pass(
-    settings: Settings, catalogue: Catalogue, targets: Sequence[Target]
+    settings: Settings, catalogue: Catalogue, targets: Sequence[Target], pids: Sequence[int]
 ) -> dict[str, Any]:
     """The audit's fast tier (``audit.target.audit_target`` without re-hash: one listing of the
     target, each receipt's latest version, one HEAD per object, 16 in flight), then its
@@ -420,9 +420,9 @@ def bench_fast_pass(
     }
     for target in targets:
         counter[0] = 0
-        start = time.perf_counter()
-        done = audit_target(settings, target.view, catalogue, AuditOptions(), public)
-        elapsed = time.perf_counter() - start
+        with CpuMeter(pids) as meter:
+            done = audit_target(settings, target.view, catalogue, AuditOptions(), public)
+        elapsed = meter.wall
         findings = sum(len(c.problems) for c in done.report.copies)
         if not done.report.reachable or findings:
             raise RuntimeError(f"fast pass of {target.name}: {findings} findings")
@@ -438,10 +438,12 @@ def bench_fast_pass(
             "record_seconds": recorded,
             "objects_per_s": objects / elapsed,
             "requests_per_s": counter[0] / elapsed,
+            "cpu": meter.as_dict(),
         }
         print(
             f"  (b) fast pass {target.name}: {objects} objects, {counter[0]} requests in "
-            f"{elapsed:.1f} s; recorded in the catalogue in {recorded:.1f} s",
+            f"{elapsed:.1f} s (client CPU {meter.client_cpu:.1f} s, servers CPU "
+            f"{meter.server_cpu:.1f} s); recorded in the catalogue in {recorded:.1f} s",
             flush=True,
         )
     return results
@@ -626,7 +628,7 @@ def main() -> int:
         figures["populate"] = populate(
             catalogue, targets, signer, workdir, args.objects, args.workers
         )
-        figures["fast_pass"] = bench_fast_pass(settings, catalogue, targets)
+        figures["fast_pass"] = bench_fast_pass(settings, catalogue, targets, pids)
         print("(c) full re-hash vs plain read", flush=True)
         figures["rehash"] = bench_rehash(catalogue, targets[0], big, args.repeat, pids[:1])
     finally:
