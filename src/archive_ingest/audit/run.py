@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from archive_ingest.audit.record import record_target
 from archive_ingest.audit.report import AuditReport
 from archive_ingest.audit.target import AuditOptions, audit_target
@@ -39,7 +41,11 @@ def audit_targets(
     public = load_public_key(key_path) if key_path.exists() else None
     started = utcnow()
     report = AuditReport(targets=[], full=options.full or options.read_back_all)
-    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        catalogue = Catalogue.open(settings.effective_database_url)
+    except SQLAlchemyError as exc:  # its text may carry the URL: only the kind of failure
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        raise ConfigError(f"cannot open the catalogue database ({cause})") from None
     try:
         for view in views:
             done = audit_target(settings, view, catalogue, options, public)
