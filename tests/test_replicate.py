@@ -14,7 +14,7 @@ from typing import Any
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, record_copy
 from archive_ingest.models import State
-from archive_ingest.reliability.crashpoints import CRASH_ENV
+from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.replication.transfer import copy_objects
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import version_index
@@ -23,7 +23,7 @@ from archive_ingest.storage.receipt import DepositReceipt, LockPolicy, receipt_s
 from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.storage.targets import target_views
-from tests.support.cli import json_lines, run_cli
+from tests.support.cli import json_lines, power_cut_when, run_cli
 from tests.support.damage import flip_stored_bytes
 from tests.support.plugins.storage import SeaweedServer, write_bag
 from tests.support.plugins.targets import TargetsEnv
@@ -234,5 +234,43 @@ def test_nothing_is_copied_from_a_copy_that_fails_its_hashes(
         assert receipt_signature_problem(data, ReceiptSigner.for_settings(trio).public) is None
         assert not any(key.startswith(f"{prefix}/{alone}/") for key in versions_per_key(t3))
         assert {c.target: c.status for c in copies_of(catalogue, alone, 1)}["t3"] == "failed"
+    finally:
+        catalogue.close()
+
+
+def test_a_power_cut_between_the_event_and_the_copy_record_duplicates_nothing(
+    seaweed_trio: list[SeaweedServer], targets_env: TargetsEnv, home: Path, tmp_path: Path
+) -> None:
+    """Killed from outside (SIGKILL of the process tree) right after the replication event's
+    commit, before the copy is recorded: the re-run finds the receipt, records the copy and
+    adds no second event."""
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    one = targets_env(seaweed_trio[:1], prefix=prefix)
+    catalogue = Catalogue.open(one.effective_database_url)
+    try:
+        record_id = deposit_item(one, catalogue, tmp_path)
+        targets_env(seaweed_trio[:2], prefix=prefix)
+        pause = tmp_path / "pause.txt"
+        label = "record_transfer.add_events#1"
+        env = {**os.environ, PAUSE_FILE_ENV: str(pause), PAUSE_ENV: f"commit@{label}"}
+        killed = power_cut_when(
+            env,
+            tmp_path / "replicate.log",
+            lambda: pause.is_file() and label in pause.read_text(),
+            "replicate",
+        )
+        assert killed, (tmp_path / "replicate.log").read_text()
+        assert "t2" not in {c.target for c in copies_of(catalogue, record_id, 1)}
+
+        code, report, stderr = replicate()
+        assert code == 0, stderr
+        assert [o["status"] for o in report["replicated"]] == ["already-there"]
+        assert copies_of(catalogue, record_id, 1)[-1].status == "verified"
+        events = [
+            e
+            for e in catalogue.events(record_id, 1)
+            if e.outcome_detail.get("action") == "replicate"
+        ]
+        assert len(events) == 1
     finally:
         catalogue.close()
