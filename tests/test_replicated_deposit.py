@@ -40,6 +40,8 @@ from archive_ingest.ingest.services import Services
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.reliability.reconcile import reconcile
 from archive_ingest.review import actions
+from archive_ingest.review.context import templates
+from archive_ingest.review.item_routes import item_context
 from archive_ingest.settings import Settings
 from archive_ingest.storage.listing import read_receipt_key
 from archive_ingest.storage.receipt import receipt_signature_problem
@@ -232,6 +234,14 @@ def test_an_approval_left_under_replicated_is_completed_by_deposit_approved(
         svc.close()
     assert outcome.state == "under_replicated", outcome
     assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "failed")]
+    svc = Services.open(settings)
+    try:  # the record's page shows the state and each copy
+        context = item_context(svc, record_id, None)
+        assert context is not None
+        page = templates().get_template("item.html").render(csrf="x", user=None, msg="", **context)
+    finally:
+        svc.close()
+    assert "under_replicated" in page and "t1 verified" in page and "t2 failed" in page
 
     servers[1].local.up()
     results = deposit_approved(settings)

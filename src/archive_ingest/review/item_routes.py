@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from archive_ingest.catalogue.copies import copies_of
 from archive_ingest.ingest import checkpoints
 from archive_ingest.ingest.checkpoints import (
     FetchCheckpoint,
@@ -189,6 +190,7 @@ def item_context(services: Services, record_id: str, v: int | None) -> dict[str,
         "ocr": (ocr_ck.result if ocr_ck else None),
         "events": queries.history(cat, record_id),
         "files": cat.files(record_id, version) if version else [],
+        "copies": copies_of(cat, record_id, version) if version else [],
         "original": fetched.original.path if fetched else None,
         "held": item.state == State.NEEDS_REVIEW.value and version == item.current_version,
         "editable": item.state in (State.NEEDS_REVIEW.value, State.DEPOSITED.value)
