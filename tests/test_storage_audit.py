@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archive_ingest.cli import app as cli_app
+from archive_ingest.fixity import audit_and_record
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import audit_aip, audit_many, audit_storage
 from archive_ingest.storage.receipt import DepositReceipt
@@ -176,3 +177,26 @@ def test_audit_command_exits_non_zero_with_json(
     assert "AUDIT FAILED" in result.stderr
     both = runner.invoke(app, ["audit", "--sample", "1", "--all"])
     assert both.exit_code == 2
+
+
+def test_tiered_audit_of_copies_the_catalogue_does_not_know(
+    seaweed_settings: Settings, seaweed: Any, storage_bag: Any
+) -> None:
+    """Without a catalogue record, a second version at a receipt key (even the same signed
+    bytes again) is tampering, and a receipt hidden by a delete marker is still read, so its
+    objects are checked rather than reported as strangers."""
+    rewritten = _deposit_payload(seaweed_settings, storage_bag, _payload())
+    hidden = _deposit_payload(seaweed_settings, storage_bag, _payload())
+    bucket = seaweed_settings.s3_bucket
+    admin = seaweed.client("admin")
+    same = admin.get_object(Bucket=bucket, Key=rewritten.receipt_key)["Body"].read()
+    admin.put_object(Bucket=bucket, Key=rewritten.receipt_key, Body=same)
+    admin.delete_object(Bucket=bucket, Key=hidden.receipt_key)
+    report = audit_and_record(seaweed_settings)
+    assert report.exit_code == 1
+    found = {c.record_id: {(p.key, p.reason) for p in c.problems} for c in report.copies}
+    assert found == {
+        rewritten.record_id: {(rewritten.receipt_key, "receipt-tampered")},
+        hidden.record_id: {(hidden.receipt_key, "delete-marker")},
+    }
+    assert {c.objects_checked for c in report.copies} == {len(rewritten.objects) + 1}

@@ -215,7 +215,47 @@ def check_receipt(
                 check.notes.append(f"unsigned {check.receipt.format} receipt (older deposit)")
     if check.receipt is None and recorded is not None and recorded != latest.version_id:
         check.receipt = _recorded_receipt(client, bucket, copy, public)
+    if recorded is None:
+        _unrecorded_history(client, bucket, copy, entries, latest, check, public)
     return check
+
+
+def _unrecorded_history(
+    client: S3Client,
+    bucket: str,
+    copy: ExpectedCopy,
+    entries: Sequence[VersionEntry],
+    latest: VersionEntry,
+    check: ReceiptCheck,
+    public: Ed25519PublicKey | None,
+) -> None:
+    """A copy the catalogue does not record has no recorded receipt version to compare with:
+    more than one version at its receipt key is tampering unless the latest is a signed
+    revision (a repair's); a receipt hidden by a delete marker is still read (its newest real
+    version), so its objects are checked."""
+    real = [e for e in entries if not e.delete_marker]
+    receipt = check.receipt
+    others = [e for e in real if e is not latest]
+    revised = receipt is not None and receipt.format == RECEIPT_FORMAT and receipt.revision > 1
+    if receipt is not None and others and not revised:
+        check.problems.append(
+            Problem(
+                key=copy.receipt_key,
+                reason="receipt-tampered",
+                detail=f"{len(others)} other version(s) at the receipt key, and the latest "
+                "is no signed revision",
+            )
+        )
+        check.receipt = None
+    if latest.delete_marker and real and check.parsed is None:
+        hidden = _latest(real)
+        try:
+            data, version_id = read_version(
+                client, bucket, copy.receipt_key, hidden.version_id if hidden else None
+            )
+        except StorageError:
+            return
+        check.parsed, _ = receipt_problem(data, version_id, copy, public)
 
 
 def _recorded_receipt(
