@@ -1,10 +1,11 @@
 """The tiered audit against real SeaweedFS servers (two of the session trio) and real damage
 (tests/support/damage.py): the fast pass is clean on good copies and names the one target
 where an object was deleted or overwritten behind the archive's back, its retention
-shortened, or the receipt edited; a byte flipped on disk passes the fast pass (the ETag and checksum attribute are
-intact) and is found by the full re-hash; the re-hash budget walks the objects
-least-recently re-hashed first; every check lands in the catalogue with one PREMIS event per
-copy; the command exits 1 on any finding and on a target that does not answer."""
+shortened, or the receipt edited; a byte flipped on disk passes the fast pass (the ETag and
+checksum attribute are intact) and is found by the full re-hash; the re-hash budget walks the
+objects least-recently re-hashed first; every check lands in the catalogue with one PREMIS
+event per copy; the command exits 1 on any finding and on a target that does not answer; the
+flow records, then fails."""
 
 from __future__ import annotations
 
