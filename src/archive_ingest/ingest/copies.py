@@ -12,7 +12,7 @@ tables (catalogue/copies.py), which ``reconcile``, ``replicate`` and the audit r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,12 +184,16 @@ def replication_line(verified: int, total: int) -> str:
     return f"stored on {verified} of {total} targets; run `archive-ingest replicate` or re-run"
 
 
-def missing_reasons(outcomes: Sequence[CopyOutcome]) -> list[str]:
-    """The item's reasons when a target has no copy: the count, then one per missing target."""
-    verified = sum(1 for o in outcomes if o.verified)
+def missing_reasons(outcomes: Sequence[CopyOutcome], holders: Collection[str]) -> list[str]:
+    """The item's reasons when a target has no copy: the count, then one per missing target
+    (``holders``: the targets holding a copy, verified now or recorded as verified before)."""
     return [
-        COPIES_REASON + replication_line(verified, len(outcomes)),
-        *(f"{COPIES_REASON}no copy on {o.target}: {o.reason}" for o in outcomes if not o.verified),
+        COPIES_REASON + replication_line(len(holders), len(outcomes)),
+        *(
+            f"{COPIES_REASON}no copy on {o.target}: {o.reason}"
+            for o in outcomes
+            if o.target not in holders
+        ),
     ]
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from archive_ingest.catalogue.copies import verified_targets
+from archive_ingest.catalogue.copies import copies_of, verified_targets
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.ingest import checkpoints
 from archive_ingest.ingest.checkpoints import (
@@ -101,7 +101,10 @@ def deposit(
     svc.catalogue.set_state(
         handle.record_id, in_progress, list(in_progress_reasons), version=version
     )
-    known = set(verified_targets(svc.catalogue, handle.record_id, version))
+    statuses = {c.target: c.status for c in copies_of(svc.catalogue, handle.record_id, version)}
+    known = {target for target, status in statuses.items() if status == "verified"}
+    # a copy the audit found damaged (or lost) stays so when it fails again: repair's work
+    audited = {target for target, status in statuses.items() if status in ("damaged", "lost")}
     outcomes = deposit_to_targets(
         settings,
         record_id=handle.record_id,
@@ -110,12 +113,16 @@ def deposit(
         manifest=manifest,
     )
     verified = [o for o in outcomes if o.receipt is not None]
+    kept = sorted(known | {o.target for o in outcomes if o.receipt is None and o.target in audited})
     if not verified:
-        record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=sorted(known))
+        record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=kept)
         raise no_copy_error(outcomes)
     crashpoint("after-receipt")
     # copies found as they were (verified before, unchanged since) are not recorded again
     unchanged = [o.target for o in verified if o.target in known and _reused(o)]
+    # a failed try on a target with a recorded copy (verified before, now down; or damaged)
+    # changes nothing recorded: the audit and repair judge stored copies, not a missed deposit
+    kept_failed = [o.target for o in outcomes if o.receipt is None and o.target in known | audited]
     first = _receipt(verified[0])
     svc.catalogue.set_file_locations(
         handle.record_id,
@@ -125,8 +132,12 @@ def deposit(
     events = [ev for o in verified if o.target not in unchanged for ev in _receipt(o).events]
     svc.catalogue.add_events(handle.record_id, version, [*(agent_events or []), *events])
     # after the events: a run killed in between records them again rather than never
-    record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=unchanged)
+    record_copies(
+        svc.catalogue, handle.record_id, version, outcomes, skip=[*unchanged, *kept_failed]
+    )
     required = copies_required(settings)
+    # verified now, or before and not refuted now (on a target still configured)
+    holders = ({o.target for o in verified} | known) & {o.target for o in outcomes}
     svc.catalogue.update_version(
         handle.record_id,
         version,
@@ -141,14 +152,15 @@ def deposit(
                 "target": first.target,
             },
             "copies": {
-                "verified": [o.target for o in verified],
-                "missing": [o.target for o in outcomes if o.receipt is None],
+                "verified": [o.target for o in outcomes if o.target in holders],
+                "missing": [o.target for o in outcomes if o.target not in holders],
                 "required": required,
             },
         },
     )
-    missing = missing_reasons(outcomes) if len(verified) < len(outcomes) else []
-    state = State.DEPOSITED if len(verified) >= required else State.UNDER_REPLICATED
+    without = [o for o in outcomes if o.target not in holders]
+    missing = missing_reasons(outcomes, holders) if without else []
+    state = State.DEPOSITED if len(holders) >= required else State.UNDER_REPLICATED
     svc.catalogue.set_state(
         handle.record_id,
         state,
