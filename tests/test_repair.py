@@ -14,12 +14,14 @@ from typing import Any
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.replication.restore import lock_for, write_new_version
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import version_index
-from archive_ingest.storage.receipt import DepositReceipt, receipt_signature_problem
+from archive_ingest.storage.receipt import DepositReceipt, LockPolicy, receipt_signature_problem
 from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.storage.targets import target_views
+from tests.support.bag import digests_of
 from tests.support.cli import json_lines, run_cli
 from tests.support.damage import delete_behind_back, edit_receipt, flip_stored_bytes
 from tests.support.plugins.storage import SeaweedServer
@@ -218,6 +220,47 @@ def test_a_rotten_receipt_is_rebuilt_from_the_other_targets_receipt(
         receipt = aip.check_signed(1, revision=2)
         assert all(o.key.startswith(aip.views[1].s3_prefix + "/") for o in receipt.objects)
         assert receipt.bucket == aip.views[1].s3_bucket
+        assert audit("--all") == 0
+    finally:
+        aip.close()
+
+
+def test_a_repair_killed_before_its_receipt_revision_is_finished_without_a_second_write(
+    seaweed_trio: list[SeaweedServer], targets_env: TargetsEnv, home: Path, tmp_path: Path
+) -> None:
+    aip = Aip([seaweed_trio[0], seaweed_trio[2]], targets_env, tmp_path)
+    try:
+        key = aip.key(1, "data/a.bin")
+        delete_behind_back(aip.servers[1], key)
+        assert audit() == 1
+        # what a repair killed after its new version, before the receipt revision, leaves
+        view = aip.views[1]
+        client = make_client(view)
+        good = tmp_path / "good.bin"
+        good.write_bytes(aip.data)
+        digests = digests_of(aip.data)
+        written = write_new_version(
+            client,
+            view.s3_bucket,
+            key=key,
+            path="data/a.bin",
+            source_file=good,
+            size=digests.size,
+            sha256=digests.sha256,
+            sha512=digests.sha512,
+            lock=lock_for(client, view.s3_bucket, LockPolicy.from_settings(view)),
+        )
+        before = aip.snapshot()
+
+        code, report, stderr = repair()
+        assert code == 0, stderr
+        [done] = report["repaired"]
+        [action] = done["actions"]
+        assert (action["source_target"], action["new_version"]) == ("t2", written.version_id)
+        after = aip.snapshot()
+        assert after[1][key] == before[1][key]  # kept, not written again
+        receipt = aip.check_signed(1, revision=2)
+        assert [o.version_id for o in receipt.objects if o.key == key] == [written.version_id]
         assert audit("--all") == 0
     finally:
         aip.close()

@@ -42,6 +42,7 @@ from archive_ingest.replication.diagnose import Diagnosis, Finding, diagnose
 from archive_ingest.replication.events import lost_event, repair_event
 from archive_ingest.replication.good_copies import GoodCopies
 from archive_ingest.replication.restore import (
+    finished_earlier,
     lock_for,
     replaced_version,
     write_new_version,
@@ -175,9 +176,41 @@ class Repairer:
         self, copy: CopyInfo, diagnosis: Diagnosis, work: Path, result: CopyRepair
     ) -> CopyRepair:
         by_key = {o.key: o for o in diagnosis.objects}
+        view = self.views[copy.target]
+        client = make_client(view)
+        lock = lock_for(client, view.s3_bucket, LockPolicy.from_settings(view))
         plans: list[tuple[Finding, str, Path]] = []
+        repaired: dict[str, tuple[StoredObject, Finding, str]] = {}
         for finding in diagnosis.findings:
-            source, path, problems = self.good.good_object(copy, by_key[finding.key], work)
+            obj = by_key[finding.key]
+            earlier = None
+            if finding.reason == "replaced" and finding.bad_version is not None:
+                earlier = finished_earlier(
+                    client,
+                    view.s3_bucket,
+                    key=obj.key,
+                    version_id=finding.bad_version,
+                    path=obj.path,
+                    size=obj.size,
+                    sha256=obj.sha256,
+                    sha512=obj.sha512,
+                    lock=lock,
+                )
+            if earlier is not None:  # an interrupted repair's version: kept, not written again
+                repaired[obj.key] = (earlier, finding, copy.target)
+                result.actions.append(
+                    Action(
+                        key=finding.key,
+                        reason=finding.reason,
+                        detail=f"{finding.detail}; it holds the recorded bytes, verified in "
+                        "full, as a repair writes them (an interrupted repair): kept",
+                        bad_version=finding.bad_version,
+                        source_target=copy.target,
+                        new_version=earlier.version_id,
+                    )
+                )
+                continue
+            source, path, problems = self.good.good_object(copy, obj, work)
             action = Action(
                 key=finding.key,
                 reason=finding.reason,
@@ -213,10 +246,6 @@ class Repairer:
         if self.dry_run:
             result.status = "lost" if result.lost else "planned"
             return result
-        view = self.views[copy.target]
-        client = make_client(view)
-        lock = lock_for(client, view.s3_bucket, LockPolicy.from_settings(view))
-        repaired: dict[str, tuple[StoredObject, Finding, str]] = {}
         for finding, source, path in plans:
             obj = by_key[finding.key]
             stored = write_new_version(

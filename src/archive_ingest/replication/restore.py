@@ -185,3 +185,39 @@ def write_revision(
             f"the new receipt revision {revision.receipt_key} does not verify: {shown}"
         )
     return revision.model_copy(update={"receipt_object": marker})
+
+
+def finished_earlier(
+    client: S3Client,
+    bucket: str,
+    *,
+    key: str,
+    version_id: str,
+    path: str,
+    size: int,
+    sha256: str,
+    sha512: str,
+    lock: LockPolicy,
+) -> StoredObject | None:
+    """The version on top of a damaged key when it is what a repair writes (a run killed
+    before its receipt revision): the recorded bytes in full, our digests, a server SHA-256,
+    the retention. A re-run keeps it instead of writing the same bytes once more."""
+    try:
+        stored = stored_from_head(
+            client,
+            bucket,
+            key=key,
+            version_id=version_id,
+            path=path,
+            size=size,
+            sha256=sha256,
+            sha512=sha512,
+        )
+        if stored.checksum_algorithm != "SHA256":
+            return None
+        problems = check_object(
+            client, bucket, stored, read_back=True, expect_lock=lock if lock.enabled else None
+        )
+    except StorageError:
+        return None
+    return None if problems else stored
