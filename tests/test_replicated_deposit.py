@@ -35,7 +35,9 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
 from archive_ingest.cli import app
 from archive_ingest.cli_support import Runners
+from archive_ingest.errors import StorageError, StorageUnreachableError
 from archive_ingest.harvest.approved import deposit_approved
+from archive_ingest.ingest.copies import CopyOutcome, no_copy_error
 from archive_ingest.ingest.services import Services
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.reliability.reconcile import reconcile
@@ -356,3 +358,18 @@ def test_one_required_copy_of_two_with_one_target_down_is_deposited_and_reported
     assert any(f.kind == "check-failed" and f.target == "t2" for f in report.findings)
     assert [t.reachable for t in report.targets] == [True, False]
     assert report.remaining
+
+
+def test_no_copy_anywhere_is_one_error_naming_every_target() -> None:
+    down = StorageUnreachableError("the S3 storage at http://127.0.0.1:9 does not answer")
+    assert no_copy_error([CopyOutcome(target="t1", error=down)]) is down  # one target: as is
+    both = no_copy_error(
+        [CopyOutcome(target="t1", error=down), CopyOutcome(target="t2", error=down)]
+    )
+    assert isinstance(both, StorageUnreachableError) and "t1: " in str(both) and "t2: " in str(both)
+    refused = StorageError("put_object: AccessDenied")
+    mixed = no_copy_error(
+        [CopyOutcome(target="t1", error=down), CopyOutcome(target="t2", error=refused)]
+    )
+    assert isinstance(mixed, StorageError) and type(mixed) is StorageError
+    assert not mixed.transient

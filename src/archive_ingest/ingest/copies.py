@@ -21,7 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import CopyObject, record_copy
-from archive_ingest.errors import ArchiveIngestError, PackageError, StorageError
+from archive_ingest.errors import (
+    ArchiveIngestError,
+    PackageError,
+    StorageError,
+    StorageUnreachableError,
+)
 from archive_ingest.models import Digests, utcnow
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import deposit_bag
@@ -166,17 +171,19 @@ def record_copies(
 
 def no_copy_error(outcomes: Sequence[CopyOutcome]) -> BaseException:
     """What to raise when no target holds a verified copy: the one error of a single target
-    as it is (its type and message), else one StorageError naming every target's reason
-    (transient when every one of them was)."""
+    as it is (its type and message), else one error naming every target's reason:
+    StorageUnreachableError when no target answered, else a StorageError, transient when
+    every reason was."""
     errors = [o.error for o in outcomes if o.error is not None]
     if len(outcomes) == 1 and errors:
         return errors[0]
-    transient = bool(errors) and all(getattr(e, "transient", False) for e in errors)
-    return StorageError(
-        "no storage target holds a verified copy: "
-        + "; ".join(f"{o.target}: {o.reason or 'no copy'}" for o in outcomes),
-        transient=transient,
+    message = "no storage target holds a verified copy: " + "; ".join(
+        f"{o.target}: {o.reason or 'no copy'}" for o in outcomes
     )
+    if errors and all(isinstance(e, StorageUnreachableError) for e in errors):
+        return StorageUnreachableError(message)  # the flow does not wait for them to return
+    transient = bool(errors) and all(getattr(e, "transient", False) for e in errors)
+    return StorageError(message, transient=transient)
 
 
 def replication_line(verified: int, total: int) -> str:
