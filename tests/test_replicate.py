@@ -15,6 +15,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, record_copy
 from archive_ingest.models import State
 from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
+from archive_ingest.replication.progress import TransferProgress
 from archive_ingest.replication.transfer import copy_objects
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import version_index
@@ -274,3 +275,12 @@ def test_a_power_cut_between_the_event_and_the_copy_record_duplicates_nothing(
         assert len(events) == 1
     finally:
         catalogue.close()
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only() -> None:
+    assert TransferProgress(1, 10).enabled is False  # pytest's stderr is no terminal
+    with TransferProgress(2, 10, enabled=True) as bar:
+        bar.add_bytes(6)
+        bar.item_done()
+        bar.add_bytes(4)
+        bar.item_done()

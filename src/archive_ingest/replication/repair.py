@@ -14,6 +14,10 @@ the recorded one, or one failing its signature) gets the good receipt as a new r
 same way. The catalogue then records the copy as ``verified`` (every object just checked or
 rewritten and re-hashed), with one PREMIS replication event per repair naming both targets.
 
+A repair killed before its receipt revision is finished by the next run: the version it left
+on top of the key holds the recorded bytes (verified in full, our digests, a server SHA-256,
+the retention) and is kept rather than written again.
+
 An object that no target holds intact is *lost*: the copy's status becomes ``lost`` and the
 report says so; nothing is written for it. ``dry_run`` reads everything (the diagnosis, the
 candidate sources) and writes nothing, neither to storage nor to the catalogue.
