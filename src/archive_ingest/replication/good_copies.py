@@ -10,6 +10,7 @@ target's bucket, keys and recorded versions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from archive_ingest.catalogue import Catalogue
@@ -102,10 +103,17 @@ class GoodCopies:
         return None
 
     def retarget(
-        self, source: DepositReceipt, diagnosis: Diagnosis, view: Settings, client: S3Client
+        self,
+        source: DepositReceipt,
+        diagnosis: Diagnosis,
+        view: Settings,
+        client: S3Client,
+        written: Mapping[str, StoredObject],
     ) -> DepositReceipt:
-        """The damaged copy's receipt rebuilt from another target's: this target's bucket,
-        keys and recorded versions (read from its server), the same digests."""
+        """The damaged copy's receipt rebuilt from another target's: this target's bucket and
+        keys, the same digests, and for each object the version this repair has ``written`` (by
+        key) or else the recorded one (read from this target's server). The source's
+        ``replaces`` and notes are about the other target: none is carried over."""
         layout = AipLayout(view.s3_prefix, diagnosis.record_id, diagnosis.version)
         mine = {o.path: o for o in diagnosis.objects}
         objects: list[StoredObject] = []
@@ -115,6 +123,9 @@ class GoodCopies:
                 raise StorageError(
                     f"the catalogue has no object {obj.path} on {view.storage_target_name}"
                 )
+            if here.key in written:
+                objects.append(written[here.key])
+                continue
             objects.append(
                 stored_from_head(
                     client,
@@ -137,5 +148,10 @@ class GoodCopies:
                 "target": view.storage_target_name,
                 "revision": 1,
                 "replaces": [],
+                # the source's notes speak of its own bucket and repairs
+                "notes": [
+                    f"rebuilt from the receipt of target {source.target or '?'} "
+                    f"(revision {source.revision})"
+                ],
             }
         )

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import (
     CopyInfo,
+    CopyObject,
     ObjectInfo,
     all_copies,
     mark_object_checked,
@@ -117,6 +118,31 @@ class RepairReport(BaseModel):
         }
 
 
+def _version_on_top(diagnosis: Diagnosis, finding: Finding) -> str | None:
+    """The version on top of a bad key that an interrupted repair may have written: the one
+    written over the recorded version (``replaced``), or the only kind of version a key
+    whose recorded version is gone can hold (``missing``: a server replaced by an empty one,
+    restored by a repair killed before its receipt revision)."""
+    if finding.reason == "replaced":
+        return finding.bad_version
+    if finding.reason == "missing":
+        latest = next((e for e in diagnosis.index.get(finding.key, []) if e.is_latest), None)
+        if latest is not None and not latest.delete_marker:
+            return latest.version_id
+    return None
+
+
+def _copy_object(stored: StoredObject) -> CopyObject:
+    return CopyObject(
+        path=stored.path,
+        key=stored.key,
+        version_id=stored.version_id,
+        size=stored.size,
+        sha256=stored.sha256,
+        sha512=stored.sha512,
+    )
+
+
 def copies_to_check(
     catalogue: Catalogue, names: Sequence[str], target: str | None, check_all: bool
 ) -> list[CopyInfo]:
@@ -188,12 +214,13 @@ class Repairer:
         for finding in diagnosis.findings:
             obj = by_key[finding.key]
             earlier = None
-            if finding.reason == "replaced" and finding.bad_version is not None:
+            on_top = _version_on_top(diagnosis, finding)
+            if on_top is not None:
                 earlier = finished_earlier(
                     client,
                     view.s3_bucket,
                     key=obj.key,
-                    version_id=finding.bad_version,
+                    version_id=on_top,
                     path=obj.path,
                     size=obj.size,
                     sha256=obj.sha256,
@@ -273,7 +300,10 @@ class Repairer:
         if repaired or receipt_fixable:
             base = receipt
             if base is None and receipt_source is not None:
-                base = self.good.retarget(receipt_source[1], diagnosis, view, client)
+                by_key_written = {key: stored for key, (stored, _, _) in repaired.items()}
+                base = self.good.retarget(
+                    receipt_source[1], diagnosis, view, client, by_key_written
+                )
             if base is not None:
                 receipt = self._write_receipt(
                     copy,
@@ -289,7 +319,7 @@ class Repairer:
                     next(
                         a for a in result.actions if a.key == diagnosis.receipt_key
                     ).new_version = receipt.receipt_version_id
-        self._record(copy, diagnosis, receipt, result, events)
+        self._record(copy, diagnosis, receipt, result, events, [s for s, _, _ in repaired.values()])
         result.status = "lost" if result.lost else "repaired"
         return result
 
@@ -407,7 +437,10 @@ class Repairer:
         receipt: DepositReceipt | None,
         result: CopyRepair,
         events: list[Event],
+        written: Sequence[StoredObject],
     ) -> None:
+        """The copy as it now is; without a receipt (lost), the versions just written are
+        still recorded, so a later run does not write them again."""
         now = utcnow()
         if result.lost:
             events.append(
@@ -431,7 +464,11 @@ class Repairer:
             receipt_key=receipt.receipt_key if marker is not None and receipt else None,
             receipt_version_id=marker.version_id if marker is not None else None,
             receipt_sha256=marker.sha256 if marker is not None else None,
-            objects=copy_objects(receipt) if receipt is not None else (),
+            objects=(
+                copy_objects(receipt)
+                if receipt is not None
+                else [_copy_object(stored) for stored in written]
+            ),
             detail=(
                 f"lost: {', '.join(result.lost)} (no target holds a good copy)"
                 if result.lost
