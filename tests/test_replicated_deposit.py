@@ -202,7 +202,15 @@ def test_a_target_killed_mid_deposit_is_under_replicated_then_a_rerun_completes_
     _check_copy(settings, servers[0], views[0], record_id)
     assert len(_events(settings, record_id)) == 2  # t1's replication and fixity check
 
-    servers[1].local.up()  # from this (the main) thread: it dies with the thread that starts it
+    # a re-run while no target answers leaves the stored copy as recorded: not failed
+    _kill_group(servers[0])
+    unreachable = ingest_in_process(settings, ref)
+    assert (unreachable.state, unreachable.version) == ("under_replicated", 1)
+    assert unreachable.reasons[0] == first.reasons[0], unreachable.reasons
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "failed")]
+
+    for server in servers:  # from this (the main) thread: it dies with the thread that starts it
+        server.local.up()
     again = ingest_in_process(settings, ref)
     assert (again.state, again.version, again.reasons) == ("deposited", 1, [])
     assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "verified")]

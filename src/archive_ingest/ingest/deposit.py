@@ -116,7 +116,17 @@ def deposit(
     kept = sorted(known | {o.target for o in outcomes if o.receipt is None and o.target in audited})
     if not verified:
         record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=kept)
-        raise no_copy_error(outcomes)
+        held = known & {o.target for o in outcomes}
+        if not held:
+            raise no_copy_error(outcomes)
+        # a re-run that reached no target leaves the copies recorded before as they were: the
+        # item stays stored (under_replicated), not failed, and the next run tries again
+        required = copies_required(settings)
+        state = State.DEPOSITED if len(held) >= required else State.UNDER_REPLICATED
+        svc.catalogue.set_state(
+            handle.record_id, state, missing_reasons(outcomes, held), version=version
+        )
+        return handle
     crashpoint("after-receipt")
     # copies found as they were (verified before, unchanged since) are not recorded again
     unchanged = [o.target for o in verified if o.target in known and _reused(o)]
