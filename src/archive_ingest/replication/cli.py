@@ -73,11 +73,20 @@ def replicate_command(
     if failures:
         for line in failures:
             err.print(f"[red]failed:[/red] {escape(line)}")
-    elif not report.planned and not report.adopted:
-        err.print("nothing to do: every target holds a verified copy of every AIP")
+    elif not report.planned and not report.adopted and not report.left_for_repair:
+        err.print(
+            "nothing to do: the catalogue records a verified copy of every AIP on every target "
+            "(replicate trusts the catalogue; `archive-ingest audit --target NAME` checks what "
+            "a target holds)"
+        )
     else:
         what = "would copy" if dry_run else "copied"
         err.print(f"{what} {sum(len(t.targets) for t in report.planned)} AIP copies")
+    if report.left_for_repair:
+        err.print(
+            f"{len(report.left_for_repair)} damaged or lost copies left for `archive-ingest "
+            "repair` (listed in left_for_repair)"
+        )
     raise typer.Exit(report.exit_code)
 
 

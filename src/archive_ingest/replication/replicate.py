@@ -3,12 +3,15 @@
 The plan: first the versions deposited before copies were recorded are adopted (adopt.py),
 then every version with a verified copy somewhere and none on a wanted target
 (``catalogue.copies.missing_copies``) is one task. A target whose copy is ``damaged`` or
-``lost`` is left to ``repair`` (it holds a receipt already); a ``failed`` copy (a deposit that
-did not finish) is completed. Tasks run in a bounded thread pool, one AIP on disk per worker;
-each copies the version to its missing targets from the first verified source that passes
-every check (transfer.py), records the copy, and settles the item: an ``under_replicated``
-version that now has ``copies_required`` verified copies becomes ``deposited`` and the
-after-deposit hooks run (OAI-PMH publication).
+``lost`` is left to ``repair`` (it holds a receipt already, or had one); a ``failed`` copy (a
+deposit that did not finish) is completed. The plan trusts the catalogue: a copy recorded
+``verified`` is not looked for on its target (checking what a target holds is the audit's
+job: ``audit --target`` marks a vanished copy ``damaged``, and ``repair`` writes it back).
+Tasks run in a bounded thread pool, one AIP on disk per worker; each copies the version to
+its missing targets from the first verified source that passes every check (transfer.py),
+records the copy, and settles the item: an ``under_replicated`` version that now has
+``copies_required`` verified copies becomes ``deposited`` and the after-deposit hooks run
+(OAI-PMH publication).
 
 Idempotent (a re-run finds nothing to do) and resumable (a killed run leaves objects without
 a receipt on the target, which the next run's deposit accepts when their bytes are right).
