@@ -38,15 +38,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
-import queue
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -61,7 +58,6 @@ from tests.support.plugins.targets import target_entries
 
 from archive_ingest.catalogue.copies import CopyObject, objects_of_copy, record_copy
 from archive_ingest.catalogue.store import Catalogue
-from archive_ingest.digests import CHUNK, MultiHasher
 from archive_ingest.models import Digests
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest.storage.deposit import deposit_bag
@@ -467,76 +463,84 @@ def plain_read(target: Target, objects: Sequence[Any]) -> int:
     return read
 
 
-def rehash_audit(target: Target, objects: Sequence[Any]) -> int:
-    """The audit's full tier per object (``storage.rehash.rehash_object``: GET of the recorded
-    version through SHA-256 and SHA-512, compared with the catalogue's digests)."""
-    from archive_ingest.storage.rehash import rehash_object
-
+def _rehash_pass(
+    target: Target, objects: Sequence[Any], check: Callable[[Target, Any], list[Any]]
+) -> int:
     hashed = 0
     for obj in objects:
-        problems = rehash_object(
-            target.client,
-            target.bucket,
-            key=obj.key,
-            version_id=obj.version_id,
-            path=obj.path,
-            size=obj.size,
-            sha256=obj.sha256,
-            sha512=obj.sha512,
-        )
+        problems = check(target, obj)
         if problems:
             raise RuntimeError(f"re-hash found a problem in a fresh deposit: {problems}")
         hashed += obj.size
     return hashed
 
 
-def _streamed(target: Target, obj: Any, consume: Callable[[bytes], None]) -> int:
-    """GET one recorded version with a reader thread that keeps up to 4 chunks ahead, so the
-    network read overlaps ``consume`` (hashing) instead of alternating with it."""
-    args = {"VersionId": obj.version_id} if obj.version_id else {}
-    body = target.client.get_object(Bucket=target.bucket, Key=obj.key, **args)["Body"]
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+def _rehash_one(target: Target, obj: Any, digests: Any) -> list[Any]:
+    from archive_ingest.storage.rehash import rehash_object
 
-    def read() -> None:
+    return rehash_object(
+        target.client,
+        target.bucket,
+        key=obj.key,
+        version_id=obj.version_id,
+        path=obj.path,
+        size=obj.size,
+        sha256=obj.sha256,
+        sha512=obj.sha512,
+        digests=digests,
+    )
+
+
+def rehash_both(target: Target, objects: Sequence[Any]) -> int:
+    """The audit's full tier per object with both digests (``storage.rehash.rehash_object``:
+    a reader thread ahead, SHA-256 and SHA-512 on two threads; ``audit --all``, deposit)."""
+    return _rehash_pass(target, objects, lambda t, o: _rehash_one(t, o, "both"))
+
+
+def rehash_sha256(target: Target, objects: Sequence[Any]) -> int:
+    """The same with SHA-256 alone (``audit_rehash_digests = "sha256"``)."""
+    return _rehash_pass(target, objects, lambda t, o: _rehash_one(t, o, "sha256"))
+
+
+def both_one_thread(target: Target, objects: Sequence[Any]) -> int:
+    """For reference: reader thread ahead, both digests hashed one after the other in the
+    consumer (no second hashing thread)."""
+    from archive_ingest.storage.hashing import hash_body
+
+    done = 0
+    for obj in objects:
+        args = {"VersionId": obj.version_id} if obj.version_id else {}
+        body = target.client.get_object(Bucket=target.bucket, Key=obj.key, **args)["Body"]
         try:
-            while chunk := body.read(CHUNK):
-                chunks.put(chunk)
+            got = hash_body(body, digests="both", parallel=False)
         finally:
-            chunks.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    size = 0
-    while (chunk := chunks.get()) is not None:
-        consume(chunk)
-        size += len(chunk)
-    reader.join()
-    body.close()
-    return size
-
-
-def rehash_overlapped(target: Target, objects: Sequence[Any]) -> int:
-    """A variant for reference: reader thread + MultiHasher (SHA-512 on a second thread)."""
-    done = 0
-    for obj in objects:
-        with MultiHasher() as hasher:
-            _streamed(target, obj, hasher.update)
-            digests = hasher.digests()
-        if (digests.sha256, digests.sha512) != (obj.sha256, obj.sha512):
-            raise RuntimeError(f"overlapped re-hash: {obj.key} differs")
-        done += digests.size
+            body.close()
+        if (got.size, got.sha256, got.sha512) != (obj.size, obj.sha256, obj.sha512):
+            raise RuntimeError(f"one-thread re-hash: {obj.key} differs")
+        done += got.size
     return done
 
 
-def sha256_overlapped(target: Target, objects: Sequence[Any]) -> int:
-    """A variant for reference: reader thread + SHA-256 alone."""
-    done = 0
-    for obj in objects:
-        sha = hashlib.sha256()
-        done += _streamed(target, obj, sha.update)
-        if sha.hexdigest() != obj.sha256:
-            raise RuntimeError(f"sha256 re-hash: {obj.key} differs")
-    return done
+def before(target: Target, objects: Sequence[Any]) -> int:
+    """For reference: the re-hash as it was before the read-ahead (``verify.read_back_checks``:
+    1 MiB reads, SHA-256 then SHA-512, in one thread; the deposit's read-back still is)."""
+    from archive_ingest.storage.receipt import StoredObject
+    from archive_ingest.storage.verify import read_back_checks
+
+    def check(t: Target, o: Any) -> list[Any]:
+        expected = StoredObject(
+            path=o.path,
+            key=o.key,
+            size=o.size,
+            sha256=o.sha256,
+            sha512=o.sha512,
+            version_id=o.version_id,
+            checksum_algorithm="SHA256",
+            checksum="",
+        )
+        return list(read_back_checks(t.client, t.bucket, expected))
+
+    return _rehash_pass(target, objects, check)
 
 
 def bench_rehash(
@@ -546,13 +550,15 @@ def bench_rehash(
     repeat: int,
     pids: Sequence[int],
 ) -> dict[str, Any]:
+    digests = Settings.model_fields["audit_rehash_digests"].default
     objects = [o for r in records for o in objects_of_copy(catalogue, r, 1, target.name)]
     total = sum(o.size for o in objects)
     passes: dict[str, Callable[[Target, Sequence[Any]], int]] = {
         "plain": plain_read,
-        "rehash": rehash_audit,
-        "overlapped-sha256+sha512": rehash_overlapped,
-        "overlapped-sha256-only": sha256_overlapped,
+        "rehash-both": rehash_both,
+        "rehash-sha256": rehash_sha256,
+        "both-one-hashing-thread": both_one_thread,
+        "before-read-ahead": before,
     }
     plain_read(target, objects)  # warm-up: every pass then reads from the same page cache
     times: dict[str, list[float]] = {kind: [] for kind in passes}
@@ -562,19 +568,24 @@ def bench_rehash(
         for kind in order:
             with CpuMeter(pids) as meter:
                 done = passes[kind](target, objects)
-            cpu.append({"kind": kind, **meter.as_dict()})
+            load = os.getloadavg()[0]
+            cpu.append({"kind": kind, "load_1min": load, **meter.as_dict()})
             if done != total:
                 raise RuntimeError(f"{kind}: read {done} bytes, expected {total}")
             times[kind].append(meter.wall)
             print(
                 f"  (c) round {round_ + 1} {kind}: {meter.wall:.2f} s (client CPU "
-                f"{meter.client_cpu:.2f} s, server CPU {meter.server_cpu:.2f} s)",
+                f"{meter.client_cpu:.2f} s, server CPU {meter.server_cpu:.2f} s, load "
+                f"{load:.2f})",
                 flush=True,
             )
     medians = {kind: statistics.median(t) for kind, t in times.items()}
-    ratio = medians["plain"] / medians["rehash"]  # throughput re-hash / throughput plain
+    chosen = "rehash-sha256" if digests == "sha256" else "rehash-both"
+    ratio = medians["plain"] / medians[chosen]  # throughput re-hash / throughput plain
     return {
-        "implementation": "storage.rehash.rehash_object (the audit's full tier, per object)",
+        "implementation": "storage.rehash.rehash_object (the audit's full tier, per object), "
+        f"digests {digests!r} (the default of audit_rehash_digests)",
+        "chosen": chosen,
         "target": target.name,
         "objects": len(objects),
         "bytes": total,
@@ -600,6 +611,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--only-rehash",
+        action="store_true",
+        help="run (c) alone: deposit 2 x --repeat AIPs of --payload-mib to one target, re-hash",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-replication-", dir=args.workdir))
@@ -609,7 +625,7 @@ def main() -> int:
     servers: list[SeaweedServer] = []
     try:
         started = time.perf_counter()
-        servers = start_servers(workdir, 2)
+        servers = start_servers(workdir, 1 if args.only_rehash else 2)
         figures["servers_start_s"] = time.perf_counter() - started
         home = workdir / "archive"
         home.mkdir()
@@ -618,8 +634,13 @@ def main() -> int:
         signer = ReceiptSigner.for_settings(settings)
         catalogue = Catalogue.open(settings.effective_database_url)
 
-        print(f"(a) deposit of a {args.payload_mib} MiB AIP to two targets vs one", flush=True)
         pids = server_pids(servers)
+        if args.only_rehash:
+            big = deposit_for_rehash(catalogue, targets[0], signer, workdir, args)
+            print("(c) full re-hash vs plain read", flush=True)
+            figures["rehash"] = bench_rehash(catalogue, targets[0], big, args.repeat, pids[:1])
+            return 0
+        print(f"(a) deposit of a {args.payload_mib} MiB AIP to two targets vs one", flush=True)
         figures["deposit"] = bench_deposit(
             settings, catalogue, targets, pids, signer, workdir, args.payload_mib, args.repeat
         )
@@ -636,16 +657,60 @@ def main() -> int:
             server.local.down(timeout=30)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    report(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, default=str))
+        if "rehash" in figures:
+            report(figures)
+            if args.json:
+                args.json.write_text(json.dumps(figures, indent=2, default=str))
     return 0
 
 
+def deposit_for_rehash(
+    catalogue: Catalogue,
+    target: Target,
+    signer: ReceiptSigner,
+    workdir: Path,
+    args: argparse.Namespace,
+) -> list[str]:
+    """As many AIPs of ``--payload-mib`` on one target as (a) leaves there (2 x --repeat),
+    deposited and recorded as the deposit stage does."""
+    bag_dir = workdir / "big-bag"
+    manifest = write_bag(bag_dir, {"payload.bin": os.urandom(args.payload_mib * MIB)})
+    records = []
+    for number in range(2 * args.repeat):
+        record_id = f"bench-big-{number}-{uuid.uuid4().hex[:6]}"
+        receipt = deposit_one(target, signer, record_id, bag_dir, manifest)
+        catalogue.ensure_item(record_id, source=f"bench:{record_id}", source_kind="bench")
+        record_receipt(catalogue, target.name, record_id, receipt)
+        records.append(record_id)
+    shutil.rmtree(bag_dir)
+    return records
+
+
 def report(figures: dict[str, Any]) -> None:
-    d, f, r = figures["deposit"], figures["fast_pass"], figures["rehash"]
     print()
     print(f"machine: {figures['machine']}")
+    if "deposit" in figures:
+        report_deposit(figures["deposit"], figures["fast_pass"])
+    r = figures["rehash"]
+    print(
+        f"(c) {r['bytes'] / MIB:.0f} MiB in {r['objects']} objects on {r['target']}: re-hash/plain "
+        f"{r['ratio_rehash_over_plain']:.2f} ({r['chosen']}; goal >= {GOAL_REHASH}: "
+        f"{'met' if r['met'] else 'missed'})"
+    )
+    for kind, rate in r["mib_per_s"].items():
+        rows = [c for c in r["cpu"] if c["kind"] == kind]
+        loads = ", ".join(f"{c['load_1min']:.2f}" for c in rows)
+        print(
+            f"    {kind}: {rate:.0f} MiB/s, ratio {r['ratios_over_plain'][kind]:.2f}, client CPU "
+            f"{statistics.median(c['client_cpu_s'] for c in rows):.2f} s, server CPU "
+            f"{statistics.median(c['servers_cpu_s'] for c in rows):.2f} s, cores busy "
+            f"{statistics.median(c['cores_busy'] for c in rows):.2f}, load "
+            f"{loads}"
+        )
+    print(f"    ({r['implementation']})")
+
+
+def report_deposit(d: dict[str, Any], f: dict[str, Any]) -> None:
     print(
         f"(a) {d['aip_bytes'] / MIB:.0f} MiB AIP, median of {len(d['one_target_s'])}: one target "
         f"{d['median_one_s']:.2f} s, two targets {d['median_two_s']:.2f} s: ratio "
@@ -667,20 +732,7 @@ def report(figures: dict[str, Any]) -> None:
                 f"{value['seconds']:.1f} s: {value['objects_per_s']:.0f} objects/s, "
                 f"{value['requests_per_s']:.0f} requests/s"
             )
-    print(
-        f"(c) {r['bytes'] / MIB:.0f} MiB in {r['objects']} objects on {r['target']}: re-hash/plain "
-        f"{r['ratio_rehash_over_plain']:.2f} (goal >= {GOAL_REHASH}: "
-        f"{'met' if r['met'] else 'missed'})"
-    )
-    for kind, rate in r["mib_per_s"].items():
-        rows = [c for c in r["cpu"] if c["kind"] == kind]
-        print(
-            f"    {kind}: {rate:.0f} MiB/s, ratio {r['ratios_over_plain'][kind]:.2f}, client CPU "
-            f"{statistics.median(c['client_cpu_s'] for c in rows):.2f} s, server CPU "
-            f"{statistics.median(c['servers_cpu_s'] for c in rows):.2f} s, cores busy "
-            f"{statistics.median(c['cores_busy'] for c in rows):.2f}"
-        )
-    print(f"    ({r['implementation']}; fast pass: {f['implementation']})")
+    print(f"    (fast pass: {f['implementation']})")
 
 
 if __name__ == "__main__":

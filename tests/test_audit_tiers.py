@@ -211,6 +211,11 @@ def test_bit_rot_passes_the_fast_pass_and_the_full_pass_finds_it(
         "t2": "success",
     }
     assert all("fast+full tier" in e.detail for e in last), version
+    # the scheduled tier re-hashes with SHA-256 alone (audit_rehash_digests); --all with both
+    assert all("hashed (SHA-256)" in e.detail for e in last)
+    audit_and_record(deposited.settings, read_back_all=True)
+    last = _events(deposited.settings, deposited.record_id)[-2:]
+    assert all("hashed (SHA-256, SHA-512)" in e.detail for e in last)
 
 
 def test_an_edited_receipt_is_tampered(

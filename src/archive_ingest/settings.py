@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     audit_interval_hours: float = Field(
         default=24.0, gt=0, description="How often the scheduled audit runs (its budget)"
     )
+    audit_rehash_digests: Literal["sha256", "both"] = Field(
+        default="sha256",
+        description="Digests the scheduled full tier re-hashes: SHA-256 alone or SHA-256 and "
+        "SHA-512 (audit --all and --sample, deposit and repair always check both)",
+    )
     replicate_concurrency: int = Field(default=4, ge=1, le=64)
     # one target's view (storage/targets.py sets these; not meant to be set by hand)
     storage_target_name: str = Field(default="primary", description="internal: target view")

@@ -98,6 +98,7 @@ def record_target(catalogue: Catalogue, done: TargetPass) -> None:
             context=f"fixity audit, {result.tier} tier ({result.objects_rehashed} of "
             f"{result.objects_checked} objects re-hashed)",
             target=target,
+            digests=result.rehash_digests,
         )
         known = copy.recorded is not None or _adopt(catalogue, target, copy, at)
         if not known:

@@ -35,6 +35,7 @@ class CopyResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     objects_checked: int = 0
     objects_rehashed: int = 0
+    objects_rehashed_sha512: int = 0  # of those, re-hashed with SHA-512 as well as SHA-256
     bytes_rehashed: int = 0
     event: Event | None = None
 
@@ -45,6 +46,15 @@ class CopyResult(BaseModel):
     @property
     def tier(self) -> Tier:
         return "fast+full" if self.objects_rehashed else "fast"
+
+    @property
+    def rehash_digests(self) -> str:
+        """The digests of this pass's re-hash, as the fixity event names them."""
+        if self.objects_rehashed_sha512 >= self.objects_rehashed:
+            return "SHA-256, SHA-512"
+        if not self.objects_rehashed_sha512:
+            return "SHA-256"
+        return f"SHA-256; SHA-512 too for {self.objects_rehashed_sha512} of them"
 
 
 class TargetReport(BaseModel):

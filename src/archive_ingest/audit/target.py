@@ -11,6 +11,8 @@ The fast tier is one ListObjectVersions of the target's prefix, the receipts' la
 catalogue's least-recently-re-hashed order
 (:func:`~archive_ingest.catalogue.copies.objects_least_recently_hashed`), within a
 :class:`~archive_ingest.storage.rehash.Budget`; copies the catalogue does not know come after.
+It checks the digests of the setting ``audit_rehash_digests`` (SHA-256 alone by default);
+``--sample`` and ``--all`` re-hash with SHA-256 and SHA-512.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from archive_ingest.storage.audit_fast import (
     run_head_tasks,
     unexpected_objects,
 )
+from archive_ingest.storage.hashing import DigestChoice
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, normalise_prefix, parse_key
 from archive_ingest.storage.receipt import StoredObject
 from archive_ingest.storage.rehash import Budget, default_budget_bytes, rehash_object
@@ -246,7 +249,13 @@ def _overdue(catalogue: Catalogue, target: str, cutoff: dt.datetime) -> tuple[in
     return count, size
 
 
-def _rehash(client: S3Client, bucket: str, copy: CopyPass, obj: ExpectedObject) -> int:
+def _rehash(
+    client: S3Client,
+    bucket: str,
+    copy: CopyPass,
+    obj: ExpectedObject,
+    digests: DigestChoice,
+) -> int:
     problems = rehash_object(
         client,
         bucket,
@@ -256,9 +265,11 @@ def _rehash(client: S3Client, bucket: str, copy: CopyPass, obj: ExpectedObject) 
         size=obj.size,
         sha256=obj.sha256,
         sha512=obj.sha512,
+        digests=digests,
     )
     copy.add(obj.key, problems, hashed=True)
     copy.result.objects_rehashed += 1
+    copy.result.objects_rehashed_sha512 += 1 if digests == "both" else 0
     copy.result.bytes_rehashed += obj.size
     return obj.size
 
@@ -314,14 +325,16 @@ def _full_tier(
     budget = Budget(max_bytes=max_bytes, max_seconds=options.max_seconds)
     report.budget_bytes, report.budget_seconds = max_bytes, options.max_seconds
 
-    def spend(copy: CopyPass, obj: ExpectedObject) -> None:
-        budget.spend(_rehash(client, bucket, copy, obj))
+    def spend(copy: CopyPass, obj: ExpectedObject, digests: DigestChoice = "both") -> None:
+        budget.spend(_rehash(client, bucket, copy, obj, digests))
 
     if options.sample and not options.read_back_all:
         rng = options.rng or random.Random()
         for copy in rng.sample(copies, min(options.sample, len(copies))):
             for obj in _objects_of(copy):
                 spend(copy, obj)
+    # the scheduled, budgeted tier hashes what the setting says; --all always both digests
+    digests = "both" if options.read_back_all else settings.audit_rehash_digests
     if not (options.full or options.read_back_all):
         _totals(report, copies)
         return
@@ -333,7 +346,7 @@ def _full_tier(
         if not budget.allows(obj.size):
             report.rehash_stopped = "budget (bytes or seconds) used up"
             break
-        spend(copy, obj)
+        spend(copy, obj, digests)
     _totals(report, copies)
 
 

@@ -76,11 +76,13 @@ def fixity_event(
     problems: Sequence[Problem],
     context: str = "deposit verification",
     target: str | None = None,
+    digests: str = "SHA-256, SHA-512",
 ) -> Event:
-    """One PREMIS "fixity check" of one AIP version (on storage ``target`` when named)."""
+    """One PREMIS "fixity check" of one AIP version (on storage ``target`` when named);
+    ``digests`` names what the read-back hashed."""
     how = "server checksums (HEAD) and our metadata digests"
     if read_back:
-        how += ", and every byte re-read and hashed (SHA-256, SHA-512)"
+        how += f", and every byte re-read and hashed ({digests})"
     outcome: Literal["success", "failure"] = "failure" if problems else "success"
     return Event(
         event_type="fixity check",

@@ -1,9 +1,12 @@
 """The full audit tier: re-read stored bytes and hash them, within a budget.
 
-:func:`rehash_object` GETs the recorded version of one object and streams it through SHA-256
-and SHA-512 (:func:`archive_ingest.storage.verify.read_back_checks`); a server that cannot
-return the bytes (SeaweedFS's needle CRC catching rot) is ``unreadable``, other bytes are
-``content-mismatch``.
+:func:`rehash_object` GETs the recorded version of one object and hashes it while a reader
+thread keeps the next chunks coming (:func:`archive_ingest.storage.hashing.hash_body`):
+SHA-256 and SHA-512 on two threads, or SHA-256 alone when the caller asks (the scheduled
+pass, setting ``audit_rehash_digests``; see docs/DECISIONS.md). A server that cannot return the
+bytes (SeaweedFS's needle CRC catching rot, a truncated body, a read error) is ``unreadable``;
+other bytes or another size are ``content-mismatch``; a version that is gone is ``missing``:
+the mapping of :func:`archive_ingest.storage.verify.read_back_checks`, which the deposit uses.
 
 :class:`Budget` bounds one pass by bytes and seconds. :func:`default_budget_bytes` is the
 budget that keeps the promise "every stored byte re-hashed within ``cycle_days``" when a pass
@@ -16,10 +19,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from archive_ingest.errors import StorageError
-from archive_ingest.storage.receipt import StoredObject
-from archive_ingest.storage.s3 import S3Client
-from archive_ingest.storage.verify import Problem, read_back_checks
+from archive_ingest.storage.hashing import DigestChoice, hash_body
+from archive_ingest.storage.s3 import (
+    S3Client,
+    error_code,
+    http_status,
+    is_not_found,
+    storage_error,
+)
+from archive_ingest.storage.verify import Problem
 
 
 def rehash_object(
@@ -32,22 +43,53 @@ def rehash_object(
     size: int,
     sha256: str,
     sha512: str,
+    digests: DigestChoice = "both",
 ) -> list[Problem]:
-    """GET the recorded version and compare its size, SHA-256 and SHA-512; [] when equal."""
-    expected = StoredObject(
-        path=path,
-        key=key,
-        size=size,
-        sha256=sha256,
-        sha512=sha512,
-        version_id=version_id,
-        checksum_algorithm="SHA256",
-        checksum="",
-    )
+    """GET the recorded version and compare its size, SHA-256 and (with ``digests="both"``)
+    SHA-512; [] when equal. ``path`` names the object in the AIP (kept for callers)."""
+    del path
     try:
-        return read_back_checks(client, bucket, expected)
+        return _read_back(client, bucket, key, version_id, size, sha256, sha512, digests)
     except StorageError as exc:
         return [Problem(key=key, reason="unreadable", detail=str(exc))]
+
+
+def _read_back(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    size: int,
+    sha256: str,
+    sha512: str,
+    digests: DigestChoice,
+) -> list[Problem]:
+    args = {"VersionId": version_id} if version_id else {}
+    try:
+        body = client.get_object(Bucket=bucket, Key=key, **args)["Body"]
+        try:
+            got = hash_body(body, digests=digests)
+        finally:
+            body.close()
+    except ClientError as exc:
+        if is_not_found(exc):
+            return [Problem(key=key, reason="missing", detail="not found on read-back")]
+        if (http_status(exc) or 0) >= 500:  # after botocore's retries: the bytes are unreadable
+            detail = f"the server could not return the bytes ({error_code(exc)}, HTTP 5xx)"
+            return [Problem(key=key, reason="unreadable", detail=detail)]
+        raise storage_error("get_object", key, exc) from exc
+    except BotoCoreError as exc:  # a truncated body, a read timeout, a broken connection
+        raise storage_error("get_object", key, exc) from exc
+    if (got.size, got.sha256) != (size, sha256) or got.sha512 not in (None, sha512):
+        return [
+            Problem(
+                key=key,
+                reason="content-mismatch",
+                detail=f"read back {got.size} bytes, sha256 {got.sha256}; expected {size} "
+                f"bytes, sha256 {sha256}",
+            )
+        ]
+    return []
 
 
 def default_budget_bytes(
