@@ -20,10 +20,14 @@ from archive_ingest.audit.report import table
 from archive_ingest.audit.run import audit_targets
 from archive_ingest.audit.target import AuditOptions
 from archive_ingest.cli_support import emit, err, error
-from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.errors import ArchiveIngestError, ConfigError
 from archive_ingest.settings import get_settings
 from archive_ingest.storage.receipt_check import verify_receipt_bytes
-from archive_ingest.storage.signing import load_public_key, public_key_path
+from archive_ingest.storage.signing import (
+    archive_public_key,
+    load_public_key,
+    public_key_path,
+)
 
 #: more than any receipt: a receipt names every file of a bag, a few hundred bytes each
 MAX_RECEIPT_INPUT = 64 * 1024 * 1024
@@ -112,8 +116,17 @@ def verify_receipt_command(
     """Check a deposit receipt offline: its shape, format and Ed25519 signature. Prints the
     target, record, version and objects; exit 0 when the signature is good, 1 otherwise."""
     try:
-        key_path = public_key or public_key_path(get_settings())
-        public = load_public_key(key_path)
+        if public_key is not None:
+            public = load_public_key(public_key)
+        else:  # the archive's: its public key file, else derived from its private key
+            settings = get_settings()
+            found = archive_public_key(settings)
+            if found is None:
+                raise ConfigError(
+                    f"no public key: {public_key_path(settings)} does not exist (nor the "
+                    "receipt signing key); pass --public-key"
+                )
+            public = found
         if path == "-":
             data = sys.stdin.buffer.read(MAX_RECEIPT_INPUT + 1)
         else:

@@ -5,6 +5,11 @@ target that does not answer is a finding for that target and the others are stil
 When *no* target answers nothing could be audited at all: that is one
 :class:`~archive_ingest.errors.StorageUnreachableError` naming them (the command's usage-level
 error, exit 2), not a report.
+
+The archive's public key checks the receipts' signatures: the public key file, else derived
+from the private key. With neither, a pass that meets a signed receipt stops with one
+:class:`~archive_ingest.errors.ConfigError` (exit 2) before anything is recorded, rather than
+a tampered finding per receipt; an archive that never signed a receipt is still audited.
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from archive_ingest.audit.record import record_target
 from archive_ingest.audit.report import AuditReport
-from archive_ingest.audit.target import AuditOptions, audit_target
+from archive_ingest.audit.target import AuditOptions, TargetPass, audit_target
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import ConfigError, StorageUnreachableError
 from archive_ingest.models import utcnow
 from archive_ingest.settings import Settings
-from archive_ingest.storage.signing import load_public_key, public_key_path
+from archive_ingest.storage.receipt import RECEIPT_FORMAT
+from archive_ingest.storage.signing import archive_public_key, public_key_path
 from archive_ingest.storage.targets import target_views
+
+
+def _signed_receipts(done: TargetPass) -> bool:
+    """Whether the pass met a signed (format /2) receipt."""
+    parsed = [c.receipt.parsed for c in done.copies if c.receipt is not None]
+    return any(p is not None and p.format == RECEIPT_FORMAT for p in parsed)
 
 
 def audit_targets(
@@ -37,8 +49,7 @@ def audit_targets(
         )
     if targets:
         views = [v for v in views if v.storage_target_name in targets]
-    key_path = public_key_path(settings)
-    public = load_public_key(key_path) if key_path.exists() else None
+    public = archive_public_key(settings)  # the .pub, else derived from the private key
     started = utcnow()
     report = AuditReport(targets=[], full=options.full or options.read_back_all)
     try:
@@ -49,6 +60,12 @@ def audit_targets(
     try:
         for view in views:
             done = audit_target(settings, view, catalogue, options, public)
+            if public is None and _signed_receipts(done):
+                raise ConfigError(
+                    f"no public key to check signed receipts: neither {public_key_path(settings)} "
+                    "nor the receipt signing key exists; restore the key (or its public key) "
+                    "from backup"
+                )
             report.targets.append(done.report)
             if done.report.reachable:
                 record_target(catalogue, done)

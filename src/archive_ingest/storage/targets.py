@@ -7,7 +7,8 @@ takes a :class:`~archive_ingest.settings.Settings`; :func:`target_settings` give
 *as seen by one target* (its endpoint, bucket, prefix, region, lock, credentials and, for an
 embedded server, its folder and ports), so that code stays the same for one copy or three.
 
-:func:`check_targets` is the start-up validation: every problem of every target, one line each.
+:func:`check_targets` is the start-up validation: every problem of every target, one line each
+(and of a configured ``receipt_signing_key_file``: a regular file only its owner can read).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import stat
 
 from archive_ingest.errors import ConfigError
 from archive_ingest.settings import Settings
+from archive_ingest.storage.signing import signing_key_problems
 from archive_ingest.target_config import StorageTarget
 
 #: an embedded server of slot ``n`` uses ``storage_s3_port + n * EMBEDDED_PORT_STRIDE`` ..+3
@@ -153,6 +155,7 @@ def check_targets(settings: Settings) -> list[StorageTarget]:
         problems += [
             f"storage target {target.name}: {p}" for p in _target_problems(settings, target)
         ]
+    problems += signing_key_problems(settings)
     if problems:
         raise ConfigError("bad storage configuration: " + "; ".join(problems))
     return targets
