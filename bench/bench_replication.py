@@ -18,10 +18,13 @@ bench starts itself (``tests.support.plugins.storage.start_server``: a ``LocalSt
     catalogue (``audit.record.record_target``): objects and S3 requests per second.
 (c) **full re-hash vs plain read**: the stored objects of the AIPs from (a) on ``t1``, re-hashed
     as the audit's full tier does per object (``storage.rehash.rehash_object``: GET of the
-    recorded version through SHA-256 and SHA-512) against a plain GET of the same versions
-    streamed into nothing; ratio of throughputs re-hash/plain, median of ``--repeat`` runs in
-    rotating order after one untimed warm-up read. Goal: >= 0.8. Two variants are measured
-    beside it for reference: a reader thread ahead of ``MultiHasher``, and SHA-256 alone.
+    recorded version, a reader thread ahead of the hashing, with the digests of the default of
+    ``audit_rehash_digests``) against a plain GET of the same versions streamed into nothing;
+    ratio of throughputs re-hash/plain, median of ``--repeat`` runs in rotating order after one
+    untimed warm-up read. Goal: >= 0.8. Measured beside it for reference: the re-hash with
+    the other digest choice, both digests read ahead but hashed in one thread, and the re-hash
+    as it was before the read-ahead (``verify.read_back_checks``). ``--only-rehash`` runs (c)
+    alone, on one server, with 2 x ``--repeat`` AIPs deposited for it (the AIPs (a) leaves).
 
 Every figure comes with the CPU seconds of this process and of the servers (from /proc), so
 a missed goal can be told apart from a busy machine.
@@ -29,9 +32,10 @@ a missed goal can be told apart from a busy machine.
 Run (on demand, never in the test suite; several minutes, ~1.5 GB of disk under --workdir):
 
     .venv/bin/python bench/bench_replication.py [--payload-mib 100] [--repeat 3]
-        [--objects 10000] [--json out.json] [--workdir DIR] [--keep]
+        [--objects 10000] [--json out.json] [--workdir DIR] [--keep] [--only-rehash]
 
-Smoke: ``--payload-mib 8 --objects 500 --repeat 1``.
+Smoke: ``--payload-mib 8 --objects 500 --repeat 1``. Each pass of (c) also reports the 1-minute
+load average at its end.
 """
 
 from __future__ import annotations
