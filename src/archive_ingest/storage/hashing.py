@@ -15,6 +15,7 @@ The reader never outlives a caller that stops early: it is told to stop and puts
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -118,17 +119,19 @@ def hash_body(
     sha512 = hashlib.sha512() if digests == "both" else None
     size = 0
     pool = ThreadPoolExecutor(max_workers=1) if sha512 is not None and parallel else None
+    reading = read_ahead(body, chunk_size=chunk_size, depth=depth)
     try:
-        for chunk in read_ahead(body, chunk_size=chunk_size, depth=depth):
-            size += len(chunk)
-            if pool is not None and sha512 is not None:
-                other = pool.submit(sha512.update, chunk)
-                sha256.update(chunk)
-                other.result()
-            else:
-                sha256.update(chunk)
-                if sha512 is not None:
-                    sha512.update(chunk)
+        with contextlib.closing(reading):  # the reader is stopped even when hashing raises
+            for chunk in reading:
+                size += len(chunk)
+                if pool is not None and sha512 is not None:
+                    other = pool.submit(sha512.update, chunk)
+                    sha256.update(chunk)
+                    other.result()
+                else:
+                    sha256.update(chunk)
+                    if sha512 is not None:
+                        sha512.update(chunk)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
