@@ -6,10 +6,20 @@ when anything was found, ``verified`` again when a damaged (or lost) copy is fou
 PREMIS ``fixity check`` event per copy per pass in the item's events (agent archive-ingest,
 the detail naming the target and the tier).
 
-A copy found in storage that the catalogue does not record on that target is *adopted* when
-its item and version are in the catalogue and its receipt could be trusted: recorded with
+A copy found in storage that the catalogue does not record on that target is *adopted* only
+when its item and version are in the catalogue, the catalogue has no copies row at all for that
+target and version (a ``failed`` row stays failed: ``replicate`` or ``repair`` deal with it),
+and its receipt is a signed format-2 receipt that verifies and names this target
+(:func:`~archive_ingest.storage.audit_fast.adoption_problem`): recorded with
 :func:`~archive_ingest.catalogue.copies.record_copy` (``verified`` when clean, else
-``damaged``) with the receipt's objects, then marked like any other.
+``damaged``) with the receipt's objects, then marked like any other. Any other such copy is
+*unadopted*: a note in the report (not a finding); a format-1 receipt (older deposit) is left to
+``replicate``'s adoption, which re-hashes every object first.
+
+A recorded copy whose receipt has a later signed revision than the recorded one (a repair
+killed after writing the revision, before updating the catalogue) is recorded anew from that
+revision: its receipt version and SHA-256 and its objects' versions, so the catalogue follows
+the receipt.
 """
 
 from __future__ import annotations
@@ -21,9 +31,11 @@ from sqlalchemy import select
 
 from archive_ingest.audit.target import CopyPass, TargetPass
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import CopyObject, record_copy, set_copy_status
+from archive_ingest.catalogue.copies import CopyObject, copies_of, record_copy, set_copy_status
 from archive_ingest.catalogue.schema import StoredObjectRow
+from archive_ingest.storage.audit_fast import adoption_problem
 from archive_ingest.storage.premis import fixity_event
+from archive_ingest.storage.receipt import DepositReceipt
 
 log = logging.getLogger(__name__)
 
@@ -46,40 +58,93 @@ def mark_checked(catalogue: Catalogue, target: str, copy: CopyPass, at: dt.datet
                 row.last_hashed_at = at
 
 
-def _adopt(catalogue: Catalogue, target: str, copy: CopyPass, at: dt.datetime) -> bool:
-    """Record a copy found in storage; False when it cannot be (no such item, or no receipt
-    to trust)."""
-    receipt = copy.receipt.receipt if copy.receipt is not None else None
-    expected = copy.expected
-    if receipt is None or catalogue.get_version(expected.record_id, expected.version) is None:
-        return False
+def _copy_objects(receipt: DepositReceipt) -> list[CopyObject]:
+    """Every object of the copy, the receipt itself included, as the catalogue keeps it."""
+    return [
+        CopyObject(
+            path=o.path,
+            key=o.key,
+            version_id=o.version_id,
+            size=o.size,
+            sha256=o.sha256,
+            sha512=o.sha512,
+        )
+        for o in receipt.all_objects
+    ]
+
+
+def _record_receipt(
+    catalogue: Catalogue, target: str, copy: CopyPass, receipt: DepositReceipt, detail: str
+) -> None:
     marker = receipt.receipt_object
     record_copy(
         catalogue,
-        expected.record_id,
-        expected.version,
+        copy.expected.record_id,
+        copy.expected.version,
         target,
         status="verified" if copy.result.ok else "damaged",
         bag_uri=receipt.bag_uri,
         receipt_key=receipt.receipt_key,
         receipt_version_id=receipt.receipt_version_id,
         receipt_sha256=marker.sha256 if marker is not None else None,
-        objects=[
-            CopyObject(
-                path=o.path,
-                key=o.key,
-                version_id=o.version_id,
-                size=o.size,
-                sha256=o.sha256,
-                sha512=o.sha512,
-            )
-            for o in receipt.all_objects
-        ],
-        detail="adopted by the audit: found in storage, not recorded before",
+        objects=_copy_objects(receipt),
+        detail=detail,
+    )
+
+
+def _adopt(catalogue: Catalogue, target: str, copy: CopyPass, at: dt.datetime) -> bool:
+    """Record a copy found in storage (see the module doc); False when it is not adopted
+    (then ``unadopted`` says why, unless its item is not in the catalogue at all)."""
+    expected = copy.expected
+    if catalogue.get_version(expected.record_id, expected.version) is None:
+        return False
+    rows = [
+        c for c in copies_of(catalogue, expected.record_id, expected.version) if c.target == target
+    ]
+    why = (
+        f"the catalogue records this copy as {rows[0].status}; replicate or repair deals with it"
+        if rows
+        else adoption_problem(expected, copy.receipt)
+    )
+    receipt = copy.receipt.receipt if copy.receipt is not None else None
+    if why is not None or receipt is None:
+        copy.result.unadopted = why or "no receipt to trust"
+        copy.result.notes.append(f"unadopted: {copy.result.unadopted}")
+        return False
+    _record_receipt(
+        catalogue,
+        target,
+        copy,
+        receipt,
+        "adopted by the audit: found in storage, not recorded before",
     )
     copy.result.notes.append("adopted: recorded in the catalogue's copies")
     log.info("adopted the copy of %s v%d on %s", expected.record_id, expected.version, target)
     return True
+
+
+def _follow_revision(catalogue: Catalogue, target: str, copy: CopyPass) -> None:
+    """Record the later signed receipt revision the fast tier trusted (see the module doc)."""
+    check = copy.receipt
+    if copy.recorded is None or check is None or not check.revised or check.receipt is None:
+        return
+    receipt = check.receipt
+    _record_receipt(
+        catalogue,
+        target,
+        copy,
+        receipt,
+        f"the audit found receipt revision {receipt.revision} (version "
+        f"{receipt.receipt_version_id}), later than the recorded one, and recorded it",
+    )
+    copy.result.notes.append(f"recorded receipt revision {receipt.revision}")
+    log.info(
+        "recorded receipt revision %d of %s v%d on %s",
+        receipt.revision,
+        copy.expected.record_id,
+        copy.expected.version,
+        target,
+    )
 
 
 def record_target(catalogue: Catalogue, done: TargetPass) -> None:
@@ -103,6 +168,7 @@ def record_target(catalogue: Catalogue, done: TargetPass) -> None:
         known = copy.recorded is not None or _adopt(catalogue, target, copy, at)
         if not known:
             continue
+        _follow_revision(catalogue, target, copy)
         mark_checked(catalogue, target, copy, at)
         recorded = copy.recorded
         if not result.ok:

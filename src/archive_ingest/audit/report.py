@@ -33,6 +33,7 @@ class CopyResult(BaseModel):
     known: bool = True  # False: found in storage, not (yet) in the catalogue's copies
     problems: list[Problem] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    unadopted: str | None = None  # found in storage, not recorded, and not adopted: why
     objects_checked: int = 0
     objects_rehashed: int = 0
     objects_rehashed_sha512: int = 0  # of those, re-hashed with SHA-512 as well as SHA-256
@@ -182,6 +183,17 @@ class AuditReport(BaseModel):
             "objects_rehashed": sum(t.objects_rehashed for t in self.targets),
             "bytes_rehashed": sum(t.bytes_rehashed for t in self.targets),
             "incomplete": [i for t in self.targets for i in t.incomplete],
+            "unadopted": [
+                {
+                    "aip": c.bag_uri,
+                    "record_id": c.record_id,
+                    "version": c.version,
+                    "target": c.target,
+                    "why": c.unadopted,
+                }
+                for c in self.copies
+                if c.unadopted
+            ],
             "full": self.full,
             "targets": {t.name: t.summary() for t in self.targets},
             "started_at": self.started_at.isoformat(),

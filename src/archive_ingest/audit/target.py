@@ -350,6 +350,18 @@ def _full_tier(
     _totals(report, copies)
 
 
+def _revised(copy: CopyPass, key: str) -> ExpectedObject | None:
+    """The object at ``key`` as a later trusted receipt revision names it (a repair the
+    catalogue has not recorded yet): re-hash that version, not the one it replaced."""
+    check = copy.receipt
+    if check is None or not check.revised or check.receipt is None:
+        return None
+    for obj in check.receipt.all_objects:
+        if obj.key == key:
+            return _as_expected(obj)
+    return None
+
+
 def _least_recent(
     catalogue: Catalogue, target: str, by_copy: dict[tuple[str, int], CopyPass]
 ) -> Iterable[tuple[CopyPass, ExpectedObject]]:
@@ -359,7 +371,8 @@ def _least_recent(
             continue
         yield (
             copy,
-            ExpectedObject(
+            _revised(copy, info.key)
+            or ExpectedObject(
                 path=info.path,
                 key=info.key,
                 version_id=info.version_id,

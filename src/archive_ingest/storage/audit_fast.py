@@ -6,7 +6,8 @@ taken for a digest. For one copy of one AIP version on one target:
 - **the receipt**: its latest version is read (it is small) and must be trusted: a format-2
   receipt must carry a valid Ed25519 signature of this archive's key, name this record, version
   and target, and be the version the catalogue recorded (same VersionId and SHA-256), or a
-  later signed *revision* (a repair wrote it); anything else is ``receipt-tampered``. A
+  later signed *revision* (a repair wrote it: ``revised``, and the catalogue is brought to
+  it); anything else is ``receipt-tampered``. A
   format-1 receipt (older, unsigned deposits) is trusted when it is the recorded one. When the
   latest version cannot be trusted, the recorded version is read instead to go on checking the
   objects (then with the catalogue's digests).
@@ -16,6 +17,10 @@ taken for a digest. For one copy of one AIP version on one target:
   verified at upload equal to the recorded one, our metadata digests, and the retention still
   set (mode as recorded, retain-until not earlier than recorded).
 - nothing else under the version's folder (``unexpected-object``).
+
+A copy the catalogue does not record is checked the same way from its receipt alone; the
+audit adopts it only when :func:`adoption_problem` finds nothing (a signed format-2 receipt,
+trusted, naming this target).
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ class ReceiptCheck:
     parsed: DepositReceipt | None = None  # the latest version as read, trusted or not
     notes: list[str] = field(default_factory=list)
     latest_bytes: bytes | None = None
+    #: the trusted receipt is a later signed revision than the one the catalogue recorded
+    #: (a repair killed before it updated the catalogue): the catalogue should follow it
+    revised: bool = False
 
     @property
     def trusted_latest(self) -> bool:
@@ -196,6 +204,7 @@ def check_receipt(
                 base = _recorded_revision(client, bucket, copy, public)
                 if receipt.revision > base:
                     check.receipt = receipt
+                    check.revised = True
                     check.notes.append(
                         f"receipt revision {receipt.revision} (version {version_id}) is newer "
                         "than the one the catalogue recorded"
@@ -218,6 +227,24 @@ def check_receipt(
     if recorded is None:
         _unrecorded_history(client, bucket, copy, entries, latest, check, public)
     return check
+
+
+def adoption_problem(copy: ExpectedCopy, check: ReceiptCheck | None) -> str | None:
+    """Why a copy the catalogue does not record may not be adopted by the audit (None: it
+    may): only a trusted, signed format-2 receipt that names this target is enough. A format-1
+    receipt (older, unsigned deposit) is left to ``replicate``, which re-hashes every object
+    before it adopts a copy."""
+    receipt = check.receipt if check is not None else None
+    if check is None or receipt is None or not check.trusted_latest:
+        return "its receipt cannot be trusted"
+    if receipt.format != RECEIPT_FORMAT:
+        return (
+            f"unsigned {receipt.format} receipt (older deposit): replicate adopts it after "
+            "re-hashing every object"
+        )
+    if receipt.target != copy.target:
+        return f"its receipt names target {receipt.target!r}, not {copy.target!r}"
+    return None
 
 
 def _unrecorded_history(
