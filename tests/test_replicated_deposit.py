@@ -50,6 +50,7 @@ from archive_ingest.storage.receipt import receipt_signature_problem
 from archive_ingest.storage.signing import load_public_key, public_key_path
 from archive_ingest.storage.targets import target_views
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.damage import edit_receipt
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
@@ -381,3 +382,47 @@ def test_no_copy_anywhere_is_one_error_naming_every_target() -> None:
     )
     assert isinstance(mixed, StorageError) and type(mixed) is StorageError
     assert not mixed.transient
+
+
+def test_a_rerun_does_not_count_a_recorded_copy_it_finds_damaged(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_trio: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+) -> None:
+    """Two items stored on t1 only (t2 down): under_replicated. Behind the archive's back,
+    one item's receipt on t1 is edited and a stored object version of the other is deleted
+    (governance retention bypassed). When t2 is back,
+    the re-run writes t2's copies but does not count t1's: it is recorded damaged, and each
+    item stays under_replicated with one good copy, for repair."""
+    t1, t2 = seaweed_trio[0], seaweed_trio[1]
+    settings = _ingest_settings(targets_env, [t1, t2], scielo_server)
+    up = settings.storage_targets
+    down = up[1].model_copy(update={"endpoint_url": f"http://127.0.0.1:{_closed_port()}"})
+    first = settings.model_copy(update={"storage_targets": [up[0], down]})
+    refs = [_ref(scielo_catalogue, tmp_path) for _ in range(2)]
+    results = [ingest_in_process(first, ref) for ref in refs]
+    assert [r.state for r in results] == ["under_replicated"] * 2
+    ids = [r.id or "" for r in results]
+    view = target_views(first)[0]
+    edit_receipt(t1, f"{view.s3_prefix}/{ids[0]}/v1/deposit-receipt.json", field="payload_oxum")
+    # the other item's bag-info.txt: its stored version itself deleted (governance bypassed)
+    admin, key = t1.client("admin"), f"{view.s3_prefix}/{ids[1]}/v1/bag-info.txt"
+    version_id = admin.head_object(Bucket=t1.bucket, Key=key)["VersionId"]
+    admin.delete_object(
+        Bucket=t1.bucket, Key=key, VersionId=version_id, BypassGovernanceRetention=True
+    )
+
+    for ref, record_id in zip(refs, ids, strict=True):
+        again = ingest_in_process(settings, ref)
+        assert again.state == "under_replicated", (
+            record_id,
+            again.reasons,
+            _copies(settings, record_id),
+        )
+        assert _copies(settings, record_id) == [("t1", "damaged"), ("t2", "verified")]
+        assert any(r.startswith("copies: no copy on t1: ") for r in again.reasons), again.reasons
+    t2_view = target_views(settings)[1]
+    for record_id in ids:
+        _check_copy(settings, t2, t2_view, record_id)

@@ -72,6 +72,12 @@ class StorageError(ArchiveIngestError):
         self.transient = transient
 
 
+class CopyDamagedError(StorageError):
+    """A copy already stored on a target is not the AIP: an object does not verify, other
+    content is there, or its receipt is not ours (edited, unsigned where a signature is
+    required, another target's). Never a reason to write over it: repair's work."""
+
+
 class StorageUnreachableError(StorageError):
     """The S3 endpoint does not answer at all (refused, timed out): transient, but not worth
     an immediate retry within the run; the item is resumed by the next run."""

@@ -23,6 +23,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import CopyObject, record_copy
 from archive_ingest.errors import (
     ArchiveIngestError,
+    CopyDamagedError,
     PackageError,
     StorageError,
     StorageUnreachableError,
@@ -136,7 +137,8 @@ def record_copies(
     *,
     skip: Sequence[str] = (),
 ) -> None:
-    """Record each copy (verified with its receipt and objects, or failed with the reason);
+    """Record each copy (verified with its receipt and objects; damaged when a stored copy
+    was found that is not the AIP; failed with the reason);
     targets in ``skip`` (already recorded as verified, found unchanged) are left as they are."""
     now = utcnow()
     for outcome in outcomes:
@@ -144,12 +146,14 @@ def record_copies(
             continue
         receipt = outcome.receipt
         if receipt is None:
+            # a copy that is there but not the AIP is damaged (repair's work), else failed
+            damaged = isinstance(outcome.error, CopyDamagedError)
             record_copy(
                 catalogue,
                 record_id,
                 version,
                 outcome.target,
-                status="failed",
+                status="damaged" if damaged else "failed",
                 detail=outcome.reason,
             )
             continue

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from archive_ingest.catalogue.copies import copies_of, verified_targets
-from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.errors import ArchiveIngestError, CopyDamagedError
 from archive_ingest.ingest import checkpoints
 from archive_ingest.ingest.checkpoints import (
     STAGE_CHECKPOINTS,
@@ -102,7 +102,7 @@ def deposit(
         handle.record_id, in_progress, list(in_progress_reasons), version=version
     )
     statuses = {c.target: c.status for c in copies_of(svc.catalogue, handle.record_id, version)}
-    known = {target for target, status in statuses.items() if status == "verified"}
+    recorded_verified = {target for target, status in statuses.items() if status == "verified"}
     # a copy the audit found damaged (or lost) stays so when it fails again: repair's work
     audited = {target for target, status in statuses.items() if status in ("damaged", "lost")}
     outcomes = deposit_to_targets(
@@ -113,6 +113,10 @@ def deposit(
         manifest=manifest,
     )
     verified = [o for o in outcomes if o.receipt is not None]
+    # a copy recorded verified counts while its target is merely unreachable, never once this
+    # run found it is not the AIP (an object that does not verify, a receipt not ours)
+    refuted = {o.target for o in outcomes if isinstance(o.error, CopyDamagedError)}
+    known = recorded_verified - refuted
     kept = sorted(known | {o.target for o in outcomes if o.receipt is None and o.target in audited})
     if not verified:
         record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=kept)

@@ -28,17 +28,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive_ingest.errors import PackageError, StorageError
+from archive_ingest.errors import CopyDamagedError, PackageError, StorageError
 from archive_ingest.models import Digests, utcnow
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.storage.layout import AipLayout, check_relpath
 from archive_ingest.storage.listing import list_keys, read_receipt_key
 from archive_ingest.storage.premis import deposit_event, fixity_event, software
 from archive_ingest.storage.receipt import (
+    RECEIPT_FORMAT,
     DepositReceipt,
     LockPolicy,
     StoredObject,
     payload_oxum,
+    receipt_signature_problem,
     receipt_stored_object,
 )
 from archive_ingest.storage.s3 import (
@@ -128,7 +130,11 @@ def _check_oxum(bag_dir: Path, manifest: Mapping[str, Digests]) -> None:
 
 
 def _put_receipt(
-    client: S3Client, bucket: str, receipt: DepositReceipt, lock_args: dict[str, Any]
+    client: S3Client,
+    bucket: str,
+    receipt: DepositReceipt,
+    lock_args: dict[str, Any],
+    signer: ReceiptSigner | None,
 ) -> DepositReceipt:
     """Write the commit marker once; if an identical deposit beat us to it, take theirs."""
     body = receipt.to_stored_json()
@@ -150,8 +156,9 @@ def _put_receipt(
             if existing is not None and {o.key: o.sha256 for o in existing.objects} == {
                 o.key: o.sha256 for o in receipt.objects
             }:
+                _check_found_receipt(existing, signer, receipt.target)
                 return existing
-            raise StorageError(
+            raise CopyDamagedError(
                 f"another deposit wrote a different receipt at {receipt.receipt_key}"
             ) from exc
         raise storage_error("put_object", receipt.receipt_key, exc) from exc
@@ -208,6 +215,7 @@ def deposit_bag(
 
     existing = read_receipt_key(client, bucket, layout.receipt_key)
     if existing is not None:
+        _check_found_receipt(existing, signer, target)
         return _confirm_existing(
             client, bucket, existing, manifest, read_back, bag_uri, target=target
         )
@@ -216,7 +224,7 @@ def deposit_bag(
     wanted = {layout.key(relpath) for relpath, _, _ in files}
     stray = sorted(set(present) - wanted - {layout.receipt_key})
     if stray:
-        raise StorageError(
+        raise CopyDamagedError(
             f"{bag_uri} holds objects that are not part of this bag ({len(stray)}, e.g. "
             f"{stray[0]}): an interrupted deposit of other content; deposit as a new version"
         )
@@ -280,7 +288,7 @@ def deposit_bag(
     if signer is not None:
         receipt = receipt.model_copy(update={"signature": signer.sign(receipt.stored_document())})
     crashpoint("before-receipt")
-    receipt = _put_receipt(client, bucket, receipt, lock_args)
+    receipt = _put_receipt(client, bucket, receipt, lock_args, signer)
     if receipt.receipt_object is not None:
         marker_problems = check_object(client, bucket, receipt.receipt_object, read_back=False)
         if marker_problems:
@@ -289,6 +297,22 @@ def deposit_bag(
             )
     log.info("deposited %s (%d objects)", bag_uri, len(stored))
     return receipt.model_copy(update={"events": [deposit_event(receipt), verification]})
+
+
+def _check_found_receipt(
+    found: DepositReceipt, signer: ReceiptSigner | None, target: str | None
+) -> None:
+    """A receipt found at the version's key is taken only when it is ours: with a signer, a
+    format-2 receipt must carry this archive's valid signature and name this target (an
+    edited or foreign receipt is a damaged copy). A format-1 receipt (from before receipts
+    were signed) is taken on its content alone, as before: its objects are verified next."""
+    if signer is None or found.format != RECEIPT_FORMAT or found.stored_json is None:
+        return
+    problem = receipt_signature_problem(found.stored_json, signer.public)
+    if problem is None and target is not None and found.target != target:
+        problem = f"the receipt names target {found.target!r}, not {target!r}"
+    if problem is not None:
+        raise CopyDamagedError(f"the receipt at {found.receipt_key} is not ours: {problem}")
 
 
 def _confirm_existing(
@@ -303,7 +327,7 @@ def _confirm_existing(
 ) -> DepositReceipt:
     """A re-run: the same content is a verified no-op; other content is refused."""
     if not existing.matches(manifest):
-        raise StorageError(
+        raise CopyDamagedError(
             f"{bag_uri} is already a complete AIP with different content; a changed item "
             "must be deposited as a new version"
         )
@@ -321,7 +345,7 @@ def _confirm_existing(
         target=target,
     )
     if problems:
-        raise StorageError(
+        raise CopyDamagedError(
             f"{bag_uri} is already deposited but does not verify: {_problems_text(problems)}"
         )
     receipt = existing.model_copy(update={"reused": True})

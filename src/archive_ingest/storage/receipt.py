@@ -78,7 +78,7 @@ class StoredObject(BaseModel):
     resumed: bool = False  # already stored by an earlier, interrupted run
 
 
-_RUNTIME_FIELDS = frozenset({"receipt_object", "reused", "events"})
+_RUNTIME_FIELDS = frozenset({"receipt_object", "reused", "events", "stored_json"})
 
 
 def receipt_stored_object(key: str, data: bytes, version_id: str | None) -> StoredObject:
@@ -141,6 +141,7 @@ class DepositReceipt(BaseModel):
     receipt_object: StoredObject | None = None  # the receipt as stored (bytes, VersionId)
     reused: bool = False  # True: this call found the AIP complete and wrote nothing
     events: list[Event] = Field(default_factory=list)
+    stored_json: bytes | None = None  # the bytes it was read from (what its signature covers)
 
     @property
     def receipt_version_id(self) -> str | None:
@@ -181,7 +182,7 @@ class DepositReceipt(BaseModel):
         except (ValueError, ValidationError) as exc:
             raise StorageError(f"unreadable deposit receipt: {str(exc).splitlines()[0]}") from None
         marker = receipt_stored_object(receipt.receipt_key, data, version_id)
-        return receipt.model_copy(update={"receipt_object": marker})
+        return receipt.model_copy(update={"receipt_object": marker, "stored_json": data})
 
     def matches(self, manifest: Mapping[str, Digests]) -> bool:
         """Whether this receipt stores exactly these files with these digests."""
