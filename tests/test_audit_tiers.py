@@ -317,7 +317,9 @@ def test_a_copy_from_before_the_copies_table_is_adopted(
     report = audit_and_record(two_targets)
     assert report.exit_code == 0, report.report()
     [copy] = report.copies
-    assert not copy.known and "adopted" in " ".join(copy.notes)
+    # a signed /2 receipt naming t1, and no copies row for t1: adopted
+    assert not copy.known and "adopted" in " ".join(copy.notes) and copy.unadopted is None
+    assert report.report()["unadopted"] == []
     assert _copy_status(two_targets, record_id) == {"t1": "verified"}
     assert len(_events(two_targets, record_id)) == 1
 

@@ -89,8 +89,9 @@ class Settings(BaseSettings):
     )
     receipt_signing_key_file: Path | None = Field(
         default=None,
-        description="Ed25519 private key (PEM) that signs deposit receipts; unset = "
-        "generated under HOME/keys",
+        description="Ed25519 private key (PEM, a regular file only its owner can read) that "
+        "signs deposit receipts; its public key is written beside it as <file>.pub; unset = "
+        "HOME/keys/receipt-signing.key (and .pub), generated when neither exists",
     )
     audit_rehash_cycle_days: float = Field(
         default=30.0, gt=0, description="Every stored byte is re-hashed within this many days"

@@ -109,7 +109,9 @@ def verify_receipt_command(
     public_key: Annotated[
         Path | None,
         typer.Option(
-            "--public-key", help="PEM public key (default: this archive's, beside HOME's key)."
+            "--public-key",
+            help="PEM public key (default: this archive's public key file, else derived from "
+            "its private key).",
         ),
     ] = None,
 ) -> None:
