@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import archive_ingest.ingest.deposit as ingest_deposit
 import archive_ingest.storage.deposit as storage_deposit
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
@@ -426,3 +427,34 @@ def test_a_rerun_does_not_count_a_recorded_copy_it_finds_damaged(
     t2_view = target_views(settings)[1]
     for record_id in ids:
         _check_copy(settings, t2, t2_view, record_id)
+
+
+def test_a_deposit_killed_between_its_events_and_its_copies_adds_no_events_again(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_trio: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deposit's events are committed before its copies; a run that dies in between
+    (here: the copies' write never happens) leaves events the re-run must not repeat."""
+    settings = _ingest_settings(targets_env, seaweed_trio[:2], scielo_server)
+    ref = _ref(scielo_catalogue, tmp_path)
+
+    class Died(BaseException):
+        pass
+
+    def die(*_: object, **__: object) -> None:
+        raise Died
+
+    monkeypatch.setattr(ingest_deposit, "record_copies", die)
+    with pytest.raises(Died):
+        ingest_in_process(settings, ref)
+    monkeypatch.undo()
+    again = ingest_in_process(settings, ref)
+    assert again.state == "deposited", again.reasons
+    record_id = again.id or ""
+    assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "verified")]
+    replications = [ev for ev in _events(settings, record_id) if ev.event_type == "replication"]
+    assert sorted(ev.outcome_detail["target"] for ev in replications) == ["t1", "t2"]

@@ -143,9 +143,21 @@ def deposit(
         version,
         {obj.path: (obj.key, obj.version_id) for obj in first.objects},
     )
-    events = [ev for o in verified if o.target not in unchanged for ev in _receipt(o).events]
+    # a run killed after its events but before its copies were recorded finds them here:
+    # a target that already has this version's replication event gets no second one
+    logged = {
+        ev.outcome_detail.get("target")
+        for ev in svc.catalogue.events(handle.record_id, version)
+        if ev.event_type == "replication" and ev.outcome_detail.get("target")
+    }
+    events = [
+        ev
+        for o in verified
+        if o.target not in unchanged and o.target not in logged
+        for ev in _receipt(o).events
+    ]
     svc.catalogue.add_events(handle.record_id, version, [*(agent_events or []), *events])
-    # after the events: a run killed in between records them again rather than never
+    # after the events: a run killed in between finds them (above) rather than losing them
     record_copies(
         svc.catalogue, handle.record_id, version, outcomes, skip=[*unchanged, *kept_failed]
     )
