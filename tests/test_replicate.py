@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import copies_of, record_copy
+from archive_ingest.catalogue.copies import copies_of, copy_objects, record_copy
 from archive_ingest.models import State
 from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.replication.progress import TransferProgress
-from archive_ingest.replication.transfer import copy_objects
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import version_index
 from archive_ingest.storage.deposit import deposit_bag

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from archive_ingest.audit.target import CopyPass, TargetPass
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import CopyObject, copies_of, record_copy, set_copy_status
+from archive_ingest.catalogue.copies import copies_of, record_receipt_copy, set_copy_status
 from archive_ingest.catalogue.schema import StoredObjectRow
 from archive_ingest.storage.audit_fast import adoption_problem
 from archive_ingest.storage.premis import fixity_event
@@ -58,36 +58,16 @@ def mark_checked(catalogue: Catalogue, target: str, copy: CopyPass, at: dt.datet
                 row.last_hashed_at = at
 
 
-def _copy_objects(receipt: DepositReceipt) -> list[CopyObject]:
-    """Every object of the copy, the receipt itself included, as the catalogue keeps it."""
-    return [
-        CopyObject(
-            path=o.path,
-            key=o.key,
-            version_id=o.version_id,
-            size=o.size,
-            sha256=o.sha256,
-            sha512=o.sha512,
-        )
-        for o in receipt.all_objects
-    ]
-
-
 def _record_receipt(
     catalogue: Catalogue, target: str, copy: CopyPass, receipt: DepositReceipt, detail: str
 ) -> None:
-    marker = receipt.receipt_object
-    record_copy(
+    record_receipt_copy(
         catalogue,
         copy.expected.record_id,
         copy.expected.version,
         target,
+        receipt,
         status="verified" if copy.result.ok else "damaged",
-        bag_uri=receipt.bag_uri,
-        receipt_key=receipt.receipt_key,
-        receipt_version_id=receipt.receipt_version_id,
-        receipt_sha256=marker.sha256 if marker is not None else None,
-        objects=_copy_objects(receipt),
         detail=detail,
     )
 

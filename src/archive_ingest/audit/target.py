@@ -29,6 +29,7 @@ from archive_ingest.audit.report import CopyResult, TargetReport
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import (
     CopyInfo,
+    StoredObjectFacts,
     all_copies,
     objects_least_recently_hashed,
     objects_of_copy,
@@ -112,14 +113,7 @@ def _catalogue_copies(catalogue: Catalogue, view: Settings) -> list[CopyPass]:
         if info.status == "failed" or not info.receipt_key:
             continue
         objects = [
-            ExpectedObject(
-                path=o.path,
-                key=o.key,
-                version_id=o.version_id,
-                size=o.size,
-                sha256=o.sha256,
-                sha512=o.sha512,
-            )
+            _as_expected(o)
             for o in objects_of_copy(catalogue, info.record_id, info.version, target)
         ]
         expected = ExpectedCopy(
@@ -274,7 +268,7 @@ def _rehash(
     return obj.size
 
 
-def _as_expected(obj: StoredObject) -> ExpectedObject:
+def _as_expected(obj: StoredObjectFacts) -> ExpectedObject:
     return ExpectedObject(
         path=obj.path,
         key=obj.key,
@@ -371,15 +365,7 @@ def _least_recent(
             continue
         yield (
             copy,
-            _revised(copy, info.key)
-            or ExpectedObject(
-                path=info.path,
-                key=info.key,
-                version_id=info.version_id,
-                size=info.size,
-                sha256=info.sha256,
-                sha512=info.sha512,
-            ),
+            _revised(copy, info.key) or _as_expected(info),
         )
 
 

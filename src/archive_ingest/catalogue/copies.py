@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
@@ -35,6 +35,55 @@ class CopyObject(BaseModel):
     size: int
     sha256: str
     sha512: str
+
+
+class StoredObjectFacts(Protocol):
+    """What the catalogue keeps of a stored object (a receipt's objects have it)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def version_id(self) -> str | None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def sha512(self) -> str: ...
+
+
+class ReceiptFacts(Protocol):
+    """What the catalogue keeps of a copy's deposit receipt (a DepositReceipt has it)."""
+
+    @property
+    def bag_uri(self) -> str: ...
+    @property
+    def receipt_key(self) -> str: ...
+    @property
+    def receipt_version_id(self) -> str | None: ...
+    @property
+    def receipt_object(self) -> StoredObjectFacts | None: ...
+    @property
+    def all_objects(self) -> Sequence[StoredObjectFacts]: ...
+
+
+def copy_object(stored: StoredObjectFacts) -> CopyObject:
+    """A stored object as the catalogue keeps it."""
+    return CopyObject(
+        path=stored.path,
+        key=stored.key,
+        version_id=stored.version_id,
+        size=stored.size,
+        sha256=stored.sha256,
+        sha512=stored.sha512,
+    )
+
+
+def copy_objects(receipt: ReceiptFacts) -> list[CopyObject]:
+    """Every stored object of a copy, the receipt itself included, as the catalogue keeps it."""
+    return [copy_object(stored) for stored in receipt.all_objects]
 
 
 class CopyInfo(BaseModel):
@@ -161,6 +210,36 @@ def record_copy(
                 stored.last_checked_at = verified_at
                 stored.last_hashed_at = verified_at
                 stored.last_status = "ok"
+
+
+def record_receipt_copy(
+    catalogue: Catalogue,
+    record_id: str,
+    version: int,
+    target: str,
+    receipt: ReceiptFacts,
+    *,
+    status: CopyStatus,
+    detail: str = "",
+    verified_at: dt.datetime | None = None,
+) -> None:
+    """:func:`record_copy` of a copy with its receipt: the bag URI, the receipt's key,
+    version and SHA-256, and every object the receipt names (the receipt included)."""
+    marker = receipt.receipt_object
+    record_copy(
+        catalogue,
+        record_id,
+        version,
+        target,
+        status=status,
+        bag_uri=receipt.bag_uri,
+        receipt_key=receipt.receipt_key,
+        receipt_version_id=receipt.receipt_version_id,
+        receipt_sha256=marker.sha256 if marker is not None else None,
+        objects=copy_objects(receipt),
+        detail=detail,
+        verified_at=verified_at,
+    )
 
 
 def set_copy_status(

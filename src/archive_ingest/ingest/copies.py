@@ -20,7 +20,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import CopyObject, record_copy
+from archive_ingest.catalogue.copies import record_copy, record_receipt_copy
 from archive_ingest.errors import (
     ArchiveIngestError,
     CopyDamagedError,
@@ -30,9 +30,9 @@ from archive_ingest.errors import (
 )
 from archive_ingest.models import Digests, utcnow
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import deposit_bag
-from archive_ingest.storage.receipt import DepositReceipt, LockPolicy
-from archive_ingest.storage.s3 import make_client, probe_endpoint
+from archive_ingest.storage.deposit import deposit_to_target
+from archive_ingest.storage.receipt import DepositReceipt
+from archive_ingest.storage.s3 import probe_endpoint
 from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.storage.targets import check_targets, target_views
 
@@ -70,18 +70,12 @@ def _deposit_one(
     target = view.storage_target_name
     try:
         probe_endpoint(view)  # a target that does not answer fails here within seconds
-        receipt = deposit_bag(
-            make_client(view),
-            bucket=view.s3_bucket,
-            prefix=view.s3_prefix,
+        receipt = deposit_to_target(
+            view,
             record_id=record_id,
             version=version,
             bag_dir=bag_dir,
             manifest=manifest,
-            lock=LockPolicy.from_settings(view),
-            read_back=view.s3_verify_read_back,
-            multipart_threshold=view.s3_multipart_threshold,
-            target=target,
             signer=signer,
         )
     except PackageError:
@@ -114,21 +108,6 @@ def deposit_to_targets(
         return [future.result() for future in futures]
 
 
-def copy_objects(receipt: DepositReceipt) -> list[CopyObject]:
-    """Every stored object of a copy, the receipt itself included, as the catalogue keeps it."""
-    return [
-        CopyObject(
-            path=obj.path,
-            key=obj.key,
-            version_id=obj.version_id,
-            size=obj.size,
-            sha256=obj.sha256,
-            sha512=obj.sha512,
-        )
-        for obj in receipt.all_objects
-    ]
-
-
 def record_copies(
     catalogue: Catalogue,
     record_id: str,
@@ -157,18 +136,13 @@ def record_copies(
                 detail=outcome.reason,
             )
             continue
-        marker = receipt.receipt_object
-        record_copy(
+        record_receipt_copy(
             catalogue,
             record_id,
             version,
             outcome.target,
+            receipt,
             status="verified",
-            bag_uri=receipt.bag_uri,
-            receipt_key=receipt.receipt_key,
-            receipt_version_id=receipt.receipt_version_id,
-            receipt_sha256=marker.sha256 if marker is not None else None,
-            objects=copy_objects(receipt),
             verified_at=now,
         )
 
@@ -211,7 +185,6 @@ def missing_reasons(outcomes: Sequence[CopyOutcome], holders: Collection[str]) -
 __all__ = [
     "COPIES_REASON",
     "CopyOutcome",
-    "copy_objects",
     "deposit_to_targets",
     "missing_reasons",
     "no_copy_error",

@@ -11,14 +11,15 @@ and nothing is recorded.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pydantic import BaseModel, Field
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import copies_of, record_copy
+from archive_ingest.catalogue.copies import copies_of, record_receipt_copy
 from archive_ingest.errors import StorageError
 from archive_ingest.models import State, utcnow
-from archive_ingest.replication.sources import checked_receipt, read_receipt_bytes
-from archive_ingest.replication.transfer import copy_objects
+from archive_ingest.replication.sources import read_checked_receipt
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import audit_aip
 from archive_ingest.storage.layout import AipLayout
@@ -68,71 +69,42 @@ def adopt_version(
         layout = AipLayout(view.s3_prefix, record_id, version)
         if layout.uri(view.s3_bucket) != bag_uri.rstrip("/") + "/":
             continue
+        adoption = partial(Adoption, record_id=record_id, version=version, target=target)
         client = make_client(view)
         try:
-            data, version_id = read_receipt_bytes(client, view.s3_bucket, layout.receipt_key)
-            receipt, notes = checked_receipt(
-                data,
-                version_id,
+            receipt, notes = read_checked_receipt(
+                client,
+                view.s3_bucket,
+                layout.receipt_key,
+                None,
                 public=signer.public,
                 record_id=record_id,
                 version=version,
                 target=target,
             )
         except StorageError as exc:
-            results.append(
-                Adoption(
-                    record_id=record_id,
-                    version=version,
-                    target=target,
-                    adopted=False,
-                    detail=str(exc),
-                )
-            )
+            results.append(adoption(adopted=False, detail=str(exc)))
             continue
         if dry_run:
             results.append(
-                Adoption(
-                    record_id=record_id,
-                    version=version,
-                    target=target,
-                    adopted=False,
-                    detail="would be verified and adopted",
-                    notes=notes,
-                )
+                adoption(adopted=False, detail="would be verified and adopted", notes=notes)
             )
             continue
         audit = audit_aip(client, view.s3_bucket, receipt, read_back=True)
         if not audit.ok:
             shown = "; ".join(f"{p.key}: {p.reason}" for p in audit.problems[:5])
-            results.append(
-                Adoption(
-                    record_id=record_id,
-                    version=version,
-                    target=target,
-                    adopted=False,
-                    detail=f"does not verify: {shown}",
-                    notes=notes,
-                )
-            )
+            results.append(adoption(adopted=False, detail=f"does not verify: {shown}", notes=notes))
             continue
-        marker = receipt.receipt_object
-        record_copy(
+        record_receipt_copy(
             catalogue,
             record_id,
             version,
             target,
+            receipt,
             status="verified",
-            bag_uri=receipt.bag_uri,
-            receipt_key=receipt.receipt_key,
-            receipt_version_id=receipt.receipt_version_id,
-            receipt_sha256=marker.sha256 if marker is not None else None,
-            objects=copy_objects(receipt),
             detail="adopted: deposited before copies were recorded; verified in full",
             verified_at=utcnow(),
         )
         catalogue.add_events(record_id, version, [audit.event])
-        results.append(
-            Adoption(record_id=record_id, version=version, target=target, adopted=True, notes=notes)
-        )
+        results.append(adoption(adopted=True, notes=notes))
     return results

@@ -20,10 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archive_ingest.catalogue.copies import CopyInfo, ObjectInfo
 from archive_ingest.errors import StorageError
-from archive_ingest.replication.sources import (
-    checked_receipt,
-    read_receipt_bytes,
-)
+from archive_ingest.replication.sources import recorded_receipt
 from archive_ingest.settings import Settings
 from archive_ingest.storage.audit import VersionEntry, version_index
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout
@@ -80,16 +77,7 @@ def _receipt_check(
         None,
     )
     try:
-        data, version_id = read_receipt_bytes(client, view.s3_bucket, key, copy.receipt_version_id)
-        receipt, _ = checked_receipt(
-            data,
-            version_id,
-            public=signer.public,
-            record_id=copy.record_id,
-            version=copy.version,
-            target=view.storage_target_name,
-            receipt_sha256=copy.receipt_sha256,
-        )
+        receipt, _ = recorded_receipt(client, view, copy, signer.public)
         diagnosis.receipt = receipt
     except StorageError as exc:  # gone, other bytes, bad signature, or unreadable
         reason = "receipt-missing" if recorded is None else "receipt-corrupt"

@@ -18,8 +18,7 @@ from archive_ingest.catalogue.copies import CopyInfo, ObjectInfo, copies_of, obj
 from archive_ingest.errors import StorageError
 from archive_ingest.replication.diagnose import Diagnosis
 from archive_ingest.replication.restore import stored_from_head
-from archive_ingest.replication.sources import fetch_verified
-from archive_ingest.replication.transfer import source_receipt
+from archive_ingest.replication.sources import fetch_verified, recorded_receipt
 from archive_ingest.settings import Settings
 from archive_ingest.storage.layout import AipLayout, check_relpath, normalise_prefix
 from archive_ingest.storage.receipt import DepositReceipt, StoredObject
@@ -96,7 +95,8 @@ class GoodCopies:
         """Another target's receipt of this version that passes every check."""
         for other in self.others(copy):
             try:
-                receipt, _ = source_receipt(self.views[other.target], other, self.signer)
+                view = self.views[other.target]
+                receipt, _ = recorded_receipt(make_client(view), view, other, self.signer.public)
             except StorageError:
                 continue
             return other.target, receipt

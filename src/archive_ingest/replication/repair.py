@@ -34,9 +34,10 @@ from pydantic import BaseModel, Field
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import (
     CopyInfo,
-    CopyObject,
     ObjectInfo,
     all_copies,
+    copy_object,
+    copy_objects,
     mark_object_checked,
     objects_of_copy,
     record_copy,
@@ -53,7 +54,6 @@ from archive_ingest.replication.restore import (
     write_new_version,
     write_revision,
 )
-from archive_ingest.replication.transfer import copy_objects
 from archive_ingest.settings import Settings
 from archive_ingest.storage.receipt import DepositReceipt, LockPolicy, ReplacedVersion, StoredObject
 from archive_ingest.storage.s3 import S3Client, make_client
@@ -130,17 +130,6 @@ def _version_on_top(diagnosis: Diagnosis, finding: Finding) -> str | None:
         if latest is not None and not latest.delete_marker:
             return latest.version_id
     return None
-
-
-def _copy_object(stored: StoredObject) -> CopyObject:
-    return CopyObject(
-        path=stored.path,
-        key=stored.key,
-        version_id=stored.version_id,
-        size=stored.size,
-        sha256=stored.sha256,
-        sha512=stored.sha512,
-    )
 
 
 def copies_to_check(
@@ -467,7 +456,7 @@ class Repairer:
             objects=(
                 copy_objects(receipt)
                 if receipt is not None
-                else [_copy_object(stored) for stored in written]
+                else [copy_object(stored) for stored in written]
             ),
             detail=(
                 f"lost: {', '.join(result.lost)} (no target holds a good copy)"

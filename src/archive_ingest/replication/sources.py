@@ -2,14 +2,14 @@
 public key, an object is hashed (SHA-256 and SHA-512) while it streams to disk and compared
 with the digests it should have.
 
-Shared by the transfer (which rebuilds a bag from a verified copy) and the repair (which
-fetches one good object from another target).
+Shared by the transfer (which rebuilds a bag from a verified copy), the repair (which
+fetches one good object from another target), its diagnosis and replicate's adoption (which
+read a copy's receipt: :func:`recorded_receipt` for the version the catalogue recorded).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,17 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from archive_ingest.catalogue.copies import CopyInfo
 from archive_ingest.errors import StorageError
-from archive_ingest.storage.listing import MAX_RECEIPT_BYTES
-from archive_ingest.storage.receipt import RECEIPT_FORMAT, DepositReceipt
+from archive_ingest.settings import Settings
+from archive_ingest.storage.layout import AipLayout
+from archive_ingest.storage.listing import MAX_RECEIPT_BYTES, get_receipt_bytes
+from archive_ingest.storage.receipt import (
+    RECEIPT_FORMAT,
+    DepositReceipt,
+    receipt_signature_problem,
+)
 from archive_ingest.storage.s3 import S3Client, is_not_found, storage_error
-from archive_ingest.storage.signing import signature_problem
 
 READ_CHUNK = 1024 * 1024
 OLD_UNSIGNED_FORMAT = "archive-ingest/deposit-receipt/1"
@@ -40,23 +46,13 @@ def read_receipt_bytes(
     client: S3Client, bucket: str, key: str, version_id: str | None = None
 ) -> tuple[bytes, str | None]:
     """The bytes of one receipt version (the latest when ``version_id`` is None) and its id."""
-    try:
-        response = client.get_object(Bucket=bucket, Key=key, **_version_args(version_id))
-        body = response["Body"]
-        try:
-            data = body.read(MAX_RECEIPT_BYTES + 1)
-        finally:
-            body.close()
-    except ClientError as exc:
-        if is_not_found(exc):
-            what = f"version {version_id} of " if version_id else ""
-            raise SourceProblem(f"{what}the receipt {key} is not there") from None
-        raise storage_error("get_object", key, exc) from exc
-    except BotoCoreError as exc:
-        raise storage_error("get_object", key, exc) from exc
+    got = get_receipt_bytes(client, bucket, key, version_id)
+    if got is None:
+        what = f"version {version_id} of " if version_id else ""
+        raise SourceProblem(f"{what}the receipt {key} is not there")
+    data, found = got
     if len(data) > MAX_RECEIPT_BYTES:
         raise SourceProblem(f"the receipt {key} is implausibly large")
-    found = response.get("VersionId")
     return data, (str(found) if found and found != "null" else version_id)
 
 
@@ -80,8 +76,7 @@ def checked_receipt(
     if receipt.format == OLD_UNSIGNED_FORMAT and receipt.signature is None:
         notes.append(f"the receipt on {target} is an unsigned format-1 receipt (older deposit)")
     else:
-        raw = json.loads(data)
-        problem = signature_problem(raw, public) if isinstance(raw, dict) else "not an object"
+        problem = receipt_signature_problem(data, public)
         if problem is not None:
             raise SourceProblem(f"the receipt on {target} fails its signature check: {problem}")
     if (receipt.record_id, receipt.version) != (record_id, version):
@@ -93,6 +88,51 @@ def checked_receipt(
     if receipt.format != RECEIPT_FORMAT and receipt.format != OLD_UNSIGNED_FORMAT:
         raise SourceProblem(f"the receipt on {target} has an unknown format {receipt.format}")
     return receipt, notes
+
+
+def read_checked_receipt(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    *,
+    public: Ed25519PublicKey,
+    record_id: str,
+    version: int,
+    target: str,
+    receipt_sha256: str | None = None,
+) -> tuple[DepositReceipt, list[str]]:
+    """:func:`read_receipt_bytes` then :func:`checked_receipt`: one receipt version (the latest
+    when ``version_id`` is None) read from ``target`` and checked."""
+    data, found = read_receipt_bytes(client, bucket, key, version_id)
+    return checked_receipt(
+        data,
+        found,
+        public=public,
+        record_id=record_id,
+        version=version,
+        target=target,
+        receipt_sha256=receipt_sha256,
+    )
+
+
+def recorded_receipt(
+    client: S3Client, view: Settings, copy: CopyInfo, public: Ed25519PublicKey
+) -> tuple[DepositReceipt, list[str]]:
+    """The receipt version the catalogue recorded for ``copy`` on the target ``view`` sees,
+    read with ``client`` and checked (:func:`checked_receipt`, its bytes the recorded ones)."""
+    key = copy.receipt_key or AipLayout(view.s3_prefix, copy.record_id, copy.version).receipt_key
+    return read_checked_receipt(
+        client,
+        view.s3_bucket,
+        key,
+        copy.receipt_version_id,
+        public=public,
+        record_id=copy.record_id,
+        version=copy.version,
+        target=view.storage_target_name,
+        receipt_sha256=copy.receipt_sha256,
+    )
 
 
 def fetch_verified(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import CopyInfo, CopyObject, record_copy
+from archive_ingest.catalogue.copies import CopyInfo, record_receipt_copy
 from archive_ingest.models import Digests, utcnow
 from archive_ingest.replication.events import replication_event
 from archive_ingest.replication.sources import (
@@ -28,11 +28,12 @@ from archive_ingest.replication.sources import (
     checked_receipt,
     fetch_verified,
     read_receipt_bytes,
+    recorded_receipt,
 )
 from archive_ingest.settings import Settings
-from archive_ingest.storage.deposit import deposit_bag
-from archive_ingest.storage.layout import AipLayout, check_relpath
-from archive_ingest.storage.receipt import DepositReceipt, LockPolicy
+from archive_ingest.storage.deposit import deposit_to_target
+from archive_ingest.storage.layout import check_relpath
+from archive_ingest.storage.receipt import DepositReceipt
 from archive_ingest.storage.s3 import make_client, probe_endpoint
 from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.workspace import ItemWorkspace, sweep_work_folders, work_folder
@@ -48,39 +49,6 @@ class Transfer:
     source_bag_uri: str
     receipt: DepositReceipt  # the destination's
     notes: list[str] = field(default_factory=list)
-
-
-def copy_objects(receipt: DepositReceipt) -> list[CopyObject]:
-    """Every object of a copy, the receipt included, as the catalogue keeps it."""
-    return [
-        CopyObject(
-            path=obj.path,
-            key=obj.key,
-            version_id=obj.version_id,
-            size=obj.size,
-            sha256=obj.sha256,
-            sha512=obj.sha512,
-        )
-        for obj in receipt.all_objects
-    ]
-
-
-def source_receipt(
-    view: Settings, copy: CopyInfo, signer: ReceiptSigner
-) -> tuple[DepositReceipt, list[str]]:
-    """The verified source copy's receipt (the version the catalogue recorded), checked."""
-    client = make_client(view)
-    key = copy.receipt_key or AipLayout(view.s3_prefix, copy.record_id, copy.version).receipt_key
-    data, version_id = read_receipt_bytes(client, view.s3_bucket, key, copy.receipt_version_id)
-    return checked_receipt(
-        data,
-        version_id,
-        public=signer.public,
-        record_id=copy.record_id,
-        version=copy.version,
-        target=view.storage_target_name,
-        receipt_sha256=copy.receipt_sha256,
-    )
 
 
 def rebuild_bag(
@@ -124,25 +92,19 @@ def transfer_version(
     Raises :class:`SourceProblem` when the source is not a good copy, StorageError when the
     destination fails (nothing is then recorded)."""
     record_id, version = source_copy.record_id, source_copy.version
-    receipt, notes = source_receipt(source, source_copy, signer)
+    receipt, notes = recorded_receipt(make_client(source), source, source_copy, signer.public)
     probe_endpoint(dest)
     workspace = ItemWorkspace(settings.home, record_id)
     sweep_work_folders(workspace.tmp)  # what a killed run left
     with work_folder(workspace.tmp, f"replicate-v{version}-") as work:
         bag_dir = work / "bag"
         manifest = rebuild_bag(source, receipt, bag_dir, on_bytes)
-        stored = deposit_bag(
-            make_client(dest),
-            bucket=dest.s3_bucket,
-            prefix=dest.s3_prefix,
+        stored = deposit_to_target(
+            dest,
             record_id=record_id,
             version=version,
             bag_dir=bag_dir,
             manifest=manifest,
-            lock=LockPolicy.from_settings(dest),
-            read_back=dest.s3_verify_read_back,
-            multipart_threshold=dest.s3_multipart_threshold,
-            target=dest.storage_target_name,
             signer=signer,
         )
     if stored.reused:  # a receipt was already there (a killed run's): it must be ours
@@ -196,18 +158,13 @@ def record_transfer(catalogue: Catalogue, transfer: Transfer) -> None:
         )
         fixity = [ev for ev in receipt.events if ev.event_type == "fixity check"]
         catalogue.add_events(transfer.record_id, transfer.version, [event, *fixity])
-    marker = receipt.receipt_object
-    record_copy(
+    record_receipt_copy(
         catalogue,
         transfer.record_id,
         transfer.version,
         target,
+        receipt,
         status="verified",
-        bag_uri=receipt.bag_uri,
-        receipt_key=receipt.receipt_key,
-        receipt_version_id=receipt.receipt_version_id,
-        receipt_sha256=marker.sha256 if marker is not None else None,
-        objects=copy_objects(receipt),
         detail=f"replicated from {transfer.source_target}",
         verified_at=utcnow(),
     )

@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from archive_ingest.errors import CopyDamagedError, PackageError, StorageError
 from archive_ingest.models import Digests, utcnow
 from archive_ingest.reliability.crashpoints import crashpoint
+from archive_ingest.settings import Settings
 from archive_ingest.storage.layout import AipLayout, check_relpath
 from archive_ingest.storage.listing import list_keys, read_receipt_key
 from archive_ingest.storage.premis import deposit_event, fixity_event, software
@@ -47,6 +48,7 @@ from archive_ingest.storage.s3 import (
     S3Client,
     bucket_capabilities,
     is_precondition_failed,
+    make_client,
     storage_error,
 )
 from archive_ingest.storage.signing import ReceiptSigner
@@ -297,6 +299,34 @@ def deposit_bag(
             )
     log.info("deposited %s (%d objects)", bag_uri, len(stored))
     return receipt.model_copy(update={"events": [deposit_event(receipt), verification]})
+
+
+def deposit_to_target(
+    view: Settings,
+    *,
+    record_id: str,
+    version: int,
+    bag_dir: Path,
+    manifest: Mapping[str, Digests],
+    signer: ReceiptSigner,
+) -> DepositReceipt:
+    """:func:`deposit_bag` to the one target ``view`` sees (storage/targets.py,
+    ``target_settings``): its bucket, prefix, retention, read-back and multipart settings, the
+    receipt naming it and signed by ``signer``."""
+    return deposit_bag(
+        make_client(view),
+        bucket=view.s3_bucket,
+        prefix=view.s3_prefix,
+        record_id=record_id,
+        version=version,
+        bag_dir=bag_dir,
+        manifest=manifest,
+        lock=LockPolicy.from_settings(view),
+        read_back=view.s3_verify_read_back,
+        multipart_threshold=view.s3_multipart_threshold,
+        target=view.storage_target_name,
+        signer=signer,
+    )
 
 
 def _check_found_receipt(

@@ -78,10 +78,15 @@ def find_incomplete(client: S3Client, bucket: str, prefix: str) -> list[Incomple
     return [aip for ident, aip in sorted(found.items()) if ident not in complete]
 
 
-def read_receipt_key(client: S3Client, bucket: str, key: str) -> DepositReceipt | None:
-    """The receipt stored at ``key`` (latest version), or None when there is none."""
+def get_receipt_bytes(
+    client: S3Client, bucket: str, key: str, version_id: str | None = None
+) -> tuple[bytes, Any] | None:
+    """At most ``MAX_RECEIPT_BYTES + 1`` bytes of one receipt version (the latest when
+    ``version_id`` is None) and the VersionId the server reported (as it reported it); None
+    when that version is not there. The caller decides what a larger body is."""
+    args = {"VersionId": version_id} if version_id else {}
     try:
-        response = client.get_object(Bucket=bucket, Key=key)
+        response = client.get_object(Bucket=bucket, Key=key, **args)
         body = response["Body"]
         try:
             data = body.read(MAX_RECEIPT_BYTES + 1)
@@ -93,9 +98,18 @@ def read_receipt_key(client: S3Client, bucket: str, key: str) -> DepositReceipt 
         raise storage_error("get_object", key, exc) from exc
     except BotoCoreError as exc:
         raise storage_error("get_object", key, exc) from exc
+    return data, response.get("VersionId")
+
+
+def read_receipt_key(client: S3Client, bucket: str, key: str) -> DepositReceipt | None:
+    """The receipt stored at ``key`` (latest version), or None when there is none."""
+    got = get_receipt_bytes(client, bucket, key)
+    if got is None:
+        return None
+    data, found = got
     if len(data) > MAX_RECEIPT_BYTES:
         raise StorageError(f"deposit receipt {key} is implausibly large")
-    receipt = DepositReceipt.from_stored_json(data, version_id=response.get("VersionId"))
+    receipt = DepositReceipt.from_stored_json(data, version_id=found)
     if receipt.receipt_key != key:
         raise StorageError(f"deposit receipt {key} describes another key ({receipt.receipt_key})")
     return receipt
