@@ -37,6 +37,7 @@ from archive_ingest.catalogue.copies import copies_of, objects_of_copy
 from archive_ingest.cli import app
 from archive_ingest.cli_support import Runners
 from archive_ingest.errors import StorageError, StorageUnreachableError
+from archive_ingest.fixity import audit_and_record
 from archive_ingest.harvest.approved import deposit_approved
 from archive_ingest.ingest.copies import CopyOutcome, no_copy_error
 from archive_ingest.ingest.services import Services
@@ -50,8 +51,9 @@ from archive_ingest.storage.listing import read_receipt_key
 from archive_ingest.storage.receipt import receipt_signature_problem
 from archive_ingest.storage.signing import load_public_key, public_key_path
 from archive_ingest.storage.targets import target_views
+from archive_ingest.workspace import ItemWorkspace
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
-from tests.support.damage import edit_receipt
+from tests.support.damage import edit_receipt, flip_stored_bytes
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
@@ -458,3 +460,34 @@ def test_a_deposit_killed_between_its_events_and_its_copies_adds_no_events_again
     assert _copies(settings, record_id) == [("t1", "verified"), ("t2", "verified")]
     replications = [ev for ev in _events(settings, record_id) if ev.event_type == "replication"]
     assert sorted(ev.outcome_detail["target"] for ev in replications) == ["t1", "t2"]
+
+
+def test_a_rerun_does_not_clear_a_copy_the_audit_found_rotten(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_trio: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+) -> None:
+    """Stored on t1 only (t2 down); a byte of t1's PDF rots on disk and the full audit marks the
+    copy damaged. The re-run with t2 back finds t1's copy in place (HEAD checks cannot see bit
+    rot): it must stay damaged and not count, so the item stays under_replicated."""
+    t1, t2 = seaweed_trio[0], seaweed_trio[1]
+    settings = _ingest_settings(targets_env, [t1, t2], scielo_server)
+    up = settings.storage_targets
+    down = up[1].model_copy(update={"endpoint_url": f"http://127.0.0.1:{_closed_port()}"})
+    first = settings.model_copy(update={"storage_targets": [up[0], down]})
+    ref = _ref(scielo_catalogue, tmp_path)
+    result = ingest_in_process(first, ref)
+    assert result.state == "under_replicated", result.reasons
+    record_id = result.id or ""
+    data = ItemWorkspace(settings.home, record_id).bag_dir(1) / "data"
+    pdf = max(data.rglob("*.pdf"), key=lambda path: path.stat().st_size)
+    flip_stored_bytes(t1, pdf.read_bytes())  # this item's own PDF: stored uncompressed
+    report = audit_and_record(first, targets=["t1"], read_back_all=True)
+    assert report.exit_code == 1
+    assert _copies(settings, record_id) == [("t1", "damaged"), ("t2", "failed")]
+
+    again = ingest_in_process(settings, ref)
+    assert again.state == "under_replicated", (again.reasons, _copies(settings, record_id))
+    assert _copies(settings, record_id) == [("t1", "damaged"), ("t2", "verified")]

@@ -112,12 +112,19 @@ def deposit(
         bag_dir=ws.bag_dir(version),
         manifest=manifest,
     )
-    verified = [o for o in outcomes if o.receipt is not None]
+    # a copy the audit found damaged that this run merely found in place (a HEAD check, which
+    # cannot see bit rot) stays damaged and does not count: only repair's full check clears it
+    still_damaged = {o.target for o in outcomes if o.target in audited and _reused(o)}
+    verified = [o for o in outcomes if o.receipt is not None and o.target not in still_damaged]
     # a copy recorded verified counts while its target is merely unreachable, never once this
     # run found it is not the AIP (an object that does not verify, a receipt not ours)
     refuted = {o.target for o in outcomes if isinstance(o.error, CopyDamagedError)}
     known = recorded_verified - refuted
-    kept = sorted(known | {o.target for o in outcomes if o.receipt is None and o.target in audited})
+    kept = sorted(
+        known
+        | still_damaged
+        | {o.target for o in outcomes if o.receipt is None and o.target in audited}
+    )
     if not verified:
         record_copies(svc.catalogue, handle.record_id, version, outcomes, skip=kept)
         held = known & {o.target for o in outcomes}
@@ -159,7 +166,11 @@ def deposit(
     svc.catalogue.add_events(handle.record_id, version, [*(agent_events or []), *events])
     # after the events: a run killed in between finds them (above) rather than losing them
     record_copies(
-        svc.catalogue, handle.record_id, version, outcomes, skip=[*unchanged, *kept_failed]
+        svc.catalogue,
+        handle.record_id,
+        version,
+        outcomes,
+        skip=[*unchanged, *kept_failed, *still_damaged],
     )
     required = copies_required(settings)
     # verified now, or before and not refuted now (on a target still configured)
