@@ -29,8 +29,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import (
     CopyInfo,
@@ -47,6 +45,7 @@ from archive_ingest.models import Event, utcnow
 from archive_ingest.replication.diagnose import Diagnosis, Finding, diagnose
 from archive_ingest.replication.events import lost_event, repair_event
 from archive_ingest.replication.good_copies import GoodCopies
+from archive_ingest.replication.repair_report import Action, CopyRepair, RepairReport
 from archive_ingest.replication.restore import (
     finished_earlier,
     lock_for,
@@ -62,60 +61,6 @@ from archive_ingest.storage.targets import check_targets, target_views
 from archive_ingest.workspace import ItemWorkspace, sweep_work_folders, work_folder
 
 log = logging.getLogger(__name__)
-
-
-class Action(BaseModel):
-    """One bad object (or receipt) of a copy and what was (or would be) done about it."""
-
-    key: str
-    reason: str
-    detail: str = ""
-    bad_version: str | None = None
-    source_target: str | None = None  # None: no good copy anywhere
-    new_version: str | None = None
-
-
-class CopyRepair(BaseModel):
-    record_id: str
-    version: int
-    target: str
-    #: clean | repaired | planned | lost | failed
-    status: str
-    actions: list[Action] = Field(default_factory=list)
-    lost: list[str] = Field(default_factory=list)
-    detail: str = ""
-
-
-class RepairReport(BaseModel):
-    dry_run: bool
-    checked: int = 0
-    copies: list[CopyRepair] = Field(default_factory=list)
-
-    @property
-    def lost(self) -> list[CopyRepair]:
-        return [c for c in self.copies if c.status == "lost"]
-
-    @property
-    def failed(self) -> list[CopyRepair]:
-        return [c for c in self.copies if c.status == "failed"]
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.lost or self.failed else 0
-
-    def summary(self) -> dict[str, object]:
-        def rows(status: str) -> list[dict[str, object]]:
-            return [c.model_dump() for c in self.copies if c.status == status]
-
-        return {
-            "dry_run": self.dry_run,
-            "checked": self.checked,
-            "clean": len(rows("clean")),
-            "planned": rows("planned"),
-            "repaired": rows("repaired"),
-            "lost": rows("lost"),
-            "failed": rows("failed"),
-        }
 
 
 def _version_on_top(diagnosis: Diagnosis, finding: Finding) -> str | None:
