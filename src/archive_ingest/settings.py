@@ -186,6 +186,18 @@ class Settings(BaseSettings):
     notify_webhook_url: str | None = Field(
         default=None, description="POST a JSON notice here on failed runs / items for review"
     )
+    prefect_api_port: int = Field(
+        default=4290,
+        ge=1024,
+        le=65535,
+        description="Port of the local Prefect API (`archive-ingest prefect up`) on 127.0.0.1;"
+        " it uses this one port only, no port above or beside it",
+    )
+    local_prefect_api: bool = Field(
+        default=True,
+        description="Start and reuse a local Prefect API when PREFECT_API_URL is not set"
+        " (else Prefect starts a temporary server in every command)",
+    )
 
     # --- identity -------------------------------------------------------------------------
     organization: str = "archive-ingest"
