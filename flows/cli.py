@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # a type only; the review actions load the ingest's stages (s
 
 
 def _ingest() -> IngestItem:
-    from flows.ingest import ingest_item  # Prefect: heavy, and set up by the command first
+    from flows.ingest import ingest_item_here  # Prefect: heavy, set up by the command first
 
-    return ingest_item
+    return ingest_item_here
 
 
 def _harvest() -> Harvest:

@@ -36,7 +36,7 @@ from archive_ingest.ingest.runner import item_result
 from archive_ingest.models import State, utcnow
 from archive_ingest.refs import parse_ref
 from archive_ingest.settings import Settings, get_settings
-from flows.ingest import ingest_item
+from flows.ingest import ingest_item_here
 from flows.prefect_sync import sync
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 # --- running a batch -------------------------------------------------------------------------
 def _ingest_local(ref: str) -> dict[str, Any]:
     try:
-        return ingest_item(ref)
+        return ingest_item_here(ref)
     except BaseException as exc:  # ingest_item records failures itself; this is a last guard
         return {"id": None, "source": ref, "state": State.FAILED.value, "reasons": [str(exc)]}
 

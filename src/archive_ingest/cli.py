@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,19 +27,15 @@ from archive_ingest.audit.cli import audit_command, verify_receipt_command
 from archive_ingest.cli_support import (
     emit,
     ensure_embedded_storage,
-    ensure_tools,
     err,
     error,
-    quiet_prefect,
     runners,
 )
-from archive_ingest.errors import ArchiveIngestError, ConfigError, RefError
+from archive_ingest.errors import ArchiveIngestError, ConfigError
 from archive_ingest.harvest.cli import harvest_command
-from archive_ingest.ingest.resolve import parse
-from archive_ingest.interrupt import interruptible
+from archive_ingest.ingest_cli import copies_line, ingest_command
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
-from archive_ingest.quiet_failures import quiet_expected_failures
 from archive_ingest.replication.cli import repair_command, replicate_command
 from archive_ingest.review.cli import users_app
 from archive_ingest.review.security import session_secret
@@ -96,74 +91,6 @@ def config() -> None:
         error(f"invalid configuration: {exc}")
         raise typer.Exit(2) from None
     emit(settings.masked())
-
-
-@app.command()
-def ingest(
-    ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Item references (REF), see README.")],
-    metadata: Annotated[
-        Path | None, typer.Option("--metadata", help="Metadata file for a file: REF.")
-    ] = None,
-) -> None:
-    """Ingest items: prints one JSON object per item on stdout; exit 1 when an item failed or
-    is stored on fewer targets than required (under_replicated)."""
-    settings = get_settings()
-    try:
-        parsed = [parse(ref, settings) for ref in refs]
-    except RefError as exc:
-        error(exc)
-        raise typer.Exit(2) from None
-    if metadata is not None and not any(p.kind == "file" for p in parsed):
-        error("--metadata is only for file: references")
-        raise typer.Exit(2)
-    if metadata is not None and not metadata.is_file():
-        error(f"metadata file not found: {metadata}")
-        raise typer.Exit(2)
-    for item in parsed:
-        if item.kind == "file" and metadata is None:
-            error(f"{item.canonical} needs --metadata FILE.json|FILE.xml (title, creators, ...)")
-            raise typer.Exit(2)
-        if item.kind == "file" and item.path is not None and not item.path.is_file():
-            error(f"file not found: {item.path}")
-            raise typer.Exit(2)
-    ensure_tools("ocr")
-    ensure_embedded_storage()
-
-    quiet_prefect()
-    ingest_item = runners(ctx).ingest()  # imports Prefect, after quiet_prefect
-    quiet_expected_failures()  # after Prefect set its logging up
-
-    any_failed = False
-    current = ["the run"]
-    with interruptible(lambda: interrupted_line(current[0])), err.status("") as status:
-        for ref, item in zip(refs, parsed, strict=True):
-            current[0] = item.canonical
-            status.update(f"ingesting {escape(item.canonical)} …")
-            meta = str(metadata.resolve()) if (metadata and item.kind == "file") else None
-            result = ingest_item(ref=ref, metadata_path=meta)
-            emit(result)
-            state = result.get("state")
-            any_failed |= state in ("failed", "under_replicated")
-            err.print(f"{escape(item.canonical)}: [bold]{state}[/bold]")
-            if state == "under_replicated":
-                err.print(escape(copies_line(result.get("reasons") or [])))
-    raise typer.Exit(1 if any_failed else 0)
-
-
-def copies_line(reasons: list[str]) -> str:
-    """What an under-replicated item's result says about its copies (its first copies
-    reason: "stored on 1 of 2 targets; run `archive-ingest replicate` or re-run")."""
-    for reason in reasons:
-        if reason.startswith("copies: "):
-            return reason.removeprefix("copies: ")
-    return "stored on fewer targets than required; run `archive-ingest replicate` or re-run"
-
-
-def interrupted_line(what: str) -> str:
-    """The one line a Ctrl-C prints (see archive_ingest.interrupt)."""
-    again = "run the same command again to resume"
-    return f"interrupted (Ctrl-C) during {what}: nothing is lost; {again}"
 
 
 @app.command()
@@ -295,6 +222,7 @@ def reconcile(
 
 # commands of the feature modules (each owns its typer app or command)
 app.command("harvest")(harvest_command)
+app.command("ingest")(ingest_command)
 app.add_typer(users_app, name="users")
 app.add_typer(oai_app, name="oai")
 app.command("replicate")(replicate_command)

@@ -158,6 +158,13 @@ class Settings(BaseSettings):
 
     # --- harvest, Prefect deployments, notifications --------------------------------------
     harvest_concurrency: int = Field(default=2, ge=1, description="Items ingested at once")
+    ingest_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Items one `ingest` command works on at once (one in OCR while another is"
+        " fetched, packaged or deposited); OCR itself stays within ocr_max_concurrent",
+    )
     harvest_retry_failed: bool = Field(
         default=True,
         description="A harvest retries items whose last attempt failed, or stalled (see "

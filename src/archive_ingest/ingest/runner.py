@@ -15,6 +15,7 @@ one JSON line ``archive-ingest ingest`` prints per item; :func:`fail` records a 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
@@ -40,10 +41,21 @@ class ItemResult(BaseModel):
     bag: str | None = None
     version: int | None = None
     licence_outcome: str | None = None  # valid | needs_review | rejected (null: not checked)
+    #: seconds per stage this run (``Handle.seconds``); absent when no stage ran
+    stage_seconds: dict[str, float] | None = None
 
 
 def run_stage(stage: Stage, svc: Services, handle: Handle) -> Handle:
-    """Run ``stage`` for ``handle`` unless it is done; returns the handle for the next one."""
+    """Run ``stage`` for ``handle`` unless it is done; returns the handle for the next one,
+    with the stage's seconds (run and recording) added to ``Handle.seconds``."""
+    started = time.perf_counter()
+    after = _run_stage(stage, svc, handle)
+    seconds = dict(handle.seconds)
+    seconds[stage.name] = round(seconds.get(stage.name, 0.0) + time.perf_counter() - started, 4)
+    return after.model_copy(update={"seconds": seconds})
+
+
+def _run_stage(stage: Stage, svc: Services, handle: Handle) -> Handle:
     if handle.version is not None:
         ws = svc.workspace(handle.record_id)
         if stage.produces is not None and checkpoints.exists(ws, handle.version, stage.produces):
@@ -150,7 +162,9 @@ def result_for(svc: Services, handle: Handle) -> ItemResult:
     item = svc.catalogue.get_item(handle.record_id)
     if item is None:
         raise ArchiveIngestError(f"{handle.record_id} is not in the catalogue")
-    return item_result(item, handle.reasons)
+    result = item_result(item, handle.reasons)
+    result.stage_seconds = dict(handle.seconds) or None
+    return result
 
 
 def item_result(item: Item, extra_reasons: Sequence[str] = ()) -> ItemResult:

@@ -27,6 +27,9 @@ class Handle(BaseModel):
     version: int | None = None
     unchanged: bool = False
     reasons: list[str] = Field(default_factory=list)
+    #: seconds spent in each stage this run (the stage and its recording; 0 when skipped as
+    #: done): what the orchestration around the stages costs is the run's time minus their sum
+    seconds: dict[str, float] = Field(default_factory=dict)
 
 
 def version_of(handle: Handle) -> int:

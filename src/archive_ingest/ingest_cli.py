@@ -1,0 +1,149 @@
+"""``archive-ingest ingest REF... [--metadata FILE] [--concurrency N]``.
+
+Exported as :func:`ingest_command`; the main CLI mounts it with
+``app.command("ingest")(ingest_command)``. Several REFs are worked on ``ingest_concurrency``
+at a time, each an ``ingest-item`` flow run in a thread of this process, so that one item is
+fetched, inspected, packaged or deposited while another is in OCR (OCR itself stays within
+``ocr_max_concurrent``: the OCR pool and its machine-wide slots). stdout: one JSON object per
+item, in the order the REFs were given; stderr: one line per item as it ends. Exit code 1 when
+an item failed or is stored on fewer targets than required (``under_replicated``), 2 on a
+usage error, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from archive_ingest.cli_support import (
+    IngestItem,
+    emit,
+    ensure_embedded_storage,
+    ensure_tools,
+    err,
+    error,
+    quiet_prefect,
+    runners,
+)
+from archive_ingest.errors import RefError
+from archive_ingest.ingest.resolve import parse
+from archive_ingest.interrupt import interruptible
+from archive_ingest.models import State
+from archive_ingest.quiet_failures import quiet_expected_failures
+from archive_ingest.refs import ItemRef
+from archive_ingest.settings import get_settings
+
+
+def ingest_command(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(help="Item references (REF), see README.")],
+    metadata: Annotated[
+        Path | None, typer.Option("--metadata", help="Metadata file for a file: REF.")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", min=1, max=64, help="Items at once (ingest_concurrency)."),
+    ] = None,
+) -> None:
+    """Ingest items, several at once: prints one JSON object per item on stdout (in the
+    order given); exit 1 when an item failed or is stored on fewer targets than required
+    (under_replicated)."""
+    settings = get_settings()
+    parsed = _checked(refs, metadata, settings)
+    ensure_tools("ocr")
+    ensure_embedded_storage()
+
+    quiet_prefect()
+    ingest_item = runners(ctx).ingest()  # imports Prefect, after quiet_prefect
+    quiet_expected_failures()  # after Prefect set its logging up
+
+    meta = str(metadata.resolve()) if metadata is not None else None
+    work = _unique(refs, parsed)
+    at_once = min(len(work), concurrency or settings.ingest_concurrency)
+    any_failed = False
+    pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ingest-item")
+    running = [""]
+    with interruptible(lambda: _interrupted_line(running[0])), err.status("") as status:
+        try:
+            futures = [
+                pool.submit(_one, ingest_item, ref, meta if item.kind == "file" else None)
+                for ref, item in work
+            ]
+            for n, ((_, item), future) in enumerate(zip(work, futures, strict=True)):
+                running[0] = item.canonical if at_once == 1 else "the run"
+                status.update(_status_line(work, n, at_once))
+                result = future.result()
+                emit(result)
+                state = result.get("state")
+                any_failed |= state in (State.FAILED.value, State.UNDER_REPLICATED.value)
+                err.print(f"{escape(item.canonical)}: [bold]{state}[/bold]")
+                if state == State.UNDER_REPLICATED.value:
+                    err.print(escape(copies_line(result.get("reasons") or [])))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    raise typer.Exit(1 if any_failed else 0)
+
+
+def _checked(refs: list[str], metadata: Path | None, settings: Any) -> list[ItemRef]:
+    """The parsed REFs; exit 2 on a bad REF or a --metadata that does not fit them."""
+    try:
+        parsed = [parse(ref, settings) for ref in refs]
+    except RefError as exc:
+        error(exc)
+        raise typer.Exit(2) from None
+    if metadata is not None and not any(p.kind == "file" for p in parsed):
+        error("--metadata is only for file: references")
+        raise typer.Exit(2)
+    if metadata is not None and not metadata.is_file():
+        error(f"metadata file not found: {metadata}")
+        raise typer.Exit(2)
+    for item in parsed:
+        if item.kind == "file" and metadata is None:
+            error(f"{item.canonical} needs --metadata FILE.json|FILE.xml (title, creators, ...)")
+            raise typer.Exit(2)
+        if item.kind == "file" and item.path is not None and not item.path.is_file():
+            error(f"file not found: {item.path}")
+            raise typer.Exit(2)
+    return parsed
+
+
+def _unique(refs: list[str], parsed: list[ItemRef]) -> list[tuple[str, ItemRef]]:
+    """Each item once (two REFs naming one item would race each other), in the given order."""
+    seen: set[str] = set()
+    out: list[tuple[str, ItemRef]] = []
+    for ref, item in zip(refs, parsed, strict=True):
+        if item.canonical in seen:
+            err.print(f"{escape(item.canonical)}: given twice, ingested once")
+            continue
+        seen.add(item.canonical)
+        out.append((ref, item))
+    return out
+
+
+def _one(ingest_item: IngestItem, ref: str, metadata_path: str | None) -> dict[str, Any]:
+    return ingest_item(ref=ref, metadata_path=metadata_path)
+
+
+def _status_line(work: list[tuple[str, ItemRef]], done: int, at_once: int) -> str:
+    if len(work) == 1:
+        return f"ingesting {escape(work[0][1].canonical)} …"
+    return f"ingesting {len(work)} items, {at_once} at a time: {done} done …"
+
+
+def copies_line(reasons: list[str]) -> str:
+    """What an under-replicated item's result says about its copies (its first copies
+    reason: "stored on 1 of 2 targets; run `archive-ingest replicate` or re-run")."""
+    for reason in reasons:
+        if reason.startswith("copies: "):
+            return reason.removeprefix("copies: ")
+    return "stored on fewer targets than required; run `archive-ingest replicate` or re-run"
+
+
+def _interrupted_line(what: str) -> str:
+    """The one line a Ctrl-C prints (see archive_ingest.interrupt)."""
+    again = "run the same command again to resume"
+    return f"interrupted (Ctrl-C) during {what}: nothing is lost; {again}"
