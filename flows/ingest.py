@@ -180,6 +180,12 @@ def ingest_item_here(ref: str, metadata_path: str | None = None) -> dict[str, An
     heartbeat thread. The heartbeat only tells a server that a run started by a worker is
     alive; in a command the run ends with the call, and Prefect 3.8's engine joins that
     thread at the end of every run while it sleeps in 1 s steps: 0.5 s per item on average,
-    up to 1 s (measured, docs/PERFORMANCE.md). Deployment runs keep it."""
+    up to 1 s (measured, docs/PERFORMANCE.md). Deployment runs keep it. The result also
+    gives ``run_seconds``, the run's time as this caller waited for it."""
+    started = time.perf_counter()
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return ingest_item(ref=ref, metadata_path=metadata_path)
+        result = ingest_item(ref=ref, metadata_path=metadata_path)
+    # the whole flow run as its caller waited for it: minus the stages' seconds, what the
+    # orchestration around them cost (docs/PERFORMANCE.md)
+    result["run_seconds"] = round(time.perf_counter() - started, 4)
+    return result
