@@ -36,6 +36,7 @@ from archive_ingest.harvest.cli import harvest_command
 from archive_ingest.ingest_cli import copies_line, ingest_command
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
+from archive_ingest.orchestrator.cli import prefect_app
 from archive_ingest.replication.cli import repair_command, replicate_command
 from archive_ingest.review.cli import users_app
 from archive_ingest.review.security import session_secret
@@ -50,6 +51,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(storage_app, name="storage")
+app.add_typer(prefect_app, name="prefect")
 
 
 def _version(value: bool) -> None:

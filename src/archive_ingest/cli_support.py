@@ -5,7 +5,8 @@ The runners are Prefect flows, which live in ``flows/``; ``src/`` never imports 
 The console script's composition root (``flows/cli.py``) passes a :class:`Runners` to the
 typer app as the click context object, and a command that runs a flow asks for it with
 :func:`runners`. Each runner is a loader: Prefect reads its ``PREFECT_*`` settings when it is
-imported, so a command calls :func:`quiet_prefect` first, then the loader.
+imported, so every loader :func:`runners` hands out first calls :func:`use_prefect_api`,
+which sets them (and starts the local Prefect API when no PREFECT_API_URL is given).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
+from archive_ingest.orchestrator.local_api import HOST, ApiStatus, LocalPrefectApi
 from archive_ingest.settings import get_settings
 from archive_ingest.storage.embedded_set import each_at_once, embedded_storages, start_all
 from archive_ingest.storage.s3 import probe_endpoint
@@ -31,6 +33,7 @@ if TYPE_CHECKING:  # a type only; the review actions load the ingest's stages (s
     from archive_ingest.review.actions import OcrRerunLauncher
 
 err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
 
 
 def error(message: object) -> None:
@@ -49,6 +52,42 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def use_prefect_api() -> ApiStatus | None:
+    """Point Prefect at its API before it is imported: :func:`quiet_prefect`, and when neither
+    PREFECT_API_URL is set (an operator's server) nor ``local_prefect_api`` is off, the local
+    Prefect API (orchestrator/local_api.py): started if it does not run (one stderr line),
+    then PREFECT_API_URL and PREFECT_API_AUTH_STRING set in this process's environment.
+    Its status (``started``: this call started it), or None when it is not used. Idempotent:
+    a second call finds PREFECT_API_URL set. Exit 1 with one error line when it cannot start."""
+    quiet_prefect()
+    if os.environ.get("PREFECT_API_URL") or not get_settings().local_prefect_api:
+        return None
+    api = LocalPrefectApi(get_settings())
+    try:
+        status = api.up(
+            announce=lambda: err.print(
+                "starting the local Prefect API (archive-ingest prefect up) …"
+            )
+        )
+        os.environ.update(api.client_env())
+    except ArchiveIngestError as exc:
+        error(exc)
+        raise typer.Exit(1) from None
+    _bypass_proxies_for_loopback()
+    return status
+
+
+def _bypass_proxies_for_loopback() -> None:
+    """A configured HTTP proxy must not see the local API's requests (nor its credential)."""
+    proxies = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+    if not any(os.environ.get(name) for name in proxies):
+        return
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [h for h in os.environ.get(name, "").split(",") if h.strip()]
+        if HOST not in hosts:
+            os.environ[name] = ",".join([*hosts, HOST])
 
 
 def ensure_embedded_storage() -> None:
@@ -131,8 +170,9 @@ class Runners:
 
 
 def runners(ctx: typer.Context) -> Runners:
-    """The runners given to the app (``app(obj=Runners(...))``); exit 2 when there are none
-    (the app was started without its composition root, e.g. ``python -m archive_ingest.cli``)."""
+    """The runners given to the app (``app(obj=Runners(...))``), each loading its flow after
+    :func:`use_prefect_api`; exit 2 when there are none (the app was started without its
+    composition root, e.g. ``python -m archive_ingest.cli``)."""
     found = ctx.find_object(Runners)
     if found is None:
         error(
@@ -140,4 +180,18 @@ def runners(ctx: typer.Context) -> Runners:
             " an older install may need scripts/setup.sh again"
         )
         raise typer.Exit(2)
-    return found
+    return Runners(
+        ingest=_after_prefect_set_up(found.ingest),
+        harvest=_after_prefect_set_up(found.harvest),
+        ocr_rerun=_after_prefect_set_up(found.ocr_rerun),
+    )
+
+
+def _after_prefect_set_up(load: Callable[[], T]) -> Callable[[], T]:
+    """``load``, run after :func:`use_prefect_api`: no command can import Prefect first."""
+
+    def loader() -> T:
+        use_prefect_api()
+        return load()
+
+    return loader

@@ -19,6 +19,10 @@ from tests.support.prefect_server import local_prefect_server
 # start a temporary Prefect server of its own (as one did until this line). Set before any test
 # module imports Prefect; CLI subprocesses inherit it.
 os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "false"
+# Nor may a command start the long-lived local Prefect API (orchestrator/local_api.py) under a
+# test's HOME, where it would outlive the test: the tests of that API (test_local_prefect_api,
+# test_interrupt_and_unreachable) turn it on for their commands and stop it afterwards.
+os.environ["ARCHIVE_INGEST_LOCAL_PREFECT_API"] = "false"
 
 
 @pytest.fixture(scope="session")
