@@ -6,6 +6,7 @@ A password change or disabling a user revokes every session of that user (review
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import time
@@ -26,8 +27,14 @@ ROLES = ("archivist", "admin")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()
-#: verified when the user does not exist, so that a wrong name costs as much as a wrong password
-_DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the user does not exist, so that a wrong name costs as much as a wrong
+    password; made on first use, not at import: every `archive-ingest` command imports this
+    module, and an argon2 hash is ~0.1 s of CPU."""
+    return _HASHER.hash("not-a-password-of-anyone")
 
 
 class UserError(ArchiveIngestError):
@@ -137,7 +144,7 @@ def authenticate(catalogue: Catalogue, name: str, password: str) -> User | None:
     """The user if name and password match an active account, else None (constant-ish time)."""
     with catalogue.session() as session:
         row = session.scalars(select(ReviewUser).where(ReviewUser.name == name)).first()
-        stored = row.password_hash if row is not None else _DUMMY_HASH
+        stored = row.password_hash if row is not None else _dummy_hash()
         try:
             _HASHER.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
