@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive_ingest.errors import OcrError
-from archive_ingest.ocr.process import ocr_slot, run_process_group
+from archive_ingest.ocr.process import kill_stragglers, live_members, ocr_slot, run_process_group
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -67,6 +67,25 @@ def test_stragglers_are_killed_after_a_normal_exit(tmp_path: Path) -> None:
     )
     assert run.returncode == 3
     assert _group_members(_pgid_from_log(log)) == []
+
+
+def test_kill_stragglers_spares_the_one_to_keep(tmp_path: Path) -> None:
+    # the leader (a pool worker's role) starts two sleeps in its group and lives on
+    script = (
+        "import subprocess, time\n[subprocess.Popen(['sleep', '60']) for _ in 'ab']\ntime.sleep(60)"
+    )
+    leader = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while len(_group_members(leader.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_group_members(leader.pid)) == 3
+        assert sorted(live_members(leader.pid)) == sorted(_group_members(leader.pid))
+        kill_stragglers(leader.pid, keep=leader.pid)
+        assert _group_members(leader.pid) == [leader.pid]
+    finally:
+        leader.kill()
+        leader.wait()
 
 
 def test_missing_program_is_an_ocr_error(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The OCRmyPDF command lines this stage runs, and the versions it records.
 
-Two child runs, both through ``python -m ocrmypdf`` (same venv as ours):
+Two runs, both in a worker of the OCR pool (``pool``), which runs OCRmyPDF's command line
+in-process with exactly these arguments, as ``python -m ocrmypdf`` (``command``) would:
 
 1. OCR: ``--mode redo`` on the pages that are scanned or have no text. Redo mode replaces only
    invisible OCR text and keeps page images byte-for-byte (``--force-ocr`` would rasterise and
@@ -124,8 +125,14 @@ def pdfa_options() -> list[str]:
     ]
 
 
+def arguments(options: Sequence[str], input_pdf: Path, output_pdf: Path) -> list[str]:
+    """OCRmyPDF's argument list (what a pool worker runs, and ``command`` after the program)."""
+    return [*options, str(input_pdf), str(output_pdf)]
+
+
 def command(options: Sequence[str], input_pdf: Path, output_pdf: Path) -> list[str]:
-    return [sys.executable, "-m", "ocrmypdf", *options, str(input_pdf), str(output_pdf)]
+    """The same run as a command line of its own (``python -m ocrmypdf``)."""
+    return [sys.executable, "-m", "ocrmypdf", *arguments(options, input_pdf, output_pdf)]
 
 
 def describe_exit(code: int) -> str:

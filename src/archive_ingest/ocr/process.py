@@ -126,11 +126,11 @@ def run_process_group(
             time.sleep(_POLL_SECONDS)
     finally:
         # leader exited (zombie, not reaped) or timed out or we were interrupted: kill the group
-        _kill_group(pgid)
+        kill_group(pgid)
         proc.wait()
-        _await_group_gone(pgid)
+        await_group_gone(pgid)
     seconds = time.monotonic() - started
-    tail = _tail(log_path)
+    tail = log_tail(log_path)
     if timed_out:
         raise OcrError(
             f"{what} did not finish within {timeout:.0f} s and was killed (process group {pgid})"
@@ -147,43 +147,77 @@ def _exited_unreaped(pid: int) -> bool:
     return info is not None
 
 
-def _kill_group(pgid: int) -> None:
+def kill_group(pgid: int) -> None:
+    """SIGKILL the whole process group ``pgid`` (nothing happens when it is gone)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _await_group_gone(pgid: int, timeout: float = _GROUP_GONE_SECONDS) -> None:
+def await_group_gone(pgid: int, timeout: float = _GROUP_GONE_SECONDS) -> None:
     """SIGKILL is asynchronous: wait (bounded) until no live process is left in the group.
 
     While a member lives the group id cannot be reused, so re-sending SIGKILL is safe.
     Zombies are ignored (their parent, often init, reaps them).
     """
     deadline = time.monotonic() + timeout
-    while _live_members(pgid) and time.monotonic() < deadline:
-        _kill_group(pgid)
+    while live_members(pgid) and time.monotonic() < deadline:
+        kill_group(pgid)
         time.sleep(_POLL_SECONDS / 5)
 
 
-def _live_members(pgid: int) -> bool:
-    """Whether /proc shows a non-zombie process in group ``pgid`` (Linux)."""
+def live_members(pgid: int) -> list[int]:
+    """The non-zombie processes /proc shows in group ``pgid`` (Linux)."""
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return False
+        return []
+    members = []
     for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            return True
-    return False
+        if name.isdigit() and _live_in_group(int(name), pgid):
+            members.append(int(name))
+    return members
 
 
-def _tail(path: Path) -> str:
+def kill_stragglers(pgid: int, keep: int, timeout: float = _GROUP_GONE_SECONDS) -> None:
+    """SIGKILL every live member of group ``pgid`` except ``keep``; wait (bounded) until gone.
+
+    Each one is signalled through a pidfd opened *after* reading its group and checked again
+    once open, so a pid reused by an unrelated process in between is never hit.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        others = [pid for pid in live_members(pgid) if pid != keep]
+        if not others or time.monotonic() >= deadline:
+            return
+        for pid in others:
+            _kill_member(pid, pgid)
+        time.sleep(_POLL_SECONDS / 5)
+
+
+def _kill_member(pid: int, pgid: int) -> None:
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # gone already
+    try:
+        if _live_in_group(pid, pgid):
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    finally:
+        os.close(pidfd)
+
+
+def _live_in_group(pid: int, pgid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X")
+
+
+def log_tail(path: Path) -> str:
+    """The last few kB of a log file (empty when unreadable)."""
     try:
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)

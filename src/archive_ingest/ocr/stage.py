@@ -7,8 +7,9 @@ Steps (the original is only ever read; everything happens on a private copy):
    old layer (``pages``);
 2. choose Tesseract languages from the metadata and the old layer (``languages``);
 3. clean the copy so the PDF/A step can accept it (``cleanup``);
-4. OCR the scanned and text-less pages with ``ocrmypdf --mode redo`` in a separate,
-   time-limited process group, inside a machine-wide slot (``process``, ``engine``);
+4. OCR the scanned and text-less pages with ``ocrmypdf --mode redo`` in a worker of the OCR
+   pool (a long-lived process group of its own, hard time limit), inside a machine-wide slot
+   (``pool``, ``process``, ``engine``);
 5. per page, keep the old layer or take the fresh OCR (``gate``);
 6. assemble: the cleaned copy, with the fresh pages' contents taken from the OCR output
    (``access_copy``);
@@ -56,7 +57,8 @@ from archive_ingest.ocr.outputs import (
     write_text,
 )
 from archive_ingest.ocr.pages import PageLayer, analyse_pdf
-from archive_ingest.ocr.process import ocr_slot, run_process_group
+from archive_ingest.ocr.pool import get_pool
+from archive_ingest.ocr.process import ocr_slot
 from archive_ingest.ocr.result import OcrResult
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
@@ -165,21 +167,23 @@ def _run(
     ocr_pdf = work / "ocr.pdf"
     env = _child_env(work, hocr_dir)
     log_path = work / "ocrmypdf.log"
+    pool = get_pool(settings)
+    pool.prestart()  # the workers import OCRmyPDF while we wait for a slot
 
     with ocr_slot(
         settings.home / "locks", settings.ocr_max_concurrent, timeout=settings.ocr_timeout_seconds
-    ) as slot:
-        # the hard timeout covers both child runs, not the wait for a slot
+    ):
+        # the hard timeout covers both runs, not the wait for a slot. The slot is held here,
+        # not by the workers: a worker kills itself when this process dies (worker.py)
         deadline = time.monotonic() + settings.ocr_timeout_seconds
         fresh: dict[int, HocrPage] = {}
         if to_ocr:
-            run = run_process_group(
-                engine.command(ocr_opts, cleaned, ocr_pdf),
+            run = pool.run(
+                engine.arguments(ocr_opts, cleaned, ocr_pdf),
                 timeout=max(1.0, deadline - time.monotonic()),
                 log_path=log_path,
                 cwd=work,
                 env=env,
-                pass_fds=(slot.fd,),
                 what="OCR (ocrmypdf)",
             )
             timings["ocr"] = round(run.seconds, 3)
@@ -209,13 +213,12 @@ def _run(
 
         t3 = time.monotonic()
         pdfa = work / "pdfa.pdf"
-        pdfa_run = run_process_group(
-            engine.command(engine.pdfa_options(), merged, pdfa),
+        pdfa_run = pool.run(
+            engine.arguments(engine.pdfa_options(), merged, pdfa),
             timeout=max(1.0, deadline - time.monotonic()),
             log_path=work / "pdfa.log",
             cwd=work,
             env=env,
-            pass_fds=(slot.fd,),
             what="PDF/A conversion (ocrmypdf)",
         )
         timings["pdfa"] = round(time.monotonic() - t3, 3)
