@@ -12,6 +12,7 @@ usage error, 130 when interrupted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,7 +27,6 @@ from archive_ingest.cli_support import (
     ensure_tools,
     err,
     error,
-    quiet_prefect,
     runners,
 )
 from archive_ingest.errors import RefError
@@ -55,10 +55,7 @@ def ingest_command(
     settings = get_settings()
     parsed = _checked(refs, metadata, settings)
     ensure_tools("ocr")
-    ensure_embedded_storage()
-
-    quiet_prefect()
-    ingest_item = runners(ctx).ingest()  # imports Prefect, after quiet_prefect
+    ingest_item = _start_up(runners(ctx).ingest)
     quiet_expected_failures()  # after Prefect set its logging up
 
     meta = str(metadata.resolve()) if metadata is not None else None
@@ -86,6 +83,18 @@ def ingest_command(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     raise typer.Exit(1 if any_failed else 0)
+
+
+def _start_up(load_runner: Callable[[], IngestItem]) -> IngestItem:
+    """The storage and the orchestration, at once: the embedded storage servers start (or
+    answer) while the local Prefect API starts (or answers) and Prefect is imported, which
+    is mostly the CPU of one thread; one after the other they cost their sum (docs/
+    PERFORMANCE.md). Either may end the command (exit 1, one error line)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-up") as pool:
+        storage = pool.submit(ensure_embedded_storage)
+        ingest_item = load_runner()  # the local Prefect API, then Prefect: in this thread
+        storage.result()
+    return ingest_item
 
 
 def _checked(refs: list[str], metadata: Path | None, settings: Any) -> list[ItemRef]:
