@@ -33,6 +33,7 @@ from archive_ingest.errors import RefError
 from archive_ingest.ingest.resolve import parse
 from archive_ingest.interrupt import interruptible
 from archive_ingest.models import State
+from archive_ingest.ocr.pool import get_pool
 from archive_ingest.quiet_failures import quiet_expected_failures
 from archive_ingest.refs import ItemRef
 from archive_ingest.settings import get_settings
@@ -55,6 +56,7 @@ def ingest_command(
     settings = get_settings()
     parsed = _checked(refs, metadata, settings)
     ensure_tools("ocr")
+    get_pool(settings).prestart()  # the OCR workers import OCRmyPDF while the rest starts
     ingest_item = _start_up(runners(ctx).ingest)
     quiet_expected_failures()  # after Prefect set its logging up
 
