@@ -1,12 +1,30 @@
-"""Benchmark: two Prefect process workers vs one on one work pool (goal >= 1.7x).
+"""Benchmark: two Prefect process workers vs one on one work pool (goal >= 1.8x).
 
 Not a test; prints a table and the ratios, optionally writes JSON. Everything is real and on
-127.0.0.1: one ``prefect server`` (SQLite under the temp dir, or ``--prefect-db``), the local
+127.0.0.1: one ``prefect server`` on PostgreSQL (by default a database of its own,
+``bench_prefect_<hex>``, created on the catalogue's PostgreSQL server and dropped afterwards;
+``--prefect-db sqlite`` for Prefect's SQLite, or a ``postgresql+asyncpg://`` URL), the local
 SciELO Books server with one generated book per phase (``--chapters`` chapters of
 ``--scanned-pages`` scanned pages each, same seed, so every phase gets the same kind of work
-on NEW items), and per phase a fresh ARCHIVE_INGEST_HOME with its own embedded SeaweedFS and a
-fresh schema of the PostgreSQL catalogue (``--database-url``; SQLite with two workers is not
-the scale-out configuration). Schemas are dropped and the temp dir removed unless ``--keep``.
+on NEW items), and per phase a fresh ARCHIVE_INGEST_HOME with the embedded storage as the
+product keeps it by default (``embedded_copies`` = 2 SeaweedFS servers, ``harness.
+embedded_targets``) and a fresh schema of the PostgreSQL catalogue (``--database-url``; SQLite
+with two workers is not the scale-out configuration). Schemas and the Prefect database are
+dropped and the temp dir removed unless ``--keep``.
+
+Cost per item, for the scale-out projection (docs/PERFORMANCE.md), per timed batch:
+
+* Prefect API round trips: the server runs with ``PREFECT_SERVER_LOGGING_LEVEL=INFO``, which
+  logs one uvicorn access line per HTTP request; the lines written during the batch are
+  counted, by path, and those naming a flow run's id are counted per flow run (the rest:
+  worker polls and heartbeats, task runs, logs, deployments). Events go over one websocket per
+  process and are not counted as round trips.
+* Server-side cost: CPU seconds of the Prefect server process; transactions and rows of its
+  PostgreSQL database (``pg_stat_database``); rows written to the catalogue schema
+  (``pg_stat_user_tables``); CPU of every ``postgres`` process on the machine (all databases).
+* CPU seconds of each worker process and its reaped children (flow-run processes, OCR
+  children) from ``/proc``; CPU of the storage servers.
+* Storage bytes per item: the objects under each item's prefix on every target.
 
 A phase = (config, number of workers). For each phase: ``prefect work-pool create P --type
 process``; ``python -m flows.deployments deploy --pool P --only ingest-item``; N x ``prefect
@@ -16,8 +34,9 @@ runs (one warm-up item, so cold caches do not land on the one-worker phase); the
 ``create_flow_run`` per chapter through the REST API. Timed: from just before the first
 create_flow_run to the latest ``end_time`` the server records for the batch's runs. Checked:
 every run COMPLETED, every item ``deposited`` in the catalogue with exactly one version, one
-capture event and one successful, non-reused replication (deposit) event, and one deposit
-receipt per item in the bucket. Throughput = items / minute; ratio = 2 workers / 1 worker.
+capture event and one successful, non-reused replication (deposit) event per target, and one
+deposit receipt per item on each target. Throughput = items / minute; ratio = 2 workers / 1
+worker.
 
 Two configurations (``--config default|parallel|both``, default both):
 
@@ -67,8 +86,19 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from harness import REPO, bench_env, embedded_storage, machine, prefect_server, stop_process
+from harness import (
+    REPO,
+    Targets,
+    bench_env,
+    embedded_targets,
+    find_pid,
+    machine,
+    prefect_server,
+    proc_cpu,
+    stop_process,
+)
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from tests.support.prefect_server import start_process_worker
 from tests.support.samples import add_generated_book
 
@@ -77,7 +107,7 @@ from archive_ingest.settings import normalise_database_url
 from archive_ingest.storage.s3 import make_client
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 
-GOAL = 1.7
+GOAL = 1.8
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 CONFIGS: dict[str, dict[str, str]] = {
     "default": {},
@@ -88,6 +118,8 @@ DEFAULT_DB = os.environ.get(
 )
 SUBMITTING = re.compile(r"submitting flow run '([0-9a-f-]{36})'")
 ABORTED = re.compile(r"Aborted submission of flow run '([0-9a-f-]{36})'")
+ACCESS = re.compile(r'"([A-Z]+) (/api/[^ ?"]*)[^"]*" (\d{3})')
+RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class BenchError(RuntimeError):
@@ -107,14 +139,22 @@ class Phase:
     cpu_busy_percent: float = 0.0  # whole machine, all cores, during the timed batch
     load_before: float = 0.0
     runs_per_worker: dict[str, int] = field(default_factory=dict)
+    cost: dict[str, Any] = field(default_factory=dict)  # per item, see the module doc
 
 
 # --- small helpers ------------------------------------------------------------------------------
 
 
+#: this script's own requests to the Prefect API, "METHOD /api/path" -> count (so that the
+#: server's access log can be counted without them)
+OWN_CALLS: dict[str, int] = {}
+
+
 def api_call(api: str, method: str, path: str, attempts: int = 6, **kw: Any) -> Any:
     """A REST call; 503 (Prefect on SQLite answers it while its database is busy) is retried."""
     for attempt in range(attempts):
+        key = f"{method} /api{RUN_ID.sub('{id}', path)}"
+        OWN_CALLS[key] = OWN_CALLS.get(key, 0) + 1
         response = httpx.request(method, f"{api}{path}", timeout=30, **kw)
         if response.status_code != 503 or attempt == attempts - 1:
             break
@@ -187,6 +227,135 @@ class Schemas:
                         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         finally:
             self.engine.dispose()
+
+
+class PrefectDatabase:
+    """A PostgreSQL database of its own for the Prefect server, on the catalogue's server."""
+
+    def __init__(self, catalogue_url: str, keep: bool) -> None:
+        url = make_url(normalise_database_url(catalogue_url))
+        self.name = f"bench_prefect_{uuid.uuid4().hex[:8]}"
+        self.keep = keep
+        self.admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        self.url = url.set(drivername="postgresql+asyncpg", database=self.name).render_as_string(
+            hide_password=False
+        )
+        self.sync_url = url.set(database=self.name)
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+
+    def stats(self) -> dict[str, int]:
+        """pg_stat_database counters of this database (cumulative)."""
+        with self.admin.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted,"
+                    " tup_fetched, blks_hit + blks_read FROM pg_stat_database WHERE datname = :d"
+                ),
+                {"d": self.name},
+            ).one()
+        keys = ("xact_commit", "xact_rollback", "tup_inserted", "tup_updated", "tup_deleted")
+        return dict(zip((*keys, "tup_fetched", "blocks"), (int(v) for v in row), strict=True))
+
+    def close(self) -> None:
+        try:
+            if not self.keep:
+                with self.admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        finally:
+            self.admin.dispose()
+
+
+def schema_writes(engine: Any, schema: str) -> int:
+    """Rows inserted, updated and deleted in a catalogue schema so far (pg_stat_user_tables)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            text(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
+                " FROM pg_stat_user_tables WHERE schemaname = :s"
+            ),
+            {"s": schema},
+        ).scalar_one()
+    return int(value)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every ``postgres`` process on the machine (all databases, all users)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += proc_cpu(int(entry.name))
+    return total
+
+
+def wait_reaped(pids: list[int], timeout: float = 15) -> None:
+    """Until none of ``pids`` has a child left (its flow-run processes reaped, so their CPU
+    is in the worker's cutime)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = False
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    if (task / "children").read_text().strip():
+                        busy = True
+        if not busy:
+            return
+        time.sleep(0.2)
+
+
+def api_requests(log: Path, start: int, end: int, run_ids: set[str]) -> dict[str, Any]:
+    """The access lines the Prefect server logged between two offsets of its log."""
+    with log.open("rb") as fh:
+        fh.seek(start)
+        lines = fh.read(end - start).decode(errors="replace").splitlines()
+    by_path: dict[str, int] = {}
+    per_run = dict.fromkeys(run_ids, 0)
+    total = 0
+    for line in lines:
+        match = ACCESS.search(line)
+        if not match:
+            continue
+        total += 1
+        method, path = match.group(1), match.group(2)
+        ids = RUN_ID.findall(path)
+        key = f"{method} {RUN_ID.sub('{id}', path)}"
+        by_path[key] = by_path.get(key, 0) + 1
+        for found in ids:
+            if found in per_run:
+                per_run[found] += 1
+    return {"total": total, "per_run": per_run, "by_path": by_path}
+
+
+def storage_bytes(targets: Targets, refs: list[str]) -> dict[str, int]:
+    """Bytes stored under the items' prefixes, per target."""
+    out: dict[str, int] = {}
+    wanted = {record_id(ref) for ref in refs}
+    for view in targets.views:
+        client = make_client(view, role="admin")
+        size = 0
+        for page in client.get_paginator("list_object_versions").paginate(
+            Bucket=view.s3_bucket, Prefix=view.s3_prefix
+        ):
+            for version in page.get("Versions", []):
+                parts = version["Key"].split("/")
+                if len(parts) > 1 and parts[1] in wanted:
+                    size += int(version["Size"])
+        out[view.storage_target_name] = size
+    return out
+
+
+def meter_sample(
+    workers: list[int], server_pid: int | None, storages: list[int]
+) -> dict[str, float]:
+    return {
+        "workers_cpu_s": sum(proc_cpu(pid) for pid in workers),
+        "prefect_server_cpu_s": proc_cpu(server_pid) if server_pid else 0.0,
+        "storage_cpu_s": sum(proc_cpu(pid) for pid in storages),
+        "postgres_cpu_s": postgres_cpu(),
+    }
 
 
 # --- one phase ----------------------------------------------------------------------------------
@@ -264,8 +433,8 @@ def record_id(ref: str) -> str:
     return "scielo-books-" + ref.split(":", 1)[1].replace("/", "-")
 
 
-def verify(catalogue_url: str, storage_settings: Any, refs: list[str], expected: int) -> None:
-    """Every REF deposited exactly once (catalogue), one receipt per item (bucket)."""
+def verify(catalogue_url: str, targets: Targets, refs: list[str], expected: int) -> None:
+    """Every REF deposited exactly once (catalogue), one receipt per item on every target."""
     catalogue = Catalogue.open(normalise_database_url(catalogue_url))
     try:
         counts = catalogue.count_by_state()
@@ -286,23 +455,27 @@ def verify(catalogue_url: str, storage_settings: Any, refs: list[str], expected:
                 and e.outcome == "success"
                 and not e.outcome_detail.get("reused")
             ]
-            if versions != [1] or captures != 1 or len(deposits) != 1:
+            copies = len(targets.views)  # one replication (deposit) event per target
+            if versions != [1] or captures != 1 or len(deposits) != copies:
                 raise BenchError(
                     f"{rid}: versions {versions}, {captures} capture and {len(deposits)}"
-                    " deposit events (expected [1], 1, 1)"
+                    f" deposit events (expected [1], 1, {copies})"
                 )
     finally:
         catalogue.close()
-    client = make_client(storage_settings, role="admin")
-    keys: list[str] = []
-    for page in client.get_paginator("list_objects_v2").paginate(
-        Bucket=storage_settings.s3_bucket, Prefix=storage_settings.s3_prefix
-    ):
-        keys += [o["Key"] for o in page.get("Contents", []) if "receipt" in o["Key"]]
-    for ref in refs:
-        mine = [k for k in keys if f"/{record_id(ref)}/" in k]
-        if len(mine) != 1:
-            raise BenchError(f"{record_id(ref)}: {len(mine)} deposit receipts in the bucket")
+    for view in targets.views:
+        client = make_client(view, role="admin")
+        keys: list[str] = []
+        for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket=view.s3_bucket, Prefix=view.s3_prefix
+        ):
+            keys += [o["Key"] for o in page.get("Contents", []) if "receipt" in o["Key"]]
+        for ref in refs:
+            mine = [k for k in keys if f"/{record_id(ref)}/" in k]
+            if len(mine) != 1:
+                raise BenchError(
+                    f"{record_id(ref)}: {len(mine)} deposit receipts on {view.storage_target_name}"
+                )
 
 
 def run_phase(
@@ -316,6 +489,9 @@ def run_phase(
     workers: int,
     refs: list[str],
     warmup_refs: list[str],
+    prefect_db: PrefectDatabase | None,
+    server_log: Path,
+    server_pid: int | None,
 ) -> Phase:
     tag = f"{config}{workers}"
     phase_dir = base / tag
@@ -323,7 +499,7 @@ def run_phase(
     catalogue_url = schemas.new(tag)
     Catalogue.open(normalise_database_url(catalogue_url)).close()  # create tables, untimed
     print(f"[{tag}] starting storage, pool, {workers} worker(s)...", flush=True)
-    with embedded_storage(phase_dir / "home") as storage:
+    with embedded_targets(phase_dir / "home") as storage:
         env = bench_env(
             storage=storage,
             server=server,
@@ -352,10 +528,25 @@ def run_phase(
                 print(f"[{tag}] warm-up: {len(warmup_refs)} item(s), untimed", flush=True)
                 run_batch(api, deployment, warmup_refs, procs, logs, args.timeout)
             print(f"[{tag}] timed batch: {len(refs)} item(s)", flush=True)
+            worker_pids = [proc.pid for proc in procs]
+            storage_pids = [json.loads(s.pid_file.read_text())["pid"] for s in storage.storages]
+            wait_reaped(worker_pids)
             phase.load_before = os.getloadavg()[0]
+            meter0 = meter_sample(worker_pids, server_pid, storage_pids)
+            db0 = prefect_db.stats() if prefect_db else {}
+            rows0 = schema_writes(schemas.engine, schemas.made[-1])
+            log0 = server_log.stat().st_size
+            own0 = dict(OWN_CALLS)
             busy0, total0 = cpu_times()
             t0, observed, runs = run_batch(api, deployment, refs, procs, logs, args.timeout)
             busy1, total1 = cpu_times()
+            wait_reaped(worker_pids)
+            meter1 = meter_sample(worker_pids, server_pid, storage_pids)
+            db1 = prefect_db.stats() if prefect_db else {}
+            rows1 = schema_writes(schemas.engine, schemas.made[-1])
+            time.sleep(1)  # the access lines of the last requests
+            log1 = server_log.stat().st_size
+            own = {k: v - own0.get(k, 0) for k, v in OWN_CALLS.items() if v - own0.get(k, 0)}
         finally:
             for proc in procs:
                 stop_process(proc)
@@ -373,13 +564,69 @@ def run_phase(
             logged = log.read_text()
             taken = set(SUBMITTING.findall(logged)) - set(ABORTED.findall(logged))
             phase.runs_per_worker[name] = len(taken & ids)
-        verify(catalogue_url, storage.local.settings, refs, len(refs) + len(warmup_refs))
+        verify(catalogue_url, storage, refs, len(refs) + len(warmup_refs))
+        phase.cost = item_cost(
+            refs,
+            runs,
+            meter={k: meter1[k] - meter0[k] for k in meter0},
+            db={k: db1[k] - db0[k] for k in db0},
+            catalogue_rows=rows1 - rows0,
+            requests=api_requests(server_log, log0, log1, ids),
+            own=own,
+            stored=storage_bytes(storage, refs),
+        )
     print(
         f"[{tag}] {phase.seconds:.1f} s, {phase.items_per_minute:.2f} items/min, "
         f"runs per worker {phase.runs_per_worker}",
         flush=True,
     )
     return phase
+
+
+def item_cost(
+    refs: list[str],
+    runs: list[dict[str, Any]],
+    *,
+    meter: dict[str, float],
+    db: dict[str, int],
+    catalogue_rows: int,
+    requests: dict[str, Any],
+    own: dict[str, int],
+    stored: dict[str, int],
+) -> dict[str, Any]:
+    """The batch's measured costs per item (see the module doc)."""
+    n = len(refs)
+    by_path = dict(requests["by_path"])
+    own_total = 0
+    for key, count in own.items():
+        if key.endswith("/create_flow_run"):
+            continue  # a submitter's call, one per item: counted as the item's
+        removed = min(count, by_path.get(key, 0))
+        by_path[key] = by_path.get(key, 0) - removed
+        own_total += removed
+    product = requests["total"] - own_total
+    per_run = sorted(requests["per_run"].values())
+    return {
+        "api_requests_per_item": round(product / n, 1),
+        "api_requests_naming_the_run": {
+            "min": per_run[0] if per_run else 0,
+            "mean": round(statistics.fmean(per_run), 1) if per_run else 0,
+            "max": per_run[-1] if per_run else 0,
+        },
+        "api_requests_by_path": dict(
+            sorted(((k, v) for k, v in by_path.items() if v), key=lambda kv: -kv[1])
+        ),
+        "bench_own_requests_excluded": own_total,
+        "worker_cpu_s_per_item": round(meter["workers_cpu_s"] / n, 2),
+        "prefect_server_cpu_s_per_item": round(meter["prefect_server_cpu_s"] / n, 3),
+        "postgres_cpu_s_per_item_all_databases": round(meter["postgres_cpu_s"] / n, 3),
+        "storage_cpu_s_per_item": round(meter["storage_cpu_s"] / n, 3),
+        "prefect_db_per_item": {k: round(v / n, 1) for k, v in db.items()},
+        "catalogue_rows_written_per_item": round(catalogue_rows / n, 1),
+        "stored_bytes_per_item": round(sum(stored.values()) / n),
+        "stored_bytes_per_target": stored,
+        "run_seconds_mean": round(statistics.fmean(float(r["total_run_time"]) for r in runs), 2),
+    }
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -426,7 +673,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scanned-pages", type=int, default=1, help="scanned pages per chapter")
     parser.add_argument("--config", choices=["default", "parallel", "both"], default="both")
     parser.add_argument("--database-url", default=DEFAULT_DB, help="PostgreSQL catalogue")
-    parser.add_argument("--prefect-db", default=None, help="postgresql+asyncpg://... for Prefect")
+    parser.add_argument(
+        "--prefect-db",
+        default="postgres",
+        help="Prefect's database: postgres (a new database on the catalogue's server, the"
+        " default), sqlite, or a postgresql+asyncpg:// URL",
+    )
     parser.add_argument("--warmup", type=int, default=1, help="untimed items per phase first")
     parser.add_argument("--query-seconds", type=float, default=2.0, help="worker poll interval")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per batch")
@@ -448,11 +700,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {where}", flush=True)
     base = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     schemas = Schemas(args.database_url, args.keep)
+    prefect_db = (
+        PrefectDatabase(args.database_url, args.keep) if args.prefect_db == "postgres" else None
+    )
+    prefect_url = (
+        prefect_db.url if prefect_db else None if args.prefect_db == "sqlite" else args.prefect_db
+    )
     phases: list[Phase] = []
     try:
         source = sample_books(base / "src", books, scanned_pages=args.scanned_pages, seed=args.seed)
-        prefect = prefect_server(base / "prefect", database_url=args.prefect_db)
+        prefect = prefect_server(
+            base / "prefect",
+            database_url=prefect_url,
+            extra_env={"PREFECT_SERVER_LOGGING_LEVEL": "INFO"},  # one access line per request
+        )
         with source as (server, refs), prefect as api:
+            port = api.rsplit(":", 1)[1].split("/", 1)[0]
+            server_pid = find_pid("prefect", "server", "start", "--port", port)
             for config, workers in plan:
                 sbid = f"bw{config[0]}{workers}"
                 phases.append(
@@ -466,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
                         workers=workers,
                         refs=refs[sbid],
                         warmup_refs=refs.get(f"{sbid}w", []),
+                        prefect_db=prefect_db,
+                        server_log=base / "prefect" / "server.log",
+                        server_pid=server_pid,
                     )
                 )
     except BenchError as exc:
@@ -473,8 +740,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         schemas.close()
+        if prefect_db:
+            prefect_db.close()
         if args.keep:
-            print(f"kept {base} and schemas {schemas.made}")
+            kept_db = f" and database {prefect_db.name}" if prefect_db else ""
+            print(f"kept {base} and schemas {schemas.made}{kept_db}")
         else:
             shutil.rmtree(base, ignore_errors=True)
 
@@ -499,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
                     "scanned_pages": args.scanned_pages,
                     "warmup": args.warmup,
                     "query_seconds": args.query_seconds,
-                    "prefect_db": "postgresql" if args.prefect_db else "sqlite",
+                    "prefect_db": "sqlite" if args.prefect_db == "sqlite" else "postgresql",
                     "goal": GOAL,
                     "phases": [asdict(p) for p in phases],
                     "ratios": ratios,

@@ -5,10 +5,14 @@
   stops a child started in its own session, with its process group.
 * :func:`embedded_storage` - the project's own SeaweedFS (``LocalStorage``) under a HOME, on free
   ports; the same object-locked bucket the pipeline deposits into.
+* :func:`embedded_targets` - every embedded server the product keeps copies on by default
+  (``embedded_copies``, 2: ``local-1`` and ``local-2``), all started before the block, so a
+  command under test finds them running and starts none itself.
 * :func:`sample_source` - the local SciELO Books server with one generated book of N chapters.
 * :func:`bench_env` - the ``ARCHIVE_INGEST_*`` / ``PREFECT_*`` environment for a child process
   (a worker, the CLI, a measured script) pointing at all of the above.
 * :func:`machine` - one line describing the machine, for the figures.
+* :func:`proc_cpu`, :func:`find_pid` - CPU seconds of a server or worker process from ``/proc``.
 
 Benchmarks import it as ``from harness import ...`` (Python puts ``bench/`` on ``sys.path`` when
 a script in it runs); it also puts the repository root there so ``flows`` imports.
@@ -23,7 +27,7 @@ import platform
 import random
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +38,9 @@ from tests.support.prefect_server import local_prefect_server, stop_process_grou
 from tests.support.samples import add_generated_book  # noqa: E402
 
 from archive_ingest.settings import Settings  # noqa: E402
+from archive_ingest.storage.embedded_set import embedded_storages, start_all  # noqa: E402
 from archive_ingest.storage.local import LocalStorage  # noqa: E402
+from archive_ingest.storage.targets import EMBEDDED_PORT_STRIDE, target_views  # noqa: E402
 from archive_ingest.storage.weed_process import Ports, port_is_free  # noqa: E402
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer  # noqa: E402
 
@@ -58,23 +64,63 @@ def machine() -> str:
 
 
 def prefect_server(
-    home: Path, *, database_url: str | None = None, timeout: float = 180
+    home: Path,
+    *,
+    database_url: str | None = None,
+    timeout: float = 180,
+    extra_env: dict[str, str] | None = None,
 ) -> contextlib.AbstractContextManager[str]:
     """A running Prefect API server; yields its API URL (``http://127.0.0.1:PORT/api``).
 
     ``database_url``: ``postgresql+asyncpg://...`` for a PostgreSQL-backed server; default
-    Prefect's SQLite under ``home``."""
-    return local_prefect_server(home, database_url=database_url, timeout=timeout)
+    Prefect's SQLite under ``home``. Its output goes to ``home/server.log``;
+    ``extra_env={"PREFECT_SERVER_LOGGING_LEVEL": "INFO"}`` adds one access line per request."""
+    return local_prefect_server(
+        home, database_url=database_url, timeout=timeout, extra_env=extra_env
+    )
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds of a process plus its reaped children (``/proc/PID/stat`` utime, stime,
+    cutime, cstime); 0 when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw.rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / TICK
+
+
+def find_pid(*needles: str) -> int | None:
+    """The first process whose command line contains every needle (e.g. a server's port)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if all(n in cmd for n in needles):
+            return int(entry.name)
+    return None
 
 
 stop_process = stop_process_group
 
 
-def _free_storage_port() -> int:
+def _free_storage_port(slots: int = 1) -> int:
     rng = random.Random()
     for _ in range(300):
         candidate = rng.randrange(10000, 22000)  # below the ephemeral range
-        if all(port_is_free(port) for port in Ports.derive(candidate).all()):
+        ports = [
+            port
+            for slot in range(slots)
+            for port in Ports.derive(candidate + slot * EMBEDDED_PORT_STRIDE).all()
+        ]
+        if all(port_is_free(port) for port in ports):
             return candidate
     raise RuntimeError("no free port range for SeaweedFS on 127.0.0.1")
 
@@ -106,6 +152,46 @@ def embedded_storage(home: Path) -> Iterator[Storage]:
         yield Storage(home=home, port=port, local=local)
     finally:
         local.down()
+
+
+@dataclass
+class Targets(Storage):
+    """Every embedded target of a HOME (``local`` is the first); ``views`` are the settings as
+    each target sees them (endpoint, bucket, credentials), in target order."""
+
+    views: list[Settings] = field(default_factory=list)
+    storages: list[LocalStorage] = field(default_factory=list)
+    copies: int = 2
+
+    @property
+    def env(self) -> dict[str, str]:
+        return super().env | {"ARCHIVE_INGEST_EMBEDDED_COPIES": str(self.copies)}
+
+
+@contextlib.contextmanager
+def embedded_targets(home: Path, *, copies: int | None = None) -> Iterator[Targets]:
+    """The embedded storage as the product keeps it by default (``embedded_copies`` local
+    SeaweedFS servers under ``home``, default 2), all up for the block, on free ports."""
+    home.mkdir(parents=True, exist_ok=True)
+    count = copies or Settings.model_fields["embedded_copies"].default
+    port = _free_storage_port(count)
+    settings = Settings(
+        home=home, storage_s3_port=port, s3_endpoint_url=None, embedded_copies=count
+    )
+    storages = embedded_storages(settings, start_timeout=120, die_with_parent=True)
+    start_all(storages)
+    try:
+        yield Targets(
+            home=home,
+            port=port,
+            local=storages[0],
+            views=target_views(settings),
+            storages=storages,
+            copies=count,
+        )
+    finally:
+        for storage in storages:
+            storage.down()
 
 
 @contextlib.contextmanager
