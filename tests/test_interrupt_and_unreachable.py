@@ -1,11 +1,14 @@
 """Ctrl-C and unreachable storage, for real: ``archive-ingest ingest`` in a subprocess of its
 own session (as a terminal runs a foreground job), the sample SciELO server, SeaweedFS.
 
-- Ctrl-C (SIGINT to the whole process group, Prefect's temporary server included) mid-fetch:
-  the command ends within 5 s with exit code 130, one line and no traceback; a re-run
-  completes the item with exactly one version.
-- Ctrl-C with the embedded storage, which the command started: the storage runs on afterwards
-  (it outlives the command, as after a normal exit), so the re-run finds it and completes.
+- Ctrl-C (SIGINT to the whole process group) mid-fetch, with the local Prefect API the command
+  started: the command ends within 5 s with exit code 130, one line and no traceback; the
+  API runs on (it outlives the command) and a re-run uses it and completes the item with
+  exactly one version.
+- Ctrl-C with the embedded storage, which the command started, and Prefect's temporary server
+  (local_prefect_api off: a child of the command, in its process group): the storage runs on
+  afterwards (it outlives the command, as after a normal exit), so the re-run finds it and
+  completes.
 - An S3 endpoint that refuses connections, or accepts them and never answers: the command
   ends within 30 s with one line naming the endpoint, no traceback, exit code 1; ``reconcile``
   and ``audit`` the same with their exit code for errors, 2.
@@ -31,6 +34,7 @@ from archive_ingest.storage.embedded_set import embedded_storages, stop_all
 from archive_ingest.storage.local import LocalStorage
 from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.cli import CLI, cli_env, run_cli
+from tests.support.local_prefect_api import local_api_env, stopped_afterwards
 from tests.support.plugins.storage import free_base_port
 from tests.support.ports import free_port
 
@@ -114,33 +118,34 @@ def _assert_stopped_by_ctrl_c(proc: subprocess.Popen[bytes], out: Path, took: fl
 
 
 def test_ctrl_c_mid_fetch_stops_within_5s_and_a_rerun_completes(
-    scielo_book: SampleScieloServer,
-    seaweed_settings: Settings,
-    prefect_api_url: str,
-    tmp_path: Path,
+    scielo_book: SampleScieloServer, seaweed_settings: Settings, tmp_path: Path
 ) -> None:
-    # the user's case: no Prefect server configured, so the command starts a temporary one
-    env = _env(scielo_book, ARCHIVE_INGEST_FETCH_READ_TIMEOUT="300")
-    env.pop("PREFECT_API_URL", None)
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    env["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "true"
+    # the user's case: no Prefect server configured, so the command starts the local API
+    env = local_api_env(
+        seaweed_settings.home, _env(scielo_book, ARCHIVE_INGEST_FETCH_READ_TIMEOUT="300")
+    )
     scielo_book.inject(CHAPTER_PDF, body_delay=240)  # the download stalls after its headers
     out = tmp_path / "first"
     out.mkdir()
-    proc = _start(env, "ingest", REF, out=out)
-    try:
-        _wait_for_the_download(proc, scielo_book, out, timeout=240)
-        took = _ctrl_c(proc, out)
-    finally:
-        _stop_group(proc)
-    _assert_stopped_by_ctrl_c(proc, out, took)
+    with stopped_afterwards(env) as api:
+        proc = _start(env, "ingest", REF, out=out)
+        try:
+            _wait_for_the_download(proc, scielo_book, out, timeout=240)
+            took = _ctrl_c(proc, out)
+        finally:
+            _stop_group(proc)
+        _assert_stopped_by_ctrl_c(proc, out, took)
+        api_pid = api.status().pid
+        assert api_pid is not None, "the local Prefect API did not outlive the command"
 
-    # the re-run (the session's Prefect server this time) completes the item: one version
-    scielo_book.clear_faults()
-    again = tmp_path / "again"
-    again.mkdir()
-    rerun, _ = _run(_env(scielo_book), "ingest", REF, out=again, timeout=600)
-    assert rerun.returncode == 0, _stderr_lines(again)[-10:]
+        # the re-run (on the same local API) completes the item: one version
+        scielo_book.clear_faults()
+        again = tmp_path / "again"
+        again.mkdir()
+        rerun, _ = _run(env, "ingest", REF, out=again, timeout=600)
+        assert rerun.returncode == 0, _stderr_lines(again)[-10:]
+        assert not any("starting the local Prefect API" in e for e in _stderr_lines(again))
+        assert api.status().pid == api_pid
     catalogue = Catalogue.open(seaweed_settings.effective_database_url)
     try:
         item = catalogue.get_item(RECORD)
@@ -165,6 +170,7 @@ def test_ctrl_c_leaves_the_embedded_storage_running_and_a_rerun_uses_it(
     env.pop("PREFECT_API_URL", None)
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     env["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "true"
+    env["ARCHIVE_INGEST_LOCAL_PREFECT_API"] = "false"  # Prefect's temporary server, a child
     with pytest.MonkeyPatch.context() as mp:  # the same settings as the command, for `down`
         mp.setenv("ARCHIVE_INGEST_STORAGE_S3_PORT", env["ARCHIVE_INGEST_STORAGE_S3_PORT"])
         for name in [n for n in os.environ if n.startswith("ARCHIVE_INGEST_S3_")]:
