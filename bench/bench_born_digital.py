@@ -42,6 +42,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,7 @@ from harness import (
     machine,
     prefect_server,
     proc_cpu,
+    tree,
 )
 from PIL import Image
 from reportlab.lib.utils import ImageReader
@@ -336,6 +338,22 @@ def flow_runs(api: str, since: dt.datetime, expected: int) -> dict[str, dict[str
     return out
 
 
+def stored(targets: Targets) -> dict[str, dict[str, int]]:
+    """Objects and bytes under the pipeline's prefix (the AIPs), per target."""
+    out: dict[str, dict[str, int]] = {}
+    for view in targets.views:
+        client = make_client(view, role="admin")
+        objects = size = 0
+        for page in client.get_paginator("list_object_versions").paginate(
+            Bucket=view.s3_bucket, Prefix=f"{view.s3_prefix}/"
+        ):
+            for version in page.get("Versions", []):
+                objects += 1
+                size += int(version["Size"])
+        out[view.storage_target_name] = {"objects": objects, "bytes": size}
+    return out
+
+
 # --- figures ------------------------------------------------------------------------------------
 
 
@@ -365,8 +383,12 @@ def summarise(figures: dict[str, Any]) -> dict[str, Any]:
     first = min((dt.datetime.fromisoformat(r["start"]) for r in runs), default=None)
     last = max((dt.datetime.fromisoformat(r["end"]) for r in runs), default=None)
     prefect_walls = [r["seconds"] for r in runs]
+    aips = pipe.get("stored", {})
     return {
         "items": n,
+        "stored_per_item_per_target": {
+            name: {k: round(v / n) for k, v in counts.items()} for name, counts in aips.items()
+        },
         "baseline_s": round(base["seconds"], 2),
         "pipeline_s": round(pipe["seconds"], 2),
         "baseline_items_per_min": round(60 * n / base["seconds"], 1),
@@ -387,6 +409,10 @@ def summarise(figures: dict[str, Any]) -> dict[str, Any]:
         if overheads
         else None,
         "orchestration_overhead_s_max": round(max(overheads), 3) if overheads else None,
+        "orchestration_overhead_s_median": round(statistics.median(overheads), 3)
+        if overheads
+        else None,
+        "item_wall_s_median": round(statistics.median(walls), 3) if walls else None,
         "startup_s": round(
             (first - dt.datetime.fromisoformat(pipe["started_at"])).total_seconds(), 2
         )
@@ -403,7 +429,7 @@ def summarise(figures: dict[str, Any]) -> dict[str, Any]:
 def report(figures: dict[str, Any]) -> None:
     s = figures["summary"]
     print(f"born-digital articles: {s['items']} items of ~{figures['mean_pdf_mib']:.2f} MiB")
-    print(f"machine: {figures['machine']}")
+    print(f"machine: {figures['machine']}; tree {figures['tree']}")
     print(
         f"copies: {figures['copies']} (embedded default); pipeline concurrency "
         f"{figures['pipeline']['concurrency_used']}; baseline concurrency "
@@ -430,9 +456,11 @@ def report(figures: dict[str, Any]) -> None:
     print(
         f"per-item wall {s['item_wall_s_mean']} s ({s['item_wall_source']}; Prefect's flow run "
         f"{s['prefect_flow_run_s_mean']} s; total / items {s['item_wall_s_total_over_items']} s);"
-        f" orchestration overhead (wall - stage seconds) mean "
-        f"{s['orchestration_overhead_s_mean']} s, max {s['orchestration_overhead_s_max']} s"
+        f" median {s['item_wall_s_median']} s; orchestration overhead (wall - stage seconds) mean "
+        f"{s['orchestration_overhead_s_mean']} s, median {s['orchestration_overhead_s_median']}"
+        f" s, max {s['orchestration_overhead_s_max']} s"
     )
+    print(f"stored per item, per target: {json.dumps(s['stored_per_item_per_target'])}")
     print(
         f"CLI start-up to the first flow run {s['startup_s']} s; last flow run end to exit "
         f"{s['after_last_run_s']} s"
@@ -493,10 +521,12 @@ def main() -> int:
                         env, refs, api, base / "pipeline", args.concurrency, meter
                     )
                     figures["pipeline"]["refs"] = refs
+                    figures["pipeline"]["stored"] = stored(targets)
                     figures["pipeline"]["concurrency_used"] = min(
                         args.items, args.concurrency or figures["concurrency_default"]
                     )
         figures["machine"] = machine()
+        figures["tree"] = tree()
         figures["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         figures["summary"] = summarise(figures)
         report(figures)

@@ -96,6 +96,7 @@ from harness import (
     prefect_server,
     proc_cpu,
     stop_process,
+    tree,
 )
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -755,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print()
     print(f"Two workers vs one, {args.chapters} chapters x {args.scanned_pages} scanned page(s)")
-    print(f"machine: {where}")
+    print(f"machine: {where}; tree {tree()}")
     print(report(phases, ratios))
     if args.json:
         args.json.write_text(
@@ -763,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "benchmark": "bench_workers",
                     "machine": where,
+                    "tree": tree(),
                     "date": dt.date.today().isoformat(),
                     "cores": os.cpu_count(),
                     "chapters": args.chapters,

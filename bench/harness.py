@@ -12,6 +12,7 @@
 * :func:`bench_env` - the ``ARCHIVE_INGEST_*`` / ``PREFECT_*`` environment for a child process
   (a worker, the CLI, a measured script) pointing at all of the above.
 * :func:`machine` - one line describing the machine, for the figures.
+* :func:`tree` - the commit measured (and uncommitted files in src/ and flows/).
 * :func:`proc_cpu`, :func:`find_pid` - CPU seconds of a server or worker process from ``/proc``.
 
 Benchmarks import it as ``from harness import ...`` (Python puts ``bench/`` on ``sys.path`` when
@@ -60,6 +61,20 @@ def machine() -> str:
     return (
         f"{dt.date.today().isoformat()}, {os.cpu_count()} cores {cpu}{mem}{load}, "
         f"Python {platform.python_version()}"
+    )
+
+
+def tree() -> str:
+    """The commit measured, and how many files under src/ and flows/ differ from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return proc.stdout.strip()
+
+    changed = [line for line in git("status", "--porcelain", "src", "flows").splitlines() if line]
+    return f"{git('rev-parse', '--short', 'HEAD')}" + (
+        f" + {len(changed)} uncommitted files in src/flows" if changed else ""
     )
 
 
