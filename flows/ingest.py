@@ -9,7 +9,6 @@ so a batch never stops at one bad item.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -178,13 +177,21 @@ def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
         svc.close()
 
 
-@functools.cache
+#: each Prefect settings object seen (by id, kept alive) and its heartbeat-free copy
+_WITHOUT_HEARTBEAT: dict[int, tuple[PrefectSettings, PrefectSettings]] = {}
+
+
 def _without_heartbeat() -> PrefectSettings:
-    """This process's Prefect settings with no flow-run heartbeat, made once: Prefect's
-    ``temporary_settings`` rebuilds them from the environment on every call (0.3 s)."""
-    return get_settings_context().settings.copy_with_update(
-        updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    )
+    """The current Prefect settings with no flow-run heartbeat, made once per settings object:
+    Prefect's ``temporary_settings`` rebuilds them from the environment on every call (0.3 s
+    per item). Keyed by the current settings, so a caller inside another settings context
+    (another API URL) gets its own."""
+    current = get_settings_context().settings
+    found = _WITHOUT_HEARTBEAT.get(id(current))
+    if found is None or found[0] is not current:
+        derived = current.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+        found = _WITHOUT_HEARTBEAT[id(current)] = (current, derived)
+    return found[1]
 
 
 def ingest_item_here(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
