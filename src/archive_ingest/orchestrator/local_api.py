@@ -146,7 +146,7 @@ class LocalPrefectApi:
     def down(self, *, timeout: float | None = None) -> ApiStatus:
         """Stop the server (SIGTERM, then SIGKILL its process group). Idempotent."""
         with self._locked():
-            info = self._running_info()
+            info = self._server_info()  # answering or not (a hung or half-started one too)
             if info is not None:
                 _terminate(info.pid, self.stop_timeout if timeout is None else timeout)
             self.pid_file.unlink(missing_ok=True)
@@ -176,6 +176,9 @@ class LocalPrefectApi:
     # --- starting ---------------------------------------------------------------------------
 
     def _start(self) -> ApiStatus:
+        leftover = self._server_info()
+        if leftover is not None:  # a server that does not listen, with no start under way
+            _terminate(leftover.pid, 5.0)  # (this lock is held through every start)
         self.pid_file.unlink(missing_ok=True)  # stale: its process is gone or not the server
         password = ensure_secret(
             self.auth_file, lambda: secrets.token_hex(32).encode("ascii"), MIN_SECRET_CHARS
@@ -283,6 +286,13 @@ class LocalPrefectApi:
     def _running_info(self) -> _PidInfo | None:
         """The pid file's server when its process lives, is a Prefect server and holds the
         listening socket of its port; else None (no server, or a stale pid file)."""
+        info = self._server_info()
+        if info is None or not listens_on(info.pid, info.port):
+            return None  # still starting (another command holds the lock), or not ours
+        return info
+
+    def _server_info(self) -> _PidInfo | None:
+        """The pid file's process when it lives and is a Prefect server on its port."""
         try:
             info = _PidInfo.model_validate_json(self.pid_file.read_text(encoding="utf-8"))
         except (OSError, ValidationError):
@@ -292,8 +302,6 @@ class LocalPrefectApi:
         command = cmdline(info.pid) or []
         if not {"prefect", "server", "start", str(info.port)} <= set(command):
             return None  # the pid was reused by some other process
-        if not listens_on(info.pid, info.port):
-            return None  # still starting (another command holds the lock), or not ours
         return info
 
     def _status(self, info: _PidInfo | None, *, started: bool = False) -> ApiStatus:
