@@ -20,7 +20,7 @@ Every pipeline item must end ``deposited``. The per-item orchestration overhead 
 ``stage_seconds``. Goals: cold <= 1.0 x the script, warm <= 0.9 x, overhead <= 0.3 s/item.
 
     .venv/bin/python bench/bench_batch.py [--cold-items 6] [--warm-items 10]
-        [--concurrency N] [--json out.json] [--keep]
+        [--concurrency N] [--set NAME=VALUE ...] [--json out.json] [--keep]
 """
 
 from __future__ import annotations
@@ -181,6 +181,10 @@ def run(args: argparse.Namespace, base: Path) -> dict[str, Any]:
     port = free_port_pair()
     with SampleScieloServer(catalogue) as server:
         env = child_env(home, port, server)
+        for setting in args.set:
+            name, _, value = setting.partition("=")
+            env[f"ARCHIVE_INGEST_{name.upper()}"] = value
+        figures["settings"] = args.set
         prefect = has_prefect_command(env)
         figures["local_prefect_api"] = prefect
         language = baseline_language(home, port)
@@ -227,7 +231,10 @@ def baseline_language(home: Path, port: int) -> str:
 
 def report(figures: dict[str, Any]) -> None:
     print(f"archive-ingest ingest (one call) vs hand-made script — {figures['machine']}")
-    print(f"local Prefect API: {figures['local_prefect_api']}; OCR languages {figures['language']}")
+    print(
+        f"local Prefect API: {figures['local_prefect_api']}; OCR languages"
+        f" {figures['language']}; settings {figures['settings'] or 'defaults'}"
+    )
     print(f"{'case':<8} {'items':>5} {'script s':>9} {'pipeline s':>11} {'ratio':>6} {'goal':>5}")
     summary: dict[str, Any] = {}
     for case, goal in (("cold", GOAL_COLD), ("warm", GOAL_WARM)):
@@ -274,6 +281,13 @@ def main() -> int:
     parser.add_argument("--cold-items", type=int, default=6)
     parser.add_argument("--warm-items", type=int, default=10)
     parser.add_argument("--concurrency", type=int, help="--concurrency of the ingest calls")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the pipeline's commands (e.g. ocr_max_concurrent=2)",
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
