@@ -304,6 +304,9 @@ def run_warm(env: dict[str, str], refs: list[str], work: Path) -> dict[str, Any]
 
 def run_cold(env: dict[str, str], refs: list[str], work: Path) -> dict[str, Any]:
     env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+    # the temporary server per process, as this case measures (not the local API, which
+    # bench_batch.py measures)
+    env["ARCHIVE_INGEST_LOCAL_PREFECT_API"] = "false"
     items: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     for n, ref in enumerate(refs):
