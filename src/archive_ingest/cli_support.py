@@ -15,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -54,6 +55,39 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+def begin_prefect_api(pool: Executor) -> Future[ApiStatus] | None:
+    """:func:`use_prefect_api` with the wait for the server on ``pool``: PREFECT_API_URL and
+    its credential are set in this process's environment at once, so Prefect can be imported
+    while the local API starts (it takes seconds: docs/PERFORMANCE.md). None when no local
+    API is used (PREFECT_API_URL set, or ``local_prefect_api`` off); otherwise the future
+    ends the command (exit 1, one line) when the server cannot start."""
+    quiet_prefect()
+    if os.environ.get("PREFECT_API_URL") or not get_settings().local_prefect_api:
+        return None
+    api = LocalPrefectApi(get_settings())
+    try:
+        client_env = api.prepared_client_env()
+    except ArchiveIngestError as exc:
+        error(exc)
+        raise typer.Exit(1) from None
+    future = pool.submit(_local_api_up, api)
+    os.environ.update(client_env)
+    _bypass_proxies_for_loopback()
+    return future
+
+
+def _local_api_up(api: LocalPrefectApi) -> ApiStatus:
+    try:
+        return api.up(announce=_announce_api_start)
+    except ArchiveIngestError as exc:
+        error(exc)
+        raise typer.Exit(1) from None
+
+
+def _announce_api_start() -> None:
+    err.print("starting the local Prefect API (archive-ingest prefect up) …")
+
+
 def use_prefect_api() -> ApiStatus | None:
     """Point Prefect at its API before it is imported: :func:`quiet_prefect`, and when neither
     PREFECT_API_URL is set (an operator's server) nor ``local_prefect_api`` is off, the local
@@ -66,11 +100,7 @@ def use_prefect_api() -> ApiStatus | None:
         return None
     api = LocalPrefectApi(get_settings())
     try:
-        status = api.up(
-            announce=lambda: err.print(
-                "starting the local Prefect API (archive-ingest prefect up) …"
-            )
-        )
+        status = api.up(announce=_announce_api_start)
         os.environ.update(api.client_env())
     except ArchiveIngestError as exc:
         error(exc)

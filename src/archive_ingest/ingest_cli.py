@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from archive_ingest.cli_support import (
     IngestItem,
+    begin_prefect_api,
     emit,
     ensure_embedded_storage,
     ensure_tools,
@@ -88,14 +89,17 @@ def ingest_command(
 
 
 def _start_up(load_runner: Callable[[], IngestItem]) -> IngestItem:
-    """The storage and the orchestration, at once: the embedded storage servers start (or
-    answer) while the local Prefect API starts (or answers) and Prefect is imported, which
-    is mostly the CPU of one thread; one after the other they cost their sum (docs/
-    PERFORMANCE.md). Either may end the command (exit 1, one error line)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-up") as pool:
+    """The storage and the orchestration, at once: the local Prefect API starts (or answers)
+    and the embedded storage servers start (or answer) on threads, mostly waiting for their
+    own processes, while this thread imports Prefect; one after the other they cost their sum
+    (docs/PERFORMANCE.md). Either may end the command (exit 1, one error line)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="start-up") as pool:
+        api = begin_prefect_api(pool)  # PREFECT_API_URL set now, the server started on pool
         storage = pool.submit(ensure_embedded_storage)
-        ingest_item = load_runner()  # the local Prefect API, then Prefect: in this thread
+        ingest_item = load_runner()  # imports Prefect
         storage.result()
+        if api is not None:
+            api.result()
     return ingest_item
 
 

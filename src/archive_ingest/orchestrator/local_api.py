@@ -158,6 +158,17 @@ class LocalPrefectApi:
     def is_running(self) -> bool:
         return self._running_info() is not None
 
+    def prepared_client_env(self) -> dict[str, str]:
+        """:meth:`client_env` before the server is up: the credential is made now when no
+        server runs (one that runs keeps its own), so that a client may be set up, and
+        Prefect imported, while :meth:`up` starts the server."""
+        with self._locked():
+            if self._running_info() is None:
+                ensure_secret(
+                    self.auth_file, lambda: secrets.token_hex(32).encode("ascii"), MIN_SECRET_CHARS
+                )
+            return self.client_env()
+
     def client_env(self) -> dict[str, str]:
         """PREFECT_API_URL and PREFECT_API_AUTH_STRING for a client of this server."""
         try:
