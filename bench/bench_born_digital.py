@@ -34,6 +34,7 @@ CPU seconds are recorded for both: this process (baseline) or the CLI and its ch
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -184,7 +185,7 @@ class CpuMeter:
     def __init__(self, targets: Targets, api: str) -> None:
         self.storage_pids = [json.loads(s.pid_file.read_text())["pid"] for s in targets.storages]
         port = api.rsplit(":", 1)[1].split("/", 1)[0]
-        self.prefect_pid = find_pid("prefect", "server", "start", port)
+        self.prefect_pid = find_pid("prefect", "server", "start", "--port", port)
 
     def sample(self) -> dict[str, float]:
         return {
@@ -354,6 +355,20 @@ def stored(targets: Targets) -> dict[str, dict[str, int]]:
     return out
 
 
+def ocr_timings(home: Path, results: list[dict[str, Any]]) -> dict[str, float]:
+    """Mean seconds per item of the OCR stage's own timings (its ocr-report.json)."""
+    totals: dict[str, float] = {}
+    found = 0
+    for result in results:
+        report = home / "work" / str(result["id"]) / f"v{result['version']}"
+        with contextlib.suppress(OSError, ValueError):
+            timings = json.loads((report / "bag/data/ocr/ocr-report.json").read_text())["timings"]
+            found += 1
+            for key, value in timings.items():
+                totals[key] = totals.get(key, 0.0) + float(value)
+    return {k: round(v / found, 3) for k, v in totals.items()} if found else {}
+
+
 # --- figures ------------------------------------------------------------------------------------
 
 
@@ -461,6 +476,7 @@ def report(figures: dict[str, Any]) -> None:
         f" s, max {s['orchestration_overhead_s_max']} s"
     )
     print(f"stored per item, per target: {json.dumps(s['stored_per_item_per_target'])}")
+    print(f"OCR stage's own timings, s/item: {json.dumps(figures['pipeline']['ocr_timings'])}")
     print(
         f"CLI start-up to the first flow run {s['startup_s']} s; last flow run end to exit "
         f"{s['after_last_run_s']} s"
@@ -522,6 +538,9 @@ def main() -> int:
                     )
                     figures["pipeline"]["refs"] = refs
                     figures["pipeline"]["stored"] = stored(targets)
+                    figures["pipeline"]["ocr_timings"] = ocr_timings(
+                        targets.home, figures["pipeline"]["results"]
+                    )
                     figures["pipeline"]["concurrency_used"] = min(
                         args.items, args.concurrency or figures["concurrency_default"]
                     )

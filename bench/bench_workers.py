@@ -353,7 +353,10 @@ def meter_sample(
 ) -> dict[str, float]:
     return {
         "workers_cpu_s": sum(proc_cpu(pid) for pid in workers),
-        "prefect_server_cpu_s": proc_cpu(server_pid) if server_pid else 0.0,
+        "prefect_server_cpu_s": proc_cpu(server_pid, children=False) if server_pid else 0.0,
+        "prefect_server_children_cpu_s": proc_cpu(server_pid) - proc_cpu(server_pid, children=False)
+        if server_pid
+        else 0.0,
         "storage_cpu_s": sum(proc_cpu(pid) for pid in storages),
         "postgres_cpu_s": postgres_cpu(),
     }
@@ -533,7 +536,7 @@ def run_phase(
             storage_pids = [json.loads(s.pid_file.read_text())["pid"] for s in storage.storages]
             wait_reaped(worker_pids)
             phase.load_before = os.getloadavg()[0]
-            meter0 = meter_sample(worker_pids, server_pid, storage_pids)
+            meter0, m0 = meter_sample(worker_pids, server_pid, storage_pids), time.monotonic()
             db0 = prefect_db.stats() if prefect_db else {}
             rows0 = schema_writes(schemas.engine, schemas.made[-1])
             log0 = server_log.stat().st_size
@@ -542,12 +545,20 @@ def run_phase(
             t0, observed, runs = run_batch(api, deployment, refs, procs, logs, args.timeout)
             busy1, total1 = cpu_times()
             wait_reaped(worker_pids)
-            meter1 = meter_sample(worker_pids, server_pid, storage_pids)
+            meter1, m1 = meter_sample(worker_pids, server_pid, storage_pids), time.monotonic()
             db1 = prefect_db.stats() if prefect_db else {}
             rows1 = schema_writes(schemas.engine, schemas.made[-1])
             time.sleep(1)  # the access lines of the last requests
             log1 = server_log.stat().st_size
             own = {k: v - own0.get(k, 0) for k, v in OWN_CALLS.items() if v - own0.get(k, 0)}
+            # the servers' cost per second afterwards, the workers only polling: what the
+            # batch would have cost them anyway (measured after it: right after start-up the
+            # Prefect server is still busy with the deployment and the workers' registration)
+            time.sleep(3)
+            idle0, i0 = meter_sample(worker_pids, server_pid, storage_pids), time.monotonic()
+            time.sleep(args.idle_seconds)
+            idle1, i1 = meter_sample(worker_pids, server_pid, storage_pids), time.monotonic()
+            idle_rate = {k: (idle1[k] - idle0[k]) / (i1 - i0) for k in idle0}
         finally:
             for proc in procs:
                 stop_process(proc)
@@ -570,12 +581,14 @@ def run_phase(
             refs,
             runs,
             meter={k: meter1[k] - meter0[k] for k in meter0},
+            idle={k: v * (m1 - m0) for k, v in idle_rate.items()},
             db={k: db1[k] - db0[k] for k in db0},
             catalogue_rows=rows1 - rows0,
             requests=api_requests(server_log, log0, log1, ids),
             own=own,
             stored=storage_bytes(storage, refs),
         )
+        phase.cost["ocr_report_seconds_per_item"] = ocr_timings(storage.home, refs)
     print(
         f"[{tag}] {phase.seconds:.1f} s, {phase.items_per_minute:.2f} items/min, "
         f"runs per worker {phase.runs_per_worker}",
@@ -584,11 +597,28 @@ def run_phase(
     return phase
 
 
+def ocr_timings(home: Path, refs: list[str]) -> dict[str, float]:
+    """Mean seconds per item of each timing in the items' ocr-report.json (the OCR stage's
+    own account; absent for items whose work folder is gone)."""
+    totals: dict[str, float] = {}
+    found = 0
+    for ref in refs:
+        report = home / "work" / record_id(ref) / "v1" / "bag/data/ocr/ocr-report.json"
+        with contextlib.suppress(OSError, ValueError):
+            timings = json.loads(report.read_text()).get("timings", {})
+            found += 1
+            for key, value in timings.items():
+                if isinstance(value, (int, float)):
+                    totals[key] = totals.get(key, 0.0) + value
+    return {k: round(v / found, 3) for k, v in totals.items()} if found else {}
+
+
 def item_cost(
     refs: list[str],
     runs: list[dict[str, Any]],
     *,
     meter: dict[str, float],
+    idle: dict[str, float],
     db: dict[str, int],
     catalogue_rows: int,
     requests: dict[str, Any],
@@ -621,6 +651,14 @@ def item_cost(
         "worker_cpu_s_per_item": round(meter["workers_cpu_s"] / n, 2),
         "prefect_server_cpu_s_per_item": round(meter["prefect_server_cpu_s"] / n, 3),
         "postgres_cpu_s_per_item_all_databases": round(meter["postgres_cpu_s"] / n, 3),
+        # minus what the same process burnt per second while the workers only polled
+        "prefect_server_cpu_s_per_item_net_of_idle": round(
+            (meter["prefect_server_cpu_s"] - idle["prefect_server_cpu_s"]) / n, 3
+        ),
+        "postgres_cpu_s_per_item_net_of_idle": round(
+            (meter["postgres_cpu_s"] - idle["postgres_cpu_s"]) / n, 3
+        ),
+        "idle_cpu_s_in_batch": {k: round(v, 3) for k, v in idle.items()},
         "storage_cpu_s_per_item": round(meter["storage_cpu_s"] / n, 3),
         "prefect_db_per_item": {k: round(v / n, 1) for k, v in db.items()},
         "catalogue_rows_written_per_item": round(catalogue_rows / n, 1),
@@ -683,6 +721,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed items per phase first")
     parser.add_argument("--query-seconds", type=float, default=2.0, help="worker poll interval")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per batch")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=10, help="servers' idle CPU measured this long"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep temp dir and schemas")
@@ -718,6 +759,7 @@ def main(argv: list[str] | None = None) -> int:
         with source as (server, refs), prefect as api:
             port = api.rsplit(":", 1)[1].split("/", 1)[0]
             server_pid = find_pid("prefect", "server", "start", "--port", port)
+            print(f"Prefect server: pid {server_pid}, {prefect_url or 'SQLite'}", flush=True)
             for config, workers in plan:
                 sbid = f"bw{config[0]}{workers}"
                 phases.append(

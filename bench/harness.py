@@ -98,27 +98,28 @@ def prefect_server(
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def proc_cpu(pid: int) -> float:
-    """CPU seconds of a process plus its reaped children (``/proc/PID/stat`` utime, stime,
-    cutime, cstime); 0 when it is gone."""
+def proc_cpu(pid: int, *, children: bool = True) -> float:
+    """CPU seconds of a process (all its threads) plus, with ``children``, its reaped children
+    (``/proc/PID/stat`` utime, stime, cutime, cstime); 0 when it is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0
     fields = raw.rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / TICK
+    return sum(int(v) for v in fields[11 : 15 if children else 13]) / TICK
 
 
-def find_pid(*needles: str) -> int | None:
-    """The first process whose command line contains every needle (e.g. a server's port)."""
+def find_pid(*args: str) -> int | None:
+    """The first process whose command line has every one of ``args`` as a whole argument
+    (e.g. ``"server", "start", "--port", "4321"``: a listening port names one process)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if all(n in cmd for n in needles):
+        if all(arg in argv for arg in args):
             return int(entry.name)
     return None
 
