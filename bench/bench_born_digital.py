@@ -6,8 +6,10 @@ the local SciELO sample server serving ``--items`` generated ArticleMeta article
 4.0 statement, text pages in a real embedded font, and one photo-like JPEG figure with a visible
 caption, so every page has visible text and none needs OCR), the embedded storage as the
 product keeps it by default (``embedded_copies`` = 2 local SeaweedFS servers, both started
-before timing: ``harness.embedded_targets``) and a running ``prefect server``
-(``harness.prefect_server``, SQLite).
+before timing: ``harness.embedded_targets``) and, by default, the product's local long-lived
+Prefect API (``archive-ingest prefect up`` under the bench's HOME, on a free port, before
+timing; ``--prefect server``: a ``prefect server`` from ``harness.prefect_server`` named by
+PREFECT_API_URL, which also gives each flow run's start and end).
 
 Measured side by side in one run (``--pipeline-first`` swaps the order):
 
@@ -18,17 +20,18 @@ Measured side by side in one run (``--pipeline-first`` swaps the order):
   ``bench-baseline/``). Nothing else: no metadata, inspection, PDF/A, bag, records, catalogue,
   receipt or verification.
 * **pipeline**: ONE ``archive-ingest ingest REF...`` process with all the REFs (the product's
-  ``ingest_concurrency``, default 2, unless ``--concurrency``), ``PREFECT_API_URL`` set to the
-  running server; timed from the process start to its exit (imports and start-up included).
-  Every item must end ``deposited``. Per item: ``stage_seconds`` from its JSON line, its wall
-  time from the Prefect server's record of its ``ingest-item`` flow run (start to end), and
-  the orchestration overhead = that wall time - the sum of its stage seconds.
+  ``ingest_concurrency``, default 2, unless ``--concurrency``), the Prefect API already up;
+  timed from the process start to its exit (imports and start-up included).
+  Every item must end ``deposited``. Per item: ``stage_seconds`` and ``run_seconds`` (the flow
+  run as the command waited for it) from its JSON line, and the orchestration overhead =
+  ``run_seconds`` - the sum of its stage seconds.
 
 CPU seconds are recorded for both: this process (baseline) or the CLI and its children
 (``RUSAGE_CHILDREN``), the two SeaweedFS servers and the Prefect server (``/proc``).
 
     .venv/bin/python bench/bench_born_digital.py [--items 50] [--size-mb 1] [--concurrency N]
-        [--baseline-concurrency 1] [--pipeline-first] [--json out.json] [--keep]
+        [--baseline-concurrency 1] [--pipeline-first] [--prefect local|server] [--json out.json]
+        [--keep]
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,6 +69,7 @@ from harness import (
 )
 from PIL import Image
 from reportlab.lib.utils import ImageReader
+from tests.support.ports import free_port
 from tests.support.samples.corpus import page_text
 from tests.support.samples.pdfwrite import binary_streams, new_canvas, remove_empty_trans
 from tests.support.samples.render import BODY_FONT, MARGIN_PT, PAGE_SIZE, wrap
@@ -183,10 +188,9 @@ def add_articles(
 class CpuMeter:
     """CPU seconds of the storage servers and the Prefect server over a block."""
 
-    def __init__(self, targets: Targets, api: str) -> None:
+    def __init__(self, targets: Targets, prefect_pid: int | None) -> None:
         self.storage_pids = [json.loads(s.pid_file.read_text())["pid"] for s in targets.storages]
-        port = api.rsplit(":", 1)[1].split("/", 1)[0]
-        self.prefect_pid = find_pid("prefect", "server", "start", "--port", port)
+        self.prefect_pid = prefect_pid
 
     def sample(self) -> dict[str, float]:
         return {
@@ -270,7 +274,7 @@ def run_baseline(
 def run_pipeline(
     env: dict[str, str],
     refs: list[str],
-    api: str,
+    api: str | None,
     work: Path,
     concurrency: int | None,
     meter: CpuMeter,
@@ -299,7 +303,7 @@ def run_pipeline(
         raise RuntimeError(
             f"ingest exit {proc.returncode}, {len(results)} results, not deposited: {bad}\n{tail}"
         )
-    runs = flow_runs(api, started_at, len(refs))
+    runs = flow_runs(api, started_at, len(refs)) if api else {}
     cli_cpu = (children1.ru_utime - children0.ru_utime) + (children1.ru_stime - children0.ru_stime)
     return {
         "seconds": total,
@@ -368,6 +372,57 @@ def ocr_timings(home: Path, results: list[dict[str, Any]]) -> dict[str, float]:
             for key, value in timings.items():
                 totals[key] = totals.get(key, 0.0) + float(value)
     return {k: round(v / found, 3) for k, v in totals.items()} if found else {}
+
+
+@contextlib.contextmanager
+def prefect_api(
+    kind: str, base: Path, env: dict[str, str]
+) -> Iterator[tuple[str | None, int | None]]:
+    """The Prefect API the command uses; yields (URL the bench may query, server pid).
+
+    ``local``: the product's default, the local long-lived API (``archive-ingest prefect up``
+    under the bench's HOME, on a free port), started before timing and stopped afterwards; the
+    command finds it through its settings (no PREFECT_API_URL). ``server``: a ``prefect
+    server`` (harness) named by PREFECT_API_URL."""
+    if kind == "server":
+        with prefect_server(base / "prefect") as api:
+            port = api.rsplit(":", 1)[1].split("/", 1)[0]
+            env["PREFECT_API_URL"] = api
+            yield api, find_pid("prefect", "server", "start", "--port", port)
+        return
+    cli = str(Path(sys.executable).with_name("archive-ingest"))
+    env.pop("PREFECT_API_URL", None)
+    env["ARCHIVE_INGEST_PREFECT_API_PORT"] = str(free_port())
+    env["ARCHIVE_INGEST_LOCAL_PREFECT_API"] = "true"
+    up = subprocess.run(
+        [cli, "prefect", "up"], env=env, capture_output=True, text=True, check=False
+    )
+    if up.returncode != 0:
+        raise RuntimeError(f"archive-ingest prefect up failed: {up.stdout}{up.stderr}")
+    try:
+        port = env["ARCHIVE_INGEST_PREFECT_API_PORT"]
+        pid = None
+        for listening in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = listening.split()
+            if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == int(port):
+                pid = pid_of_socket(fields[9])
+        yield None, pid
+    finally:
+        subprocess.run([cli, "prefect", "down"], env=env, capture_output=True, check=False)
+
+
+def pid_of_socket(inode: str) -> int | None:
+    """The process holding the socket of ``inode`` open."""
+    target = f"socket:[{inode}]"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (entry / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) == target:
+                        return int(entry.name)
+    return None
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -491,6 +546,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=None, help="ingest --concurrency")
     parser.add_argument("--baseline-concurrency", type=int, default=1, help="baseline threads")
     parser.add_argument("--pipeline-first", action="store_true", help="run the pipeline first")
+    parser.add_argument(
+        "--prefect",
+        choices=["local", "server"],
+        default="local",
+        help="local: the product's local Prefect API (default); server: a prefect server",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -500,6 +561,7 @@ def main() -> int:
         del os.environ[key]
     os.environ["ARCHIVE_INGEST_CONFIG"] = str(base / "no-config.toml")
     figures: dict[str, Any] = {"benchmark": "bench_born_digital", "items": args.items}
+    stack = contextlib.ExitStack()
     try:
         catalogue = SampleCatalogue()
         print(f"generating 2 x {args.items} articles …", file=sys.stderr)
@@ -511,12 +573,11 @@ def main() -> int:
         with (
             embedded_targets(base / "home") as targets,
             SampleScieloServer(catalogue) as server,
-            prefect_server(base / "prefect") as api,
         ):
-            env = bench_env(
-                storage=targets, server=server, api_url=api, prefect_home=base / "prefect-client"
-            )
-            meter = CpuMeter(targets, api)
+            env = bench_env(storage=targets, server=server, prefect_home=base / "prefect-client")
+            api, prefect_pid = stack.enter_context(prefect_api(args.prefect, base, env))
+            figures["prefect"] = args.prefect
+            meter = CpuMeter(targets, prefect_pid)
             # the catalogue as an archive in use has it (created, migrated), untimed: on a
             # fresh HOME the command's item threads each migrate it at once, which races
             settings = Settings(home=targets.home, storage_s3_port=targets.port)
@@ -557,6 +618,7 @@ def main() -> int:
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     finally:
+        stack.close()
         if args.keep:
             print(f"kept {base}", file=sys.stderr)
         else:
