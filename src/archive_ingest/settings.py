@@ -142,7 +142,12 @@ class Settings(BaseSettings):
     )
     ocr_timeout_seconds: int = Field(default=1800, ge=10)
     ocr_jobs: int = Field(default=2, ge=1)
-    ocr_max_concurrent: int = Field(default=1, ge=1, description="OCR processes per machine")
+    ocr_max_concurrent: int = Field(
+        default=2,
+        ge=1,
+        description="OCR jobs at once per machine (slots under HOME/locks), and the OCR worker"
+        " processes each ingesting process keeps",
+    )
     ocr_max_pages: int = Field(
         default=1000,
         ge=1,
@@ -159,7 +164,7 @@ class Settings(BaseSettings):
     # --- harvest, Prefect deployments, notifications --------------------------------------
     harvest_concurrency: int = Field(default=2, ge=1, description="Items ingested at once")
     ingest_concurrency: int = Field(
-        default=2,
+        default=3,
         ge=1,
         le=64,
         description="Items one `ingest` command works on at once (one in OCR while another is"
