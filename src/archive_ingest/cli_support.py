@@ -70,10 +70,9 @@ def begin_prefect_api(pool: Executor) -> Future[ApiStatus] | None:
     except ArchiveIngestError as exc:
         error(exc)
         raise typer.Exit(1) from None
-    future = pool.submit(_local_api_up, api)
-    os.environ.update(client_env)
+    os.environ.update(client_env)  # before any thread of this call reads the environment
     _bypass_proxies_for_loopback()
-    return future
+    return pool.submit(_local_api_up, api)
 
 
 def _local_api_up(api: LocalPrefectApi) -> ApiStatus:

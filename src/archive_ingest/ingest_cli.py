@@ -57,34 +57,34 @@ def ingest_command(
     settings = get_settings()
     parsed = _checked(refs, metadata, settings)
     ensure_tools("ocr")
-    get_pool(settings).prestart()  # the OCR workers import OCRmyPDF while the rest starts
-    ingest_item = _start_up(runners(ctx).ingest)
-    quiet_expected_failures()  # after Prefect set its logging up
-
     meta = str(metadata.resolve()) if metadata is not None else None
     work = _unique(refs, parsed)
     at_once = min(len(work), concurrency or settings.ingest_concurrency)
     any_failed = False
-    pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ingest-item")
-    running = [""]
-    with interruptible(lambda: _interrupted_line(running[0])), err.status("") as status:
-        try:
-            futures = [
-                pool.submit(_one, ingest_item, ref, meta if item.kind == "file" else None)
-                for ref, item in work
-            ]
-            for n, ((_, item), future) in enumerate(zip(work, futures, strict=True)):
-                running[0] = item.canonical if at_once == 1 else "the run"
-                status.update(_status_line(work, n, at_once))
-                result = future.result()
-                emit(result)
-                state = result.get("state")
-                any_failed |= state in (State.FAILED.value, State.UNDER_REPLICATED.value)
-                err.print(f"{escape(item.canonical)}: [bold]{state}[/bold]")
-                if state == State.UNDER_REPLICATED.value:
-                    err.print(escape(copies_line(result.get("reasons") or [])))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    running = ["the start-up"]
+    with interruptible(lambda: _interrupted_line(running[0])):
+        get_pool(settings).prestart()  # the OCR workers import OCRmyPDF while the rest starts
+        ingest_item = _start_up(runners(ctx).ingest)
+        quiet_expected_failures()  # after Prefect set its logging up
+        pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ingest-item")
+        with err.status("") as status:
+            try:
+                futures = [
+                    pool.submit(_one, ingest_item, ref, meta if item.kind == "file" else None)
+                    for ref, item in work
+                ]
+                for n, ((_, item), future) in enumerate(zip(work, futures, strict=True)):
+                    running[0] = item.canonical if at_once == 1 else "the run"
+                    status.update(_status_line(work, n, at_once))
+                    result = future.result()
+                    emit(result)
+                    state = result.get("state")
+                    any_failed |= state in (State.FAILED.value, State.UNDER_REPLICATED.value)
+                    err.print(f"{escape(item.canonical)}: [bold]{state}[/bold]")
+                    if state == State.UNDER_REPLICATED.value:
+                        err.print(escape(copies_line(result.get("reasons") or [])))
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     raise typer.Exit(1 if any_failed else 0)
 
 
@@ -140,7 +140,13 @@ def _unique(refs: list[str], parsed: list[ItemRef]) -> list[tuple[str, ItemRef]]
 
 
 def _one(ingest_item: IngestItem, ref: str, metadata_path: str | None) -> dict[str, Any]:
-    return ingest_item(ref=ref, metadata_path=metadata_path)
+    """One item's result; never raises, so that every item gets its line. The flow records
+    its failures itself; this is the last guard (the orchestration failing around it)."""
+    try:
+        return ingest_item(ref=ref, metadata_path=metadata_path)
+    except Exception as exc:
+        reason = f"the run could not be completed: {type(exc).__name__}: {exc}"
+        return {"id": None, "source": ref, "state": State.FAILED.value, "reasons": [reason]}
 
 
 def _status_line(work: list[tuple[str, ItemRef]], done: int, at_once: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
+import threading
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,26 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+#: alembic keeps process-wide state while it migrates: one migration at a time per process
+#: (the item threads of one command open the catalogue at once); between processes the
+#: database's own locks (PostgreSQL: an advisory lock in env.py) keep them apart
+_MIGRATING = threading.Lock()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration. A schema already there costs one query:
     running alembic's upgrade to find that out took ~0.09 s, paid by every ingest run."""
-    with engine.connect() as connection:
-        if MigrationContext.configure(connection).get_current_revision() == head_revision():
+    if _at_head(engine):
+        return
+    with _MIGRATING:
+        if _at_head(engine):  # another thread of this process migrated it meanwhile
             return
-    config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        config = _config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+
+def _at_head(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head_revision()

@@ -61,6 +61,7 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd="/",
+            env={k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
             start_new_session=True,
         )
         self._buffer = b""

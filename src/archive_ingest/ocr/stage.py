@@ -310,7 +310,9 @@ def _choose_languages(
 
 
 def _child_env(work: Path, hocr_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    # no Prefect settings: the local API's credential is no business of OCRmyPDF, Tesseract
+    # or Ghostscript, which parse untrusted PDFs
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     tmp = work / "tmp"
     tmp.mkdir(exist_ok=True)
     env.update(

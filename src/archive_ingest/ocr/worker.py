@@ -154,8 +154,15 @@ def watch_parent(parent: int) -> None:
     os.killpg(0, signal.SIGKILL)
 
 
+def _group_down(signum: int, frame: object) -> None:
+    """SIGTERM (a Ctrl-C'd command terminating its children) takes the whole group: the
+    worker alone would leave tesseract/gs running, reparented, without the OCR slot."""
+    os.killpg(0, signal.SIGKILL)
+
+
 def main(argv: Sequence[str]) -> int:
     parent = int(argv[1])
+    signal.signal(signal.SIGTERM, _group_down)
     threading.Thread(target=watch_parent, args=(parent,), daemon=True, name="watchdog").start()
     jobs_fd, answers_fd = os.dup(0), os.dup(1)  # private, not inherited by helper programs
     devnull = os.open(os.devnull, os.O_RDONLY)

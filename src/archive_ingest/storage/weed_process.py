@@ -90,8 +90,9 @@ def scrubbed_env() -> dict[str, str]:
     """weed turns AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY into an extra *admin* identity,
     S3_* variables into buckets and URLs, and WEED_* variables override ``security.toml``
     (an empty WEED_JWT_SIGNING_KEY would switch a key off): none of the caller's may leak into
-    the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_", "WEED_"))}
+    the server; nor Prefect's (the local Prefect API's credential)."""
+    skip = ("AWS_", "S3_", "WEED_", "PREFECT_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(skip)}
 
 
 def alive(pid: int) -> bool:
