@@ -6,7 +6,9 @@ engine then spends over a minute trying to tell the stopped server that the run 
 printing tracebacks as it goes.
 
 :func:`interruptible` keeps Python's own reaction to the first SIGINT (``KeyboardInterrupt`` in
-the main thread, so the flow unwinds and Prefect records the run when its API still answers)
+the main thread, so a flow run in that thread unwinds and Prefect records it when its API still
+answers; runs in worker threads, as ``ingest`` with several items makes, do not unwind and stay
+"Running" on the Prefect API, while the catalogue and the checkpoints say where each item is)
 and starts a watchdog: if the command has not ended ``grace`` seconds later, or at a second
 Ctrl-C, it prints one line, terminates the command's own child processes (the temporary
 server, an OCR run) and leaves with exit code 130 without waiting for anything else. A child
