@@ -26,26 +26,10 @@ from archive_ingest.ocr import engine
 from archive_ingest.ocr.hocr_plugin import HOCR_DIR_ENV
 from archive_ingest.ocr.pool import OcrPool
 from archive_ingest.ocr.process import ProcessRun, run_process_group
+from tests.support.processes import group_members
 from tests.support.samples import make_sample_chapter
 
 pytestmark = pytest.mark.slow
-
-
-def _group_members(pgid: int) -> list[tuple[int, str]]:
-    """Live (non-zombie) processes of group ``pgid`` as (pid, program name), read from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append((int(entry.name), name))
-    return members
 
 
 def _wait_for(check: object, seconds: float, what: str) -> None:
@@ -181,7 +165,7 @@ def test_a_job_over_its_timeout_is_killed_and_its_worker_replaced(
     assert match is not None
     pgid = int(match.group(1))
     assert pgid in before  # the worker that ran it led that group
-    assert _group_members(pgid) == []  # nothing of it is left
+    assert group_members(pgid) == []  # nothing of it is left
     after = set(pool.worker_pids())
     assert len(after) == 2 and pgid not in after  # replaced
 
@@ -216,7 +200,7 @@ def test_a_worker_killed_mid_job_fails_that_job_and_is_replaced(
         [exc] = failure
         assert isinstance(exc, OcrError)
         assert f"OCR worker (pid {pid}) died mid-job (killed by signal 9" in str(exc)
-        assert _group_members(pid) == []
+        assert group_members(pid) == []
         [fresh] = pool.worker_pids()
         assert fresh != pid
 
@@ -267,7 +251,7 @@ def test_workers_and_tesseract_die_with_the_process_that_owns_the_pool(
         worker = int(owner.stdout.readline())
 
         def tesseract_runs() -> bool:
-            return any(name == "tesseract" for _, name in _group_members(worker))
+            return any(name == "tesseract" for _, name in group_members(worker))
 
         _wait_for(tesseract_runs, 60, "Tesseract to start in the worker's group")
         if how == "owner-sigkilled":
@@ -275,7 +259,7 @@ def test_workers_and_tesseract_die_with_the_process_that_owns_the_pool(
             owner.wait()
         else:
             os.kill(worker, signal.SIGTERM)
-        _wait_for(lambda: _group_members(worker) == [], 5, "the worker's group to be gone")
+        _wait_for(lambda: group_members(worker) == [], 5, "the worker's group to be gone")
     finally:
         owner.kill()
         owner.wait()

@@ -13,23 +13,11 @@ import pytest
 
 from archive_ingest.errors import OcrError
 from archive_ingest.ocr.process import kill_stragglers, live_members, ocr_slot, run_process_group
+from tests.support.processes import group_members
 
 
 def _group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is ``pgid``, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
+    return [pid for pid, _ in group_members(pgid)]
 
 
 def _pgid_from_log(log: Path) -> int:
