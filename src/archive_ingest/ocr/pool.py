@@ -64,6 +64,9 @@ class Worker:
             env={k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
             start_new_session=True,
         )
+        if self.proc.stdin is None or self.proc.stdout is None:  # PIPE always gives both
+            raise OcrError("an OCR worker was started without its job pipes")
+        self._jobs, self._answers = self.proc.stdin, self.proc.stdout
         self._buffer = b""
 
     @property
@@ -78,17 +81,15 @@ class Worker:
         return info is None
 
     def send(self, job: Job) -> None:
-        assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(job.to_line())
-            self.proc.stdin.flush()
+            self._jobs.write(job.to_line())
+            self._jobs.flush()
         except (BrokenPipeError, OSError) as exc:
             raise _Died(str(exc)) from exc
 
     def answer(self, deadline: float) -> dict[str, object]:
         """The job's answer line; ``_TimedOut`` past ``deadline``, ``_Died`` at end of file."""
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
+        fd = self._answers.fileno()
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while b"\n" not in self._buffer:
@@ -211,7 +212,8 @@ class OcrPool:
                 worker.destroy()  # idempotent after _Died; timeout or interrupted caller
             self._give(worker if done else None)
         returncode = answer["returncode"]
-        assert isinstance(returncode, int)
+        if not isinstance(returncode, int):
+            raise OcrError(f"{what}: its OCR worker answered {answer!r}, not an exit code")
         return ProcessRun(
             returncode=returncode,
             seconds=time.monotonic() - started,
