@@ -63,7 +63,9 @@ def ingest_command(
     any_failed = False
     running = ["the start-up"]
     with interruptible(lambda: _interrupted_line(running[0])):
-        get_pool(settings).prestart()  # the OCR workers import OCRmyPDF while the rest starts
+        # one OCR worker imports OCRmyPDF while the rest starts; a second starts when two
+        # items are in OCR at once (a one-item command pays for one)
+        get_pool(settings).prestart(1)
         ingest_item = _start_up(runners(ctx).ingest)
         quiet_expected_failures()  # after Prefect set its logging up
         pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ingest-item")

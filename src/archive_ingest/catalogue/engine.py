@@ -80,10 +80,8 @@ _MIGRATING = threading.Lock()
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration. A schema already there costs one query:
     running alembic's upgrade to find that out took ~0.09 s, paid by every ingest run."""
-    if _at_head(engine):
-        return
-    with _MIGRATING:
-        if _at_head(engine):  # another thread of this process migrated it meanwhile
+    with _MIGRATING:  # the check too: no thread reads the schema while another changes it
+        if _at_head(engine):
             return
         config = _config()
         with engine.begin() as connection:

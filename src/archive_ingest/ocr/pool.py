@@ -163,10 +163,12 @@ class OcrPool:
         for worker in extra:
             worker.destroy()
 
-    def prestart(self) -> None:
-        """Start the missing workers now; they import OCRmyPDF while the caller goes on."""
+    def prestart(self, count: int | None = None) -> None:
+        """Start missing workers now, up to ``count`` in all (default: the pool's size); they
+        import OCRmyPDF while the caller goes on. The others start when a job needs them."""
+        wanted = self._size if count is None else min(count, self._size)
         with self._cond:
-            while not self._closed and len(self._idle) + self._busy < self._size:
+            while not self._closed and len(self._idle) + self._busy < wanted:
                 self._idle.append(Worker())
 
     def run(
