@@ -66,7 +66,10 @@ class DamageError(AssertionError):
     """The damage could not be done as asked (the test would prove nothing)."""
 
 
-def _locate(data_dir: Path, probe: bytes) -> tuple[Path, int]:
+def _locate(data_dir: Path, data: bytes) -> tuple[Path, int]:
+    """Where the whole of ``data`` lies in the volume files (found by its first bytes, then
+    compared whole: PDFs of one producer share their first bytes)."""
+    probe = data[:PROBE_BYTES]
     hits: list[tuple[Path, int]] = []
     for dat in sorted(data_dir.rglob("*.dat")):
         if dat.stat().st_size == 0:
@@ -74,16 +77,18 @@ def _locate(data_dir: Path, probe: bytes) -> tuple[Path, int]:
         with dat.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
             start = view.find(probe)
             while start != -1:
-                hits.append((dat, start))
+                if view[start : start + len(data)] == data:  # the whole object, not a header
+                    hits.append((dat, start))
                 start = view.find(probe, start + 1)
     if not hits:
         raise DamageError(
-            f"the object's bytes were not found in the volume files under {data_dir} "
-            "(compressed or chunked elsewhere? use random, incompressible bytes)"
+            f"the object's bytes were not found whole in the volume files under {data_dir} "
+            "(compressed, or chunked? use random, incompressible bytes)"
         )
     if len(hits) > 1:
         raise DamageError(
-            f"the object's bytes occur {len(hits)} times in the volume files: use a unique payload"
+            f"the object's bytes occur whole {len(hits)} times in the volume files: "
+            "use a unique payload"
         )
     return hits[0]
 
@@ -129,10 +134,8 @@ def flip_stored_bytes(
     where = len(data) // 2 if offset is None else offset
     if not 0 <= where < len(data):
         raise DamageError(f"offset {where} outside the object ({len(data)} bytes)")
-    dat, start = _locate(server.local.data_dir, data[:PROBE_BYTES])
+    dat, start = _locate(server.local.data_dir, data)
     volume = dat.read_bytes()
-    if volume[start : start + len(data)] != data:
-        raise DamageError(f"the object is not stored contiguously in {dat.name}")
     header = start - _DATA_SIZE.size - _HEADER.size
     _, _, body_size = _HEADER.unpack_from(volume, header)
     (data_size,) = _DATA_SIZE.unpack_from(volume, header + _HEADER.size)

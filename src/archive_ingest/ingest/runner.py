@@ -47,19 +47,23 @@ class ItemResult(BaseModel):
 
 def run_stage(stage: Stage, svc: Services, handle: Handle) -> Handle:
     """Run ``stage`` for ``handle`` unless it is done; returns the handle for the next one,
-    with the stage's seconds (run and recording) added to ``Handle.seconds``."""
+    with the stage's seconds (run and recording) added to ``Handle.seconds``. A stage found
+    done returns ``handle`` as it was (no seconds: nothing ran)."""
     started = time.perf_counter()
     after = _run_stage(stage, svc, handle)
+    if after is None:
+        return handle
     seconds = dict(handle.seconds)
     seconds[stage.name] = round(seconds.get(stage.name, 0.0) + time.perf_counter() - started, 4)
     return after.model_copy(update={"seconds": seconds})
 
 
-def _run_stage(stage: Stage, svc: Services, handle: Handle) -> Handle:
+def _run_stage(stage: Stage, svc: Services, handle: Handle) -> Handle | None:
+    """The handle after running ``stage``, or None when its checkpoint shows it done."""
     if handle.version is not None:
         ws = svc.workspace(handle.record_id)
         if stage.produces is not None and checkpoints.exists(ws, handle.version, stage.produces):
-            return handle
+            return None
         for model in stage.requires:
             checkpoints.require(ws, handle.version, model)
     out = stage.run(svc, handle)
