@@ -195,8 +195,17 @@ class Digests(BaseModel):
 class FileInfo(BaseModel):
     """A file the package will hold, with what we know about it."""
 
+    #: ``translation``: a PDF the publisher lists in another language than the original's,
+    #: kept as received beside it (path ``translation/<language>/<name>``)
     role: Literal[
-        "original", "access", "text", "ocr-page", "source-metadata", "record", "ocr-report"
+        "original",
+        "translation",
+        "access",
+        "text",
+        "ocr-page",
+        "source-metadata",
+        "record",
+        "ocr-report",
     ]
     path: str  # relative to the bag's data/ directory, POSIX separators
     digests: Digests
