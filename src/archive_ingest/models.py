@@ -150,6 +150,9 @@ class SourceRecord(BaseModel):
     licence_url: str | None = None
     pdf_urls: dict[str, str] = Field(default_factory=dict)  # language ("" = only) -> URL
     landing_url: str | None = None
+    #: the publisher's own document type when it states one (ArticleMeta v71 read as xylose
+    #: names it: "research-article", "editorial", "correction", "press-release", ...)
+    document_type: str | None = None
     raw_metadata: list[RawMetadata] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)  # fields the source did not give
     notes: list[str] = Field(default_factory=list)
