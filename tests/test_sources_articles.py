@@ -150,7 +150,7 @@ def test_sparse_document_lists_what_is_missing() -> None:
         "creators", "publisher", "date", "languages", "doi", "pages", "description",
         "licence_statement", "pdf_urls",
     }  # fmt: skip
-    assert any("no fulltexts" in n for n in record.notes)
+    assert any("fulltexts is absent and no file name" in n for n in record.notes)
 
 
 def test_title_in_another_language_when_original_missing() -> None:

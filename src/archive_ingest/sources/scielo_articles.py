@@ -13,9 +13,15 @@ follow scieloorg/xylose (xylose/scielodocument.py), the library SciELO itself re
 * journal: v100 title, v68 acronym, v480 publisher, v935/v400/v35 ISSNs;
 * licence precedence as xylose's ``Article.permissions``: top-level ``license`` (a CC id such
   as ``by/4.0``), else the article's v540 (HTML, English preferred), else the journal's
-  (v541, ``nd`` meaning none, then v540);
-* full texts: top-level ``fulltexts`` ``{"pdf": {lang: url}, "html": {...}}``, else the
-  original-language PDF at ``/pdf/{acronym}/{issue label}/{file code}.pdf``.
+  (v541, ``nd`` meaning none, then v540). A bare code (``BY-NC``) is the current version, 4.0,
+  as xylose reads v541; a code with its version (``BY/4.0``) is kept as it is;
+* ISSNs as xylose's ``Journal._load_issn``: the typed list v435 (``PRINT``/``ONLIN``) when the
+  journal has one, else v35 (the type of v935) with v935/v400;
+* pages: v14 ``f``/``l`` (``nd`` and all-zero values mean none); v71 the document type;
+  v131/v132 supplements of volume/number; ``ahead`` in v32 or v4 an ahead-of-print article;
+* full texts: top-level ``fulltexts`` ``{"pdf": {lang: url}, "html": {...}}``; when it lists
+  no PDF (absent, or html only) the original-language PDF at
+  ``/pdf/{acronym}/{issue label}/{file code}.pdf``, the path xylose's ``fulltexts()`` derives.
 
 ArticleMeta answers HTTP 200 with ``null`` for an unknown article (articlemeta.py,
 ``get_article``); that is reported as "not found".
@@ -51,6 +57,37 @@ from archive_ingest.sources.urls import (
 LICENSE_HREF_RE = re.compile(r'a.+?href="(.+?)"')
 LICENSE_CC_ID_RE = re.compile(r"licenses/(.*?/\d\.\d)")
 _ISSN_RE = re.compile(r"^[0-9]{4}-[0-9]{3}[0-9Xx]$")
+#: A Creative Commons code without its version ("BY", "by-nc-sa"), as v541 and ``license`` hold
+_CC_BARE_RE = re.compile(r"^by(?:-(?:nc|nd|sa)){0,2}$")
+#: The version SciELO (and xylose, Journal.permissions) means by a bare code: the current one
+CURRENT_CC_VERSION = "4.0"
+#: A SciELO PID inside a DOI (10.1590/S0100-19651998000200002)
+_PID_IN_DOI_RE = re.compile(r"S[0-9]{4}-[0-9]{3}[0-9X][0-9]{13}", re.IGNORECASE)
+
+#: ArticleMeta document types (v71) as xylose names them (xylose/choices.py, article_types)
+DOCUMENT_TYPES: dict[str, str] = {
+    "ab": "abstract",
+    "an": "news",
+    "ax": "addendum",
+    "co": "article-commentary",
+    "cr": "case-report",
+    "ct": "research-article",
+    "ed": "editorial",
+    "er": "correction",
+    "in": "editorial",
+    "le": "letter",
+    "mt": "research-article",
+    "nd": "undefined",
+    "oa": "research-article",
+    "pr": "press-release",
+    "pv": "editorial",
+    "rc": "book-review",
+    "rn": "brief-report",
+    "ra": "review-article",
+    "sc": "rapid-communication",
+    "tr": "research-article",
+    "up": "undefined",
+}
 
 
 def _values(record: dict[str, Any], tag: str) -> list[dict[str, Any]]:
@@ -89,14 +126,34 @@ def licence_from_v540(entries: list[dict[str, Any]]) -> tuple[str, str] | None:
     return found
 
 
+def cc_licence_id(code: str) -> tuple[str, bool]:
+    """(CC id with a version, whether the version was assumed) from ``BY``, ``BY-NC/4.0`` ...
+
+    As xylose's ``Journal.permissions`` reads v541: a code without a ``/`` is the current
+    version (4.0); one with it is kept (lower case), never given a second version.
+    """
+    cc_id = code.strip().strip("/").lower()
+    if _CC_BARE_RE.fullmatch(cc_id):
+        return f"{cc_id}/{CURRENT_CC_VERSION}", True
+    return cc_id, False
+
+
 def article_licence(
     data: dict[str, Any], article: dict[str, Any], journal: dict[str, Any]
 ) -> tuple[str | None, str | None, list[str]]:
     """(statement, URL, notes) following xylose's ``Article.permissions`` precedence."""
     licence = data.get("license")
     if isinstance(licence, str) and licence.strip():
-        cc_id = licence.strip()
-        return cc_id, f"http://creativecommons.org/licenses/{cc_id}/", []
+        cc_id, assumed = cc_licence_id(licence)
+        notes = (
+            [
+                f"top-level licence {licence.strip()!r} names no version; version "
+                f"{CURRENT_CC_VERSION} assumed as xylose does for the journal's v541"
+            ]
+            if assumed
+            else []
+        )
+        return licence.strip(), f"http://creativecommons.org/licenses/{cc_id}/", notes
     if "v540" in article:
         found = licence_from_v540(_values(article, "v540"))
         if found:
@@ -107,10 +164,10 @@ def article_licence(
     if v541 and v541.lower() == "nd":
         return None, None, ["the journal record declares no licence (v541 = nd)"]
     if v541:
-        cc_id = f"{v541.lower()}/4.0"
+        cc_id, assumed = cc_licence_id(v541)
         notes = [
-            f"licence from the journal record, not the article (v541 {v541!r}; version 4.0 "
-            "assumed as xylose does)"
+            f"licence from the journal record, not the article (v541 {v541!r}"
+            + (f"; version {CURRENT_CC_VERSION} assumed as xylose does)" if assumed else ")")
         ]
         found = licence_from_v540(_values(journal, "v540"))
         if found and cc_id not in found[1]:
@@ -122,20 +179,70 @@ def article_licence(
     return None, None, []
 
 
-def _issns(journal: dict[str, Any]) -> list[Identifier]:
-    """Print and electronic ISSN as xylose's Journal._load_issn reads v35/v935/v400."""
+def _typed_issns(
+    record: dict[str, Any], print_type: str, online_type: str
+) -> tuple[str | None, str | None]:
+    print_issn = electronic = None
+    for occurrence in _values(record, "v435"):
+        kind, value = (
+            (clean_text(occurrence.get("t")) or "").upper(),
+            clean_text(occurrence.get("_")),
+        )
+        if kind == print_type:
+            print_issn = value
+        elif kind == online_type:
+            electronic = value
+    return print_issn, electronic
+
+
+def journal_issns(
+    journal: dict[str, Any], article: dict[str, Any]
+) -> tuple[str | None, str | None, list[str]]:
+    """(print ISSN, electronic ISSN, notes) as xylose's ``Journal._load_issn`` reads them.
+
+    The journal's typed list v435 (``t`` = ``PRINT``/``ONLIN``) wins whenever the journal has
+    one, even when it names only one kind: it is the title manager's current list, while
+    v35/v935/v400 are the older fields (v400 is the ISSN the PIDs were made with, which stays
+    in the PID after a print edition ends). Without it, the article's own typed list (SPS XML:
+    ``ppub``/``epub``), which xylose does not read; then v35 (the type of v935) as xylose does.
+    """
+    notes: list[str] = []
     kind = (_first(journal, "v35") or "").upper()
     v935, v400 = _first(journal, "v935"), _first(journal, "v400")
-    print_issn = electronic = None
-    if kind in ("PRINT", "ONLIN"):
+    legacy_print = legacy_electronic = None
+    if kind:
         main = v935 or v400
-        other = v400 if v935 and v400 != v935 else None
+        other = v400 if v935 and v400 and v400 != v935 else None
         if kind == "PRINT":
-            print_issn, electronic = main, other
+            legacy_print, legacy_electronic = main, other
         else:
-            electronic, print_issn = main, other
-    elif v400:
-        print_issn = v400
+            legacy_electronic, legacy_print = main, other
+    if "v435" in journal:
+        print_issn, electronic = _typed_issns(journal, "PRINT", "ONLIN")
+        source = "the journal's typed ISSNs (v435)"
+    elif "v435" in article:
+        print_issn, electronic = _typed_issns(article, "PPUB", "EPUB")
+        source = "the article's typed ISSNs (v435)"
+    else:
+        return legacy_print, legacy_electronic, notes
+    legacy = {legacy_print: "print", legacy_electronic: "electronic"}
+    typed = {print_issn: "print", electronic: "electronic"}
+    for issn, legacy_kind in legacy.items():
+        if issn is None:
+            continue
+        if issn not in typed:
+            notes.append(
+                f"ISSN {issn} ({legacy_kind} by v35/v935/v400) is not in {source}; not recorded"
+            )
+        elif typed[issn] != legacy_kind:
+            notes.append(
+                f"ISSN {issn} is {typed[issn]} by {source} but {legacy_kind} by v35/v935/v400; "
+                f"{source} followed, as xylose does"
+            )
+    return print_issn, electronic, notes
+
+
+def _issns(print_issn: str | None, electronic: str | None) -> list[Identifier]:
     out = []
     if print_issn and _ISSN_RE.match(print_issn):
         out.append(Identifier(scheme="issn", value=print_issn.upper()))
@@ -174,6 +281,53 @@ def _creators(article: dict[str, Any], notes: list[str]) -> list[Creator]:
     return creators
 
 
+def _page(value: object) -> str | None:
+    """A page number, or ``None`` for the placeholders ``nd`` and ``0``/``00`` (xylose)."""
+    text = clean_text(value)
+    if not text or text.lower() == "nd" or not text.replace("0", ""):
+        return None
+    return text
+
+
+def _pages(article: dict[str, Any]) -> PageRange | None:
+    """v14 as xylose's ``start_page``/``end_page``: ``f``/``l`` of any occurrence, else ``_``."""
+    occurrences = _values(article, "v14")
+    first = next((p for o in occurrences if (p := _page(o.get("f")))), None)
+    last = next((p for o in occurrences if (p := _page(o.get("l")))), None)
+    if first is None and last is None and occurrences:
+        bounds = sorted((clean_text(occurrences[0].get("_")) or "").split("-"))
+        first, last = _page(bounds[0]), _page(bounds[-1])
+    return PageRange(first=first, last=last) if first or last else None
+
+
+def _supplement(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return "suppl" if value in ("0", "") else f"suppl {value}"
+
+
+def _doi(data: dict[str, Any], article: dict[str, Any], code: str, notes: list[str]) -> str | None:
+    """v237, else the top-level ``doi`` (xylose's order).
+
+    A DOI suffix is an opaque name: one that spells another PID of the same issue is kept (it
+    is what SciELO registered for this article) and noted, so that a reviewer can check it.
+    """
+    doi = normalise_doi(_first(article, "v237")) or normalise_doi(data.get("doi"))
+    if doi is None:
+        doi = normalise_doi(article.get("doi"))
+    if doi is None:
+        return None
+    named = _PID_IN_DOI_RE.search(doi)
+    if named:
+        other = named.group(0).upper()
+        if other != code and other[:17] == code[:17] and other != _first(article, "v881"):
+            notes.append(
+                f"DOI {doi} spells the PID of another article of the same issue ({other}); "
+                "kept as SciELO registered it (a DOI suffix is an opaque name)"
+            )
+    return doi
+
+
 def _file_code(article: dict[str, Any]) -> str | None:
     path = _first(article, "v702")
     if not path:
@@ -209,7 +363,12 @@ def map_articlemeta(
     code = code.upper()
     if pid and code != pid.upper():
         raise SourceError(f"ArticleMeta answered with article {code}, not the requested {pid}")
-    coll = clean_text(data.get("collection")) or _first(article, "v992") or collection
+    coll = (
+        clean_text(data.get("collection"))
+        or _first(article, "v992")
+        or _first(journal, "v992")
+        or collection
+    )
     if collection and coll and coll != collection:
         raise SourceError(f"ArticleMeta answered for collection {coll!r}, not {collection!r}")
     coll = (coll or "").lower()
@@ -240,22 +399,31 @@ def map_articlemeta(
         notes.append(f"no title in the original language; the {lang} title is used")
     translated.pop(original or "", None)
 
+    volume, number = _first(article, "v31"), _first(article, "v32")
+    label = _first(article, "v4")
+    ahead = "ahead" in (number or "").lower() or "ahead" in (label or "").lower()
+
     date = iso_date(_first(article, "v65")) or iso_date(data.get("publication_date"))
+    if ahead:  # the issue date of an ahead-of-print article is a placeholder year
+        date = iso_date(_first(article, "v223")) or date
     if not date:
         date = iso_date(clean_text(data.get("publication_year")))
 
     identifiers = [Identifier(scheme="scielo-pid", value=code)]
-    doi = normalise_doi(data.get("doi")) or normalise_doi(article.get("doi"))
-    doi = normalise_doi(_first(article, "v237")) or doi
+    doi = _doi(data, article, code, notes)
     if doi:
         identifiers.append(Identifier(scheme="doi", value=doi))
 
-    first_page = _first(article, "v14", "f")
-    last_page = _first(article, "v14", "l")
-    if not first_page and not last_page and _first(article, "v14"):
-        bounds = sorted((_first(article, "v14") or "").split("-"))
-        first_page, last_page = bounds[0] or None, bounds[-1] or None
-    pages = PageRange(first=first_page, last=last_page) if first_page or last_page else None
+    pages = _pages(article)
+    if ahead:
+        notes.append("ahead of print: no volume, issue or pages yet")
+        pages, volume, number = None, None, None
+    else:
+        supplements = [_supplement(_first(article, "v132")), _supplement(_first(article, "v131"))]
+        if any(supplements):
+            number = " ".join(p for p in (number, *supplements) if p)
+    v71 = (_first(article, "v71") or "").lower()
+    document_type = DOCUMENT_TYPES.get(v71, "undefined") if v71 else None
 
     abstract = None
     for occurrence in _values(article, "v83"):
@@ -293,17 +461,23 @@ def map_articlemeta(
                     continue
                 if (rebased := rebase(url.strip(), f"{kind} URL ({lang})")) is not None:
                     target[lang] = rebased
-    else:
+    if not pdf_urls:
+        # xylose's fulltexts() path, also when fulltexts lists html only (SciELO's classic site
+        # serves the PDF there all the same)
         acronym = (_first(journal, "v68") or "").lower()
-        label, file_code = _first(article, "v4"), _file_code(article)
+        file_code = _file_code(article)
         domain = COLLECTION_SITES.get(coll, f"http://{_first(journal, 'v690') or ''}")
+        listed = "lists no PDF" if isinstance(fulltexts, dict) else "is absent"
         if acronym and label and file_code and original:
             url = f"{domain}/pdf/{acronym}/{label}/{file_code}.pdf"
             if (rebased := rebase(url, "PDF URL")) is not None:
                 pdf_urls[original] = rebased
-                notes.append("PDF URL derived from the journal acronym, issue and file name")
-    if not pdf_urls and not isinstance(fulltexts, dict):
-        notes.append("no fulltexts in the ArticleMeta record and no file name to derive a PDF")
+                notes.append(
+                    f"ArticleMeta's fulltexts {listed}: PDF URL derived from the journal "
+                    "acronym (v68), issue label (v4) and file name (v702)"
+                )
+        else:
+            notes.append(f"ArticleMeta's fulltexts {listed} and no file name to derive a PDF")
 
     languages = [original] if original else []
     languages += [lang for lang in pdf_urls if lang not in languages]
@@ -317,14 +491,16 @@ def map_articlemeta(
         )
     if landing:
         identifiers.append(Identifier(scheme="url", value=landing))
-    identifiers += _issns(journal)
+    print_issn, electronic, issn_notes = journal_issns(journal, article)
+    notes += issn_notes
+    identifiers += _issns(print_issn, electronic)
 
     relation = Relation(
         title=_first(journal, "v100") or _first(article, "v30"),
-        identifiers=tuple(i for i in _issns(journal)),
+        identifiers=tuple(_issns(print_issn, electronic)),
         kind="journal-issue",
-        volume=_first(article, "v31"),
-        issue=_first(article, "v32"),
+        volume=volume,
+        issue=number,
     )
     return finish(
         SourceRecord(
@@ -346,6 +522,7 @@ def map_articlemeta(
             licence_url=licence_url,
             pdf_urls=pdf_urls,
             landing_url=landing,
+            document_type=document_type,
             notes=notes,
         )
     )
