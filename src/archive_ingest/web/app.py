@@ -1,8 +1,11 @@
-"""One FastAPI application: the review UI (``/review/``) beside the OAI-PMH endpoint (``/oai``).
+"""One FastAPI application: the review UI (``/review/``) beside the OAI-PMH endpoint (``/oai``)
+and the public access copies of deposited versions (``/access/{record_id}/v{version}``).
 
 Each part is a router built from the settings; this module only assembles them and wraps
 the whole application in the security headers middleware (review/headers.py), so 404 and 405
-answers and static files carry the same headers as pages.
+answers and static files carry the same headers as pages. The review pages need a session;
+``/oai`` and ``/access/`` are public (harvesters), and serve only what is deposited and
+exposed (web/access.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from archive_ingest.review.actions import OcrRerunLauncher
 from archive_ingest.review.headers import SecurityHeaders
 from archive_ingest.review.web import review_router
 from archive_ingest.settings import Settings, get_settings
+from archive_ingest.web.access import access_router
 
 
 def create_app(
@@ -35,6 +39,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
 
     app.include_router(oai_router(settings))
+    app.include_router(access_router(settings))
     app.include_router(review_router(settings, ocr_rerun=ocr_rerun))
 
     @app.get("/", include_in_schema=False)

@@ -1,0 +1,383 @@
+"""The public access copy: ``GET`` and ``HEAD /access/{record_id}/v{version}`` (access_urls.py).
+
+What harvesters (CORE, BASE) fetch through the ``dc:identifier`` of an OAI record: the
+access-copy PDF of one deposited version, read from a stored AIP, never from a workspace.
+
+Public, no login (the review pages keep theirs): only what the OAI endpoint already exposes
+is served. A version is served when its record is exposed over OAI-PMH and not withdrawn
+(a deleted header answers 404 for every version), the version is at most the exposed one and
+was deposited (``deposited`` or ``under_replicated``: stored and verified on at least one
+target; every deposited version has a valid Creative Commons licence, docs/LICENCE.md), and
+the catalogue lists its ``access`` file. Anything else is 404, the same answer for a record
+that does not exist, so the route tells nothing of held or rejected items.
+
+The request names nothing local: ``record_id`` must match the record-id syntax and
+``version`` be a plain positive integer, and both only select catalogue rows; the bytes come
+from the S3 object the catalogue recorded for that copy (key and object version).
+
+The copies are tried in the configured targets' order (the primary first), each ``verified``
+copy whose object has the access file's size and SHA-256; a target that does not answer, or
+answers with other bytes than recorded, is skipped for the next. The body is streamed in
+chunks (bounded memory); when a copy fails in the middle of a response, the stream goes on
+from the next copy at the byte reached (the bytes are the same: one SHA-256). ``Range``
+(one byte range: ``a-b``, ``a-`` or ``-n``) answers 206 with ``Content-Range``, an
+unsatisfiable range 416; several ranges or a malformed header are ignored (the whole file,
+as RFC 9110 allows). ``ETag`` is the file's SHA-256 (``If-None-Match`` answers 304,
+``If-Range`` is honoured).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import select
+
+from archive_ingest.access_urls import ACCESS_ROUTE
+from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.catalogue.schema import File, Version
+from archive_ingest.catalogue.store import Catalogue
+from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.models import RECORD_ID_RE
+from archive_ingest.oai.tables import OaiRecord
+from archive_ingest.settings import Settings
+from archive_ingest.storage.s3 import S3Client, client_config, make_client
+from archive_ingest.storage.targets import target_views
+
+log = logging.getLogger(__name__)
+
+#: version states whose bytes are stored and verified on at least one target
+SERVED_STATES = frozenset({"deposited", "under_replicated"})
+CHUNK = 256 * 1024
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
+MAX_RANGE_HEADER = 200
+#: a target that does not answer costs seconds, not the client's patience
+READ_CONFIG = client_config(max_attempts=2, connect_timeout=3, read_timeout=30)
+#: what a failing target raises while it opens or streams an object
+_READ_ERRORS = (BotoCoreError, ClientError, OSError, ArchiveIngestError)
+
+
+def valid_request(record_id: str, version: str) -> int | None:
+    """The version number when both path segments are well-formed, else None."""
+    if not RECORD_ID_RE.fullmatch(record_id) or ".." in record_id:
+        return None
+    if not _VERSION.fullmatch(version):
+        return None
+    return int(version)
+
+
+class Unsatisfiable(Exception):
+    """A byte range that starts at or after the end of the file (416)."""
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(first, last)`` (inclusive) of a single byte range, None for the whole file (no
+    header, a malformed one, another unit or several ranges: ignored, RFC 9110 14.2).
+    Raises :class:`Unsatisfiable` for a range with no byte inside the file."""
+    if not header or len(header) > MAX_RANGE_HEADER:
+        return None
+    match = _RANGE.fullmatch(header.strip().replace(" ", ""))
+    if match is None:
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first:
+        if not last:
+            return None
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise Unsatisfiable
+        return max(size - suffix, 0), size - 1
+    start = int(first)
+    if last and int(last) < start:
+        return None  # an invalid range-spec: ignored
+    if start >= size:
+        raise Unsatisfiable
+    return start, min(int(last), size - 1) if last else size - 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """One verified copy's object holding the access file."""
+
+    target: str
+    bucket: str
+    key: str
+    version_id: str | None
+
+
+@dataclass(frozen=True)
+class AccessCopy:
+    record_id: str
+    version: int
+    size: int
+    sha256: str
+    sources: tuple[Source, ...]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.sha256}"'
+
+    @property
+    def filename(self) -> str:
+        # the record id's syntax ([a-z0-9._-]) needs no quoting in a header
+        return f"{self.record_id}-v{self.version}.pdf"
+
+
+def served_access_file(catalogue: Catalogue, record_id: str, version: int) -> File | None:
+    """The access file of ``record_id``'s ``version`` if the route may serve it, else None."""
+    with catalogue.session() as session:
+        exposed = session.get(OaiRecord, record_id)
+        if exposed is None or exposed.deleted or version > exposed.version:
+            return None
+        row = session.scalars(
+            select(Version).where(Version.item_id == record_id, Version.version == version)
+        ).first()
+        if row is None or row.state not in SERVED_STATES:
+            return None
+        files = list(
+            session.scalars(
+                select(File).where(
+                    File.item_id == record_id, File.version == version, File.role == "access"
+                )
+            )
+        )
+        if len(files) != 1 or files[0].media_type != "application/pdf" or files[0].size <= 0:
+            return None
+        session.expunge(files[0])
+        return files[0]
+
+
+def find_access_copy(
+    catalogue: Catalogue, views: dict[str, Settings], record_id: str, version: int
+) -> AccessCopy | None:
+    """What the route serves for ``record_id`` v``version``, with every verified copy that
+    holds it, in the targets' order (``views``); None when there is nothing to serve."""
+    access = served_access_file(catalogue, record_id, version)
+    if access is None:
+        return None
+    path = f"data/{access.path}"
+    verified = {
+        c.target for c in copies_of(catalogue, record_id, version) if c.status == "verified"
+    }
+    sources: list[Source] = []
+    for target, view in views.items():
+        if target not in verified:
+            continue
+        for obj in objects_of_copy(catalogue, record_id, version, target):
+            if obj.path == path and (obj.size, obj.sha256) == (access.size, access.sha256):
+                sources.append(Source(target, view.s3_bucket, obj.key, obj.version_id))
+                break
+    if not sources:
+        return None
+    return AccessCopy(record_id, version, access.size, access.sha256, tuple(sources))
+
+
+class NoCopyAnswers(Exception):
+    """No verified copy gave the bytes asked for (503)."""
+
+
+class CopyReader:
+    """Opens byte ranges of a copy's object on the targets, one S3 client per target."""
+
+    def __init__(self, views: dict[str, Settings]) -> None:
+        self.views = views
+        self._clients: dict[str, S3Client] = {}
+        self._lock = threading.Lock()
+
+    def client(self, target: str) -> S3Client:
+        with self._lock:
+            if target not in self._clients:
+                self._clients[target] = make_client(self.views[target], config=READ_CONFIG)
+            return self._clients[target]
+
+    def open(self, source: Source, start: int, end: int) -> Any:
+        """The body of bytes ``start``..``end`` of ``source``'s object; raises when the target
+        does not answer or answers with another length than asked."""
+        args: dict[str, Any] = {
+            "Bucket": source.bucket,
+            "Key": source.key,
+            "Range": f"bytes={start}-{end}",
+        }
+        if source.version_id:
+            args["VersionId"] = source.version_id
+        response = self.client(source.target).get_object(**args)
+        body = response["Body"]
+        if int(response.get("ContentLength", -1)) != end - start + 1:
+            body.close()
+            raise ArchiveIngestError(
+                f"{source.target}: {source.key} answered {response.get('ContentLength')} bytes "
+                f"for a range of {end - start + 1}"
+            )
+        return body
+
+    def first_open(
+        self, copy: AccessCopy, start: int, end: int, after: int = -1
+    ) -> tuple[int, Any]:
+        """``(index, body)`` of the first source after ``after`` that opens."""
+        for index in range(after + 1, len(copy.sources)):
+            source = copy.sources[index]
+            try:
+                return index, self.open(source, start, end)
+            except _READ_ERRORS as exc:
+                log.warning(
+                    "access copy of %s v%s: %s does not serve it (%s)",
+                    copy.record_id,
+                    copy.version,
+                    source.target,
+                    exc,
+                )
+        raise NoCopyAnswers
+
+    def stream(
+        self, copy: AccessCopy, start: int, end: int, index: int, body: Any
+    ) -> Iterator[bytes]:
+        """Bytes ``start``..``end``, in chunks; a copy failing mid-way is replaced by the next
+        one from the byte reached. When none is left the response ends short (the client
+        sees fewer bytes than its Content-Length)."""
+        position = start
+        try:
+            while position <= end:
+                try:
+                    chunk = body.read(min(CHUNK, end - position + 1))
+                except _READ_ERRORS as exc:
+                    log.warning(
+                        "access copy of %s v%s: %s failed at byte %d (%s)",
+                        copy.record_id,
+                        copy.version,
+                        copy.sources[index].target,
+                        position,
+                        exc,
+                    )
+                    chunk = b""
+                if not chunk:
+                    body.close()
+                    try:
+                        index, body = self.first_open(copy, position, end, after=index)
+                    except NoCopyAnswers:
+                        log.error(
+                            "access copy of %s v%s: no copy left at byte %d",
+                            copy.record_id,
+                            copy.version,
+                            position,
+                        )
+                        return
+                    continue
+                position += len(chunk)
+                yield chunk
+        finally:
+            body.close()
+
+
+def _headers(copy: AccessCopy) -> dict[str, str]:
+    return {
+        "ETag": copy.etag,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": f'inline; filename="{copy.filename}"',
+        # the bytes of a version never change; a harvester may keep them and revalidate
+        "Cache-Control": "public, no-cache",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+    }
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _not_found() -> Response:
+    return Response("not found\n", status_code=404, media_type="text/plain")
+
+
+def access_router(settings: Settings) -> APIRouter:
+    """``GET``/``HEAD`` :data:`ACCESS_ROUTE`, public (no session)."""
+    router = APIRouter(include_in_schema=False)
+    lock = threading.Lock()
+    opened: dict[str, Any] = {}
+
+    def catalogue() -> Catalogue:
+        with lock:
+            if "catalogue" not in opened:
+                opened["catalogue"] = Catalogue.open(settings.effective_database_url)
+            found: Catalogue = opened["catalogue"]
+            return found
+
+    def reader() -> CopyReader:
+        with lock:
+            if "reader" not in opened:
+                views = {v.storage_target_name: v for v in target_views(settings)}
+                opened["reader"] = CopyReader(views)
+            found: CopyReader = opened["reader"]
+            return found
+
+    @router.api_route(ACCESS_ROUTE, methods=["GET", "HEAD"])
+    def access_copy(request: Request, record_id: str, version: str) -> Response:
+        number = valid_request(record_id, version)
+        if number is None:
+            return _not_found()
+        try:
+            copies = reader()
+        except ArchiveIngestError as exc:
+            log.error("access copies cannot be read: %s", exc)
+            return Response("storage not configured\n", status_code=503, media_type="text/plain")
+        copy = find_access_copy(catalogue(), copies.views, record_id, number)
+        if copy is None:
+            return _not_found()
+        headers = _headers(copy)
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match and _etag_matches(if_none_match, copy.etag):
+            return Response(status_code=304, headers=headers)
+        wanted = request.headers.get("range")
+        if_range = request.headers.get("if-range")
+        if if_range is not None and if_range.strip() != copy.etag:
+            wanted = None  # the client holds other bytes: the whole file
+        try:
+            span = parse_range(wanted, copy.size)
+        except Unsatisfiable:
+            return Response(
+                status_code=416,
+                headers={**headers, "Content-Range": f"bytes */{copy.size}"},
+            )
+        start, end = span if span is not None else (0, copy.size - 1)
+        status = 206 if span is not None else 200
+        headers["Content-Length"] = str(end - start + 1)
+        if span is not None:
+            headers["Content-Range"] = f"bytes {start}-{end}/{copy.size}"
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type="application/pdf")
+        try:
+            index, body = copies.first_open(copy, start, end)
+        except NoCopyAnswers:
+            return Response(
+                "no copy of the file answers now; try again later\n",
+                status_code=503,
+                media_type="text/plain",
+                headers={"Retry-After": "60"},
+            )
+        return StreamingResponse(
+            copies.stream(copy, start, end, index, body),
+            status_code=status,
+            headers=headers,
+            media_type="application/pdf",
+        )
+
+    return router
+
+
+__all__ = [
+    "ACCESS_ROUTE",
+    "AccessCopy",
+    "CopyReader",
+    "Unsatisfiable",
+    "access_router",
+    "find_access_copy",
+    "parse_range",
+    "valid_request",
+]

@@ -1,0 +1,228 @@
+"""The public access-copy route ``/access/{record_id}/v{version}`` of `archive-ingest serve`'s app
+(uvicorn on 127.0.0.1, real httpx requests) against a chapter ingested to two real SeaweedFS
+targets:
+
+- a full GET gives exactly the stored access copy (the bytes of the object on the primary
+  target, the catalogue's SHA-256, which is also the ETag); HEAD gives the same headers and no
+  body; ``Range`` of the first bytes, a suffix and an open range answer 206 with the right
+  bytes and ``Content-Range``; a range past the end 416; ``If-None-Match`` 304;
+- no session is needed (the review pages still redirect to the login page); security
+  headers are on the answers;
+- 404 for an unknown record, malformed ids and versions (nothing local is ever named), a
+  version never deposited, and every version of a withdrawn record;
+- the primary target stopped: the same bytes come from the second copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from archive_ingest.access_urls import access_copy_url
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.copies import objects_of_copy
+from archive_ingest.oai.store import withdraw_record
+from archive_ingest.settings import Settings
+from archive_ingest.web import create_app
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.pipeline import ingest_in_process
+from tests.support.plugins.storage import SeaweedServer
+from tests.support.plugins.targets import TargetsEnv
+from tests.support.samples import add_generated_book
+from tests.support.web import serving
+
+pytestmark = pytest.mark.slow
+
+
+def _deposit(
+    targets_env: TargetsEnv,
+    servers: list[SeaweedServer],
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+) -> tuple[Settings, str]:
+    settings = targets_env(servers).model_copy(update=scielo_server.settings_overrides())
+    [ref] = add_generated_book(
+        scielo_catalogue, f"acc{uuid.uuid4().hex[:6]}", 1, tmp_path, scanned_pages=0
+    )
+    result = ingest_in_process(settings, ref)
+    assert (result.state, result.version) == ("deposited", 1), result.reasons
+    return settings, result.id or ""
+
+
+def _stored_access(settings: Settings, server: SeaweedServer, record_id: str) -> tuple[bytes, str]:
+    """The access copy's bytes as the first target holds them, and the catalogue's SHA-256."""
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        [access] = [f for f in catalogue.files(record_id, 1) if f.role == "access"]
+        [obj] = [
+            o
+            for o in objects_of_copy(catalogue, record_id, 1, "t1")
+            if o.path == f"data/{access.path}"
+        ]
+    finally:
+        catalogue.close()
+    got = server.client("admin").get_object(
+        Bucket=server.bucket, Key=obj.key, VersionId=obj.version_id or ""
+    )
+    return got["Body"].read(), access.sha256
+
+
+@pytest.fixture
+def served_pair(
+    seaweed_private_pair: list[SeaweedServer],
+) -> Iterator[list[SeaweedServer]]:
+    """The module's two servers, running at the start and again at the end of the test."""
+    for server in seaweed_private_pair:
+        if not server.local.is_running():
+            server.local.up()
+    yield seaweed_private_pair
+    for server in seaweed_private_pair:
+        if not server.local.is_running():
+            server.local.up()
+
+
+def test_the_access_copy_is_served_whole_in_ranges_and_publicly(
+    served_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+) -> None:
+    settings, record_id = _deposit(
+        targets_env, served_pair, scielo_catalogue, scielo_server, tmp_path
+    )
+    stored, sha256 = _stored_access(settings, served_pair[0], record_id)
+    size = len(stored)
+    assert hashlib.sha256(stored).hexdigest() == sha256 and stored.startswith(b"%PDF-")
+    with serving(create_app(settings)) as base:
+        url = access_copy_url(f"{base}/oai", record_id, 1)
+        assert url == f"{base}/access/{record_id}/v1"
+        with httpx.Client(timeout=60) as client:
+            whole = client.get(url)
+            assert whole.status_code == 200
+            assert whole.content == stored
+            assert hashlib.sha256(whole.content).hexdigest() == sha256
+            assert whole.headers["content-type"] == "application/pdf"
+            assert whole.headers["content-length"] == str(size)
+            assert whole.headers["etag"] == f'"{sha256}"'
+            assert whole.headers["accept-ranges"] == "bytes"
+            assert whole.headers["content-disposition"] == (
+                f'inline; filename="{record_id}-v1.pdf"'
+            )
+            assert whole.headers["x-content-type-options"] == "nosniff"
+            assert whole.headers["x-frame-options"] == "DENY"
+
+            head = client.head(url)
+            assert head.status_code == 200 and head.content == b""
+            for name in ("content-length", "etag", "content-type", "accept-ranges"):
+                assert head.headers[name] == whole.headers[name], name
+
+            first = client.get(url, headers={"Range": "bytes=0-99"})
+            assert first.status_code == 206
+            assert first.content == stored[:100]
+            assert first.headers["content-range"] == f"bytes 0-99/{size}"
+            assert first.headers["content-length"] == "100"
+
+            suffix = client.get(url, headers={"Range": "bytes=-500"})
+            assert suffix.status_code == 206 and suffix.content == stored[-500:]
+            assert suffix.headers["content-range"] == f"bytes {size - 500}-{size - 1}/{size}"
+
+            tail = client.get(url, headers={"Range": f"bytes={size - 1000}-"})
+            assert tail.status_code == 206 and tail.content == stored[size - 1000 :]
+
+            past = client.get(url, headers={"Range": f"bytes={size - 10}-{size + 5000}"})
+            assert past.status_code == 206 and past.content == stored[size - 10 :]
+
+            beyond = client.get(url, headers={"Range": f"bytes={size}-"})
+            assert beyond.status_code == 416
+            assert beyond.headers["content-range"] == f"bytes */{size}"
+            assert client.get(url, headers={"Range": "bytes=-0"}).status_code == 416
+
+            # several ranges, another unit, nonsense: ignored, the whole file
+            for ignored in ("bytes=0-1,5-9", "items=0-1", "bytes=9-2", "bytes=x-y"):
+                answer = client.get(url, headers={"Range": ignored})
+                assert (answer.status_code, answer.content) == (200, stored), ignored
+
+            other = client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+            assert (other.status_code, other.content) == (200, stored)
+            same = client.get(url, headers={"Range": "bytes=0-9", "If-Range": f'"{sha256}"'})
+            assert (same.status_code, same.content) == (206, stored[:10])
+            cached = client.get(url, headers={"If-None-Match": f'"{sha256}"'})
+            assert cached.status_code == 304 and cached.content == b""
+
+            # public: no session; the review pages still want one
+            review = client.get(f"{base}/review/", follow_redirects=False)
+            assert review.status_code == 303
+            assert review.headers["location"].startswith("/review/login")
+            assert client.post(url).status_code == 405
+
+
+def test_not_found_answers_and_the_second_copy_when_the_primary_is_stopped(
+    served_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+) -> None:
+    settings, record_id = _deposit(
+        targets_env, served_pair, scielo_catalogue, scielo_server, tmp_path
+    )
+    stored, sha256 = _stored_access(settings, served_pair[0], record_id)
+    with serving(create_app(settings)) as base, httpx.Client(timeout=60) as client:
+        url = f"{base}/access/{record_id}/v1"
+        for path in (
+            f"/access/{record_id}/v2",  # no such version
+            f"/access/{record_id}/v0",
+            f"/access/{record_id}/v01",
+            f"/access/{record_id}/v1x",
+            f"/access/{record_id}/v-1",
+            f"/access/{record_id}/v9999999999",
+            "/access/scielo-books-nothing-01/v1",  # no such record
+            "/access/..%2F..%2Fetc%2Fpasswd/v1",
+            "/access/%2e%2e/v1",
+            f"/access/{record_id.upper()}/v1",
+            "/access/rec%00ord/v1",
+        ):
+            answer = client.get(f"{base}{path}")
+            assert answer.status_code == 404, path
+            assert b"%PDF" not in answer.content, path
+
+        # a version that exists but was never deposited
+        catalogue = Catalogue.open(settings.effective_database_url)
+        try:
+            catalogue.new_version(record_id, original_sha256=None, work_dir=None)
+        finally:
+            catalogue.close()
+        assert client.get(f"{base}/access/{record_id}/v2").status_code == 404
+
+        # the primary target stopped: the second copy answers with the same bytes
+        served_pair[0].local.down(timeout=3)
+        assert not served_pair[0].local.is_running()
+        whole = client.get(url)
+        assert whole.status_code == 200 and whole.content == stored
+        assert hashlib.sha256(whole.content).hexdigest() == sha256
+        part = client.get(url, headers={"Range": "bytes=100-199"})
+        assert part.status_code == 206 and part.content == stored[100:200]
+
+        # neither target answers: 503, never a wrong answer
+        served_pair[1].local.down(timeout=3)
+        down = client.get(url)
+        assert down.status_code == 503 and down.headers["retry-after"] == "60"
+
+        # withdrawn (an OAI deleted header): gone, whatever the storage says
+        for server in served_pair:
+            server.local.up()
+        assert client.get(url).status_code == 200
+        catalogue = Catalogue.open(settings.effective_database_url)
+        try:
+            assert withdraw_record(catalogue, record_id, "taken down")
+        finally:
+            catalogue.close()
+        assert client.get(url).status_code == 404
+        assert client.head(url).status_code == 404
