@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from archive_ingest.errors import SourceError
+from archive_ingest.licence import LicencePolicy, validate_licence
+from archive_ingest.models import SourceRecord
 from archive_ingest.sources.scielo_articles import map_articlemeta
+from archive_ingest_demo.scielo_sample.articlemeta import articlemeta_document
 from tests.support.scielo_fixtures import FIXTURES
 
 PID = "S2179-975X2011000300002"
@@ -95,7 +98,11 @@ def test_journal_licence_fallback_v541() -> None:
     data = load("articlemeta-v540.json")
     del data["article"]["v540"]
     record = map_articlemeta(dump(data), site_base=SITE)
-    assert record.licence_statement == "BY-NC"
+    # the bare code as SciELO words it, with the version read (v541 itself stays in the raw JSON)
+    assert record.licence_statement == (
+        "This work is licensed under a Creative Commons Attribution-NonCommercial 4.0 "
+        "International License."
+    )
     assert record.licence_url == "http://creativecommons.org/licenses/by-nc/4.0/"
     notes = "\n".join(record.notes)
     assert "licence from the journal record" in notes
@@ -231,3 +238,167 @@ def test_non_string_subfields_are_tolerated() -> None:
         aff["i"] = True
     record = map_articlemeta(json.dumps(doc).encode())
     assert record.creators
+
+
+# --- the other shapes SciELO publishes (built with the sample's articlemeta_document) ---------
+
+
+def build(**options: Any) -> SourceRecord:
+    document = articlemeta_document(collection="scl", pid=PID, **options)
+    return map_articlemeta(dump(document), site_base=SITE, collection="scl", pid=PID)
+
+
+def test_html_only_fulltexts_derive_the_pdf_as_xylose_does() -> None:
+    record = build(fulltext_formats=("html",), fulltext_languages=["en", "pt"])
+    # only the original language: xylose derives no translation's PDF
+    assert record.pdf_urls == {"en": f"{SITE}/pdf/alb/v23n3/a02v23n3.pdf"}
+    assert record.primary_pdf_url() == f"{SITE}/pdf/alb/v23n3/a02v23n3.pdf"
+    assert any("fulltexts lists no PDF: PDF URL derived" in n for n in record.notes)
+
+
+def test_several_pdfs_per_language_are_all_kept_the_original_first() -> None:
+    record = build(original_language="pt", fulltext_languages=["en", "pt", "es"])
+    assert set(record.pdf_urls) == {"en", "pt", "es"}
+    assert record.pdf_urls["en"] == f"{SITE}/pdf/alb/v23n3/en_a02v23n3.pdf"
+    assert record.languages[0] == "pt"
+    assert record.primary_pdf_url() == f"{SITE}/pdf/alb/v23n3/a02v23n3.pdf"
+
+
+@pytest.mark.parametrize(
+    ("v541", "url", "assumed"),
+    [
+        ("BY", "http://creativecommons.org/licenses/by/4.0/", True),
+        ("BY-NC", "http://creativecommons.org/licenses/by-nc/4.0/", True),
+        ("BY/4.0", "http://creativecommons.org/licenses/by/4.0/", False),
+        ("BY-NC/4.0", "http://creativecommons.org/licenses/by-nc/4.0/", False),
+        ("by-nc-sa/3.0", "http://creativecommons.org/licenses/by-nc-sa/3.0/", False),
+    ],
+)
+def test_journal_v541_code_with_and_without_version(v541: str, url: str, assumed: bool) -> None:
+    record = build(license=None, journal_v541=v541)
+    assert record.licence_url == url  # never .../4.0/4.0/
+    assert (record.licence_statement == v541) is not assumed
+    assert any("version 4.0 assumed" in n for n in record.notes) is assumed
+    verdict = validate_licence(
+        metadata=[record.licence_statement, record.licence_url],
+        pdf_text="",
+        xmp=None,
+        policy=LicencePolicy(),
+    )
+    assert verdict.outcome == "valid"
+    assert verdict.uri == url.replace("http://", "https://")
+
+
+def test_top_level_licence_without_version_reads_as_current() -> None:
+    record = build(license="by-nc")
+    assert record.licence_url == "http://creativecommons.org/licenses/by-nc/4.0/"
+    assert any("names no version" in n for n in record.notes)
+    assert build(license="by/3.0").licence_url == "http://creativecommons.org/licenses/by/3.0/"
+
+
+@pytest.mark.parametrize(
+    "v14",
+    [
+        [{"_": "", "f": "nd", "l": "nd"}],
+        [{"_": "", "f": "ND"}, {"_": "", "l": "nd"}],
+        [{"_": "nd"}],
+        [{"_": "", "f": "0", "l": "00"}],
+    ],
+)
+def test_page_placeholders_give_no_pages(v14: list[dict[str, str]]) -> None:
+    document = articlemeta_document(collection="scl", pid=PID)
+    document["article"]["v14"] = v14
+    record = map_articlemeta(dump(document), site_base=SITE)
+    assert record.pages is None
+    assert "pages" in record.missing
+
+
+def test_typed_issns_v435_win_over_v35() -> None:
+    # v35 says the v935 ISSN is electronic; v435 says it is the print one (as in a real record)
+    record = build(
+        issn="1669-2381",
+        issn_type="ONLIN",
+        journal_v435=[("ONLIN", "1851-8265"), ("PRINT", "1669-2381")],
+    )
+    assert record.identifier("issn") == "1669-2381"
+    assert record.identifier("eissn") == "1851-8265"
+    assert any("followed, as xylose does" in n for n in record.notes)
+    assert record.is_part_of is not None
+    assert [i.scheme for i in record.is_part_of.identifiers] == ["issn", "eissn"]
+
+
+def test_typed_issns_of_one_kind_leave_the_other_out() -> None:
+    document = articlemeta_document(
+        collection="scl", pid=PID, issn="1414-431X", journal_v435=[("ONLIN", "1414-431X")]
+    )
+    document["title"]["v400"] = [{"_": "0100-879X"}]
+    record = map_articlemeta(dump(document))
+    assert record.identifier("eissn") == "1414-431X"
+    assert record.identifier("issn") is None  # as xylose: v435 is the whole list
+    assert any("0100-879X" in n and "not recorded" in n for n in record.notes)
+
+
+def test_article_typed_issns_when_the_journal_has_none() -> None:
+    record = build(article_v435=[("ppub", "0034-8910"), ("epub", "1518-8787")])
+    assert (record.identifier("issn"), record.identifier("eissn")) == ("0034-8910", "1518-8787")
+
+
+def test_older_document_shape_maps_from_v880_and_v992() -> None:
+    record = build(older_shape=True, license=None)
+    assert record.source == f"scielo-article:scl/{PID}"
+    assert record.identifier("doi") == "10.1590/S2179-975X2012005000004"  # v237
+    assert record.pdf_urls == {"en": f"{SITE}/pdf/alb/v23n3/a02v23n3.pdf"}
+    assert record.licence_url == "http://creativecommons.org/licenses/by-nc/4.0/"
+    older = articlemeta_document(collection="scl", pid=PID, older_shape=True)
+    del older["article"]["v992"]
+    assert map_articlemeta(dump(older), collection="scl").source == f"scielo-article:scl/{PID}"
+    older["title"]["v992"] = [{"_": "spa"}]
+    with pytest.raises(SourceError, match="collection 'spa', not 'scl'"):
+        map_articlemeta(dump(older), collection="scl")
+
+
+def test_doi_spelling_a_neighbours_pid_is_kept_and_noted() -> None:
+    neighbour = "10.1590/S2179-975X2011000300003"
+    record = build(doi=neighbour)
+    assert record.identifier("doi") == neighbour
+    assert any("spells the PID of another article" in n for n in record.notes)
+    # a DOI made with the ahead-of-print PID (another issue) is nothing to note
+    assert not any("spells" in n for n in build().notes)
+
+
+def test_ahead_of_print() -> None:
+    record = build(ahead_of_print=True, publication_date="20110000", document_date="20110512")
+    assert record.pages is None
+    assert record.is_part_of is not None
+    assert (record.is_part_of.volume, record.is_part_of.issue) == (None, None)
+    assert record.date == "2011-05-12"  # v223, not the placeholder year of v65
+    assert record.pdf_urls == {"en": f"{SITE}/pdf/alb/2011nahead/a02v23n3.pdf"}
+    assert any("ahead of print" in n for n in record.notes)
+
+
+@pytest.mark.parametrize(
+    ("options", "issue"),
+    [
+        ({"supplement_volume": "1"}, "3 suppl 1"),
+        ({"supplement_number": "2"}, "3 suppl 2"),
+        ({"supplement_number": "0"}, "3 suppl"),
+    ],
+)
+def test_supplements(options: dict[str, str], issue: str) -> None:
+    record = build(**options)
+    assert record.is_part_of is not None
+    assert (record.is_part_of.volume, record.is_part_of.issue) == ("23", issue)
+
+
+@pytest.mark.parametrize(
+    ("v71", "kind"),
+    [
+        ("oa", "research-article"),
+        ("pr", "press-release"),
+        ("er", "correction"),
+        ("ed", "editorial"),
+        ("zz", "undefined"),
+    ],
+)
+def test_document_type_from_v71(v71: str, kind: str) -> None:
+    assert build(document_type=v71).document_type == kind

@@ -61,6 +61,15 @@ _ISSN_RE = re.compile(r"^[0-9]{4}-[0-9]{3}[0-9Xx]$")
 _CC_BARE_RE = re.compile(r"^by(?:-(?:nc|nd|sa)){0,2}$")
 #: The version SciELO (and xylose, Journal.permissions) means by a bare code: the current one
 CURRENT_CC_VERSION = "4.0"
+#: The names of the licence elements in SciELO's statements (xylose/choices.py)
+CC_NAMES: dict[str, str] = {
+    "by": "Attribution",
+    "by-nd": "Attribution-NoDerivatives",
+    "by-sa": "Attribution-ShareAlike",
+    "by-nc": "Attribution-NonCommercial",
+    "by-nc-nd": "Attribution-NonCommercial-NoDerivatives",
+    "by-nc-sa": "Attribution-NonCommercial-ShareAlike",
+}
 #: A SciELO PID inside a DOI (10.1590/S0100-19651998000200002)
 _PID_IN_DOI_RE = re.compile(r"S[0-9]{4}-[0-9]{3}[0-9X][0-9]{13}", re.IGNORECASE)
 
@@ -138,6 +147,22 @@ def cc_licence_id(code: str) -> tuple[str, bool]:
     return cc_id, False
 
 
+def _statement(code: str, cc_id: str, assumed: bool) -> str:
+    """The publisher's code, or for a bare code SciELO's own sentence with the version read.
+
+    A bare ``BY`` says nothing a licence reader can take alone; SciELO's site (and xylose's
+    ``creative_commons_text``) state it as "... Creative Commons Attribution 4.0 International
+    License.", which is what the article's readers were shown.
+    """
+    name = CC_NAMES.get(cc_id.split("/")[0])
+    if not assumed or name is None:
+        return code.strip()
+    return (
+        f"This work is licensed under a Creative Commons {name} {CURRENT_CC_VERSION} "
+        "International License."
+    )
+
+
 def article_licence(
     data: dict[str, Any], article: dict[str, Any], journal: dict[str, Any]
 ) -> tuple[str | None, str | None, list[str]]:
@@ -153,7 +178,8 @@ def article_licence(
             if assumed
             else []
         )
-        return licence.strip(), f"http://creativecommons.org/licenses/{cc_id}/", notes
+        statement = _statement(licence, cc_id, assumed)
+        return statement, f"http://creativecommons.org/licenses/{cc_id}/", notes
     if "v540" in article:
         found = licence_from_v540(_values(article, "v540"))
         if found:
@@ -172,7 +198,8 @@ def article_licence(
         found = licence_from_v540(_values(journal, "v540"))
         if found and cc_id not in found[1]:
             notes.append(f"the journal's v540 licence text links {found[1]} instead")
-        return v541, f"http://creativecommons.org/licenses/{cc_id}/", notes
+        statement = _statement(v541, cc_id, assumed)
+        return statement, f"http://creativecommons.org/licenses/{cc_id}/", notes
     found = licence_from_v540(_values(journal, "v540"))
     if found:
         return found[0], found[1], ["licence from the journal record (v540), not the article"]

@@ -43,7 +43,7 @@ def articlemeta_document(
     issn_type: str = "ONLIN",
     volume: str = "23",
     issue: str = "3",
-    issue_label: str = "v23n3",
+    issue_label: str | None = None,
     publication_date: str = "20110900",
     pages: tuple[str, str] | None = ("229", "232"),
     doi: str | None = "10.1590/S2179-975X2012005000004",
@@ -56,11 +56,43 @@ def articlemeta_document(
     fulltext_languages: Sequence[str] | None = None,
     file_code: str = "a02v23n3",
     with_fulltexts: bool = True,
+    fulltext_formats: Sequence[str] = ("pdf", "html"),
+    document_type: str = "oa",
+    journal_v435: Sequence[tuple[str, str]] | None = None,
+    article_v435: Sequence[tuple[str, str]] | None = None,
+    supplement_volume: str | None = None,
+    supplement_number: str | None = None,
+    ahead_of_print: bool = False,
+    document_date: str | None = None,
+    older_shape: bool = False,
 ) -> dict[str, Any]:
     """An ArticleMeta document. ``license=None`` leaves the top-level licence out (so readers
     fall back to ``article_v540``, then the journal); ``with_fulltexts=False`` leaves out
-    ``fulltexts`` (readers then derive the PDF path from v68/v4/v702)."""
+    ``fulltexts`` (readers then derive the PDF path from v68/v4/v702); ``fulltext_formats``
+    names the kinds ``fulltexts`` lists (``("html",)``: no PDF listed, as in real SPS records).
+
+    The other shapes SciELO publishes: ``document_type`` is v71 (``oa`` research article,
+    ``ed`` editorial, ``er`` erratum, ``pr`` press release ...); ``journal_v435`` /
+    ``article_v435`` the typed ISSN lists (``[("PRINT", issn), ("ONLIN", issn)]`` in the
+    journal, ``ppub``/``epub`` in an SPS article); ``supplement_volume``/``supplement_number``
+    v131/v132 (label ``v23s1`` / ``v23n3s1``); ``ahead_of_print`` an article not yet in an issue
+    (v32 ``ahead``, label ``2011nahead``, no volume or pages); ``document_date`` v223 (the
+    article's own publication date, ISIS ``YYYYMMDD``); ``older_shape`` the documents of older
+    ArticleMeta versions: no top-level ``code``, ``collection``, ``doi``, ``fulltexts`` or
+    ``issue`` (only v880, v992, v237 inside ``article``).
+    """
     pid = pid.upper()
+    if ahead_of_print:
+        volume, issue, pages = "", "ahead", None
+    if issue_label is None:  # as the classic site labels issues: v23n3, v23s1, v23n3s1, 2011nahead
+        if ahead_of_print:
+            issue_label = f"{publication_date[:4]}nahead"
+        elif supplement_volume is not None:
+            issue_label = f"v{volume}s{supplement_volume}"
+        else:
+            issue_label = f"v{volume}n{issue}"
+            if supplement_number is not None:
+                issue_label += f"s{supplement_number}"
     titles = titles or {
         "en": "First adult record of Misgurnus anguillicaudatus, Cantor 1842 from Ribeira "
         "de Iguape River Basin, Brazil",
@@ -91,7 +123,7 @@ def articlemeta_document(
         "v4": _v(issue_label),
         "v65": _v(publication_date),
         "v70": [dict(a) for a in affiliations],
-        "v71": _v("oa"),
+        "v71": _v(document_type),
         "v83": [{"a": text, "l": lang, "_": ""} for lang, text in abstracts.items()],
         "v85": [
             {"k": word, "l": lang, "t": "m", "_": ""}
@@ -106,6 +138,16 @@ def articlemeta_document(
     }
     if not pages:
         del article["v14"]
+    if not volume:
+        del article["v31"]
+    if supplement_volume is not None:
+        article["v131"] = _v(supplement_volume)
+    if supplement_number is not None:
+        article["v132"] = _v(supplement_number)
+    if document_date is not None:
+        article["v223"] = _v(document_date)
+    if article_v435 is not None:
+        article["v435"] = [{"_": value, "t": kind} for kind, value in article_v435]
     if corporate_authors:
         article["v11"] = [{"_": name} for name in corporate_authors]
     if doi:
@@ -129,6 +171,14 @@ def articlemeta_document(
         journal["v541"] = _v(journal_v541)
     if journal_v540 is not None:
         journal["v540"] = [dict(e) for e in journal_v540]
+    if journal_v435 is not None:
+        journal["v435"] = [{"_": value, "t": kind} for kind, value in journal_v435]
+    issue_record: dict[str, Any] = {"v32": _v(issue), "v4": _v(issue_label)}
+    if volume:
+        issue_record["v31"] = _v(volume)
+    for tag, value in (("v131", supplement_volume), ("v132", supplement_number)):
+        if value is not None:
+            issue_record[tag] = _v(value)
 
     document: dict[str, Any] = {
         "code": pid,
@@ -143,7 +193,7 @@ def articlemeta_document(
             "code": pid[1:18],
             "collection": collection,
             "publication_year": publication_date[:4],
-            "issue": {"v31": _v(volume), "v32": _v(issue), "v4": _v(issue_label)},
+            "issue": issue_record,
         },
         "citations": [],
     }
@@ -153,7 +203,7 @@ def articlemeta_document(
         document["license"] = license
     if with_fulltexts:
         languages = list(fulltext_languages or [original_language])
-        document["fulltexts"] = {
+        fulltexts = {
             "pdf": {
                 lang: f"http://{domain}/pdf/{journal_acronym}/{issue_label}/"
                 + (file_code if lang == original_language else f"{lang}_{file_code}")
@@ -165,4 +215,8 @@ def articlemeta_document(
                 for lang in languages
             },
         }
+        document["fulltexts"] = {k: v for k, v in fulltexts.items() if k in fulltext_formats}
+    if older_shape:
+        for key in ("code", "collection", "doi", "fulltexts", "issue", "code_issue"):
+            document.pop(key, None)
     return document
