@@ -110,15 +110,20 @@ def test_identify(oai: tuple[TestClient, Catalogue]) -> None:
 def test_list_metadata_formats_all_and_per_item(oai: tuple[TestClient, Catalogue]) -> None:
     client, catalogue = oai
     root = call(client, "verb=ListMetadataFormats")
-    assert [e.text for e in root.iterfind(".//o:metadataPrefix", NS)] == ["oai_dc", "mets"]
+    all_formats = ["oai_dc", "mets", "oai_openaire"]
+    assert [e.text for e in root.iterfind(".//o:metadataPrefix", NS)] == all_formats
     root = call(client, f"verb=ListMetadataFormats&identifier={oai_id(1)}")
-    assert [e.text for e in root.iterfind(".//o:metadataPrefix", NS)] == ["oai_dc", "mets"]
+    assert [e.text for e in root.iterfind(".//o:metadataPrefix", NS)] == all_formats
     no_mets = spec(50)
-    add_record(catalogue, type(no_mets)(**{**no_mets.__dict__, "with_mets": False}))
+    add_record(
+        catalogue,
+        type(no_mets)(**{**no_mets.__dict__, "with_mets": False, "with_openaire": False}),
+    )
     root = call(client, f"verb=ListMetadataFormats&identifier={oai_id(50)}")
     assert [e.text for e in root.iterfind(".//o:metadataPrefix", NS)] == ["oai_dc"]
-    root = call(client, f"verb=GetRecord&identifier={oai_id(50)}&metadataPrefix=mets")
-    assert error_codes(root) == ["cannotDisseminateFormat"]
+    for prefix in ("mets", "oai_openaire"):
+        root = call(client, f"verb=GetRecord&identifier={oai_id(50)}&metadataPrefix={prefix}")
+        assert error_codes(root) == ["cannotDisseminateFormat"]
 
 
 def test_list_sets_hierarchy_and_resumption(oai: tuple[TestClient, Catalogue]) -> None:

@@ -14,8 +14,9 @@ from archive_ingest.catalogue.store import Catalogue
 from archive_ingest.models import Identifier
 from archive_ingest.oai.protocol import to_epoch
 from archive_ingest.oai.sets import record_sets
-from archive_ingest.oai.store import publish_record
+from archive_ingest.oai.store import ACCESS_URL_PLACEHOLDER, publish_record
 from archive_ingest.records import build_dc, build_mets
+from archive_ingest.records.openaire import AccessCopy, build_openaire
 from tests.support.records import chapter_description, chapter_record
 
 BASE = dt.datetime(2026, 1, 10, 8, 0, 0, tzinfo=dt.UTC)
@@ -34,6 +35,9 @@ class Spec:
     licence: str
     publisher: str
     with_mets: bool
+    #: an oai_openaire record and a served access copy (records published before they existed
+    #: have neither)
+    with_openaire: bool = True
 
 
 def spec(n: int) -> Spec:
@@ -59,6 +63,22 @@ def payloads(record_id: str, licence: str, publisher: str) -> tuple[bytes, bytes
     return build_dc(desc), build_mets(desc)
 
 
+@cache
+def openaire_payload(record_id: str, licence: str, publisher: str) -> bytes:
+    """The oai_openaire record as publish_deposited stores it (URL placeholder included)."""
+    record = chapter_record(
+        record_id=record_id,
+        publisher=publisher,
+        identifiers=[Identifier(scheme="doi", value=f"10.9999/{record_id}")],
+    )
+    files = chapter_description(record=record, licence_uri=licence).files
+    access = next(f for f in files if f.role == "access")
+    copy = AccessCopy(
+        ACCESS_URL_PLACEHOLDER, access.digests.size, access.media_type, access.digests.sha256
+    )
+    return build_openaire(record, licence_uri=licence, access=copy)
+
+
 def add_record(catalogue: Catalogue, s: Spec, *, state: str = "deposited") -> None:
     now = dt.datetime.fromtimestamp(s.datestamp, dt.UTC)
     with catalogue.session() as session:
@@ -81,7 +101,19 @@ def add_record(catalogue: Catalogue, s: Spec, *, state: str = "deposited") -> No
         return
     dc, mets = payloads(s.record_id, s.licence, s.publisher)
     sets = record_sets(source_kind=s.kind, licence_uri=s.licence, publisher=s.publisher)
-    publish_record(catalogue, s.record_id, 1, dc, mets if s.with_mets else None, sets, s.datestamp)
+    publish_record(
+        catalogue,
+        s.record_id,
+        1,
+        dc,
+        mets if s.with_mets else None,
+        sets,
+        s.datestamp,
+        openaire_xml=(
+            openaire_payload(s.record_id, s.licence, s.publisher) if s.with_openaire else None
+        ),
+        access_copy=s.with_openaire,
+    )
 
 
 def build_catalogue(url: str, count: int) -> tuple[Catalogue, list[Spec]]:

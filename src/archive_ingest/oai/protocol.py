@@ -2,8 +2,8 @@
 
 Nothing here touches the database or HTTP. ``parse_request`` turns the raw argument pairs of a
 GET query or POST form into a :class:`OaiRequest` or raises :class:`OaiError`; the builders make
-the response envelope with lxml. Record payloads (already-serialised ``oai_dc``/``mets``
-elements stored at deposit time) are spliced into the serialised envelope at
+the response envelope with lxml. Record payloads (already-serialised ``oai_dc``/``mets``/
+``oai_openaire`` elements stored at deposit time) are spliced into the serialised envelope at
 ``<metadata>`` placeholders, so a ListRecords page never re-parses 100 METS documents.
 """
 
@@ -32,6 +32,10 @@ FORMATS: dict[str, tuple[str, str]] = {
         "http://www.openarchives.org/OAI/2.0/oai_dc/",
     ),
     "mets": ("http://www.loc.gov/standards/mets/mets.xsd", "http://www.loc.gov/METS/"),
+    "oai_openaire": (
+        "https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd",
+        "http://namespace.openaire.eu/schema/oaire/",
+    ),
 }
 
 VERBS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from sqlalchemy.orm import Session
 
+from archive_ingest.access_urls import access_copy_url
 from archive_ingest.oai import store
 from archive_ingest.oai.mets_ids import scope_ids
 from archive_ingest.oai.protocol import (
@@ -44,7 +46,7 @@ def respond(
     try:
         request = parse_request(pairs)
         env = Envelope(now, base_url, request, echo=True)
-        _dispatch(config, session, request, env, now)
+        _dispatch(config, session, request, env, now, base_url)
     except OaiError as exc:
         env = Envelope(now, base_url, request, echo=exc.echo)
         env.errors(exc.errors)
@@ -52,7 +54,7 @@ def respond(
 
 
 def _dispatch(
-    config: Config, session: Session, request: OaiRequest, env: Envelope, now: int
+    config: Config, session: Session, request: OaiRequest, env: Envelope, now: int, base_url: str
 ) -> None:
     verb = request.verb
     if verb == "Identify":
@@ -69,21 +71,50 @@ def _dispatch(
         prefixes = list(FORMATS)
         if request.get("identifier"):
             row = _lookup(config, session, request.args["identifier"])
-            prefixes = ["oai_dc"] + (["mets"] if row.mets_xml is not None else [])
+            prefixes = ["oai_dc"]
+            prefixes += ["mets"] if row.mets_xml is not None else []
+            prefixes += ["oai_openaire"] if row.openaire_xml is not None else []
         metadata_formats(env, prefixes)
     elif verb == "GetRecord":
-        _get_record(config, session, request, env)
+        _get_record(config, session, request, env, base_url)
     elif verb == "ListSets":
         _list_sets(config, session, request, env)
     else:
-        _list(config, session, request, env, now)
+        _list(config, session, request, env, now, base_url)
 
 
-def _payload(prefix: str, record_id: str, payload: bytes | None) -> bytes | None:
+#: the oai_dc element the access-copy URL goes into (declares its own prefix: a stored record
+#: need not have bound ``dc`` on its root)
+_DC_IDENTIFIER = b'<dc:identifier xmlns:dc="http://purl.org/dc/elements/1.1/">%s</dc:identifier>'
+_PLACEHOLDER = store.ACCESS_URL_PLACEHOLDER.encode("ascii")
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What a record's payload needs at response time."""
+
+    record_id: str
+    version: int
+    access_copy: bool
+
+
+def _payload(prefix: str, sent: _Sent, payload: bytes | None, base_url: str) -> bytes | None:
     """What a record sends: METS with its XML IDs scoped to the record, so that any number of
-    METS records make one valid ListRecords response (oai/mets_ids.py)."""
-    if prefix == "mets" and payload is not None:
-        return scope_ids(payload, record_id)
+    METS records make one valid ListRecords response (oai/mets_ids.py); oai_dc with the access
+    copy's URL as one more ``dc:identifier`` (CORE and BASE take the full text from there);
+    oai_openaire with that URL in place of the placeholder it was stored with. The URL
+    depends on the baseURL, so it is never stored (docs/DECISIONS.md)."""
+    if payload is None:
+        return None
+    if prefix == "mets":
+        return scope_ids(payload, sent.record_id)
+    url = escape(access_copy_url(base_url, sent.record_id, sent.version)).encode("utf-8")
+    if prefix == "oai_openaire":
+        return payload.replace(_PLACEHOLDER, url)
+    if prefix == "oai_dc" and sent.access_copy:
+        end = payload.rfind(b"</")  # the root's end tag: the stored payload is one element
+        if end > 0:
+            return payload[:end] + _DC_IDENTIFIER % url + payload[end:]
     return payload
 
 
@@ -100,11 +131,21 @@ def _check_prefix(prefix: str) -> None:
         raise OaiError("cannotDisseminateFormat", "metadataPrefix not supported")
 
 
-def _get_record(config: Config, session: Session, request: OaiRequest, env: Envelope) -> None:
+def _stored(row: OaiRecord, prefix: str) -> bytes | None:
+    if prefix == "mets":
+        return row.mets_xml
+    if prefix == "oai_openaire":
+        return row.openaire_xml
+    return row.dc_xml
+
+
+def _get_record(
+    config: Config, session: Session, request: OaiRequest, env: Envelope, base_url: str
+) -> None:
     prefix = request.args["metadataPrefix"]
     row = _lookup(config, session, request.args["identifier"])
     _check_prefix(prefix)
-    payload = row.mets_xml if prefix == "mets" else row.dc_xml
+    payload = _stored(row, prefix)
     if payload is None:
         raise OaiError("cannotDisseminateFormat", "this record has no such format")
     sets = store.sets_of(session, [row.record_id])[row.record_id]
@@ -115,7 +156,8 @@ def _get_record(config: Config, session: Session, request: OaiRequest, env: Enve
         row.deleted,
     )
     node = env.verb("GetRecord")
-    env.record(node, header, _payload(prefix, row.record_id, payload))
+    sent = _Sent(row.record_id, row.version, bool(row.access_copy))
+    env.record(node, header, _payload(prefix, sent, payload, base_url))
 
 
 def _token(config: Config, request: OaiRequest) -> TokenState:
@@ -154,7 +196,9 @@ def _list_sets(config: Config, session: Session, request: OaiRequest, env: Envel
     list_sets(env, rows, res)
 
 
-def _list(config: Config, session: Session, request: OaiRequest, env: Envelope, now: int) -> None:
+def _list(
+    config: Config, session: Session, request: OaiRequest, env: Envelope, now: int, base_url: str
+) -> None:
     with_payload = request.verb == "ListRecords"
     if "resumptionToken" in request.args:
         state = _token(config, request)
@@ -193,7 +237,8 @@ def _list(config: Config, session: Session, request: OaiRequest, env: Envelope, 
             row.deleted,
         )
         if with_payload:
-            env.record(node, header, _payload(query.prefix, row.record_id, row.payload))
+            what = _Sent(row.record_id, row.version, row.access_copy)
+            env.record(node, header, _payload(query.prefix, what, row.payload, base_url))
         else:
             env.header(node, header)
     if not rows and sent == 0:

@@ -8,6 +8,7 @@ after the cursor (or after the harvest's frozen ``until``) instead of shifting p
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,21 +16,35 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from archive_ingest.catalogue.schema import Item, Version
+from archive_ingest.catalogue.schema import File, Item, Version
 from archive_ingest.catalogue.store import Catalogue
-from archive_ingest.models import utcnow
+from archive_ingest.errors import PackageError
+from archive_ingest.models import SourceRecord, utcnow
 from archive_ingest.oai.protocol import to_epoch
 from archive_ingest.oai.sets import sets_from_catalogue
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
+from archive_ingest.records.openaire import (
+    OAIRE_NS,
+    AccessCopy,
+    build_openaire,
+    is_open_access,
+)
 from archive_ingest.records.schemas import hardened_parser
+
+log = logging.getLogger(__name__)
 
 ROOTS = {
     "dc": "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc",
     "mets": "{http://www.loc.gov/METS/}mets",
+    "openaire": f"{{{OAIRE_NS}}}resource",
 }
+#: stands for the access-copy URL in stored oai_openaire records: the URL depends on the
+#: public baseURL, known only when answering (provider.py puts the URL in its place)
+ACCESS_URL_PLACEHOLDER = "urn:x-archive-ingest:access-copy-url"
 
 
 class PayloadError(ValueError):
@@ -81,14 +96,21 @@ def publish_record(
     mets_xml: bytes | None,
     sets: Mapping[str, str],
     datestamp: dt.datetime | int | None = None,
+    *,
+    openaire_xml: bytes | None = None,
+    access_copy: bool = False,
 ) -> int:
     """Expose (or re-expose) a record; returns its datestamp (epoch seconds).
 
+    ``openaire_xml`` is the oai_openaire record (None: the record has no such format);
+    ``access_copy`` says the version's access copy is served, so its URL goes into oai_dc.
     Publishing the same version with the same bytes and sets again is a no-op that keeps the
-    datestamp; anything else (new version, edited metadata, new sets, un-withdrawal) stamps it.
+    datestamp; anything else (new version, edited metadata, a new format, new sets,
+    un-withdrawal) stamps it.
     """
     dc = normalise_payload(dc_xml, "dc")
     mets = normalise_payload(mets_xml, "mets") if mets_xml is not None else None
+    openaire = normalise_payload(openaire_xml, "openaire") if openaire_xml is not None else None
     with _session(target) as session:
         row = session.get(OaiRecord, record_id)
         if row is not None:
@@ -101,6 +123,8 @@ def publish_record(
                 row.version == version
                 and row.dc_xml == dc
                 and row.mets_xml == mets
+                and row.openaire_xml == openaire
+                and bool(row.access_copy) == access_copy
                 and not row.deleted
                 and old_sets == set(sets)
             )
@@ -116,6 +140,8 @@ def publish_record(
         row.reason = None
         row.dc_xml = dc
         row.mets_xml = mets
+        row.openaire_xml = openaire
+        row.access_copy = access_copy
         session.flush()
         _replace_sets(session, record_id, sets, stamp)
         return stamp
@@ -164,6 +190,8 @@ def publish_deposited(catalogue: Catalogue, record_id: str) -> int | None:
             return None
         mets = mets_path.read_bytes() if mets_path.is_file() else None
         sets = sets_from_catalogue(version.record or {}, item.licence_uri)
+        access = _access_copy(session, record_id, version.version)
+        openaire = _openaire(record_id, version.record or {}, item.licence_uri, access)
         return publish_record(
             session,
             record_id,
@@ -172,23 +200,69 @@ def publish_deposited(catalogue: Catalogue, record_id: str) -> int | None:
             mets,
             sets,
             None,  # now: a harvester that already went past the deposit time must see it
+            openaire_xml=openaire,
+            access_copy=access is not None and is_open_access(item.licence_uri),
         )
 
 
+def _access_copy(session: Session, record_id: str, version: int) -> AccessCopy | None:
+    """The version's access copy as the catalogue lists it (URL: the placeholder)."""
+    row = session.scalars(
+        select(File)
+        .where(File.item_id == record_id, File.version == version, File.role == "access")
+        .order_by(File.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return AccessCopy(
+        url=ACCESS_URL_PLACEHOLDER,
+        size=row.size,
+        media_type=row.media_type or "application/pdf",
+        sha256=row.sha256,
+    )
+
+
+def _openaire(
+    record_id: str, stored: Mapping[str, Any], licence_uri: str | None, access: AccessCopy | None
+) -> bytes | None:
+    """The oai_openaire record of a deposited version; None (logged) when its stored record
+    cannot make one: oai_dc and METS are still published."""
+    try:
+        record = SourceRecord.model_validate(stored)
+        return build_openaire(record, licence_uri=licence_uri, access=access)
+    except (ValidationError, PackageError) as exc:
+        log.warning("no oai_openaire record for %s: %s", record_id, exc)
+        return None
+
+
 def backfill(catalogue: Catalogue) -> int:
-    """Publish every deposited item that is not exposed yet (or exposes an older version)."""
+    """Publish every deposited item that is not exposed yet (or exposes an older version), and
+    every exposed one published before oai_openaire existed (it gets that format, and oai_dc
+    its access-copy URL: both re-stamp it, so incremental harvesters see the change)."""
     with catalogue.session() as session:
         wanted = list(
             session.execute(
-                select(Item.id, Item.deposited_version, OaiRecord.version)
+                select(
+                    Item.id,
+                    Item.deposited_version,
+                    OaiRecord.version,
+                    OaiRecord.datestamp,
+                    OaiRecord.deleted,
+                    OaiRecord.openaire_xml.is_(None),
+                )
                 .outerjoin(OaiRecord, OaiRecord.record_id == Item.id)
                 .where(Item.deposited_version.is_not(None))
             )
         )
     count = 0
-    for record_id, deposited, exposed in wanted:
-        if exposed != deposited and publish_deposited(catalogue, record_id) is not None:
-            count += 1
+    for record_id, deposited, exposed, stamp, deleted, no_openaire in wanted:
+        if exposed != deposited:
+            count += publish_deposited(catalogue, record_id) is not None
+        elif not deleted and no_openaire:
+            # counted when it changed: a stored record that makes no oai_openaire record
+            # (logged) is tried again by every backfill, and stays as it is
+            count += publish_deposited(catalogue, record_id) not in (None, stamp)
     return count
 
 
@@ -207,6 +281,17 @@ class Row:
     datestamp: int
     deleted: bool
     payload: bytes | None
+    version: int = 0
+    access_copy: bool = False
+
+
+#: metadataPrefix -> the column holding its payload
+def payload_column(prefix: str) -> InstrumentedAttribute[Any]:
+    if prefix == "mets":
+        return OaiRecord.mets_xml
+    if prefix == "oai_openaire":
+        return OaiRecord.openaire_xml
+    return OaiRecord.dc_xml
 
 
 def earliest_datestamp(session: Session) -> int | None:
@@ -248,8 +333,8 @@ def _filters(
     else:
         stamp, rid = OaiRecord.datestamp, OaiRecord.record_id
         where = []
-    if query.prefix == "mets":
-        where.append(OaiRecord.mets_xml.is_not(None))
+    if query.prefix in ("mets", "oai_openaire"):
+        where.append(payload_column(query.prefix).is_not(None))
     if query.from_ is not None:
         where.append(stamp >= query.from_)
     if query.until is not None:
@@ -289,8 +374,14 @@ def page(
     (always at least one). Sizes are read first (``length()``, no payload transferred), then the
     payloads of the rows kept, so a page of large METS never reads the ones it leaves out."""
     where, stamp, rid = _filters(query)
-    payload_col = OaiRecord.mets_xml if query.prefix == "mets" else OaiRecord.dc_xml
-    columns: list[_Column] = [rid, stamp, OaiRecord.deleted]
+    payload_col = payload_column(query.prefix)
+    columns: list[_Column] = [
+        rid,
+        stamp,
+        OaiRecord.deleted,
+        OaiRecord.version,
+        OaiRecord.access_copy,
+    ]
     if with_payload:
         columns.append(func.length(payload_col))
     stmt = _base(query, *columns).where(*where)
@@ -300,11 +391,11 @@ def page(
     more = len(found) > limit
     found = found[:limit]
     if not with_payload:
-        return [Row(r[0], int(r[1]), bool(r[2]), None) for r in found], more
+        return [Row(r[0], int(r[1]), bool(r[2]), None, int(r[3]), bool(r[4])) for r in found], more
     if max_bytes is not None:
         total = 0
         for index, r in enumerate(found):
-            total += int(r[3] or 0)
+            total += int(r[5] or 0)
             if total > max_bytes and index > 0:
                 found, more = found[:index], True
                 break
@@ -312,7 +403,10 @@ def page(
         OaiRecord.record_id.in_([r[0] for r in found])
     )
     payloads = {record_id: payload for record_id, payload in session.execute(kept)}
-    return [Row(r[0], int(r[1]), bool(r[2]), _bytes(payloads.get(r[0]))) for r in found], more
+    return [
+        Row(r[0], int(r[1]), bool(r[2]), _bytes(payloads.get(r[0])), int(r[3]), bool(r[4]))
+        for r in found
+    ], more
 
 
 def _bytes(value: bytes | memoryview | None) -> bytes | None:

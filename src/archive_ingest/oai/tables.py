@@ -1,17 +1,29 @@
 """The OAI-PMH tables: what the data provider exposes, stored at deposit time.
 
 The provider never reads a workspace: ``publish_record`` copies the deposited version's
-``dc.xml``/``mets.xml`` here, with its sets and datestamp. Datestamps are integer UTC epoch
+``dc.xml``/``mets.xml`` here, with the ``oai_openaire`` record built from the catalogue
+(migration ``0009_oai_openaire.py``), its sets and datestamp. Datestamps are integer UTC epoch
 seconds (exact second granularity on SQLite and PostgreSQL alike, cheap keyset comparisons).
 
-oai_records      one row per exposed record: payloads, datestamp, deleted flag
+oai_records      one row per exposed record: payloads, datestamp, deleted flag, whether the
+                 version's access copy is served (its URL is added per response)
 oai_record_sets  record -> setSpec (every ancestor spec too), datestamp copied for set harvests
 oai_sets         setSpec -> setName
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_ingest.catalogue.schema import Base
@@ -28,6 +40,10 @@ class OaiRecord(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     dc_xml: Mapped[bytes] = mapped_column(LargeBinary)
     mets_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: the oai_openaire record, with a placeholder for the access-copy URL (base-dependent)
+    openaire_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: the version's access copy is served to harvesters (oai_dc gets its URL as dc:identifier)
+    access_copy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OaiRecordSet(Base):
