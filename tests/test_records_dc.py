@@ -39,7 +39,12 @@ def test_chapter_dc_carries_every_field_the_issue_lists() -> None:
     assert _values(root, "contributor") == ["Henfrey, Colin", "Sorj, Bernardo"]
     assert _values(root, "publisher") == ["Centro Edelstein de Pesquisas Sociais"]
     assert _values(root, "date") == ["2008"]
-    assert _values(root, "type") == ["Text", "book part"]
+    assert _values(root, "type") == [
+        "Text",
+        "book part",
+        "info:eu-repo/semantics/bookPart",
+        "info:eu-repo/semantics/publishedVersion",
+    ]
     assert _values(root, "format") == ["application/pdf", "pp. 40-52"]
     assert _values(root, "language") == ["por"]  # ISO 639-3, from the publisher's "pt"
     assert "https://doi.org/10.7476/9788599662847.0005" in _values(root, "identifier")
@@ -52,6 +57,7 @@ def test_chapter_dc_carries_every_field_the_issue_lists() -> None:
     rights = _values(root, "rights")
     assert rights[0] == CC_BY_NC_SA_30
     assert "ShareAlike 3.0 Unported" in rights[1]
+    assert rights[2:] == ["info:eu-repo/semantics/openAccess"]
     assert _values(root, "description")[0].endswith("\nSantiago, 1972.")
     assert _values(root, "subject") == ["Unidade Popular", "Chile"]
 
@@ -75,7 +81,12 @@ def test_book_isbn_and_eisbn_become_identifiers_of_a_book_record() -> None:
     identifiers = _values(root, "identifier")
     assert identifiers[:2] == ["urn:isbn:9788599662847", "urn:isbn:9788599662854"]
     assert "SciELO Books ID: 37t" in identifiers
-    assert _values(root, "type") == ["Text", "book"]
+    assert _values(root, "type") == [
+        "Text",
+        "book",
+        "info:eu-repo/semantics/book",
+        "info:eu-repo/semantics/publishedVersion",
+    ]
     assert _values(root, "relation") == []
 
 
@@ -83,6 +94,7 @@ def test_licence_uri_is_absent_when_no_licence_was_validated() -> None:
     desc = chapter_description(licence_uri=None, licence_label=None, licence_outcome="needs_review")
     root = _dc(build_dc(desc))
     assert CC_BY_NC_SA_30 not in _values(root, "rights")
+    assert "info:eu-repo/semantics/openAccess" not in _values(root, "rights")
     validate_dc(build_dc(desc))  # the publisher's statement alone keeps DC-04
 
 
@@ -183,3 +195,31 @@ def test_no_licence_at_all_is_said_in_dc_rights() -> None:
     assert _values(_dc(xml), "rights") == [
         "No licence statement found (licence check: needs_review)."
     ]
+
+
+@pytest.mark.parametrize(
+    ("source_kind", "document_type", "expected", "published"),
+    [
+        ("scielo-books-chapter", None, "bookPart", True),
+        ("scielo-books-book", None, "book", True),
+        ("scielo-article", None, "article", True),
+        ("scielo-article", "research-article", "article", True),
+        ("scielo-article", "undefined", "article", True),
+        ("scielo-article", "book-review", "review", True),
+        ("scielo-article", "editorial", "other", True),
+        ("scielo-article", "Correction", "other", True),
+        ("file", None, "other", False),
+        ("file", "research-article", "article", False),
+    ],
+)
+def test_dc_type_carries_the_driver_publication_type(
+    source_kind: str, document_type: str | None, expected: str, published: bool
+) -> None:
+    record = chapter_record(source_kind=source_kind, document_type=document_type)
+    xml = build_dc(chapter_description(record=record))
+    validate_dc(xml)
+    types = _values(_dc(xml), "type")
+    assert types[0] == "Text"
+    driver = [t for t in types if t.startswith("info:eu-repo/semantics/")]
+    version = ["info:eu-repo/semantics/publishedVersion"] if published else []
+    assert driver == [f"info:eu-repo/semantics/{expected}", *version]

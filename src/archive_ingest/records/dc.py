@@ -4,7 +4,11 @@ Two forms because one cannot carry everything and stay schema-valid:
 
 * ``oai_dc:dc`` (OAI-PMH's container, the 15 ``dc:`` elements only, its XSD allows no
   other namespace). Written standalone as ``data/dc.xml`` and embedded in the METS
-  dmdSec. The licence URI goes into ``dc:rights`` here.
+  dmdSec. The licence URI goes into ``dc:rights`` here. For harvesters of open-access
+  literature (OpenAIRE, BASE, CORE) ``dc:type`` carries, beside DCMI ``Text`` and the COAR
+  label, the DRIVER publication type (``info:eu-repo/semantics/article``, ``bookPart``,
+  ``book``, ``review``, ``other``) and for a publisher's PDF ``publishedVersion``; with a
+  validated licence ``dc:rights`` also says ``info:eu-repo/semantics/openAccess``.
 * ``aiqdc:qualifieddc`` (DCMI's qualified-DC container type declared in the project's
   namespace, schemas/xsd/archive-ingest-qdc.xsd). Embedded in a second METS dmdSec; it
   holds ``dcterms:license``, ``dcterms:isPartOf``, ``dcterms:extent``,
@@ -49,6 +53,49 @@ from archive_ingest.records.xmlutil import (
 )
 
 _DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+#: the DRIVER / OpenAIRE (``info:eu-repo/semantics/``) vocabulary that OAI-PMH harvesters of
+#: open-access literature (OpenAIRE, BASE, CORE) read from ``dc:type`` and ``dc:rights``
+EU_REPO = "info:eu-repo/semantics/"
+#: the publication type by source kind ...
+DRIVER_KIND_TYPES = {
+    "scielo-books-book": "book",
+    "scielo-books-chapter": "bookPart",
+    "scielo-article": "article",
+    "file": "other",
+}
+#: ... unless the publisher's document type says otherwise (ArticleMeta v71 as xylose names
+#: it; "undefined" and types not listed keep the kind's)
+DRIVER_DOCUMENT_TYPES = {
+    "research-article": "article",
+    "review-article": "article",
+    "case-report": "article",
+    "brief-report": "article",
+    "rapid-communication": "article",
+    "article-commentary": "article",
+    "book-review": "review",
+    "editorial": "other",
+    "letter": "other",
+    "news": "other",
+    "press-release": "other",
+    "correction": "other",
+    "addendum": "other",
+    "abstract": "other",
+}
+#: kinds whose PDF is the publisher's version of record (a local file may be anything)
+PUBLISHED_KINDS = frozenset({"scielo-books-book", "scielo-books-chapter", "scielo-article"})
+
+
+def driver_type(record: SourceRecord) -> str:
+    """The DRIVER publication type URI (``info:eu-repo/semantics/article`` ...)."""
+    kind = DRIVER_KIND_TYPES.get(record.source_kind, "other")
+    document_type = (record.document_type or "").strip().lower()
+    return EU_REPO + DRIVER_DOCUMENT_TYPES.get(document_type, kind)
+
+
+def driver_version(record: SourceRecord) -> str | None:
+    """``info:eu-repo/semantics/publishedVersion`` for a publisher's PDF, else None."""
+    return EU_REPO + "publishedVersion" if record.source_kind in PUBLISHED_KINDS else None
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:
@@ -125,6 +172,8 @@ class DcValues:
         kind = kind_mapping(record)
         self.genre = kind.genre
         self.coar_uri = kind.coar_uri
+        self.driver_type = driver_type(record)
+        self.driver_version = driver_version(record)
         original = original_file(desc.files)
         self.media_type = clean_line(original.media_type) if original else None
         self.identifier_uris = _unique(
@@ -156,6 +205,9 @@ class DcValues:
             self.rights_text = f"No licence statement found (licence check: {outcome})."
         if desc.licence_uri and self.licence_uri is None:
             raise PackageError(f"licence URI {desc.licence_uri!r} is not an absolute URI")
+        # the access level: a validated (Creative Commons) licence is open access; without
+        # one nothing is claimed
+        self.access_rights = EU_REPO + "openAccess" if self.licence_uri else None
 
     def citation(self) -> str | None:
         """A short citation of a part in its larger work (``dcterms:bibliographicCitation``)."""
@@ -204,6 +256,8 @@ def oai_dc_element(
     dc("date", v.date)
     dc("type", "Text")
     dc("type", v.genre)
+    dc("type", v.driver_type)
+    dc("type", v.driver_version)
     dc("format", v.media_type)
     # Simple DC has no extent element; its format element covers "size", so the page range
     # (pp. 40-52) or page count goes there, and the part's relation to its whole in dc:relation.
@@ -219,6 +273,7 @@ def oai_dc_element(
         dc("relation", v.part_of_title)
     dc("rights", v.licence_uri)
     dc("rights", v.rights_text, block=True)
+    dc("rights", v.access_rights)
     return root
 
 
