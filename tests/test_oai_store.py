@@ -13,7 +13,7 @@ from archive_ingest.catalogue.schema import Item, Version
 from archive_ingest.catalogue.store import Catalogue
 from archive_ingest.oai import store
 from archive_ingest.oai.protocol import OaiError, parse_request
-from archive_ingest.oai.sets import record_sets, slug
+from archive_ingest.oai.sets import record_sets, sets_from_catalogue, slug
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet
 from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode, token_key
 from archive_ingest.settings import Settings
@@ -126,6 +126,80 @@ def test_sets_are_hierarchical_and_valid_specs() -> None:
         licence_uri="https://creativecommons.org/publicdomain/zero/1.0/",
         publisher=None,
     )
+
+
+def test_article_sets_by_collection_issn_and_open_access_full_text() -> None:
+    sets = record_sets(
+        source_kind="scielo-article",
+        licence_uri="https://creativecommons.org/licenses/by/4.0/",
+        publisher="Faculdade de Saúde Pública da USP",
+        collection="scl",
+        issns=["0034-8910", "1518-8787", "ISSN 0034-8910", "12345", "1518 8787"],
+        journal="Revista de  Saúde Pública",
+        full_text=True,
+    )
+    assert list(sets) == [
+        "source",
+        "source:scielo-articles",
+        "license",
+        "license:by",
+        "publisher",
+        "publisher:faculdade-de-saude-publica-da-usp",
+        "collection",
+        "collection:scl",
+        "issn",
+        "issn:0034-8910",
+        "issn:1518-8787",
+        "openaire",
+        "driver",
+    ]
+    assert sets["openaire"] == "OpenAIRE"
+    assert sets["driver"] == "Open Access DRIVERset"
+    assert sets["issn:0034-8910"] == "Journal: Revista de Saúde Pública (ISSN 0034-8910)"
+    # no served full text, or no open licence: in neither open-access set
+    for licence, full_text in (
+        ("https://creativecommons.org/licenses/by/4.0/", False),
+        ("https://example.org/all-rights-reserved", True),
+        (None, True),
+    ):
+        plain = record_sets(
+            source_kind="scielo-article",
+            licence_uri=licence,
+            publisher=None,
+            full_text=full_text,
+        )
+        assert "openaire" not in plain and "driver" not in plain, (licence, full_text)
+    assert "collection:x1" not in record_sets(
+        source_kind="file", licence_uri=None, publisher=None, collection="x1"
+    )
+
+
+def test_sets_from_a_stored_article_record() -> None:
+    record = {
+        "source": "scielo-article:scl/S0034-89102009000100001",
+        "source_kind": "scielo-article",
+        "publisher": "Faculdade de Saúde Pública da USP",
+        "identifiers": [
+            {"scheme": "scielo-pid", "value": "S0034-89102009000100001"},
+            {"scheme": "issn", "value": "0034-8910"},
+        ],
+        "is_part_of": {
+            "title": "Revista de Saúde Pública",
+            "kind": "journal-issue",
+            "identifiers": [
+                {"scheme": "issn", "value": "0034-8910"},
+                {"scheme": "eissn", "value": "1518-8787"},
+            ],
+        },
+    }
+    licence = "https://creativecommons.org/licenses/by/4.0/"
+    sets = sets_from_catalogue(record, licence, full_text=True)
+    assert {"collection:scl", "issn:0034-8910", "issn:1518-8787", "openaire", "driver"} <= set(sets)
+    assert "openaire" not in sets_from_catalogue(record, licence)
+    book = {"source": "scielo-books:37t/05", "source_kind": "scielo-books-chapter"}
+    book_sets = sets_from_catalogue(book, licence, full_text=True)
+    assert not any(s.startswith(("collection", "issn")) for s in book_sets)
+    assert {"openaire", "driver", "source:scielo-books"} <= set(book_sets)
 
 
 def test_tokens_round_trip_and_detect_tampering() -> None:
