@@ -189,8 +189,9 @@ def publish_deposited(catalogue: Catalogue, record_id: str) -> int | None:
         if not dc_path.is_file():
             return None
         mets = mets_path.read_bytes() if mets_path.is_file() else None
-        sets = sets_from_catalogue(version.record or {}, item.licence_uri)
         access = _access_copy(session, record_id, version.version)
+        served = access is not None and is_open_access(item.licence_uri)
+        sets = sets_from_catalogue(version.record or {}, item.licence_uri, full_text=served)
         openaire = _openaire(record_id, version.record or {}, item.licence_uri, access)
         return publish_record(
             session,
@@ -201,7 +202,7 @@ def publish_deposited(catalogue: Catalogue, record_id: str) -> int | None:
             sets,
             None,  # now: a harvester that already went past the deposit time must see it
             openaire_xml=openaire,
-            access_copy=access is not None and is_open_access(item.licence_uri),
+            access_copy=served,
         )
 
 
