@@ -175,7 +175,9 @@ def test_article_built_by_the_catalogue(
         pdfs={"en": make_pdf("derived path")},
     )  # fmt: skip
     record = resolve(parse_ref(f"scielo-article:spa/{pid}"), scielo_settings, source_http)
-    assert record.licence_statement == "BY-NC"  # journal v541 fallback
+    # journal v541 fallback: the bare code BY-NC as SciELO words it (version 4.0, as xylose)
+    assert record.licence_url == "http://creativecommons.org/licenses/by-nc/4.0/"
+    assert record.licence_statement is not None and "NonCommercial 4.0" in record.licence_statement
     url = record.pdf_urls["en"]
     assert url == f"{scielo_server.base_url}/pdf/alb/v23n3/a02v23n3.pdf"
     assert source_http.get_bytes(url).content.startswith(b"%PDF-")
