@@ -172,7 +172,7 @@ def test_pyoai_harvests_everything_once_in_both_formats(
     assert header.datestamp() == _naive(specs[2].datestamp)
     assert metadata.getField("title")
     formats = [prefix for prefix, _, _ in client.listMetadataFormats(identifier=expected[2])]
-    assert formats == ["oai_dc", "mets"]
+    assert formats == ["oai_dc", "mets", "oai_openaire"]
 
 
 def _stamp(epoch: int) -> str:
