@@ -2,6 +2,8 @@
 (uvicorn on 127.0.0.1, real httpx requests) against a chapter ingested to two real SeaweedFS
 targets:
 
+- the record is exposed with its access copy announced, in the ``openaire`` and ``driver``
+  sets;
 - a full GET gives exactly the stored access copy (the bytes of the object on the primary
   target, the catalogue's SHA-256, which is also the ETag); HEAD gives the same headers and no
   body; ``Range`` of the first bytes, a suffix and an open range answer 206 with the right
@@ -9,7 +11,8 @@ targets:
 - no session is needed (the review pages still redirect to the login page); security
   headers are on the answers;
 - 404 for an unknown record, malformed ids and versions (nothing local is ever named), a
-  version never deposited, and every version of a withdrawn record;
+  version never deposited, a record exposed without an announced access copy, and every
+  version of a withdrawn record; 503 while no target answers;
 - the primary target stopped: the same bytes come from the second copy.
 """
 
@@ -26,7 +29,7 @@ import pytest
 from archive_ingest.access_urls import access_copy_url
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import objects_of_copy
-from archive_ingest.oai.store import withdraw_record
+from archive_ingest.oai.store import get_record, sets_of, withdraw_record
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
@@ -99,6 +102,14 @@ def test_the_access_copy_is_served_whole_in_ranges_and_publicly(
     )
     stored, sha256 = _stored_access(settings, served_pair[0], record_id)
     size = len(stored)
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:  # the record announces its access copy, and is in the open-access full-text sets
+        with catalogue.session() as session:
+            exposed = get_record(session, record_id)
+            assert exposed is not None and exposed.access_copy
+            assert {"openaire", "driver"} <= set(sets_of(session, [record_id])[record_id])
+    finally:
+        catalogue.close()
     assert hashlib.sha256(stored).hexdigest() == sha256 and stored.startswith(b"%PDF-")
     with serving(create_app(settings)) as base:
         url = access_copy_url(f"{base}/oai", record_id, 1)
@@ -221,6 +232,17 @@ def test_not_found_answers_and_the_second_copy_when_the_primary_is_stopped(
         assert client.get(url).status_code == 200
         catalogue = Catalogue.open(settings.effective_database_url)
         try:
+            # exposed without an announced access copy (no open licence): not served
+            with catalogue.session() as session:
+                exposed = get_record(session, record_id)
+                assert exposed is not None
+                exposed.access_copy = False
+            assert client.get(url).status_code == 404
+            with catalogue.session() as session:
+                exposed = get_record(session, record_id)
+                assert exposed is not None
+                exposed.access_copy = True
+            assert client.get(url).status_code == 200
             assert withdraw_record(catalogue, record_id, "taken down")
         finally:
             catalogue.close()

@@ -4,12 +4,14 @@ What harvesters (CORE, BASE) fetch through the ``dc:identifier`` of an OAI recor
 access-copy PDF of one deposited version, read from a stored AIP, never from a workspace.
 
 Public, no login (the review pages keep theirs): only what the OAI endpoint already exposes
-is served. A version is served when its record is exposed over OAI-PMH and not withdrawn
-(a deleted header answers 404 for every version), the version is at most the exposed one and
-was deposited (``deposited`` or ``under_replicated``: stored and verified on at least one
-target; every deposited version has a valid Creative Commons licence, docs/LICENCE.md), and
-the catalogue lists its ``access`` file. Anything else is 404, the same answer for a record
-that does not exist, so the route tells nothing of held or rejected items.
+is served. A version is served when its record is exposed over OAI-PMH, not withdrawn (a
+deleted header answers 404 for every version) and announced with an access copy (the
+record's ``access_copy`` flag: an open-access licence and an access file, oai/store.py), the
+version is at most the exposed one and was deposited (``deposited`` or ``under_replicated``:
+stored and verified on at least one target; every deposited version has a valid Creative
+Commons licence, docs/LICENCE.md), and the catalogue lists its ``access`` file. Anything
+else is 404, the same answer as for a record that does not exist, so the route tells
+nothing of held or rejected items.
 
 The request names nothing local: ``record_id`` must match the record-id syntax and
 ``version`` be a plain positive integer, and both only select catalogue rows; the bytes come
@@ -135,7 +137,12 @@ def served_access_file(catalogue: Catalogue, record_id: str, version: int) -> Fi
     """The access file of ``record_id``'s ``version`` if the route may serve it, else None."""
     with catalogue.session() as session:
         exposed = session.get(OaiRecord, record_id)
-        if exposed is None or exposed.deleted or version > exposed.version:
+        if (
+            exposed is None
+            or exposed.deleted
+            or not exposed.access_copy
+            or version > exposed.version
+        ):
             return None
         row = session.scalars(
             select(Version).where(Version.item_id == record_id, Version.version == version)
