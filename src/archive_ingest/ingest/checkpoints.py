@@ -32,6 +32,7 @@ __all__ = [
     "FetchCheckpoint",
     "InspectCheckpoint",
     "LicenceCheckpoint",
+    "MissingFile",
     "OcrCheckpoint",
     "PackageCheckpoint",
     "drop",
@@ -53,15 +54,29 @@ class Checkpoint(BaseModel):
     stage: ClassVar[str]
 
 
+class MissingFile(BaseModel):
+    """A file the publisher lists that the fetch could not get for good (HTTP 404, not a PDF,
+    over the size limit): the version is held for review (ingest/hold.py), never deposited
+    silently without it."""
+
+    role: str  # the role it would have had, e.g. "translation"
+    language: str
+    url: str
+    reason: str
+
+
 class FetchCheckpoint(Checkpoint):
     stage: ClassVar[str] = "fetch"
 
     url: str | None
     original: FileInfo
+    #: the other fetched files: the PDFs in the other languages (role ``translation``) first,
+    #: then the publisher's metadata responses (role ``source-metadata``)
     source_files: list[FileInfo]
     fingerprint: str
     etag: str | None = None
     last_modified: str | None = None
+    missing: list[MissingFile] = Field(default_factory=list)
 
 
 class InspectCheckpoint(Checkpoint):

@@ -1,7 +1,8 @@
 """The hold policy: which versions cannot go into storage without an archivist.
 
 A version is *held* (``needs_review``) when its licence is not validated, OCR asks for a
-look, or the record lacks creators or a date; it is *rejected* when its licence is not an
+look, the record lacks creators or a date, or a file the publisher lists (a PDF in another
+language) could not be fetched; it is *rejected* when its licence is not an
 acceptable one. A version an archivist derived from a version never deposited (an edit or an
 OCR re-run of a held item) is held too: a change is not an approval. The deposit stage asks
 :func:`hold_decision` first and records :func:`hold_event` for a held or rejected version.
@@ -10,7 +11,12 @@ OCR re-run of a held item) is held too: a change is not an approval. The deposit
 from __future__ import annotations
 
 from archive_ingest.ingest import checkpoints
-from archive_ingest.ingest.checkpoints import InspectCheckpoint, LicenceCheckpoint, OcrCheckpoint
+from archive_ingest.ingest.checkpoints import (
+    FetchCheckpoint,
+    InspectCheckpoint,
+    LicenceCheckpoint,
+    OcrCheckpoint,
+)
 from archive_ingest.ingest.services import SOFTWARE, Handle, Services, version_of
 from archive_ingest.models import Event, State
 
@@ -33,6 +39,11 @@ def review_reasons(svc: Services, handle: Handle) -> tuple[State | None, list[st
     if outcome != "valid":
         reasons += licence_reasons or ["licence: not validated"]
     reasons += [f"ocr: {r}" for r in ocr_ck.needs_review]
+    fetched = checkpoints.require(ws, version, FetchCheckpoint)
+    reasons += [
+        f"fetch: the {m.role} in {m.language} the publisher lists is missing ({m.reason})"
+        for m in fetched.missing
+    ]
     record = inspected.record
     if not record.creators:
         reasons.append("metadata: no creators found")

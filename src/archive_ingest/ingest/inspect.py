@@ -3,9 +3,10 @@
 Requires :class:`FetchCheckpoint`; produces :class:`InspectCheckpoint` (the inspection and
 the record, completed from page one for a book chapter) and rewrites the fetch checkpoint
 with the files' identified formats. Events, recorded by the runner: one ``format
-identification`` per file (original first, then the source metadata), then ``validation``
-of the PDF. A PDF that cannot be read records its failed ``validation`` here before the
-error ends the item (the runner records nothing for a failed stage).
+identification`` per file (original first, then the translations and the source metadata),
+then ``validation`` of the original PDF (translations are kept as received, not inspected).
+A PDF that cannot be read records its failed ``validation`` here before the error ends the
+item (the runner records nothing for a failed stage).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def inspect(svc: Services, handle: Handle) -> StageOutput:
                 detail=f"{info.path}: {fmt.puid or 'unidentified'} ({fmt.format_name or '?'})",
                 outcome="success" if fmt.puid else "warning",
                 outcome_detail={"path": info.path, "puid": fmt.puid, "basis": fmt.basis},
-                object_roles=[info.role],
+                # a translation by its path: its role has one file per language
+                object_roles=[info.path if info.role == "translation" else info.role],
             )
         )
     if record.source_kind == "scielo-books-chapter":

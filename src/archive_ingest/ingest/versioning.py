@@ -1,16 +1,19 @@
 """The versioning policy: when fetched content is a new version, the same one, or nothing new.
 
 An item's content is identified by its *fingerprint*: the PDF's SHA-256 plus the mapped
-metadata (not the raw pages). The newest version in a *settled* state (deposited, held for
-review, rejected) with the same fingerprint means nothing to do (the item is *unchanged*);
-the same fingerprint on an unfinished version resumes that version; anything else opens a
-new version. The fetch stage applies these rules; this module only decides.
+metadata (not the raw pages), plus, for an article the publisher lists in several languages,
+the SHA-256 of each other language's PDF (or ``missing`` for one that could not be fetched):
+a change in any of the PDFs is a new version. The newest version in a *settled* state
+(deposited, held for review, rejected) with the same fingerprint means nothing to do (the
+item is *unchanged*); the same fingerprint on an unfinished version resumes that version;
+anything else opens a new version. The fetch stage applies these rules; this module only decides.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,17 +27,32 @@ from archive_ingest.workspace import ItemWorkspace
 SETTLED = frozenset({State.DEPOSITED.value, State.NEEDS_REVIEW.value, State.REJECTED.value})
 
 
-def fingerprint(record: SourceRecord, pdf_sha256: str, *, with_hosts: bool = False) -> str:
+#: what stands for a translation's SHA-256 when its download failed for good (held version)
+MISSING = "missing"
+
+
+def fingerprint(
+    record: SourceRecord,
+    pdf_sha256: str,
+    *,
+    with_hosts: bool = False,
+    translations: Mapping[str, str] | None = None,
+) -> str:
     """Identity of the item's content: the PDF bytes plus the mapped metadata (not raw pages).
 
     URLs count without scheme and host: they are rebased onto the configured source base
     (``scielo_books_url`` ...), and a mirror, a proxy, http→https or the demo's sample server on
     another port is the same content, not a new version. ``with_hosts`` gives the fingerprint
-    as versions before this rule stored it, so their items still match (no mass re-version)."""
+    as versions before this rule stored it, so their items still match (no mass re-version).
+
+    ``translations`` (language -> SHA-256 or :data:`MISSING`) are the PDFs in the other
+    languages; none (a book, a one-language article) leaves the fingerprint as it always was."""
     mapped = record.model_dump(mode="json", exclude={"raw_metadata", "notes"})
     if not with_hosts:
         mapped = _without_hosts(mapped)
     blob = json.dumps(mapped, sort_keys=True, ensure_ascii=False) + pdf_sha256
+    if translations:
+        blob += json.dumps(sorted(translations.items()), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -49,13 +67,27 @@ def _without_hosts(value: Any) -> Any:
     return value
 
 
-def same_content(latest: Version, record: SourceRecord, pdf_sha256: str) -> bool:
-    """Whether ``latest`` holds this record and PDF (either fingerprint rule)."""
+def same_content(
+    latest: Version,
+    record: SourceRecord,
+    pdf_sha256: str,
+    translations: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether ``latest`` holds this record and these PDFs (either fingerprint rule)."""
     stored = (latest.summary or {}).get("fingerprint")
     return stored is not None and stored in (
-        fingerprint(record, pdf_sha256),
-        fingerprint(record, pdf_sha256, with_hosts=True),
+        fingerprint(record, pdf_sha256, translations=translations),
+        fingerprint(record, pdf_sha256, with_hosts=True, translations=translations),
     )
+
+
+def stored_translations(latest: Version) -> dict[str, dict[str, Any]]:
+    """What the fetch of ``latest`` recorded per translation (language -> url, sha256, etag,
+    last_modified; sha256 :data:`MISSING` for one it could not fetch)."""
+    value = (latest.summary or {}).get("translations")
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, dict)}
 
 
 def settled(latest: Version) -> bool:

@@ -13,7 +13,10 @@ Layout (the project's METS profile, schemas/mets-profile.md, says what is always
   ``dmd-premis`` (the PREMIS intellectual entity);
 * one amdSec: a techMD per file (PREMIS file object), one rightsMD, a digiprovMD per
   event and one per agent (agents once, referenced by identifier);
-* fileSec: one fileGrp per role, FLocat hrefs relative to mets.xml (i.e. to ``data/``);
+* fileSec: one fileGrp per role, FLocat hrefs relative to mets.xml (i.e. to ``data/``); the
+  PDFs in the publisher's other languages in fileGrp ``translation``, each file's ID ending
+  in its language (``file-translation-es``) and its PREMIS object carrying the language as a
+  significant property (the original's too, when there are translations);
 * structMap physical (the document and its pages) and logical (the larger work and the
   item).
 """
@@ -146,6 +149,7 @@ def _amd(
                 relationships=_relationships(plan, planned),
                 events=planned.event_uuids,
                 rights=[plan.rights_uuid],
+                language=planned.language,
             ),
         )
     xml_data = _wrap(

@@ -23,9 +23,20 @@ from archive_ingest.records.text import clean_block, clean_line, require_line
 from archive_ingest.records.xmlutil import xsd_datetime
 
 #: fileGrp USE values, in the order the fileSec lists them (= FileInfo roles)
-FILE_GROUPS = ("original", "access", "text", "ocr-page", "ocr-report", "source-metadata", "record")
+FILE_GROUPS = (
+    "original",
+    "translation",
+    "access",
+    "text",
+    "ocr-page",
+    "ocr-report",
+    "source-metadata",
+    "record",
+)
 #: roles whose files are the item's content (pointed to by the logical structMap)
-CONTENT_ROLES = ("original", "access", "text")
+CONTENT_ROLES = ("original", "translation", "access", "text")
+#: where the PDFs in the publisher's other languages sit inside data/: translation/<lang>/<name>
+TRANSLATION_DIR = "translation"
 #: derivation: role -> the roles it may be derived from, first present wins
 DERIVED_FROM = {
     "access": ("original",),
@@ -90,6 +101,7 @@ class PlannedFile:
     event_ids: list[str] = field(default_factory=list)  # digiprovMD IDs of its events
     event_uuids: list[str] = field(default_factory=list)
     page: int | None = None  # the page an ocr-page file belongs to
+    language: str | None = None  # the language of an original or a translation, when told
 
     @property
     def role(self) -> str:
@@ -168,14 +180,22 @@ def _plan_files(desc: PackageDescription) -> list[PlannedFile]:
     if len(originals) != 1:
         raise PackageError(f"a package holds exactly one original file, this one {len(originals)}")
     raw_urls = {raw_metadata_path(raw.name): raw.url for raw in desc.record.raw_metadata}
+    translated = any(f.role == "translation" for f in desc.files)
     planned: list[PlannedFile] = []
     for role in FILE_GROUPS:
         members = sorted(
             (f for f in desc.files if f.role == role), key=lambda f: _natural_key(f.path)
         )
         for n, info in enumerate(members, start=1):
+            language = None
+            label: str | int = n
             if role == "original":
                 original_name = desc.record.primary_pdf_url() or info.path
+                language = _original_language(desc) if translated else None
+            elif role == "translation":
+                language = translation_language(info.path)
+                original_name = desc.record.pdf_urls.get(language) or info.path
+                label = language
             elif role == "source-metadata":
                 original_name = raw_urls.get(info.path) or info.path
             else:
@@ -183,13 +203,30 @@ def _plan_files(desc: PackageDescription) -> list[PlannedFile]:
             planned.append(
                 PlannedFile(
                     info=info,
-                    file_id=ids.xml_id("file", role, n),
-                    tech_id=ids.xml_id("tech", role, n),
+                    file_id=ids.xml_id("file", role, label),
+                    tech_id=ids.xml_id("tech", role, label),
                     uuid=ids.file_uuid(desc.record_id, desc.version, role, info.path),
                     original_name=original_name,
+                    language=language,
                 )
             )
     return planned
+
+
+def translation_language(path: str) -> str:
+    """The language of a translation file, the folder it sits in (``translation/es/x.pdf``)."""
+    parts = path.split("/")
+    if len(parts) != 3 or parts[0] != TRANSLATION_DIR:
+        raise PackageError(
+            f"translation file {path!r} is not at {TRANSLATION_DIR}/<language>/<name>"
+        )
+    return parts[1]
+
+
+def _original_language(desc: PackageDescription) -> str | None:
+    """The language of the original PDF: its key in ``pdf_urls`` (None for the only PDF)."""
+    url = desc.record.primary_pdf_url()
+    return next((k for k, v in desc.record.pdf_urls.items() if v == url and k), None)
 
 
 def _check_raw_metadata(desc: PackageDescription, files: list[PlannedFile]) -> None:
@@ -336,6 +373,7 @@ def make_plan(desc: PackageDescription) -> Plan:
     by_role: dict[str, list[PlannedFile]] = {}
     for planned_file in files:
         by_role.setdefault(planned_file.role, []).append(planned_file)
+    by_path = {planned_file.info.path: planned_file for planned_file in files}
     entity = ids.entity_uuid(desc.record_id)
     ordinals: dict[tuple[str, str, str], int] = {}
     planned_events: list[PlannedEvent] = []
@@ -352,10 +390,14 @@ def make_plan(desc: PackageDescription) -> Plan:
                 concerns_entity = True
             elif role in by_role:
                 concerned += [f for f in by_role[role] if f not in concerned]
+            elif role in by_path:  # one file of its role (a translation), named by its path
+                if by_path[role] not in concerned:
+                    concerned.append(by_path[role])
             else:
                 raise PackageError(
                     f"event {index} ({event_type}) concerns file role {role!r}, but the package "
-                    f"has no such file (roles present: {', '.join(by_role)})"
+                    f"has no such file, nor a file at that path (roles present: "
+                    f"{', '.join(by_role)})"
                 )
         notes = []
         if event.outcome_detail:

@@ -48,6 +48,8 @@ class FileObject:
     relationships: list[Relationship] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     rights: list[str] = field(default_factory=list)
+    #: the language of the document the file holds (an original or a translation), when told
+    language: str | None = None
 
 
 def file_object(parent: etree._Element, obj: FileObject) -> etree._Element:
@@ -57,6 +59,10 @@ def file_object(parent: etree._Element, obj: FileObject) -> etree._Element:
         parent, _p("object"), attrib={q(XSI_NS, "type"): "premis:file", "version": PREMIS_VERSION}
     )
     _identifier(element, "objectIdentifier", "objectIdentifier", obj.uuid)
+    if obj.language:
+        significant = sub(element, _p("significantProperties"))
+        sub(significant, _p("significantPropertiesType"), "language")
+        sub(significant, _p("significantPropertiesValue"), obj.language)
     chars = sub(element, _p("objectCharacteristics"))
     sub(chars, _p("compositionLevel"), "0")
     for algorithm, code, digest in (
