@@ -16,7 +16,7 @@ received as a ``translation`` file, ``data/translation/<language>/<name>``. Insp
 work on the original only. A translation the server refuses for good (HTTP 404, not a PDF,
 over the size limit) is recorded as missing (a ``capture`` event with outcome failure, the
 checkpoint's ``missing``) and the version is held for review (ingest/hold.py); a transient
-failure fails the stage like the original's would (docs/DECISIONS.md D36).
+failure fails the stage like the original's would (docs/DECISIONS.md D38).
 
 Versioning (ingest/versioning.py): same content as the newest settled version → nothing to
 do (``unchanged``: the flow skips every later stage; a deposited item gets the after-deposit
