@@ -254,6 +254,8 @@ def test_chapter_book_and_file_kinds() -> None:
         ("press-release", "c_1843"),
         ("pr", "c_1843"),
         ("correction", "c_1843"),
+        ("addendum", "c_1843"),
+        ("undefined", "c_6501"),
         ("er", "c_1843"),
         ("review-article", "c_dcae04bc"),
         ("letter", "c_545b"),
@@ -266,9 +268,8 @@ def test_chapter_book_and_file_kinds() -> None:
 def test_document_types_map_to_coar(document_type: str | None, code: str) -> None:
     uri, _ = coar_resource_type("scielo-article", document_type)
     assert uri == f"http://purl.org/coar/resource_type/{code}"
-    xml = build_openaire(
-        article_record(), licence_uri=CC_BY_40, access=COPY, document_type=document_type
-    )
+    record = article_record(document_type=document_type)
+    xml = build_openaire(record, licence_uri=CC_BY_40, access=COPY)
     assert attrs(parsed(xml), "oaire:resourceType", "uri") == [uri]
 
 

@@ -48,9 +48,10 @@ METADATA_ONLY = "http://purl.org/coar/access_right/c_14cb"
 #: COAR version: the publisher's PDF (what SciELO serves) is the version of record
 VERSION_OF_RECORD = "http://purl.org/coar/version/c_970fb48d4fbd8a85"
 
-#: COAR resource types (v1.1, the vocabulary of the 4.0 schema) by the publisher's document
-#: type: ArticleMeta / xylose names and SciELO's two-letter v71 codes. COAR 1.1 has no press
-#: release and no erratum/corrigendum: those are "other" (c_1843).
+#: COAR resource types (v1.1, the vocabulary of the 4.0 schema) by ``SourceRecord.document_type``
+#: (ArticleMeta's v71 as xylose names it; SciELO's two-letter v71 codes too). Types COAR 1.1
+#: has no narrower term for (brief report, case report, news, ...) fall back to the source kind.
+#: COAR 1.1 has no press release and no erratum/corrigendum/addendum: those are "other" (c_1843).
 DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
     "research-article": ("c_6501", "journal article"),
     "oa": ("c_6501", "journal article"),
@@ -65,6 +66,7 @@ DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
     "press-release": ("c_1843", "other"),
     "pr": ("c_1843", "other"),
     "correction": ("c_1843", "other"),
+    "addendum": ("c_1843", "other"),
     "erratum": ("c_1843", "other"),
     "er": ("c_1843", "other"),
 }
@@ -224,17 +226,13 @@ def _unique(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def openaire_element(
-    record: SourceRecord,
-    *,
-    licence_uri: str | None,
-    access: AccessCopy | None,
-    document_type: str | None = None,
+    record: SourceRecord, *, licence_uri: str | None, access: AccessCopy | None
 ) -> etree._Element:
     """The ``oaire:resource`` element of one deposited version.
 
     ``access`` is the access copy served to harvesters; it is announced (``oaire:file``) only
-    when the item is open access, i.e. has a licence URI. ``document_type`` is the publisher's
-    document type when the record names one (editorial, press release ...).
+    when the item is open access, i.e. has a licence URI. The resource type follows the
+    publisher's document type when the record names one (editorial, press release ...).
     """
     root = etree.Element(_o("resource"), nsmap=NSMAP_OPENAIRE)
     root.set(q(XSI_NS, "schemaLocation"), OPENAIRE_SCHEMA_LOCATION)
@@ -330,7 +328,7 @@ def openaire_element(
     if publisher := clean_line(record.publisher):
         sub(root, q(DC_NS, "publisher"), publisher)
 
-    uri, label = coar_resource_type(record.source_kind, document_type)
+    uri, label = coar_resource_type(record.source_kind, record.document_type)
     sub(
         root,
         _o("resourceType"),
@@ -411,18 +409,10 @@ def openaire_element(
 
 
 def build_openaire(
-    record: SourceRecord,
-    *,
-    licence_uri: str | None,
-    access: AccessCopy | None,
-    document_type: str | None = None,
+    record: SourceRecord, *, licence_uri: str | None, access: AccessCopy | None
 ) -> bytes:
     """The ``oai_openaire`` record of one deposited version, as bytes (fixed serialisation)."""
-    return serialise(
-        openaire_element(
-            record, licence_uri=licence_uri, access=access, document_type=document_type
-        )
-    )
+    return serialise(openaire_element(record, licence_uri=licence_uri, access=access))
 
 
 _LOCK = threading.Lock()
