@@ -30,11 +30,13 @@ from archive_ingest.ingest.services import Services
 from archive_ingest.records.validate import check_mets_profile, validate_mets
 from archive_ingest.records.xmlutil import METS_NS, PREMIS_NS
 from archive_ingest.reliability.crashpoints import CRASH_ENV
+from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest_demo.scielo_sample.catalogue import pdf_path_for
 from tests.support.cli import cli_env, run_cli
 from tests.support.pipeline import ingest_in_process
+from tests.support.review import make_user
 from tests.support.s3 import assert_one_complete_aip, object_versions
 
 CC_BY = "This article is licensed under a Creative Commons Attribution 4.0 International License."
@@ -268,6 +270,22 @@ def test_a_translation_the_site_lacks_holds_the_version_for_review(
     # still missing on a re-run: the held version is the same content (no new version)
     again = ingest_in_process(settings, ref)
     assert (again.state, again.version) == ("needs_review", 1), again
+    # an archivist accepts it without: deposited, the failure and the decision on record
+    svc = Services.open(settings)
+    try:
+        done = actions.approve(svc, record_id, make_user(settings), "es PDF gone from the site")
+        approval = [e for e in svc.catalogue.events(record_id, 1) if e.agent_type == "person"]
+    finally:
+        svc.close()
+    assert (done.state, done.version) == ("deposited", 1)
+    assert [r for r in approval[-1].outcome_detail["accepted_reasons"] if r.startswith("fetch:")]
+    mets = etree.fromstring((ws.data_dir(1) / "mets.xml").read_bytes())
+    assert [
+        e
+        for e in mets.iterfind(".//premis:event", NS)
+        if e.findtext(".//premis:eventOutcome", namespaces=NS) == "failure"
+    ]
+
     # the site publishes it: a new version with all three, deposited
     article = scielo_catalogue.article("scl", pid)
     assert article is not None
