@@ -24,9 +24,13 @@ from lxml import etree
 
 from archive_ingest.bag import validate_bag
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.errors import PackageError
 from archive_ingest.ingest.checkpoints import FetchCheckpoint
 from archive_ingest.ingest.checkpoints import load as load_checkpoint
 from archive_ingest.ingest.services import Services
+from archive_ingest.ingest.versioning import MISSING, fingerprint
+from archive_ingest.models import FileInfo
+from archive_ingest.records import build_mets
 from archive_ingest.records.validate import check_mets_profile, validate_mets
 from archive_ingest.records.xmlutil import METS_NS, PREMIS_NS
 from archive_ingest.reliability.crashpoints import CRASH_ENV
@@ -34,8 +38,10 @@ from archive_ingest.review import actions
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest_demo.scielo_sample.catalogue import pdf_path_for
+from tests.support.bag import digests_of
 from tests.support.cli import cli_env, run_cli
 from tests.support.pipeline import ingest_in_process
+from tests.support.records import chapter_description, chapter_files, chapter_record
 from tests.support.review import make_user
 from tests.support.s3 import assert_one_complete_aip, object_versions
 
@@ -88,6 +94,34 @@ def one(element: etree._Element, path: str) -> etree._Element:
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def test_fingerprint_without_translations_is_the_one_versions_already_hold() -> None:
+    """No mass re-version: a book or a one-language article keeps its fingerprint; each
+    translation's content (or its absence) changes it."""
+    record = chapter_record()
+    plain = fingerprint(record, "a" * 64)
+    assert fingerprint(record, "a" * 64, translations={}) == plain
+    with_es = fingerprint(record, "a" * 64, translations={"es": "b" * 64})
+    assert len({plain, with_es, fingerprint(record, "a" * 64, translations={"es": "c" * 64})}) == 3
+    assert fingerprint(record, "a" * 64, translations={"es": MISSING}) != with_es
+
+
+def test_a_translation_outside_its_language_folder_is_refused() -> None:
+    translation = FileInfo(
+        role="translation",
+        path="translation/es_x.pdf",  # no language folder
+        digests=digests_of(b"%PDF-1.4 es"),
+        media_type="application/pdf",
+        puid="fmt/18",
+    )
+    desc = chapter_description(files=[*chapter_files(), translation])
+    with pytest.raises(PackageError, match="translation/<language>/<name>"):
+        build_mets(desc)
+    good = translation.model_copy(update={"path": "translation/es/es_x.pdf"})
+    mets = etree.fromstring(build_mets(chapter_description(files=[*chapter_files(), good])))
+    [file_el] = mets.findall("mets:fileSec/mets:fileGrp[@USE='translation']/mets:file", NS)
+    assert file_el.get("ID") == "file-translation-es"
 
 
 def test_three_languages_deposited_then_one_changed_is_a_new_version(
