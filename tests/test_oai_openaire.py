@@ -4,12 +4,15 @@ The builder (records/openaire.py) on chapters, books and articles, every record 
 against the official 4.0 schema; publish_deposited and backfill on a real catalogue (SQLite
 and PostgreSQL), the migration that adds the columns; whole responses validated against
 schemas/xsd/oai-driver-openaire.xsd; oaipmh-scythe harvesting both formats from a real
-server through resumption tokens.
+server through resumption tokens; and a real ingest whose access copy a harvester reaches
+through the URLs in both formats.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,8 +44,13 @@ from archive_ingest.records.openaire import (
 from archive_ingest.records.schemas import compile_schema
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.oai import Spec, build_catalogue
+from tests.support.pipeline import ingest_in_process
+from tests.support.plugins.storage import SeaweedServer
+from tests.support.plugins.targets import TargetsEnv
 from tests.support.records import CC_BY_NC_SA_30, chapter_description, chapter_record
+from tests.support.samples import add_generated_book
 from tests.support.web import serving
 
 NS = {
@@ -511,3 +519,48 @@ def test_scythe_harvests_oai_openaire_and_oai_dc_with_access_urls(
         assert [r.header.identifier for r in dc] == expected
         for record, s in zip(dc, specs, strict=True):
             assert access_copy_url(BASE_URL, s.record_id, 1) in record.metadata["identifier"]
+
+
+# --- end to end: a real ingest, then a harvester follows the URLs to the access copy ------
+@pytest.mark.slow
+def test_a_harvester_follows_both_urls_to_the_ingested_access_copy(
+    seaweed_private_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+) -> None:
+    settings = targets_env(seaweed_private_pair).model_copy(
+        update={**scielo_server.settings_overrides(), "oai_base_url": BASE_URL}
+    )
+    [ref] = add_generated_book(
+        scielo_catalogue, f"oa{uuid.uuid4().hex[:6]}", 1, tmp_path, scanned_pages=0
+    )
+    result = ingest_in_process(settings, ref)
+    assert (result.state, result.version) == ("deposited", 1), result.reasons
+    record_id = result.id or ""
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        [access] = [f for f in catalogue.files(record_id, 1) if f.role == "access"]
+    finally:
+        catalogue.close()
+    url = access_copy_url(BASE_URL, record_id, 1)
+    path = url.removeprefix("https://archive.example.org")
+    with serving(create_app(settings)) as base, Scythe(f"{base}/oai") as scythe:
+        record = scythe.get_record(
+            identifier=f"oai:{REPO}:{record_id}", metadata_prefix="oai_openaire"
+        )
+        resource = record.xml.find(f".//{OAIRE}")
+        assert resource is not None
+        parsed(etree.tostring(resource))
+        file = resource.find("oaire:file", NS)
+        assert file is not None and file.text == url
+        assert file.get("mimeType") == access.media_type
+        assert f"{access.size} bytes" in texts(resource, "datacite:sizes/datacite:size")
+        dc = scythe.get_record(identifier=f"oai:{REPO}:{record_id}", metadata_prefix="oai_dc")
+        assert url in dc.metadata["identifier"]
+        # the URL's path on this server is the access copy itself
+        response = httpx.get(f"{base}{path}", timeout=60)
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == access.sha256
+    assert len(response.content) == access.size
