@@ -14,10 +14,12 @@ from archive_ingest_demo.scielo_sample.catalogue import (
     SampleChapter,
 )
 from archive_ingest_demo.scielo_sample.faults import Fault, RecordedRequest, gzip_bomb
+from archive_ingest_demo.scielo_sample.real_records import RealRecord, load_real_records
 from archive_ingest_demo.scielo_sample.server import SampleScieloServer
 
 __all__ = [
     "Fault",
+    "RealRecord",
     "RecordedRequest",
     "SampleArticle",
     "SampleBook",
@@ -26,4 +28,5 @@ __all__ = [
     "SampleScieloServer",
     "articlemeta_document",
     "gzip_bomb",
+    "load_real_records",
 ]

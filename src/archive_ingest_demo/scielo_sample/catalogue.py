@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive_ingest_demo.scielo_sample.articlemeta import articlemeta_document
+from archive_ingest_demo.scielo_sample.real_records import RealRecord, site_pdf_paths
 
 #: What a sample PDF is: bytes held in memory or a file read at request time.
 PdfSource = bytes | Path
@@ -309,6 +310,29 @@ class SampleCatalogue:
             self.articles[(collection, pid)] = article
         return article
 
+    def add_real_record(
+        self,
+        record: RealRecord,
+        *,
+        pdfs: Mapping[str, bytes | Path],
+        processing_date: dt.date | str | None = None,
+    ) -> SampleArticle:
+        """Serve a real ArticleMeta document verbatim, and each PDF of ``pdfs`` (language ->
+        PDF) at the path the journal site serves that language's PDF at
+        (:func:`.real_records.site_pdf_paths`: the ``fulltexts`` URL, else the classic path)."""
+        paths = site_pdf_paths(record.document)
+        served: dict[str, PdfSource] = {}
+        for lang, pdf in pdfs.items():
+            if lang not in paths:
+                raise ValueError(f"{record.path.name} has no PDF path for language {lang!r}")
+            served[paths[lang]] = pdf if isinstance(pdf, bytes) else Path(pdf)
+        article = SampleArticle(record.collection, record.pid, dict(record.document), served)
+        if processing_date is not None:
+            article.processing_date = _date(processing_date)
+        with self.lock:
+            self.articles[(record.collection, record.pid)] = article
+        return article
+
     def update_article(
         self,
         collection: str,
@@ -353,8 +377,18 @@ class SampleCatalogue:
         return sorted(found, key=lambda a: (a.processing_date, a.collection, a.pid))
 
     def article(self, collection: str, pid: str) -> SampleArticle | None:
+        """The article whose PID or DOI is ``pid`` (ArticleMeta's ``code`` matches either), in
+        ``collection``, or in any collection when it is ``""`` (the first found)."""
+        code = pid.upper()
         with self.lock:
-            return self.articles.get((collection, pid.upper()))
+            if collection and (found := self.articles.get((collection, code))) is not None:
+                return found
+            for article in self.articles.values():
+                if collection and article.collection != collection:
+                    continue
+                if code in (article.pid, str(article.document.get("doi") or "").upper()):
+                    return article
+        return None
 
     # --- lookups for the server ----------------------------------------------------------------
     def find_pdf(self, path: str) -> tuple[PdfSource, dt.datetime] | None:

@@ -7,10 +7,13 @@ One stdlib ``ThreadingHTTPServer`` on a free port serves, from a :class:`SampleC
 - ``/api/v1/changes/?since=SEQ``: the CouchDB changes feed
 - ``/id/SBID``: book page HTML
 - ``/id/SBID/pdf/SHORTNAME[-NN].pdf``: book / chapter PDF
-- ``/api/v1/article/?collection=C&code=PID``: ArticleMeta document (``null`` when unknown)
+- ``/api/v1/article/?collection=C&code=PID``: ArticleMeta document (``null`` when unknown),
+  rendered as ArticleMeta renders it (see :meth:`SampleScieloServer._article`); real documents
+  are served verbatim (:mod:`.real_records`)
 - ``/api/v1/article/identifiers/?collection=C&from=D&until=D&offset=N``: ArticleMeta's paged
   list of article identifiers by processing date (see :meth:`SampleScieloServer._identifiers`)
-- article PDF paths (from the document's ``fulltexts``): article PDFs
+- article PDF paths (from the document's ``fulltexts``, else the classic site's
+  ``/pdf/ACRONYM/ISSUE/FILE.pdf``): article PDFs
 
 For tests it injects faults per path (:class:`Fault`: a status, N failures then success, an HTML
 page labelled ``application/pdf``, a slow answer, a wrong Content-Length or a truncated body, a
@@ -38,6 +41,7 @@ from archive_ingest_demo.scielo_sample.handler import (
     Handler,
     HTTPServer,
 )
+from archive_ingest_demo.scielo_sample.real_records import articlemeta_answer, jsonp
 from archive_ingest_demo.scielo_sample.render import (
     book_json,
     book_page_html,
@@ -46,6 +50,7 @@ from archive_ingest_demo.scielo_sample.render import (
     error_page,
 )
 
+JAVASCRIPT_TYPE = "application/javascript; charset=UTF-8"
 #: ArticleMeta's page size for the identifiers routes: its default ``limit`` and its maximum.
 IDENTIFIERS_PAGE_SIZE = 1000
 #: ArticleMeta's ``from`` when none is given (restfulapi.py ``DEFAULT_FROM_DATE``).
@@ -213,12 +218,7 @@ class SampleScieloServer:
         if path == "/api/v1/article":  # Pyramid's append_slash redirect
             return Body(302, HTML_TYPE, b"", headers={"Location": f"{path}/?{query}"})
         if path == "/api/v1/article/":
-            if "code" not in params:
-                return self._error(404, "Not Found")
-            article = cat.article(params.get("collection", ""), params["code"])
-            if article is None:  # ArticleMeta answers null, with 200
-                return Body(200, JSON_TYPE, b"null")
-            return Body(200, JSON_TYPE, json.dumps(article.document).encode(), article.updated)
+            return self._article(params)
         if path == "/api/v1/article/identifiers":  # append_slash, as above
             return Body(302, HTML_TYPE, b"", headers={"Location": f"{path}/?{query}"})
         if path == "/api/v1/article/identifiers/":
@@ -227,6 +227,33 @@ class SampleScieloServer:
         if found is not None:
             return Body(200, PDF_TYPE, found[0], found[1])
         return self._error(404, "Not Found")
+
+    def _article(self, params: dict[str, str]) -> Body:
+        """ArticleMeta's ``/api/v1/article/``, as scieloorg/articles_meta answers it.
+
+        ``code`` is required (no ``code``: no view matches, 404); ``collection`` is optional
+        (without it the first article whose PID or DOI is ``code``); ``body`` must be ``true``
+        or ``false`` (else 400) and the document's ``body`` key is left out unless ``true``;
+        an unknown article is ``null`` with 200. Rendered by the ``jsonp`` renderer
+        (``json.dumps(indent=4)``, or ``/**/CALLBACK(...);`` as JavaScript with ``callback``):
+        :func:`.real_records.articlemeta_answer`.
+        """
+        if "code" not in params:
+            return self._error(404, "Not Found")
+        body = params.get("body", "false")
+        if body not in ("true", "false"):
+            return self._error(400, "Bad Request")
+        article = self.catalogue.article(params.get("collection", ""), params["code"])
+        document = article.document if article is not None else None
+        payload = articlemeta_answer(document, body=body == "true")
+        updated = article.updated if article is not None else None
+        callback = params.get("callback")
+        if callback is None:
+            return Body(200, JSON_TYPE, payload, updated)
+        try:
+            return Body(200, JAVASCRIPT_TYPE, jsonp(payload, callback), updated)
+        except ValueError:
+            return self._error(400, "Bad Request")
 
     def _identifiers(self, params: dict[str, str]) -> Body:
         """ArticleMeta's ``/api/v1/article/identifiers/``, as its source has it.
