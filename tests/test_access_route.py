@@ -13,15 +13,23 @@ targets:
 - 404 for an unknown record, malformed ids and versions (nothing local is ever named), a
   version never deposited, a record exposed without an announced access copy, and every
   version of a withdrawn record; 503 while no target answers;
-- the primary target stopped: the same bytes come from the second copy.
+- the primary target stopped: the same bytes come from the second copy;
+- the primary target dying in the middle of a response (a loopback proxy in front of its
+  real server cuts the object's body): the response goes on from the second copy at the
+  byte reached, whole and byte-identical.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
+import re
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,6 +40,7 @@ from archive_ingest.catalogue.copies import objects_of_copy
 from archive_ingest.oai.store import get_record, sets_of, withdraw_record
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
+from archive_ingest.web.access import CHUNK
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import SeaweedServer
@@ -248,3 +257,107 @@ def test_not_found_answers_and_the_second_copy_when_the_primary_is_stopped(
             catalogue.close()
         assert client.get(url).status_code == 404
         assert client.head(url).status_code == 404
+
+
+class CuttingProxy:
+    """A loopback proxy in front of a real SeaweedFS server: every request is forwarded; the
+    answer to a GET of an access copy keeps its status, headers and Content-Length but only
+    the first ``cut`` bytes of the body are sent before the connection is closed (a target
+    that dies mid-response)."""
+
+    def __init__(self, upstream: str, cut: int) -> None:
+        host, _, port = upstream.removeprefix("http://").partition(":")
+        self.cut_gets = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+                try:
+                    conn.putrequest(
+                        self.command, self.path, skip_host=True, skip_accept_encoding=True
+                    )
+                    for name, value in self.headers.items():
+                        if name.lower() not in ("expect", "connection"):
+                            conn.putheader(name, value)
+                    conn.endheaders(body or None)
+                    response = conn.getresponse()
+                    data = response.read()
+                finally:
+                    conn.close()
+                cutting = self.command == "GET" and "/data/access/" in self.path
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if cutting:
+                    proxy.cut_gets += 1
+                    self.wfile.write(data[:cut])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> CuttingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_copy_failing_mid_response_is_continued_from_the_next_copy(
+    served_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings, record_id = _deposit(
+        targets_env, served_pair, scielo_catalogue, scielo_server, tmp_path
+    )
+    stored, sha256 = _stored_access(settings, served_pair[0], record_id)
+    size = len(stored)
+    assert size > CHUNK + 1000, size  # the first chunk comes whole from the primary
+    cut = CHUNK + (size - CHUNK) // 2
+    with CuttingProxy(served_pair[0].endpoint, cut) as proxy:
+        targets = [
+            t.model_copy(update={"endpoint_url": proxy.endpoint}) if t.name == "t1" else t
+            for t in settings.storage_targets
+        ]
+        assert [t.name for t in targets] == ["t1", "t2"]
+        proxied = settings.model_copy(update={"storage_targets": targets})
+        with serving(create_app(proxied)) as base, httpx.Client(timeout=60) as client:
+            url = f"{base}/access/{record_id}/v1"
+            whole = client.get(url)
+            assert proxy.cut_gets == 1  # the primary was read, and failed at byte ``cut``
+            # at least its first chunk was sent; the second copy took over from there
+            [at] = re.findall(r"t1 failed at byte (\d+)", caplog.text)
+            assert CHUNK <= int(at) <= cut
+            assert whole.status_code == 200 and len(whole.content) == size
+            assert whole.content == stored
+            assert hashlib.sha256(whole.content).hexdigest() == sha256
+            part = client.get(url, headers={"Range": f"bytes=10-{size - 11}"})
+            assert proxy.cut_gets == 2
+            assert part.status_code == 206 and part.content == stored[10 : size - 10]

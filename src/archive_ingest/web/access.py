@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 #: version states whose bytes are stored and verified on at least one target
 SERVED_STATES = frozenset({"deposited", "under_replicated"})
-CHUNK = 256 * 1024
+CHUNK = 32 * 1024
 _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 _RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
 MAX_RANGE_HEADER = 200
