@@ -44,13 +44,19 @@ class Run:
     records: dict[str, RealRecord]
     results: dict[str, dict[str, Any]]
     #: record id -> stored payload file (path under data/) -> its bytes, for dc.xml,
-    #: ocr/ocr-report.json, source-metadata/articlemeta.json and the original PDF
+    #: ocr/ocr-report.json, source-metadata/articlemeta.json and the original and translated PDFs
     stored: dict[str, dict[str, bytes]]
     seconds: float
     stderr: str
 
 
-WANTED = ("dc.xml", "ocr/ocr-report.json", "source-metadata/articlemeta.json", "original/")
+WANTED = (
+    "dc.xml",
+    "ocr/ocr-report.json",
+    "source-metadata/articlemeta.json",
+    "original/",
+    "translation/",
+)
 
 
 def _stored_files(client: Any, bucket: str, prefix: str) -> dict[str, bytes]:
@@ -59,7 +65,7 @@ def _stored_files(client: Any, bucket: str, prefix: str) -> dict[str, bytes]:
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             rel = obj["Key"][len(prefix) :]
-            if rel in WANTED or rel.startswith("original/"):
+            if rel.startswith(WANTED):
                 out[rel] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
     return out
 
@@ -437,14 +443,21 @@ def test_ocr_ran_on_the_scans_only(run: Run, rid: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("rid", sorted(EXPECTED))
 def test_the_package_keeps_what_the_servers_answered(run: Run, rid: str) -> None:
-    """The ArticleMeta answer is kept byte for byte, and the original is the original
-    language's PDF at the path the journal site serves it."""
+    """The ArticleMeta answer is kept byte for byte; the original is the original language's
+    PDF at the path the journal site serves it, and every other PDF the site serves (the
+    translations ``fulltexts`` names: only the 2010 RSP article's English one) is kept too."""
     record = run.records[rid]
     stored = run.stored[rid]
     assert stored["source-metadata/articlemeta.json"] == articlemeta_answer(record.document)
     original_language = record.document["article"]["v40"][0]["_"]
-    path = site_pdf_paths(record.document)[original_language]
-    served = run.server.catalogue.articles[(record.collection, record.pid)].pdfs[path]
-    served_bytes = served if isinstance(served, bytes) else served.read_bytes()
+    served = {
+        lang: pdf if isinstance(pdf, bytes) else pdf.read_bytes()
+        for lang, pdf in (
+            (lang, run.server.catalogue.articles[(record.collection, record.pid)].pdfs[path])
+            for lang, path in site_pdf_paths(record.document).items()
+        )
+    }
     originals = [v for k, v in stored.items() if k.startswith("original/")]
-    assert originals == [served_bytes]
+    assert originals == [served.pop(original_language)]
+    translations = {k: v for k, v in stored.items() if k.startswith("translation/")}
+    assert sorted(translations.values()) == sorted(served.values()), sorted(translations)
