@@ -146,6 +146,8 @@ def open_version(
     }
     if not rerun_ocr and "ocr" in (row.summary or {}):
         summary["ocr"] = row.summary["ocr"]
+    if "translations" in (row.summary or {}):  # their validators: the next fetch asks by them
+        summary["translations"] = row.summary["translations"]
     svc.catalogue.update_version(
         record_id,
         version,
