@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from archive_ingest.errors import SourceError
 from archive_ingest.models import Creator, Identifier, PageRange, Relation, SourceRecord
@@ -362,6 +362,16 @@ def _file_code(article: dict[str, Any]) -> str | None:
     return path.replace("/", "\\").split("\\")[-1].split(".")[0] or None
 
 
+def _scielo_php(url: str) -> str:
+    """An html URL with the classic site's script but not its path: ArticleMeta's language
+    loader (scieloorg/articles_meta, processing) wrote ``http://www.scielo.br?script=
+    sci_arttext&pid=…``; the site serves that page at ``/scielo.php?script=…``."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/") and parts.query.startswith("script="):
+        return urlunsplit(parts._replace(path="/scielo.php"))
+    return url
+
+
 def map_articlemeta(
     raw: bytes,
     *,
@@ -486,7 +496,8 @@ def map_articlemeta(
                 lang = language_code(lang_text)
                 if not (isinstance(url, str) and url.strip() and lang):
                     continue
-                if (rebased := rebase(url.strip(), f"{kind} URL ({lang})")) is not None:
+                url = _scielo_php(url.strip()) if kind == "html" else url.strip()
+                if (rebased := rebase(url, f"{kind} URL ({lang})")) is not None:
                     target[lang] = rebased
     if not pdf_urls:
         # xylose's fulltexts() path, also when fulltexts lists html only (SciELO's classic site
