@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from lxml import etree
 
 from archive_ingest.records import validate_dc
+from archive_ingest.sources.scielo_articles import map_articlemeta
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from archive_ingest_demo.scielo_sample.real_records import (
     RealRecord,
@@ -30,7 +32,7 @@ from archive_ingest_demo.scielo_sample.real_records import (
     site_pdf_paths,
 )
 from tests.support.cli import cli_env, json_lines, run_cli
-from tests.support.real_records import add_real_records
+from tests.support.real_records import add_real_records, real_records
 
 DC = "{http://purl.org/dc/elements/1.1/}"
 BY = "https://creativecommons.org/licenses/by/4.0/"
@@ -161,6 +163,24 @@ def test_articlemeta_route_serves_the_documents_as_the_real_api(
             "/api/v1/article/", params={"code": records[0].pid, "callback": "jQuery17"}
         )
         assert wrapped.content == b"/**/jQuery17(" + articlemeta_answer(records[0].document) + b");"
+
+
+def test_landing_urls_name_the_classic_site_page() -> None:
+    """Two documents' html ``fulltexts`` lack the ``/scielo.php`` path (as ArticleMeta's
+    language loader wrote them); the landing URL names the page all the same."""
+    for record in real_records():
+        mapped = map_articlemeta(
+            articlemeta_answer(record.document),
+            site_base="http://127.0.0.1:9",
+            collection=record.collection,
+            pid=record.pid,
+        )
+        landing = urlsplit(mapped.landing_url or "")
+        assert (landing.path, parse_qs(landing.query)["script"]) == (
+            "/scielo.php",
+            ["sci_arttext"],
+        ), mapped.landing_url
+        assert parse_qs(landing.query)["pid"] == [record.pid]
 
 
 # --- the ten through the pipeline ---------------------------------------------------------------
