@@ -171,12 +171,15 @@ class SourceRecord(BaseModel):
         return None
 
     def primary_pdf_url(self) -> str | None:
+        """The PDF that is the item's original: the only one (language ``""``), else the one in
+        the original language (the first of ``languages``), else the first by language code
+        (a stable choice, whatever order the publisher lists them in)."""
         if not self.pdf_urls:
             return None
-        for lang in ("", *self.languages):
+        for lang in ("", *self.languages[:1]):
             if lang in self.pdf_urls:
                 return self.pdf_urls[lang]
-        return next(iter(self.pdf_urls.values()))
+        return self.pdf_urls[min(self.pdf_urls)]
 
 
 class Digests(BaseModel):
