@@ -27,6 +27,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.errors import PackageError
 from archive_ingest.ingest.checkpoints import FetchCheckpoint
 from archive_ingest.ingest.checkpoints import load as load_checkpoint
+from archive_ingest.ingest.fetch import pdf_languages
 from archive_ingest.ingest.services import Services
 from archive_ingest.ingest.versioning import MISSING, fingerprint
 from archive_ingest.models import FileInfo
@@ -105,6 +106,19 @@ def test_fingerprint_without_translations_is_the_one_versions_already_hold() -> 
     with_es = fingerprint(record, "a" * 64, translations={"es": "b" * 64})
     assert len({plain, with_es, fingerprint(record, "a" * 64, translations={"es": "c" * 64})}) == 3
     assert fingerprint(record, "a" * 64, translations={"es": MISSING}) != with_es
+
+
+def test_the_original_is_the_pdf_in_the_original_language_else_the_first_by_code() -> None:
+    base = chapter_record(languages=["pt", "es", "en"])
+    urls = {lang: f"http://127.0.0.1:1/{lang}.pdf" for lang in ("es", "pt", "en")}
+    record = base.model_copy(update={"pdf_urls": urls})
+    assert record.primary_pdf_url() == urls["pt"]
+    assert pdf_languages(record) == ("pt", ["es", "en"])  # the record's order, then by code
+    without = base.model_copy(update={"pdf_urls": {"es": urls["es"], "en": urls["en"]}})
+    assert without.primary_pdf_url() == urls["en"]  # no pt PDF: the first by code
+    assert pdf_languages(without) == ("en", ["es"])
+    same = base.model_copy(update={"pdf_urls": {"pt": urls["pt"], "en": urls["pt"]}})
+    assert pdf_languages(same) == ("pt", [])  # one URL under two languages: fetched once
 
 
 def test_a_translation_outside_its_language_folder_is_refused() -> None:

@@ -9,8 +9,8 @@ checkpoint (and passes ``after-fetch``).
 
 Several PDFs (an article the publisher lists in several languages, ``SourceRecord.pdf_urls``):
 the one in the document's own language is the original (``SourceRecord.primary_pdf_url``: the
-record's first language is the original one; without a PDF in it, the first language that has
-one, and the capture event says so). Every other language's PDF is downloaded too, through
+record's first language is the original one; without a PDF in it, the first by language code,
+and the capture event says so). Every other language's PDF is downloaded too, through
 the same client with the same size bound and the same conditional request, and kept as
 received as a ``translation`` file, ``data/translation/<language>/<name>``. Inspect and OCR
 work on the original only. A translation the server refuses for good (HTTP 404, not a PDF,
