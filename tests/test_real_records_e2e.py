@@ -376,7 +376,7 @@ DC_EXPECTED: dict[str, Dc] = {
         {"0036-3634"},
         "spa",
         BY_3,
-        "pp. 1-1",
+        "p. 1",  # v14 f=1, l=1: one page
     ),
     "scielo-spa-s1851-82652018000100051": Dc(
         "Cáncer infantil: incidencia y patrones espaciales en la ciudad de Campinas, "

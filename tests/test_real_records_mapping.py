@@ -259,7 +259,10 @@ def test_dublin_core_agrees_with_xylose(path: Path) -> None:
     assert not any(re.search(r"(?<![\w.])nd(?![\w])", t) for t in everything)
     formats = texts(root, "format")
     if article.start_page and article.start_page != "nd":
-        assert f"pp. {article.start_page}-{article.end_page}" in formats
+        if article.start_page == article.end_page:  # one page: "p. 1", never "pp. 1-1"
+            assert f"p. {article.start_page}" in formats
+        else:
+            assert f"pp. {article.start_page}-{article.end_page}" in formats
     else:
         assert not any(f.startswith("pp.") for f in formats)
 

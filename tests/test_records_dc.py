@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from archive_ingest.errors import PackageError
-from archive_ingest.models import Creator, Identifier
+from archive_ingest.models import Creator, Identifier, PageRange
 from archive_ingest.records import build_dc, build_mets, validate_dc, validate_mets
 from archive_ingest.records.xmlutil import XPATH_NS
 from tests.support.records import CC_BY_NC_SA_30, chapter_description, chapter_record
@@ -223,3 +223,20 @@ def test_dc_type_carries_the_driver_publication_type(
     driver = [t for t in types if t.startswith("info:eu-repo/semantics/")]
     version = ["info:eu-repo/semantics/publishedVersion"] if published else []
     assert driver == [f"info:eu-repo/semantics/{expected}", *version]
+
+
+@pytest.mark.parametrize(
+    ("pages", "extent"),
+    [
+        (PageRange(first="40", last="52"), "pp. 40-52"),
+        (PageRange(first="1", last="1"), "p. 1"),  # one page: not "pp. 1-1"
+        (PageRange(first="7"), "p. 7"),
+        (PageRange(count=12), "12 p."),
+    ],
+)
+def test_pages_are_written_as_a_citation_writes_them(pages: PageRange, extent: str) -> None:
+    desc = chapter_description(record=chapter_record(pages=pages))
+    root = _dc(build_dc(desc))
+    assert extent in _values(root, "format")
+    assert "pp. 1-1" not in build_dc(desc).decode()
+    validate_dc(build_dc(desc))

@@ -402,3 +402,16 @@ def test_supplements(options: dict[str, str], issue: str) -> None:
 )
 def test_document_type_from_v71(v71: str, kind: str) -> None:
     assert build(document_type=v71).document_type == kind
+
+
+def test_article_licence_wins_over_the_journals_and_the_difference_is_noted() -> None:
+    """The article's own licence is the one it was published under; a journal that has since
+    changed its licence is named in a note, so the reviewer sees both."""
+    data = articlemeta_document(
+        collection="spa", pid=PID, license="by/3.0", journal_v541="BY-NC-SA/4.0"
+    )
+    record = map_articlemeta(dump(data), site_base=SITE)
+    assert record.licence_url == "http://creativecommons.org/licenses/by/3.0/"
+    assert any("'BY-NC-SA/4.0'" in n and "'by/3.0'" in n for n in record.notes), record.notes
+    same = articlemeta_document(collection="spa", pid=PID, license="by/4.0", journal_v541="BY")
+    assert not any("journal record declares" in n for n in map_articlemeta(dump(same)).notes)

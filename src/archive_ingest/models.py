@@ -88,7 +88,7 @@ class PageRange(BaseModel):
     count: int | None = None
 
     def label(self) -> str | None:
-        if self.first and self.last:
+        if self.first and self.last and self.first != self.last:
             return f"{self.first}-{self.last}"
         if self.count:
             return f"{self.count} p."

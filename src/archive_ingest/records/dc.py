@@ -126,6 +126,13 @@ def languages_639_3(record: SourceRecord) -> list[str]:
     return _unique(to_iso639_3(code) for code in record.languages)
 
 
+def page_extent(pages: str) -> str:
+    """A page label as a citation writes it: "pp. 40-52", "p. 7", or a count ("12 p.")."""
+    if "-" in pages:
+        return f"pp. {pages}"
+    return pages if pages.endswith(" p.") else f"p. {pages}"
+
+
 def _lang_attr(code: str | None) -> str | None:
     """``xml:lang`` for a publisher's language key; ``None`` when it is no language code."""
     if not code:
@@ -218,7 +225,7 @@ class DcValues:
         if imprint:
             parts.append(f"{imprint}.")
         if self.pages:
-            parts.append(f"pp. {self.pages}." if "-" in self.pages else f"{self.pages}.")
+            parts.append(f"{page_extent(self.pages)}.")
         return " ".join(parts)
 
 
@@ -261,7 +268,7 @@ def oai_dc_element(
     dc("format", v.media_type)
     # Simple DC has no extent element; its format element covers "size", so the page range
     # (pp. 40-52) or page count goes there, and the part's relation to its whole in dc:relation.
-    dc("format", f"pp. {v.pages}" if v.pages and "-" in v.pages else v.pages)
+    dc("format", page_extent(v.pages) if v.pages else None)
     for ident in [*v.identifier_uris, *v.identifier_texts]:
         dc("identifier", ident)
     dc("source", v.source)
@@ -318,7 +325,7 @@ def qualified_dc_element(
     term("type", "Text", scheme="DCMIType")
     term("type", v.coar_uri, scheme="URI")
     term("format", v.media_type, scheme="IMT")
-    term("extent", f"pp. {v.pages}" if v.pages and "-" in v.pages else v.pages)
+    term("extent", page_extent(v.pages) if v.pages else None)
     for uri in v.identifier_uris:
         term("identifier", uri, scheme="URI")
     for text in v.identifier_texts:

@@ -179,6 +179,15 @@ def article_licence(
             else []
         )
         statement = _statement(licence, cc_id, assumed)
+        v541 = _first(journal, "v541")
+        if v541 and v541.lower() != "nd" and cc_licence_id(v541)[0] != cc_id:
+            # the article's own licence wins (xylose's order; a journal changes its licence
+            # over the years, an article keeps the one it was published under), but a reviewer
+            # reading the record should see that the journal now says otherwise
+            notes.append(
+                f"the journal record declares {v541!r}; the article's own licence "
+                f"{licence.strip()!r} is taken"
+            )
         return statement, f"http://creativecommons.org/licenses/{cc_id}/", notes
     if "v540" in article:
         found = licence_from_v540(_values(article, "v540"))
