@@ -26,7 +26,7 @@ from archive_ingest.records.dc import languages_639_3, w3cdtf_date
 from archive_ingest.records.languages import bcp47
 from archive_ingest.records.schemas import compile_schema, parse_record
 from archive_ingest.records.text import clean_block, clean_line, clean_uri, require_line
-from archive_ingest.records.vocab import role_mapping
+from archive_ingest.records.vocab import COAR_TYPE, document_coar_type, role_mapping
 from archive_ingest.records.xmlutil import DC_NS, XML_NS, XSI_NS, q, serialise, sub
 
 OAIRE_NS = "http://namespace.openaire.eu/schema/oaire/"
@@ -42,34 +42,11 @@ NSMAP_OPENAIRE: dict[str | None, str] = {
 #: the schema a single record is validated against (relative to schemas/xsd/)
 SCHEMA_FILE = "openaire4/openaire.xsd"
 
-COAR_TYPE = "http://purl.org/coar/resource_type/"
 OPEN_ACCESS = "http://purl.org/coar/access_right/c_abf2"
 METADATA_ONLY = "http://purl.org/coar/access_right/c_14cb"
 #: COAR version: the publisher's PDF (what SciELO serves) is the version of record
 VERSION_OF_RECORD = "http://purl.org/coar/version/c_970fb48d4fbd8a85"
 
-#: COAR resource types (v1.1, the vocabulary of the 4.0 schema) by ``SourceRecord.document_type``
-#: (ArticleMeta's v71 as xylose names it; SciELO's two-letter v71 codes too). Types COAR 1.1
-#: has no narrower term for (brief report, case report, news, ...) fall back to the source kind.
-#: COAR 1.1 has no press release and no erratum/corrigendum/addendum: those are "other" (c_1843).
-DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
-    "research-article": ("c_6501", "journal article"),
-    "oa": ("c_6501", "journal article"),
-    "review-article": ("c_dcae04bc", "review article"),
-    "ra": ("c_dcae04bc", "review article"),
-    "editorial": ("c_b239", "editorial"),
-    "ed": ("c_b239", "editorial"),
-    "letter": ("c_545b", "letter to the editor"),
-    "le": ("c_545b", "letter to the editor"),
-    "book-review": ("c_ba08", "book review"),
-    "rc": ("c_ba08", "book review"),
-    "press-release": ("c_1843", "other"),
-    "pr": ("c_1843", "other"),
-    "correction": ("c_1843", "other"),
-    "addendum": ("c_1843", "other"),
-    "erratum": ("c_1843", "other"),
-    "er": ("c_1843", "other"),
-}
 #: by source kind, when the record names no document type
 KIND_TYPES: dict[str, tuple[str, str]] = {
     "scielo-article": ("c_6501", "journal article"),
@@ -103,8 +80,10 @@ def is_open_access(licence_uri: str | None) -> bool:
 
 def coar_resource_type(source_kind: str, document_type: str | None = None) -> tuple[str, str]:
     """(COAR URI, label) for an item: its document type when known, else its source kind."""
-    key = (document_type or "").strip().lower().replace("_", "-")
-    code, label = DOCUMENT_TYPES.get(key) or KIND_TYPES.get(source_kind, ("c_1843", "other"))
+    by_document = document_coar_type(document_type)
+    if by_document is not None:
+        return by_document
+    code, label = KIND_TYPES.get(source_kind, ("c_1843", "other"))
     return COAR_TYPE + code, label
 
 

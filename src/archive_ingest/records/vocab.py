@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archive_ingest.models import Creator, Identifier, SourceRecord
 from archive_ingest.records.text import clean_line, clean_uri
@@ -63,6 +63,40 @@ KIND_MAP: dict[str, KindMapping] = {
     "file": KindMapping("text", "http://purl.org/coar/resource_type/c_18cf", "document"),
 }
 
+COAR_TYPE = "http://purl.org/coar/resource_type/"
+
+#: COAR resource types (v1.1, the vocabulary of the 4.0 schema) by ``SourceRecord.document_type``
+#: (ArticleMeta's v71 as xylose names it; SciELO's two-letter v71 codes too). Types COAR 1.1
+#: has no narrower term for (brief report, case report, news, ...) fall back to the source kind.
+#: COAR 1.1 has no press release and no erratum/corrigendum/addendum: those are "other" (c_1843).
+COAR_DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
+    "research-article": ("c_6501", "journal article"),
+    "oa": ("c_6501", "journal article"),
+    "review-article": ("c_dcae04bc", "review article"),
+    "ra": ("c_dcae04bc", "review article"),
+    "editorial": ("c_b239", "editorial"),
+    "ed": ("c_b239", "editorial"),
+    "letter": ("c_545b", "letter to the editor"),
+    "le": ("c_545b", "letter to the editor"),
+    "book-review": ("c_ba08", "book review"),
+    "rc": ("c_ba08", "book review"),
+    "press-release": ("c_1843", "other"),
+    "pr": ("c_1843", "other"),
+    "correction": ("c_1843", "other"),
+    "addendum": ("c_1843", "other"),
+    "erratum": ("c_1843", "other"),
+    "er": ("c_1843", "other"),
+}
+
+
+def document_coar_type(document_type: str | None) -> tuple[str, str] | None:
+    """(COAR URI, label) of the publisher's document type; None when COAR has no narrower
+    term for it (or none is given): the source kind's type holds then."""
+    key = (document_type or "").strip().lower().replace("_", "-")
+    found = COAR_DOCUMENT_TYPES.get(key)
+    return (COAR_TYPE + found[0], found[1]) if found else None
+
+
 #: METS div TYPE of the larger work, by Relation.kind
 PARENT_DIV_TYPE = {
     "book": "book",
@@ -73,7 +107,14 @@ PARENT_DIV_TYPE = {
 
 
 def kind_mapping(record: SourceRecord) -> KindMapping:
-    return KIND_MAP[record.source_kind]
+    """The item kind's types; the COAR type (label and URI) follows the publisher's document
+    type when COAR names it, as oai_openaire's resource type does (an erratum is "other", not
+    "journal article", in dc.xml, the METS and oai_openaire alike)."""
+    kind = KIND_MAP[record.source_kind]
+    by_document = document_coar_type(record.document_type)
+    if by_document is None:
+        return kind
+    return replace(kind, coar_uri=by_document[0], genre=by_document[1])
 
 
 def _isbn_digits(value: str) -> str:
