@@ -198,11 +198,16 @@ class DcValues:
         parent = record.is_part_of
         self.part_of_uris: list[str] = []
         self.part_of_title: str | None = None
+        #: where in a journal: "v. 23, n. 3 suppl 1" (None: no volume and no issue)
+        self.part_of_issue: str | None = None
         if parent is not None:
             self.part_of_uris = _unique(
                 [*(identifier_uri(i) for i in parent.identifiers), clean_uri(parent.url)]
             )
             self.part_of_title = clean_line(parent.title)
+            volume, issue = clean_line(parent.volume), clean_line(parent.issue)
+            where = [f"v. {volume}" if volume else None, f"n. {issue}" if issue else None]
+            self.part_of_issue = ", ".join(w for w in where if w) or None
         self.pages = clean_line(record.pages.label()) if record.pages else None
         self.licence_uri = clean_uri(desc.licence_uri)
         self.rights_text = clean_block(desc.rights_statement) or clean_line(desc.licence_label)
@@ -220,7 +225,8 @@ class DcValues:
         """A short citation of a part in its larger work (``dcterms:bibliographicCitation``)."""
         if self.part_of_title is None:
             return None
-        parts = [f"{self.title}. In: {self.part_of_title}."]
+        whole = ", ".join(p for p in (self.part_of_title, self.part_of_issue) if p)
+        parts = [f"{self.title}. In: {whole}."]
         imprint = ", ".join(p for p in (self.publisher, self.date) if p)
         if imprint:
             parts.append(f"{imprint}.")
