@@ -27,6 +27,11 @@ from archive_ingest.workspace import ItemWorkspace
 SETTLED = frozenset({State.DEPOSITED.value, State.NEEDS_REVIEW.value, State.REJECTED.value})
 
 
+#: SourceRecord fields added after fingerprints were first stored: they count only when set, so
+#: an item whose record does not use them keeps the fingerprint its versions hold (else every
+#: item in the catalogue would open a new version on its next run)
+ADDED_FIELDS = ("document_type",)
+
 #: what stands for a translation's SHA-256 when its download failed for good (held version)
 MISSING = "missing"
 
@@ -48,6 +53,9 @@ def fingerprint(
     ``translations`` (language -> SHA-256 or :data:`MISSING`) are the PDFs in the other
     languages; none (a book, a one-language article) leaves the fingerprint as it always was."""
     mapped = record.model_dump(mode="json", exclude={"raw_metadata", "notes"})
+    for name in ADDED_FIELDS:  # unset, a later field leaves older fingerprints as they were
+        if mapped.get(name) is None:
+            mapped.pop(name, None)
     if not with_hosts:
         mapped = _without_hosts(mapped)
     blob = json.dumps(mapped, sort_keys=True, ensure_ascii=False) + pdf_sha256
