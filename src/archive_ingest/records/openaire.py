@@ -21,6 +21,7 @@ from functools import cache
 from lxml import etree
 
 from archive_ingest.errors import PackageError
+from archive_ingest.identifiers import normalise_doi, normalise_issn
 from archive_ingest.models import Creator, Identifier, SourceRecord
 from archive_ingest.records.dc import languages_639_3, w3cdtf_date
 from archive_ingest.records.languages import bcp47
@@ -104,14 +105,6 @@ def orcid_uri(value: str | None) -> str | None:
     return f"https://orcid.org/{m.group(1)}" if m else None
 
 
-def doi_of(value: str | None) -> str | None:
-    text = clean_line(value)
-    if text is None:
-        return None
-    doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", text, flags=re.IGNORECASE)
-    return doi if doi.startswith("10.") else None
-
-
 def _d(local: str) -> str:
     return q(DATACITE_NS, local)
 
@@ -154,18 +147,13 @@ def _isbn(value: str) -> str | None:
     return digits if len(digits) in (10, 13) else None
 
 
-def _issn(value: str) -> str | None:
-    digits = re.sub(r"[^0-9Xx]", "", value).upper()
-    return f"{digits[:4]}-{digits[4:]}" if len(digits) == 8 else None
-
-
 def _alternate(ident: Identifier) -> tuple[str, str] | None:
     """(alternateIdentifierType, value) for one of the item's own identifiers."""
     value = clean_line(ident.value)
     if value is None:
         return None
     if ident.scheme == "doi":
-        doi = doi_of(value)
+        doi = normalise_doi(value)
         return ("DOI", doi) if doi else None
     if ident.scheme in ("isbn", "eisbn"):
         isbn = _isbn(value)
@@ -185,14 +173,14 @@ def _related(ident: Identifier) -> tuple[str, str] | None:
     if value is None:
         return None
     if ident.scheme in ("issn", "eissn"):
-        issn = _issn(value)
+        issn = normalise_issn(value)
         kind = "PISSN" if ident.scheme == "issn" else "EISSN"
         return (kind, issn) if issn else None
     if ident.scheme in ("isbn", "eisbn"):
         isbn = _isbn(value)
         return ("ISBN", isbn) if isbn else None
     if ident.scheme == "doi":
-        doi = doi_of(value)
+        doi = normalise_doi(value)
         return ("DOI", doi) if doi else None
     if ident.scheme == "url":
         uri = clean_uri(value)
@@ -259,7 +247,7 @@ def openaire_element(
     # funding: SourceRecord carries none (no source maps it), so no oaire:fundingReferences
 
     doi = next(
-        (d for i in record.identifiers if i.scheme == "doi" and (d := doi_of(i.value))), None
+        (d for i in record.identifiers if i.scheme == "doi" and (d := normalise_doi(i.value))), None
     )
     primary = ("DOI", doi) if doi else ("URL", served.url) if served else None
     alternates = [a for i in record.identifiers if (a := _alternate(i)) is not None]

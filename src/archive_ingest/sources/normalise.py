@@ -14,6 +14,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+# the DOI's one form, shared with records/openaire.py, re-exported for the adapters
+from archive_ingest.identifiers import normalise_doi as normalise_doi
+
 # --- text -----------------------------------------------------------------------------------
 
 _WS_RE = re.compile(r"\s+")
@@ -223,18 +226,3 @@ ARTICLE_ROLES: dict[str, str] = {
     "trad": "translator",
     "com": "collaborator",
 }
-
-
-# --- DOI ------------------------------------------------------------------------------------
-
-_DOI_RE = re.compile(r"10\.[0-9]{4,9}/\S+")
-
-
-def normalise_doi(value: object) -> str | None:
-    """The bare DOI (``10.xxxx/…``) from a DOI, ``doi:`` label or doi.org URL."""
-    if not isinstance(value, str):
-        return None
-    match = _DOI_RE.search(value.strip())
-    if not match:
-        return None
-    return match.group(0).rstrip(".,;)")
