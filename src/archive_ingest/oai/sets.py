@@ -27,8 +27,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from archive_ingest.identifiers import normalise_issn
+
 _CC = re.compile(r"creativecommons\.org/licenses/([a-z-]+)/", re.I)
-_ISSN = re.compile(r"^(\d{4})-?(\d{3}[\dX])$")
 _COLLECTION = re.compile(r"^[a-z]{3}$")
 _ARTICLE_SOURCE = re.compile(r"^scielo-article:([a-z]{3})/")
 
@@ -80,8 +81,7 @@ def licence_set(licence_uri: str | None) -> str | None:
 
 def issn_set(value: str | None) -> str | None:
     """``0034-8910`` for an ISSN in any usual spelling, None for anything else."""
-    match = _ISSN.fullmatch((value or "").strip().upper().removeprefix("ISSN").strip())
-    return f"{match.group(1)}-{match.group(2)}" if match else None
+    return normalise_issn(value)
 
 
 def record_sets(
