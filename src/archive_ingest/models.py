@@ -170,16 +170,22 @@ class SourceRecord(BaseModel):
                 return ident.value
         return None
 
-    def primary_pdf_url(self) -> str | None:
-        """The PDF that is the item's original: the only one (language ``""``), else the one in
-        the original language (the first of ``languages``), else the first by language code
-        (a stable choice, whatever order the publisher lists them in)."""
+    def primary_pdf_language(self) -> str | None:
+        """The key of the original PDF in ``pdf_urls``: ``""`` for the only one, else the
+        original language (the first of ``languages``) when it has a PDF, else the first by
+        language code (a stable choice, whatever order the publisher lists them in); ``None``
+        without a PDF."""
         if not self.pdf_urls:
             return None
         for lang in ("", *self.languages[:1]):
             if lang in self.pdf_urls:
-                return self.pdf_urls[lang]
-        return self.pdf_urls[min(self.pdf_urls)]
+                return lang
+        return min(self.pdf_urls)
+
+    def primary_pdf_url(self) -> str | None:
+        """The PDF that is the item's original (``primary_pdf_language``)."""
+        lang = self.primary_pdf_language()
+        return None if lang is None else self.pdf_urls[lang]
 
 
 class Digests(BaseModel):

@@ -126,10 +126,10 @@ def pdf_languages(record: SourceRecord) -> tuple[str | None, list[str]]:
     """The original's language key in ``record.pdf_urls`` and the other languages to fetch as
     translations: the record's languages first (in its order), then the rest by name; a URL
     listed under several languages is fetched once."""
-    url = record.primary_pdf_url()
-    if url is None:
+    primary = record.primary_pdf_language()
+    if primary is None:
         return None, []
-    primary = next(lang for lang, value in record.pdf_urls.items() if value == url)
+    url = record.pdf_urls[primary]
     rank = {lang: n for n, lang in enumerate(record.languages)}
     seen = {url}
     others: list[str] = []

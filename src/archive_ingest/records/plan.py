@@ -225,8 +225,7 @@ def translation_language(path: str) -> str:
 
 def _original_language(desc: PackageDescription) -> str | None:
     """The language of the original PDF: its key in ``pdf_urls`` (None for the only PDF)."""
-    url = desc.record.primary_pdf_url()
-    return next((k for k, v in desc.record.pdf_urls.items() if v == url and k), None)
+    return desc.record.primary_pdf_language() or None
 
 
 def _check_raw_metadata(desc: PackageDescription, files: list[PlannedFile]) -> None:
