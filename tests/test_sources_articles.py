@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from archive_ingest.errors import SourceError
+from archive_ingest.ingest.fetch import pdf_languages
 from archive_ingest.licence import LicencePolicy, validate_licence
 from archive_ingest.models import SourceRecord
-from archive_ingest.sources.scielo_articles import map_articlemeta
+from archive_ingest.sources.scielo_articles import journal_issns, map_articlemeta
 from archive_ingest_demo.scielo_sample.articlemeta import articlemeta_document
 from tests.support.scielo_fixtures import FIXTURES
 
@@ -415,3 +416,114 @@ def test_article_licence_wins_over_the_journals_and_the_difference_is_noted() ->
     assert any("'BY-NC-SA/4.0'" in n and "'by/3.0'" in n for n in record.notes), record.notes
     same = articlemeta_document(collection="spa", pid=PID, license="by/4.0", journal_v541="BY")
     assert not any("journal record declares" in n for n in map_articlemeta(dump(same)).notes)
+
+
+# --- review findings: ISSN fall-backs, page order, language order, duplicate language codes ---
+
+
+def test_a_journal_without_v35_keeps_v400_as_its_print_issn() -> None:
+    print_issn, electronic, notes = journal_issns({"v400": [{"_": "0034-8910"}]}, {})
+    assert (print_issn, electronic) == ("0034-8910", None)
+    assert any("no ISSN type (v35)" in n and "0034-8910" in n for n in notes)
+
+
+def test_typed_issns_of_unknown_types_fall_back_to_v35() -> None:
+    document = articlemeta_document(
+        collection="scl",
+        pid=PID,
+        issn="1414-431X",
+        issn_type="PRINT",
+        journal_v435=[("PPUB", "1414-431X"), ("??", "0100-879X")],
+    )
+    document["title"]["v400"] = [{"_": "0100-879X"}]
+    record = map_articlemeta(dump(document))
+    assert (record.identifier("issn"), record.identifier("eissn")) == ("1414-431X", "0100-879X")
+    assert record.is_part_of is not None
+    assert [i.value for i in record.is_part_of.identifiers] == ["1414-431X", "0100-879X"]
+    assert any("name no PRINT or ONLIN ISSN" in n for n in record.notes)
+
+
+def test_an_empty_journal_v435_gives_way_to_the_articles() -> None:
+    record = build(journal_v435=[], article_v435=[("epub", "1518-8787")])
+    assert (record.identifier("issn"), record.identifier("eissn")) == (None, "1518-8787")
+
+
+@pytest.mark.parametrize(
+    ("v14", "first", "last"),
+    [
+        ([{"_": "9-12"}], "9", "12"),  # xylose (text sort) reads 12 to 9
+        ([{"_": "12-9"}], "9", "12"),
+        ([{"_": "99-100"}], "99", "100"),
+        ([{"_": "e12-e3"}], "e12", "e3"),  # not numbers: the order given
+        ([{"_": "7"}], "7", "7"),
+        ([{"f": "9", "_": "9-12"}], "9", "12"),  # the missing bound from `_`
+        ([{"l": "12", "_": "9-12"}], "9", "12"),
+        ([{"f": "9", "_": ""}, {"_": "9-12"}], "9", "12"),
+        ([{"f": "14", "_": "9-12"}], "14", None),  # a bound that would reverse it: not taken
+        ([{"f": "9", "l": "10", "_": "9-12"}], "9", "10"),  # f and l win
+    ],
+)
+def test_pages_in_order(v14: list[dict[str, str]], first: str, last: str | None) -> None:
+    document = articlemeta_document(collection="scl", pid=PID)
+    document["article"]["v14"] = v14
+    record = map_articlemeta(dump(document), site_base=SITE)
+    assert record.pages is not None
+    assert (record.pages.first, record.pages.last) == (first, last)
+
+
+def test_without_v40_the_languages_do_not_follow_the_listing_order() -> None:
+    records = []
+    for listing in (["pt", "es", "en"], ["es", "en", "pt"]):
+        document = articlemeta_document(collection="scl", pid=PID, fulltext_languages=listing)
+        del document["article"]["v40"]
+        records.append(map_articlemeta(dump(document), site_base=SITE))
+    for record in records:
+        assert record.languages == ["en", "es", "pt"]
+        assert record.primary_pdf_url() == record.pdf_urls["en"]
+        assert any("original language is unknown" in n for n in record.notes)
+    assert records[0].model_dump(exclude={"notes", "raw_metadata"}) == records[1].model_dump(
+        exclude={"notes", "raw_metadata"}
+    )
+
+
+@pytest.mark.parametrize("order", [("pt", "pt-BR"), ("pt-BR", "pt")])
+def test_two_codes_of_one_language_keep_the_exact_one_and_say_so(order: tuple[str, str]) -> None:
+    data = load("articlemeta-license.json")
+    urls = {
+        "pt": "http://www.scielo.br/pdf/alb/v23n3/pt_a.pdf",
+        "pt-BR": "http://www.scielo.br/pdf/alb/v23n3/ptbr_a.pdf",
+    }
+    data["fulltexts"]["pdf"] = {"en": data["fulltexts"]["pdf"]["en"]} | {k: urls[k] for k in order}
+    record = map_articlemeta(dump(data))
+    assert record.pdf_urls["pt"] == urls["pt"]
+    assert [n for n in record.notes if "both pt" in n] == [
+        f"fulltexts lists pdf URLs under 'pt' and 'pt-BR' (both pt); {urls['pt']} kept, "
+        f"{urls['pt-BR']} not used"
+    ]
+
+
+def test_two_regional_codes_keep_the_first_listed() -> None:
+    data = load("articlemeta-license.json")
+    data["fulltexts"]["html"] = {
+        "pt-BR": "http://www.scielo.br/a",
+        "pt-PT": "http://www.scielo.br/b",
+    }
+    data["article"]["v40"] = [{"_": "pt"}]
+    record = map_articlemeta(dump(data))
+    assert record.landing_url == "http://www.scielo.br/a"
+    assert any(
+        "'pt-BR' and 'pt-PT' (both pt); http://www.scielo.br/a kept" in n for n in record.notes
+    )
+
+
+def test_the_original_pdf_key_is_the_original_language_also_when_urls_repeat() -> None:
+    record = SourceRecord(
+        record_id="scielo-scl-s2179-975x2011000300002",
+        source=f"scielo-article:scl/{PID}",
+        source_kind="scielo-article",
+        title="t",
+        languages=["pt", "en"],
+        pdf_urls={"en": "http://x/a.pdf", "pt": "http://x/a.pdf", "es": "http://x/es.pdf"},
+    )
+    assert record.primary_pdf_language() == "pt"
+    assert pdf_languages(record) == ("pt", ["es"])

@@ -15,13 +15,16 @@ follow scieloorg/xylose (xylose/scielodocument.py), the library SciELO itself re
   as ``by/4.0``), else the article's v540 (HTML, English preferred), else the journal's
   (v541, ``nd`` meaning none, then v540). A bare code (``BY-NC``) is the current version, 4.0,
   as xylose reads v541; a code with its version (``BY/4.0``) is kept as it is;
-* ISSNs as xylose's ``Journal._load_issn``: the typed list v435 (``PRINT``/``ONLIN``) when the
-  journal has one, else v35 (the type of v935) with v935/v400;
-* pages: v14 ``f``/``l`` (``nd`` and all-zero values mean none); v71 the document type;
-  v131/v132 supplements of volume/number; ``ahead`` in v32 or v4 an ahead-of-print article;
-* full texts: top-level ``fulltexts`` ``{"pdf": {lang: url}, "html": {...}}``; when it lists
-  no PDF (absent, or html only) the original-language PDF at
-  ``/pdf/{acronym}/{issue label}/{file code}.pdf``, the path xylose's ``fulltexts()`` derives.
+* ISSNs as xylose's ``Journal._load_issn``: the typed list v435 (``PRINT``/``ONLIN``) when it
+  names an ISSN, else v35 (the type of v935) with v935/v400; without v35, v400 as print;
+* pages: v14 ``f``/``l`` (``nd`` and all-zero values mean none), a missing one from ``_``
+  (``9-12``, in numeric order); v71 the document type; v131/v132 supplements of
+  volume/number; ``ahead`` in v32 or v4 an ahead-of-print article;
+* full texts: top-level ``fulltexts`` ``{"pdf": {lang: url}, "html": {...}}`` (one URL per
+  language: ``pt`` wins over ``pt-BR``, else the first listed; without v40 the languages
+  follow their codes, never the listing order); when it lists no PDF (absent, or html only)
+  the original-language PDF at ``/pdf/{acronym}/{issue label}/{file code}.pdf``, the path
+  xylose's ``fulltexts()`` derives.
 
 ArticleMeta answers HTTP 200 with ``null`` for an unknown article (articlemeta.py,
 ``get_article``); that is reported as "not found".
@@ -34,6 +37,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from archive_ingest.errors import SourceError
+from archive_ingest.identifiers import normalise_issn
 from archive_ingest.models import Creator, Identifier, PageRange, Relation, SourceRecord
 from archive_ingest.refs import PID_RE, ItemRef
 from archive_ingest.settings import Settings
@@ -56,7 +60,6 @@ from archive_ingest.sources.urls import (
 #: As xylose: the href of the first link in a v540 licence text, and the CC id inside it.
 LICENSE_HREF_RE = re.compile(r'a.+?href="(.+?)"')
 LICENSE_CC_ID_RE = re.compile(r"licenses/(.*?/\d\.\d)")
-_ISSN_RE = re.compile(r"^[0-9]{4}-[0-9]{3}[0-9Xx]$")
 #: A Creative Commons code without its version ("BY", "by-nc-sa"), as v541 and ``license`` hold
 _CC_BARE_RE = re.compile(r"^by(?:-(?:nc|nd|sa)){0,2}$")
 #: The version SciELO (and xylose, Journal.permissions) means by a bare code: the current one
@@ -220,10 +223,10 @@ def _typed_issns(
 ) -> tuple[str | None, str | None]:
     print_issn = electronic = None
     for occurrence in _values(record, "v435"):
-        kind, value = (
-            (clean_text(occurrence.get("t")) or "").upper(),
-            clean_text(occurrence.get("_")),
-        )
+        kind = (clean_text(occurrence.get("t")) or "").upper()
+        value = normalise_issn(occurrence.get("_"))
+        if value is None:
+            continue
         if kind == print_type:
             print_issn = value
         elif kind == online_type:
@@ -236,15 +239,18 @@ def journal_issns(
 ) -> tuple[str | None, str | None, list[str]]:
     """(print ISSN, electronic ISSN, notes) as xylose's ``Journal._load_issn`` reads them.
 
-    The journal's typed list v435 (``t`` = ``PRINT``/``ONLIN``) wins whenever the journal has
-    one, even when it names only one kind: it is the title manager's current list, while
-    v35/v935/v400 are the older fields (v400 is the ISSN the PIDs were made with, which stays
-    in the PID after a print edition ends). Without it, the article's own typed list (SPS XML:
-    ``ppub``/``epub``), which xylose does not read; then v35 (the type of v935) as xylose does.
+    The journal's typed list v435 (``t`` = ``PRINT``/``ONLIN``) wins whenever it names an ISSN,
+    even of one kind only: it is the title manager's current list, while v35/v935/v400 are the
+    older fields (v400 is the ISSN the PIDs were made with, which stays in the PID after a
+    print edition ends). Without one, the article's own typed list (SPS XML: ``ppub``/``epub``),
+    which xylose does not read; then v35 (the type of v935) as xylose does. A typed list that
+    names no ISSN of a known type (xylose would then answer none) falls back to the next, and a
+    journal without v35 keeps v400 as its print ISSN, with a note (xylose answers none).
     """
     notes: list[str] = []
     kind = (_first(journal, "v35") or "").upper()
-    v935, v400 = _first(journal, "v935"), _first(journal, "v400")
+    v935 = normalise_issn(_first(journal, "v935"))
+    v400 = normalise_issn(_first(journal, "v400"))
     legacy_print = legacy_electronic = None
     if kind:
         main = v935 or v400
@@ -253,13 +259,27 @@ def journal_issns(
             legacy_print, legacy_electronic = main, other
         else:
             legacy_electronic, legacy_print = main, other
-    if "v435" in journal:
-        print_issn, electronic = _typed_issns(journal, "PRINT", "ONLIN")
-        source = "the journal's typed ISSNs (v435)"
-    elif "v435" in article:
-        print_issn, electronic = _typed_issns(article, "PPUB", "EPUB")
-        source = "the article's typed ISSNs (v435)"
-    else:
+    print_issn = electronic = None
+    source = ""
+    for record, print_type, online_type, whose in (
+        (journal, "PRINT", "ONLIN", "the journal's"),
+        (article, "PPUB", "EPUB", "the article's"),
+    ):
+        if "v435" not in record:
+            continue
+        print_issn, electronic = _typed_issns(record, print_type, online_type)
+        if print_issn or electronic:
+            source = f"{whose} typed ISSNs (v435)"
+            break
+        notes.append(
+            f"{whose} typed ISSNs (v435) name no {print_type} or {online_type} ISSN; not used"
+        )
+    if not source and not kind and v400:
+        notes.append(
+            f"the journal record has no ISSN type (v35): v400 {v400} taken as the print ISSN"
+        )
+        return v400, None, notes
+    if not source:
         return legacy_print, legacy_electronic, notes
     legacy = {legacy_print: "print", legacy_electronic: "electronic"}
     typed = {print_issn: "print", electronic: "electronic"}
@@ -280,10 +300,10 @@ def journal_issns(
 
 def _issns(print_issn: str | None, electronic: str | None) -> list[Identifier]:
     out = []
-    if print_issn and _ISSN_RE.match(print_issn):
-        out.append(Identifier(scheme="issn", value=print_issn.upper()))
-    if electronic and _ISSN_RE.match(electronic):
-        out.append(Identifier(scheme="eissn", value=electronic.upper()))
+    if print_issn:
+        out.append(Identifier(scheme="issn", value=print_issn))
+    if electronic:
+        out.append(Identifier(scheme="eissn", value=electronic))
     return out
 
 
@@ -325,14 +345,33 @@ def _page(value: object) -> str | None:
     return text
 
 
+def _page_bounds(text: str | None) -> tuple[str | None, str | None]:
+    """(first, last) of a v14 ``_`` range such as ``9-12``: in numeric order when both are
+    numbers (xylose sorts them as text, which reads ``9-12`` as 12 to 9), else as written."""
+    parts = [p for p in (text or "").split("-") if clean_text(p)]
+    if not parts:
+        return None, None
+    if all(p.strip().isdigit() for p in parts):
+        parts.sort(key=int)
+    return _page(parts[0]), _page(parts[-1])
+
+
+def _reversed(first: str | None, last: str | None) -> bool:
+    return bool(first and last and first.isdigit() and last.isdigit() and int(first) > int(last))
+
+
 def _pages(article: dict[str, Any]) -> PageRange | None:
-    """v14 as xylose's ``start_page``/``end_page``: ``f``/``l`` of any occurrence, else ``_``."""
+    """v14 as xylose's ``start_page``/``end_page``: ``f``/``l`` of any occurrence, a missing
+    one from the first ``_`` range (``9-12``)."""
     occurrences = _values(article, "v14")
     first = next((p for o in occurrences if (p := _page(o.get("f")))), None)
     last = next((p for o in occurrences if (p := _page(o.get("l")))), None)
-    if first is None and last is None and occurrences:
-        bounds = sorted((clean_text(occurrences[0].get("_")) or "").split("-"))
-        first, last = _page(bounds[0]), _page(bounds[-1])
+    if first is None or last is None:
+        text = next((t for o in occurrences if (t := clean_text(o.get("_")))), None)
+        low, high = _page_bounds(text)
+        filled = (first or low, last or high)
+        if not _reversed(*filled):  # a bound taken from `_` never reverses the range
+            first, last = filled
     return PageRange(first=first, last=last) if first or last else None
 
 
@@ -422,9 +461,10 @@ def map_articlemeta(
         raise SourceError("ArticleMeta document has no collection code")
 
     notes: list[str] = []
-    original = language_code(_first(article, "v40"))
-    if _first(article, "v40") and not original:
-        notes.append(f"original language {_first(article, 'v40')!r} is not a known code")
+    v40 = _first(article, "v40")
+    original = language_code(v40)
+    if v40 and not original:
+        notes.append(f"original language {v40!r} is not a known code")
 
     title: str | None = None
     translated: dict[str, str] = {}
@@ -501,13 +541,29 @@ def map_articlemeta(
     if isinstance(fulltexts, dict):
         for kind, target in (("pdf", pdf_urls), ("html", html_urls)):
             entries = fulltexts.get(kind)
+            # the code each language's URL was listed under (two codes can name one language)
+            listed_as: dict[str, tuple[str, str]] = {}
             for lang_text, url in entries.items() if isinstance(entries, dict) else []:
                 lang = language_code(lang_text)
                 if not (isinstance(url, str) and url.strip() and lang):
                     continue
                 url = _scielo_php(url.strip()) if kind == "html" else url.strip()
-                if (rebased := rebase(url, f"{kind} URL ({lang})")) is not None:
-                    target[lang] = rebased
+                if (rebased := rebase(url, f"{kind} URL ({lang})")) is None:
+                    continue
+                if lang not in target:
+                    target[lang], listed_as[lang] = rebased, (lang_text, url)
+                    continue
+                kept_code, kept_url = listed_as[lang]
+                if rebased == target[lang]:
+                    continue
+                if lang_text.strip().lower() == lang and kept_code.strip().lower() != lang:
+                    # the exact code ("pt") is preferred to a regional one ("pt-BR")
+                    target[lang], listed_as[lang] = rebased, (lang_text, url)
+                    kept_code, kept_url, lang_text, url = lang_text, url, kept_code, kept_url
+                notes.append(
+                    f"fulltexts lists {kind} URLs under {kept_code!r} and {lang_text!r} (both "
+                    f"{lang}); {kept_url} kept, {url} not used"
+                )
     if not pdf_urls:
         # xylose's fulltexts() path, also when fulltexts lists html only (SciELO's classic site
         # serves the PDF there all the same)
@@ -526,8 +582,18 @@ def map_articlemeta(
         else:
             notes.append(f"ArticleMeta's fulltexts {listed} and no file name to derive a PDF")
 
-    languages = [original] if original else []
-    languages += [lang for lang in pdf_urls if lang not in languages]
+    if original:
+        languages = [original, *(lang for lang in pdf_urls if lang != original)]
+    else:
+        # no original language: the PDFs' languages by code, not in the publisher's listing
+        # order, which can change between two runs and would then change the original PDF
+        languages = sorted(pdf_urls)
+        if languages:
+            notes.append(
+                f"the original language is unknown ({'v40 unknown' if v40 else 'no v40'}): "
+                "the PDFs' languages are listed by code, and the first "
+                f"({languages[0]}) is taken as the original's"
+            )
 
     landing = html_urls.get(original or "")
     if landing is None and original:
