@@ -25,8 +25,11 @@ import hashlib
 import http.client
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ import pytest
 from archive_ingest.access_urls import access_copy_url
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import objects_of_copy
+from archive_ingest.catalogue.schema import StoredObjectRow
 from archive_ingest.oai.store import get_record, sets_of, withdraw_record
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
@@ -263,9 +267,12 @@ class CuttingProxy:
     """A loopback proxy in front of a real SeaweedFS server: every request is forwarded; the
     answer to a GET of an access copy keeps its status, headers and Content-Length but only
     the first ``cut`` bytes of the body are sent before the connection is closed (a target
-    that dies mid-response)."""
+    that dies mid-response). With ``trickle=(n, seconds)`` the whole body is sent instead,
+    ``n`` bytes every ``seconds`` (a slow target)."""
 
-    def __init__(self, upstream: str, cut: int) -> None:
+    def __init__(
+        self, upstream: str, cut: int | None = None, trickle: tuple[int, float] | None = None
+    ) -> None:
         host, _, port = upstream.removeprefix("http://").partition(":")
         self.cut_gets = 0
         proxy = self
@@ -294,12 +301,26 @@ class CuttingProxy:
                     conn.close()
                 cutting = self.command == "GET" and "/data/access/" in self.path
                 self.send_response(response.status)
+                dropped: tuple[str, ...] = ("transfer-encoding", "connection")
+                if self.command != "HEAD":  # a HEAD keeps the object's length
+                    dropped += ("content-length",)
                 for name, value in response.getheaders():
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    if name.lower() not in dropped:
                         self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                if self.command != "HEAD":
+                    self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                if cutting:
+                if cutting and trickle is not None:
+                    step, pause = trickle
+                    try:
+                        for at in range(0, len(data), step):
+                            self.wfile.write(data[at : at + step])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    except OSError:  # the reader went away
+                        self.close_connection = True
+                    return
+                if cutting and cut is not None:
                     proxy.cut_gets += 1
                     self.wfile.write(data[:cut])
                     self.wfile.flush()
@@ -361,3 +382,122 @@ def test_a_copy_failing_mid_response_is_continued_from_the_next_copy(
             part = client.get(url, headers={"Range": f"bytes=10-{size - 11}"})
             assert proxy.cut_gets == 2
             assert part.status_code == 206 and part.content == stored[10 : size - 10]
+
+
+def _proxied(settings: Settings, endpoint: str, **update: Any) -> Settings:
+    """``settings`` with target t1 reached through ``endpoint``."""
+    targets = [
+        t.model_copy(update={"endpoint_url": endpoint}) if t.name == "t1" else t
+        for t in settings.storage_targets
+    ]
+    return settings.model_copy(update={"storage_targets": targets, **update})
+
+
+def test_streams_are_bounded_and_their_slots_come_back(
+    served_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+) -> None:
+    """``access_max_streams`` streams held open by a slow target (and readers that stop
+    reading): the next request is 503 with Retry-After at once, /oai still answers; when the
+    clients go, their slots come back."""
+    settings, record_id = _deposit(
+        targets_env, served_pair, scielo_catalogue, scielo_server, tmp_path
+    )
+    stored, _ = _stored_access(settings, served_pair[0], record_id)
+    assert len(stored) > CHUNK, len(stored)  # a stream lasts seconds at the trickle's pace
+    with CuttingProxy(served_pair[0].endpoint, trickle=(2048, 0.25)) as proxy:
+        slow = _proxied(settings, proxy.endpoint, access_max_streams=2)
+        with serving(create_app(slow)) as base, httpx.Client(timeout=20) as other:
+            url = f"{base}/access/{record_id}/v1"
+
+            def hold(stack: ExitStack) -> None:
+                """Two streams opened (their headers read) and their bodies left unread."""
+                for _ in range(2):
+                    client = stack.enter_context(httpx.Client(timeout=20))
+                    answer = stack.enter_context(client.stream("GET", url))
+                    assert answer.status_code == 200
+                    assert answer.headers["content-length"] == str(len(stored))
+
+            for _ in range(2):  # the second round only opens if the first one's slots are back
+                with ExitStack() as stack:
+                    hold(stack)
+                    started = time.monotonic()
+                    busy = other.get(url)
+                    assert busy.status_code == 503
+                    assert busy.headers["retry-after"] == "10"
+                    assert other.head(url).status_code == 503
+                    assert time.monotonic() - started < 5  # answered at once, never queued
+                    identify = other.get(f"{base}/oai", params={"verb": "Identify"})
+                    assert identify.status_code == 200 and b"<Identify>" in identify.content
+                    # every request of the route takes a slot, a lookup too
+                    assert other.get(f"{base}/access/{record_id}/v2").status_code == 503
+                # the clients are gone: their slots come back once the server sees it
+                deadline = time.monotonic() + 20
+                while other.head(url).status_code == 503:
+                    assert time.monotonic() < deadline, "a slot was never given back"
+                    time.sleep(0.2)
+                time.sleep(1)  # the second slot too (its stream ends within a read)
+
+            # both slots free: two whole files at once, byte-identical, slow as they are
+            with ThreadPoolExecutor(2) as pool:
+                wholes = list(pool.map(lambda _: httpx.get(url, timeout=60), range(2)))
+            assert [(w.status_code, w.content) for w in wholes] == [(200, stored)] * 2
+            # and given back after a full response (just after the client has the last byte)
+            deadline = time.monotonic() + 5
+            while other.head(url).status_code == 503:
+                assert time.monotonic() < deadline, "a slot was never given back"
+                time.sleep(0.1)
+
+
+def test_a_copy_with_another_checksum_is_skipped(
+    served_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The primary's catalogue row points at another object of the same size (every GET
+    answers the length asked): the S3 checksum (HEAD) tells it apart, and the bytes come from
+    the second copy."""
+    settings, record_id = _deposit(
+        targets_env, served_pair, scielo_catalogue, scielo_server, tmp_path
+    )
+    stored, sha256 = _stored_access(settings, served_pair[0], record_id)
+    other = stored[:100] + bytes(len(stored) - 100)
+    assert len(other) == len(stored) and other != stored
+    key = f"{settings.storage_targets[0].prefix}/other-{uuid.uuid4().hex}.pdf"
+    put = (
+        served_pair[0]
+        .client("admin")
+        .put_object(
+            Bucket=settings.storage_targets[0].bucket,
+            Key=key,
+            Body=other,
+            ChecksumAlgorithm="SHA256",
+        )
+    )
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        with catalogue.session() as session:
+            [row] = [
+                r
+                for r in session.query(StoredObjectRow).filter_by(
+                    item_id=record_id, version=1, target="t1"
+                )
+                if r.path.startswith("data/access/")
+            ]
+            row.key, row.version_id = key, put.get("VersionId")
+    finally:
+        catalogue.close()
+    with serving(create_app(settings)) as base, httpx.Client(timeout=60) as client:
+        url = f"{base}/access/{record_id}/v1"
+        whole = client.get(url)
+        assert whole.status_code == 200 and whole.content == stored
+        assert hashlib.sha256(whole.content).hexdigest() == sha256
+        part = client.get(url, headers={"Range": "bytes=0-99"})
+        assert part.status_code == 206 and part.content == stored[:100]
+    assert f"{key} has SHA-256" in caplog.text

@@ -233,6 +233,13 @@ class Settings(BaseSettings):
         description="baseURL in OAI responses (the public URL of /oai); unset = `serve`'s own "
         "http://HOST:PORT/oai, required with --host 0.0.0.0; never taken from a request",
     )
+    access_max_streams: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        description="access copies (/access/) served at once, each with one thread of its own "
+        "pool; a request beyond them answers 503 with Retry-After",
+    )
 
     # --- review web UI --------------------------------------------------------------------
     web_session_secret: SecretStr | None = Field(

@@ -18,10 +18,21 @@ The request names nothing local: ``record_id`` must match the record-id syntax a
 from the S3 object the catalogue recorded for that copy (key and object version).
 
 The copies are tried in the configured targets' order (the primary first), each ``verified``
-copy whose object has the access file's size and SHA-256; a target that does not answer, or
-answers with other bytes than recorded, is skipped for the next. The body is streamed in
-chunks (bounded memory); when a copy fails in the middle of a response, the stream goes on
-from the next copy at the byte reached (the bytes are the same: one SHA-256). ``Range``
+copy whose object the catalogue lists with the access file's size and SHA-256. Before a copy
+is read, a HEAD (``ChecksumMode=ENABLED``) must report the object's size and, when the server
+keeps a full-object SHA-256 (every upload sends one, storage/upload.py), that SHA-256: this
+re-hashes nothing, but catches another object answering at the recorded key and version. A
+target that does not answer, or answers with another size or checksum (or a range of another
+length), is skipped for the next. The body is streamed in chunks (bounded memory); when a
+copy fails in the middle of a response, the stream goes on from the next copy at the byte
+reached (the bytes are the same: one SHA-256).
+
+The route is bounded on its own (``access_max_streams``, default 8): that many requests are
+answered at once, each with at most one thread of the route's own pool (catalogue lookup,
+S3 reads), never the threads of the default pool that ``/oai`` and the review pages use; a
+request beyond them answers 503 with ``Retry-After``. A stream's slot is given back when
+its response ends: sent whole, cut short by the storage, or the client gone (the stream is
+closed at once, not left to the garbage collector). ``Range``
 (one byte range: ``a-b``, ``a-`` or ``-n``) answers 206 with ``Content-Range``, an
 unsatisfiable range 416; several ranges or a malformed header are ignored (the whole file,
 as RFC 9110 allows). ``ETag`` is the file's SHA-256 (``If-None-Match`` answers 304,
@@ -30,17 +41,21 @@ as RFC 9110 allows). ``ETag`` is the file's SHA-256 (``If-None-Match`` answers 3
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
+from starlette.types import Receive, Scope, Send
 
 from archive_ingest.access_urls import ACCESS_ROUTE
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
@@ -205,6 +220,27 @@ class CopyReader:
                 self._clients[target] = make_client(self.views[target], config=READ_CONFIG)
             return self._clients[target]
 
+    def check(self, copy: AccessCopy, source: Source) -> None:
+        """Raises unless ``source``'s object is the access file: its size, and its SHA-256 when
+        the server keeps a full-object one (a HEAD; nothing is re-hashed)."""
+        args: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key}
+        if source.version_id:
+            args["VersionId"] = source.version_id
+        head = self.client(source.target).head_object(ChecksumMode="ENABLED", **args)
+        if int(head.get("ContentLength", -1)) != copy.size:
+            raise ArchiveIngestError(
+                f"{source.target}: {source.key} is {head.get('ContentLength')} bytes, "
+                f"not {copy.size}"
+            )
+        server_sum = head.get("ChecksumSHA256")
+        if server_sum and head.get("ChecksumType") != "COMPOSITE":
+            expected = base64.b64encode(bytes.fromhex(copy.sha256)).decode("ascii")
+            if server_sum != expected:
+                raise ArchiveIngestError(
+                    f"{source.target}: {source.key} has SHA-256 {server_sum}, "
+                    f"not the access file's {expected}"
+                )
+
     def open(self, source: Source, start: int, end: int) -> Any:
         """The body of bytes ``start``..``end`` of ``source``'s object; raises when the target
         does not answer or answers with another length than asked."""
@@ -232,6 +268,7 @@ class CopyReader:
         for index in range(after + 1, len(copy.sources)):
             source = copy.sources[index]
             try:
+                self.check(copy, source)
                 return index, self.open(source, start, end)
             except _READ_ERRORS as exc:
                 log.warning(
@@ -303,11 +340,98 @@ def _not_found() -> Response:
     return Response("not found\n", status_code=404, media_type="text/plain")
 
 
+class Slots:
+    """At most ``size`` streams at once; :meth:`take` never waits (full: None)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.in_use = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> Callable[[], None] | None:
+        """A release function (calling it again does nothing), or None when all are taken."""
+        with self._lock:
+            if self.in_use >= self.size:
+                return None
+            self.in_use += 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if not released.is_set():
+                    released.set()
+                    self.in_use -= 1
+
+        return release
+
+
+class SlotResponse(StreamingResponse):
+    """A streamed body holding a slot: when the response ends, however it ends (whole, the
+    client gone, an error), the body is closed and the slot given back."""
+
+    def __init__(
+        self, content: AsyncIterator[bytes], release: Callable[[], None], **kwargs: Any
+    ) -> None:
+        super().__init__(content, **kwargs)
+        self._chunks = content
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                with CancelScope(shield=True):
+                    await self._chunks.aclose()  # type: ignore[attr-defined]
+            finally:
+                self._release()
+
+
+async def _relay(
+    copies: CopyReader,
+    copy: AccessCopy,
+    span: tuple[int, int],
+    opened: tuple[int, Any],
+    limiter: CapacityLimiter,
+) -> AsyncIterator[bytes]:
+    """The copy's chunks, each read in a thread of the route's pool (``limiter``)."""
+    body = opened[1]
+    chunks = copies.stream(copy, span[0], span[1], opened[0], body)
+    try:
+        while True:
+            chunk = await to_thread.run_sync(next, chunks, None, limiter=limiter)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(_close, chunks, body, limiter=limiter)
+
+
+def _close(chunks: Iterator[bytes], body: Any) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+    body.close()  # the first body, when the stream never started (closing twice is harmless)
+
+
+def _busy() -> Response:
+    return Response(
+        "too many access copies are being served; try again shortly\n",
+        status_code=503,
+        media_type="text/plain",
+        headers={"Retry-After": "10"},
+    )
+
+
 def access_router(settings: Settings) -> APIRouter:
     """``GET``/``HEAD`` :data:`ACCESS_ROUTE`, public (no session)."""
     router = APIRouter(include_in_schema=False)
     lock = threading.Lock()
     opened: dict[str, Any] = {}
+    slots = Slots(settings.access_max_streams)
+    #: the route's own threads: one per slot, none of the default pool's
+    limiter = CapacityLimiter(settings.access_max_streams)
 
     def catalogue() -> Catalogue:
         with lock:
@@ -324,11 +448,11 @@ def access_router(settings: Settings) -> APIRouter:
             found: CopyReader = opened["reader"]
             return found
 
-    @router.api_route(ACCESS_ROUTE, methods=["GET", "HEAD"])
-    def access_copy(request: Request, record_id: str, version: str) -> Response:
-        number = valid_request(record_id, version)
-        if number is None:
-            return _not_found()
+    def answer(
+        method: str, headers_in: dict[str, str], record_id: str, number: int
+    ) -> Response | tuple[CopyReader, AccessCopy, tuple[int, int], tuple[int, Any], Response]:
+        """Everything blocking of a request (in a thread of the route's pool): a finished
+        response, or what to stream and the response it goes into (status and headers)."""
         try:
             copies = reader()
         except ArchiveIngestError as exc:
@@ -338,11 +462,11 @@ def access_router(settings: Settings) -> APIRouter:
         if copy is None:
             return _not_found()
         headers = _headers(copy)
-        if_none_match = request.headers.get("if-none-match")
+        if_none_match = headers_in.get("if-none-match")
         if if_none_match and _etag_matches(if_none_match, copy.etag):
             return Response(status_code=304, headers=headers)
-        wanted = request.headers.get("range")
-        if_range = request.headers.get("if-range")
+        wanted = headers_in.get("range")
+        if_range = headers_in.get("if-range")
         if if_range is not None and if_range.strip() != copy.etag:
             wanted = None  # the client holds other bytes: the whole file
         try:
@@ -357,10 +481,10 @@ def access_router(settings: Settings) -> APIRouter:
         headers["Content-Length"] = str(end - start + 1)
         if span is not None:
             headers["Content-Range"] = f"bytes {start}-{end}/{copy.size}"
-        if request.method == "HEAD":
+        if method == "HEAD":
             return Response(status_code=status, headers=headers, media_type="application/pdf")
         try:
-            index, body = copies.first_open(copy, start, end)
+            first = copies.first_open(copy, start, end)
         except NoCopyAnswers:
             return Response(
                 "no copy of the file answers now; try again later\n",
@@ -368,10 +492,32 @@ def access_router(settings: Settings) -> APIRouter:
                 media_type="text/plain",
                 headers={"Retry-After": "60"},
             )
-        return StreamingResponse(
-            copies.stream(copy, start, end, index, body),
-            status_code=status,
-            headers=headers,
+        shape = Response(status_code=status, headers=headers, media_type="application/pdf")
+        return copies, copy, (start, end), first, shape
+
+    @router.api_route(ACCESS_ROUTE, methods=["GET", "HEAD"])
+    async def access_copy(request: Request, record_id: str, version: str) -> Response:
+        number = valid_request(record_id, version)
+        if number is None:
+            return _not_found()
+        release = slots.take()
+        if release is None:
+            return _busy()
+        try:
+            work = partial(answer, request.method, dict(request.headers), record_id, number)
+            done = await to_thread.run_sync(work, limiter=limiter)
+        except BaseException:
+            release()
+            raise
+        if isinstance(done, Response):
+            release()
+            return done
+        copies, copy, span, first, shape = done
+        return SlotResponse(
+            _relay(copies, copy, span, first, limiter),
+            release,
+            status_code=shape.status_code,
+            headers={k: v for k, v in shape.headers.items() if k != "content-type"},
             media_type="application/pdf",
         )
 
@@ -382,6 +528,7 @@ __all__ = [
     "ACCESS_ROUTE",
     "AccessCopy",
     "CopyReader",
+    "Slots",
     "Unsatisfiable",
     "access_router",
     "find_access_copy",
