@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from archive_ingest.catalogue.store import Catalogue
 from archive_ingest.oai import store
 from archive_ingest.oai.protocol import OaiError, parse_request
 from archive_ingest.oai.sets import record_sets, sets_from_catalogue, slug
-from archive_ingest.oai.tables import OaiRecord, OaiRecordSet
+from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
 from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode, token_key
 from archive_ingest.settings import Settings
 from tests.support.oai import LICENCES, payloads, spec
@@ -62,6 +64,53 @@ def test_publish_is_idempotent_and_changes_restamp(database_url: str) -> None:
         row = session.get(OaiRecord, "rec-a")
         assert row is not None and row.deleted and row.reason == "taken down"
     catalogue.close()
+
+
+def test_records_of_one_new_set_published_at_once(database_url: str) -> None:
+    """Eight workers publish eight records of one new journal at the same moment, five times
+    over (five new ``issn:`` sets): every publication commits and each set exists once. A
+    read-then-insert of the set lost the race on PostgreSQL (a primary key conflict)."""
+    catalogue = Catalogue.open(database_url)
+    workers = 8
+    try:
+        for round_ in range(5):
+            sets = record_sets(
+                source_kind="scielo-article",
+                licence_uri=LICENCES[0],
+                publisher="Editora Fiocruz",
+                collection="scl",
+                issns=[f"1234-56{round_:02d}"],
+                journal=f"Revista {round_}",
+            )
+            start = threading.Barrier(workers)
+
+            def publish(
+                n: int,
+                sets: dict[str, str] = sets,
+                round_: int = round_,
+                start: threading.Barrier = start,
+            ) -> int:
+                record_id = f"race-{round_}-{n}"
+                dc, mets = payloads(record_id, LICENCES[0], "Editora Fiocruz")
+                start.wait(timeout=30)
+                return store.publish_record(catalogue, record_id, 1, dc, mets, sets, T0)
+
+            with ThreadPoolExecutor(workers) as pool:
+                stamps = list(pool.map(publish, range(workers)))
+            assert stamps == [store.to_epoch(T0)] * workers
+            with catalogue.session() as session:
+                issn = f"issn:1234-56{round_:02d}"
+                assert store.set_exists(session, issn)
+                members = session.scalars(
+                    select(OaiRecordSet.record_id).where(OaiRecordSet.set_spec == issn)
+                )
+                assert sorted(members) == sorted(f"race-{round_}-{n}" for n in range(workers))
+        with catalogue.session() as session:
+            specs = list(session.scalars(select(OaiSet.spec)))
+            assert len(specs) == len(set(specs))
+            assert {f"issn:1234-56{r:02d}" for r in range(5)} <= set(specs)
+    finally:
+        catalogue.close()
 
 
 def test_publish_refuses_non_records() -> None:

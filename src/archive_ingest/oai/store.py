@@ -18,6 +18,8 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from archive_ingest.catalogue.schema import File, Item, Version
@@ -79,13 +81,28 @@ def _epoch(value: dt.datetime | int | None) -> int:
     return value if isinstance(value, int) else to_epoch(value)
 
 
+def _add_sets(session: Session, sets: Mapping[str, str]) -> None:
+    """Create the sets not there yet: ``INSERT ... ON CONFLICT DO NOTHING``, so records of one
+    new set (a new journal's ``issn:``) published at once by several workers never collide
+    on its primary key (a read-then-insert did on PostgreSQL: both saw no set)."""
+    if not sets:
+        return
+    rows = [{"spec": spec, "name": name} for spec, name in sets.items()]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(pg_insert(OaiSet).values(rows).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite_insert(OaiSet).values(rows).on_conflict_do_nothing())
+    else:
+        raise ValueError(f"the OAI store supports SQLite and PostgreSQL, not {dialect}")
+
+
 def _replace_sets(session: Session, record_id: str, sets: Mapping[str, str], stamp: int) -> None:
     session.execute(delete(OaiRecordSet).where(OaiRecordSet.record_id == record_id))
-    for spec, name in sets.items():
+    _add_sets(session, sets)
+    for spec in sets:
         session.add(OaiRecordSet(set_spec=spec, record_id=record_id, datestamp=stamp))
-        if session.get(OaiSet, spec) is None:
-            session.add(OaiSet(spec=spec, name=name))
-            session.flush()
+    session.flush()
 
 
 def publish_record(
