@@ -431,6 +431,58 @@ def test_backfill_gives_older_records_the_format_and_restamps_them(
     catalogue.close()
 
 
+def _without_driver_values(dc_path: Path) -> None:
+    """The bag's dc.xml as written before the DRIVER values existed (no info:eu-repo/*)."""
+    root = etree.fromstring(dc_path.read_bytes())
+    for node in list(root):
+        if (node.text or "").startswith("info:eu-repo/semantics/"):
+            root.remove(node)
+    dc_path.write_bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True))
+
+
+def test_only_records_whose_oai_dc_says_driver_type_and_open_access_are_in_driver(
+    database_url: str, tmp_path: Path
+) -> None:
+    catalogue = Catalogue.open(database_url)
+    new = chapter_record(record_id="new-1", source="test:new-1")
+    older = chapter_record(record_id="older-1", source="test:older-1")
+    wrong = chapter_record(record_id="wrong-1", source="test:wrong-1")
+    for record in (new, older, wrong):
+        _deposit(catalogue, tmp_path, record, CC_BY_NC_SA_30)
+    for record in (older, wrong):
+        _without_driver_values(tmp_path / record.record_id / "v1" / "bag" / "data" / "dc.xml")
+    assert not store.driver_ready((tmp_path / "older-1/v1/bag/data/dc.xml").read_bytes())
+    assert store.driver_ready((tmp_path / "new-1/v1/bag/data/dc.xml").read_bytes())
+    # wrong-1 as an earlier backfill published it: in driver with the older oai_dc
+    assert store.publish_deposited(catalogue, wrong.record_id) is not None
+    wrong_sets = dict.fromkeys(["openaire", "driver"], "x")
+    dc = (tmp_path / "wrong-1/v1/bag/data/dc.xml").read_bytes()
+    with catalogue.session() as session:
+        row = session.get(OaiRecord, wrong.record_id)
+        assert row is not None
+        publish_record(
+            session,
+            wrong.record_id,
+            1,
+            dc,
+            row.mets_xml,
+            wrong_sets,
+            T0,
+            openaire_xml=row.openaire_xml,
+            access_copy=row.access_copy,
+        )
+    assert store.backfill(catalogue) == 3  # new-1 and older-1 published, wrong-1 fixed
+    assert store.backfill(catalogue) == 0
+    with catalogue.session() as session:
+        sets = store.sets_of(session, [new.record_id, older.record_id, wrong.record_id])
+        moved = session.get(OaiRecord, wrong.record_id)
+        assert moved is not None and moved.datestamp > int(T0.timestamp())
+    assert {"openaire", "driver"} <= set(sets[new.record_id])
+    for record_id in (older.record_id, wrong.record_id):
+        assert "openaire" in sets[record_id] and "driver" not in sets[record_id], record_id
+    catalogue.close()
+
+
 def test_migration_adds_the_columns_and_keeps_rows(database_url: str) -> None:
     catalogue = Catalogue.open(database_url)
     config = Config()

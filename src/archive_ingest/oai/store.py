@@ -29,6 +29,7 @@ from archive_ingest.models import SourceRecord, utcnow
 from archive_ingest.oai.protocol import to_epoch
 from archive_ingest.oai.sets import sets_from_catalogue
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
+from archive_ingest.records.dc import DRIVER_DOCUMENT_TYPES, DRIVER_KIND_TYPES, EU_REPO
 from archive_ingest.records.openaire import (
     OAIRE_NS,
     AccessCopy,
@@ -49,8 +50,30 @@ ROOTS = {
 ACCESS_URL_PLACEHOLDER = "urn:x-archive-ingest:access-copy-url"
 
 
+#: the DRIVER publication types our dc.xml writes in ``dc:type`` (records/dc.py), and the
+#: ``dc:rights`` value of open access: what a DRIVER validator wants of a ``driver`` record
+DRIVER_TYPES = frozenset(
+    EU_REPO + name for name in (*DRIVER_KIND_TYPES.values(), *DRIVER_DOCUMENT_TYPES.values())
+)
+OPEN_ACCESS_RIGHTS = EU_REPO + "openAccess"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+
+
 class PayloadError(ValueError):
     pass
+
+
+def driver_ready(dc_xml: bytes) -> bool:
+    """Whether an oai_dc record may go into the ``driver`` set: its ``dc:type`` carries a
+    DRIVER publication type and its ``dc:rights`` ``info:eu-repo/semantics/openAccess``.
+    A bag's dc.xml written before those values existed has neither."""
+    try:
+        root = etree.fromstring(dc_xml, hardened_parser())
+    except etree.XMLSyntaxError:
+        return False
+    types = {(e.text or "").strip() for e in root.iter(f"{_DC}type")}
+    rights = {(e.text or "").strip() for e in root.iter(f"{_DC}rights")}
+    return bool(types & DRIVER_TYPES) and OPEN_ACCESS_RIGHTS in rights
 
 
 def normalise_payload(xml: bytes, kind: str) -> bytes:
@@ -206,15 +229,19 @@ def publish_deposited(catalogue: Catalogue, record_id: str) -> int | None:
         if not dc_path.is_file():
             return None
         mets = mets_path.read_bytes() if mets_path.is_file() else None
+        dc = dc_path.read_bytes()
         access = _access_copy(session, record_id, version.version)
         served = access is not None and is_open_access(item.licence_uri)
         sets = sets_from_catalogue(version.record or {}, item.licence_uri, full_text=served)
+        if "driver" in sets and not driver_ready(dc):
+            # an older bag's oai_dc: a DRIVER validator would reject it (docs/OAI.md)
+            del sets["driver"]
         openaire = _openaire(record_id, version.record or {}, item.licence_uri, access)
         return publish_record(
             session,
             record_id,
             version.version,
-            dc_path.read_bytes(),
+            dc,
             mets,
             sets,
             None,  # now: a harvester that already went past the deposit time must see it
@@ -257,7 +284,9 @@ def _openaire(
 def backfill(catalogue: Catalogue) -> int:
     """Publish every deposited item that is not exposed yet (or exposes an older version), and
     every exposed one published before oai_openaire existed (it gets that format, and oai_dc
-    its access-copy URL: both re-stamp it, so incremental harvesters see the change)."""
+    its access-copy URL: both re-stamp it, so incremental harvesters see the change), and
+    every exposed one in ``driver`` whose oai_dc is not :func:`driver_ready` (it leaves the
+    set, re-stamped)."""
     with catalogue.session() as session:
         wanted = list(
             session.execute(
@@ -274,14 +303,38 @@ def backfill(catalogue: Catalogue) -> int:
             )
         )
     count = 0
+    done: set[str] = set()
     for record_id, deposited, exposed, stamp, deleted, no_openaire in wanted:
         if exposed != deposited:
             count += publish_deposited(catalogue, record_id) is not None
+            done.add(record_id)
         elif not deleted and no_openaire:
             # counted when it changed: a stored record that makes no oai_openaire record
             # (logged) is tried again by every backfill, and stays as it is
             count += publish_deposited(catalogue, record_id) not in (None, stamp)
+            done.add(record_id)
+    # an earlier backfill put records whose oai_dc lacks the DRIVER values in ``driver``
+    for record_id, stamp in _misplaced_in_driver(catalogue):
+        if record_id not in done:
+            count += publish_deposited(catalogue, record_id) not in (None, stamp)
     return count
+
+
+def _misplaced_in_driver(catalogue: Catalogue) -> list[tuple[str, int]]:
+    """``(record_id, datestamp)`` of the exposed records in ``driver`` whose oai_dc is not
+    :func:`driver_ready` (payloads read in batches)."""
+    found: list[tuple[str, int]] = []
+    with catalogue.session() as session:
+        rows = session.execute(
+            select(OaiRecord.record_id, OaiRecord.datestamp, OaiRecord.dc_xml)
+            .join(OaiRecordSet, OaiRecordSet.record_id == OaiRecord.record_id)
+            .where(OaiRecordSet.set_spec == "driver", OaiRecord.deleted.is_(False))
+            .execution_options(yield_per=200)
+        )
+        for record_id, stamp, dc in rows:
+            if not driver_ready(bytes(dc)):
+                found.append((record_id, stamp))
+    return found
 
 
 # --- queries ------------------------------------------------------------------------------
