@@ -407,6 +407,38 @@ def test_publish_deposited_builds_it_from_the_catalogue(
     assert shut_resource.find(".//oaire:file", NS) is None
 
 
+def test_only_the_placed_url_is_filled_in_not_a_publishers_text(
+    database_url: str, tmp_path: Path, home: Path
+) -> None:
+    """A title quoting the placeholder keeps it; the access copy's URL goes only where the
+    builder put the placeholder (oaire:file, and the URL alternate beside the DOI)."""
+    catalogue = Catalogue.open(database_url)
+    title = f"On {ACCESS_URL_PLACEHOLDER}"
+    record = chapter_record(
+        record_id="quoting-1",
+        source="test:quoting-1",
+        title=ACCESS_URL_PLACEHOLDER,
+        translated_titles={"en": title},
+    )
+    _deposit(catalogue, tmp_path, record, CC_BY_NC_SA_30)
+    assert store.publish_deposited(catalogue, record.record_id) is not None
+    catalogue.close()
+    base = "https://archive.example.org/oai"
+    url = access_copy_url(base, record.record_id, 1)
+    resource = _served(
+        Settings(database_url=database_url, oai_base_url=base), record.record_id, "oai_openaire"
+    ).find(".//oaire:resource", NS)
+    assert resource is not None
+    assert texts(resource, "datacite:titles/datacite:title") == [ACCESS_URL_PLACEHOLDER, title]
+    assert texts(resource, "oaire:file") == [url]
+    assert texts(resource, "datacite:alternateIdentifiers/datacite:alternateIdentifier")[-2:] == [
+        url,
+        record.landing_url,
+    ]
+    assert etree.tostring(resource).decode().count(ACCESS_URL_PLACEHOLDER) == 2
+    parsed(etree.tostring(resource))
+
+
 def test_backfill_gives_older_records_the_format_and_restamps_them(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -86,7 +87,15 @@ def _dispatch(
 #: the oai_dc element the access-copy URL goes into (declares its own prefix: a stored record
 #: need not have bound ``dc`` on its root)
 _DC_IDENTIFIER = b'<dc:identifier xmlns:dc="http://purl.org/dc/elements/1.1/">%s</dc:identifier>'
-_PLACEHOLDER = store.ACCESS_URL_PLACEHOLDER.encode("ascii")
+#: the placeholder where the builder put it: the whole text of ``oaire:file`` (the default
+#: namespace), ``datacite:identifier`` or ``datacite:alternateIdentifier`` as lxml
+#: serialised them (attribute values never hold a raw ``>``); the same characters anywhere
+#: else (a publisher's title or abstract quoting them) are left alone
+_PLACED = re.compile(
+    rb"(<(?:file|datacite:identifier|datacite:alternateIdentifier)(?:\s[^<>]*)?>)"
+    + re.escape(store.ACCESS_URL_PLACEHOLDER.encode("ascii"))
+    + rb"(?=</)"
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ def _payload(prefix: str, sent: _Sent, payload: bytes | None, base_url: str) -> 
         return scope_ids(payload, sent.record_id)
     url = escape(access_copy_url(base_url, sent.record_id, sent.version)).encode("utf-8")
     if prefix == "oai_openaire":
-        return payload.replace(_PLACEHOLDER, url)
+        return _PLACED.sub(lambda found: found.group(1) + url, payload)
     if prefix == "oai_dc" and sent.access_copy:
         end = payload.rfind(b"</")  # the root's end tag: the stored payload is one element
         if end > 0:
