@@ -45,7 +45,7 @@ import base64
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -365,15 +365,42 @@ class Slots:
         return release
 
 
+class Relay:
+    """A stream's chunks for the response, each read in a thread of the route's pool
+    (``limiter``); :meth:`close` ends the stream and closes its S3 body, also one never read."""
+
+    def __init__(self, chunks: Iterator[bytes], body: Any, limiter: CapacityLimiter) -> None:
+        self._chunks = chunks
+        self._body = body
+        self._limiter = limiter
+
+    def __aiter__(self) -> Relay:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await to_thread.run_sync(next, self._chunks, None, limiter=self._limiter)
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
+
+    def _close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()  # a generator: its own body, whichever copy it reached
+        self._body.close()  # the first one, when the stream never started (twice is harmless)
+
+    async def close(self) -> None:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(self._close, limiter=self._limiter)
+
+
 class SlotResponse(StreamingResponse):
     """A streamed body holding a slot: when the response ends, however it ends (whole, the
-    client gone, an error), the body is closed and the slot given back."""
+    client gone, an error), the stream is closed and the slot given back."""
 
-    def __init__(
-        self, content: AsyncIterator[bytes], release: Callable[[], None], **kwargs: Any
-    ) -> None:
+    def __init__(self, content: Relay, release: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
-        self._chunks = content
+        self._relay = content
         self._release = release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -381,38 +408,9 @@ class SlotResponse(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             try:
-                with CancelScope(shield=True):
-                    await self._chunks.aclose()  # type: ignore[attr-defined]
+                await self._relay.close()
             finally:
                 self._release()
-
-
-async def _relay(
-    copies: CopyReader,
-    copy: AccessCopy,
-    span: tuple[int, int],
-    opened: tuple[int, Any],
-    limiter: CapacityLimiter,
-) -> AsyncIterator[bytes]:
-    """The copy's chunks, each read in a thread of the route's pool (``limiter``)."""
-    body = opened[1]
-    chunks = copies.stream(copy, span[0], span[1], opened[0], body)
-    try:
-        while True:
-            chunk = await to_thread.run_sync(next, chunks, None, limiter=limiter)
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        with CancelScope(shield=True):
-            await to_thread.run_sync(_close, chunks, body, limiter=limiter)
-
-
-def _close(chunks: Iterator[bytes], body: Any) -> None:
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
-    body.close()  # the first body, when the stream never started (closing twice is harmless)
 
 
 def _busy() -> Response:
@@ -512,9 +510,9 @@ def access_router(settings: Settings) -> APIRouter:
         if isinstance(done, Response):
             release()
             return done
-        copies, copy, span, first, shape = done
+        copies, copy, (start, end), (index, body), shape = done
         return SlotResponse(
-            _relay(copies, copy, span, first, limiter),
+            Relay(copies.stream(copy, start, end, index, body), body, limiter),
             release,
             status_code=shape.status_code,
             headers={k: v for k, v in shape.headers.items() if k != "content-type"},
