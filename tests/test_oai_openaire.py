@@ -463,6 +463,27 @@ def test_backfill_gives_older_records_the_format_and_restamps_them(
     catalogue.close()
 
 
+def test_backfill_needs_the_workspace_and_keeps_what_is_exposed_without_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """oai_dc and METS are the bag's files: a record published before oai_openaire whose
+    workspace is gone is not published again by backfill; it keeps its record and datestamp."""
+    catalogue = Catalogue.open(database_url)
+    record = chapter_record(record_id="nowork-1", source="test:nowork-1")
+    _deposit(catalogue, tmp_path, record, CC_BY_NC_SA_30)
+    desc = chapter_description(record=record)
+    dc = build_dc(desc)
+    stamp = publish_record(catalogue, record.record_id, 1, dc, build_mets(desc), {}, T0)
+    (tmp_path / record.record_id / "v1" / "bag" / "data" / "dc.xml").unlink()
+    assert store.publish_deposited(catalogue, record.record_id) is None
+    assert store.backfill(catalogue) == 0
+    with catalogue.session() as session:
+        row = session.get(OaiRecord, record.record_id)
+        assert row is not None and row.openaire_xml is None and row.datestamp == stamp
+        assert row.dc_xml == store.normalise_payload(dc, "dc")
+    catalogue.close()
+
+
 def _without_driver_values(dc_path: Path) -> None:
     """The bag's dc.xml as written before the DRIVER values existed (no info:eu-repo/*)."""
     root = etree.fromstring(dc_path.read_bytes())
