@@ -16,7 +16,12 @@ targets:
 - the primary target stopped: the same bytes come from the second copy;
 - the primary target dying in the middle of a response (a loopback proxy in front of its
   real server cuts the object's body): the response goes on from the second copy at the
-  byte reached, whole and byte-identical.
+  byte reached, whole and byte-identical;
+- the primary's catalogue row pointing at another object of the same size: skipped by its
+  S3 checksum, the bytes come from the second copy;
+- ``access_max_streams`` streams held open by a slow (trickling) target: the next request is
+  503 with Retry-After at once and /oai answers; the slots come back when the clients go
+  and after whole responses.
 """
 
 from __future__ import annotations
