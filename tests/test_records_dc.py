@@ -7,7 +7,9 @@ from lxml import etree
 
 from archive_ingest.errors import PackageError
 from archive_ingest.models import Creator, Identifier, PageRange
+from archive_ingest.oai.sets import record_sets
 from archive_ingest.records import build_dc, build_mets, validate_dc, validate_mets
+from archive_ingest.records.vocab import is_open_access
 from archive_ingest.records.xmlutil import XPATH_NS
 from tests.support.records import CC_BY_NC_SA_30, chapter_description, chapter_record
 
@@ -240,3 +242,30 @@ def test_pages_are_written_as_a_citation_writes_them(pages: PageRange, extent: s
     assert extent in _values(root, "format")
     assert "pp. 1-1" not in build_dc(desc).decode()
     validate_dc(build_dc(desc))
+
+
+@pytest.mark.parametrize(
+    ("uri", "open_access"),
+    [
+        ("https://creativecommons.org/licenses/by-nc/4.0/", True),
+        ("http://creativecommons.org/licenses/by/3.0/br/", True),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", True),
+        ("https://creativecommons.org/publicdomain/mark/1.0/", True),
+        ("https://www.gnu.org/licenses/fdl-1.3.html", False),  # not an open-access licence here
+        ("https://example.org/creativecommons.org/licenses/by/4.0/", False),
+        (None, False),
+    ],
+)
+def test_one_open_access_rule_for_dc_rights_sets_and_the_access_copy(
+    uri: str | None, open_access: bool
+) -> None:
+    """dc.xml's openAccess right, the oai_openaire access right and file, /access and the
+    openaire/driver sets all ask is_open_access."""
+    assert is_open_access(uri) is open_access
+    desc = chapter_description(licence_uri=uri)
+    rights = _values(_dc(build_dc(desc)), "rights")
+    assert ("info:eu-repo/semantics/openAccess" in rights) is open_access
+    sets = record_sets(
+        source_kind="scielo-books-chapter", licence_uri=uri, publisher=None, full_text=True
+    )
+    assert ("openaire" in sets and "driver" in sets) is open_access

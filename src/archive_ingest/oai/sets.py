@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from archive_ingest.identifiers import normalise_issn
+from archive_ingest.records.vocab import is_open_access
 
 _CC = re.compile(r"creativecommons\.org/licenses/([a-z-]+)/", re.I)
 _COLLECTION = re.compile(r"^[a-z]{3}$")
@@ -123,7 +124,7 @@ def record_sets(
         title = " ".join((journal or "").split())
         for issn in found:
             sets[f"issn:{issn}"] = f"Journal: {title} (ISSN {issn})" if title else f"ISSN {issn}"
-    if full_text and lic is not None and lic != "other":
+    if full_text and is_open_access(licence_uri):
         sets.update(OPEN_ACCESS_SETS)
     return sets
 

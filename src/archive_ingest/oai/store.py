@@ -30,13 +30,9 @@ from archive_ingest.oai.protocol import to_epoch
 from archive_ingest.oai.sets import sets_from_catalogue
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
 from archive_ingest.records.dc import DRIVER_DOCUMENT_TYPES, DRIVER_KIND_TYPES, EU_REPO
-from archive_ingest.records.openaire import (
-    OAIRE_NS,
-    AccessCopy,
-    build_openaire,
-    is_open_access,
-)
+from archive_ingest.records.openaire import OAIRE_NS, AccessCopy, build_openaire
 from archive_ingest.records.schemas import hardened_parser
+from archive_ingest.records.vocab import is_open_access
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from archive_ingest.records.text import clean_block, clean_line, clean_uri, requ
 from archive_ingest.records.vocab import (
     identifier_text,
     identifier_uri,
+    is_open_access,
     kind_mapping,
     role_mapping,
 )
@@ -219,7 +220,7 @@ class DcValues:
             raise PackageError(f"licence URI {desc.licence_uri!r} is not an absolute URI")
         # the access level: a validated (Creative Commons) licence is open access; without
         # one nothing is claimed
-        self.access_rights = EU_REPO + "openAccess" if self.licence_uri else None
+        self.access_rights = EU_REPO + "openAccess" if is_open_access(self.licence_uri) else None
 
     def citation(self) -> str | None:
         """A short citation of a part in its larger work (``dcterms:bibliographicCitation``)."""

@@ -27,7 +27,12 @@ from archive_ingest.records.dc import languages_639_3, w3cdtf_date
 from archive_ingest.records.languages import bcp47
 from archive_ingest.records.schemas import compile_schema, parse_record
 from archive_ingest.records.text import clean_block, clean_line, clean_uri, require_line
-from archive_ingest.records.vocab import COAR_TYPE, document_coar_type, role_mapping
+from archive_ingest.records.vocab import (
+    COAR_TYPE,
+    document_coar_type,
+    is_open_access,
+    role_mapping,
+)
 from archive_ingest.records.xmlutil import DC_NS, XML_NS, XSI_NS, q, serialise, sub
 
 OAIRE_NS = "http://namespace.openaire.eu/schema/oaire/"
@@ -71,12 +76,6 @@ class AccessCopy:
     size: int
     media_type: str
     sha256: str
-
-
-def is_open_access(licence_uri: str | None) -> bool:
-    """Open access = the item has a licence URI (Creative Commons or public domain), which is
-    what lets its access copy be announced to harvesters."""
-    return clean_uri(licence_uri) is not None
 
 
 def coar_resource_type(source_kind: str, document_type: str | None = None) -> tuple[str, str]:

@@ -106,6 +106,21 @@ PARENT_DIV_TYPE = {
 }
 
 
+#: an open licence: a Creative Commons licence, CC0 or the Public Domain Mark
+_OPEN_LICENCE = re.compile(
+    r"^https?://creativecommons\.org/(?:licenses/[a-z-]+/|publicdomain/(?:zero|mark)/)",
+    re.IGNORECASE,
+)
+
+
+def is_open_access(licence_uri: str | None) -> bool:
+    """Whether a validated licence URI makes the item open access: the one rule behind the
+    openAccess right in dc.xml, the access copy announced in oai_dc and oai_openaire (and served
+    by ``/access``), and the ``openaire``/``driver`` sets."""
+    uri = clean_uri(licence_uri)
+    return uri is not None and _OPEN_LICENCE.match(uri) is not None
+
+
 def kind_mapping(record: SourceRecord) -> KindMapping:
     """The item kind's types; the COAR type (label and URI) follows the publisher's document
     type when COAR names it, as oai_openaire's resource type does (an erratum is "other", not
