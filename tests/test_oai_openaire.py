@@ -248,7 +248,7 @@ def test_chapter_book_and_file_kinds() -> None:
         is_part_of=None,
     )
     root = parsed(build_openaire(file, licence_uri=CC_BY_40, access=COPY))
-    assert attrs(root, "oaire:resourceType", "uri") == ["http://purl.org/coar/resource_type/c_1843"]
+    assert attrs(root, "oaire:resourceType", "uri") == ["http://purl.org/coar/resource_type/c_18cf"]
     identifier = root.find("datacite:identifier", NS)
     assert identifier is not None and identifier.get("identifierType") == "URL"
     assert identifier.text == COPY.url  # no DOI: the access copy is the primary identifier

@@ -29,7 +29,7 @@ from lxml import etree
 
 from archive_ingest.errors import PackageError
 from archive_ingest.models import FileInfo, SourceRecord
-from archive_ingest.records.languages import bcp47, to_iso639_3
+from archive_ingest.records.languages import bcp47, to_iso639_3, xml_lang
 from archive_ingest.records.model import PackageDescription
 from archive_ingest.records.text import clean_block, clean_line, clean_uri, require_line
 from archive_ingest.records.vocab import (
@@ -134,16 +134,6 @@ def page_extent(pages: str) -> str:
     return pages if pages.endswith(" p.") else f"p. {pages}"
 
 
-def _lang_attr(code: str | None) -> str | None:
-    """``xml:lang`` for a publisher's language key; ``None`` when it is no language code."""
-    if not code:
-        return None
-    try:
-        return bcp47(code)
-    except PackageError:
-        return None
-
-
 def original_file(files: list[FileInfo]) -> FileInfo | None:
     originals = [f for f in files if f.role == "original"]
     return originals[0] if len(originals) == 1 else None
@@ -159,7 +149,7 @@ class DcValues:
         self.languages = langs
         self.title_lang = bcp47(langs[0]) if langs else None
         self.translated_titles = [
-            (_lang_attr(lang), title)
+            (xml_lang(lang), title)
             for lang, raw in sorted(record.translated_titles.items())
             if (title := clean_line(raw)) and title != self.title
         ]

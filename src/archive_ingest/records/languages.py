@@ -68,6 +68,16 @@ def to_iso639_3(code: str) -> str:
     return ISO639_2B_TO_3.get(primary, primary)
 
 
+def xml_lang(code: str | None) -> str | None:
+    """``xml:lang`` for a publisher's language key; ``None`` when it is no language code."""
+    if not code:
+        return None
+    try:
+        return bcp47(code)
+    except PackageError:
+        return None
+
+
 def bcp47(code: str) -> str:
     """The shortest ISO 639 form of a language, as ``xml:lang`` wants it (``por`` -> ``pt``)."""
     three = to_iso639_3(code)

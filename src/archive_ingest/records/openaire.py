@@ -24,11 +24,12 @@ from archive_ingest.errors import PackageError
 from archive_ingest.identifiers import normalise_doi, normalise_issn
 from archive_ingest.models import Creator, Identifier, SourceRecord
 from archive_ingest.records.dc import languages_639_3, w3cdtf_date
-from archive_ingest.records.languages import bcp47
+from archive_ingest.records.languages import bcp47, xml_lang
 from archive_ingest.records.schemas import compile_schema, parse_record
 from archive_ingest.records.text import clean_block, clean_line, clean_uri, require_line
 from archive_ingest.records.vocab import (
     COAR_TYPE,
+    KIND_MAP,
     document_coar_type,
     is_open_access,
     role_mapping,
@@ -53,13 +54,6 @@ METADATA_ONLY = "http://purl.org/coar/access_right/c_14cb"
 #: COAR version: the publisher's PDF (what SciELO serves) is the version of record
 VERSION_OF_RECORD = "http://purl.org/coar/version/c_970fb48d4fbd8a85"
 
-#: by source kind, when the record names no document type
-KIND_TYPES: dict[str, tuple[str, str]] = {
-    "scielo-article": ("c_6501", "journal article"),
-    "scielo-books-book": ("c_2f33", "book"),
-    "scielo-books-chapter": ("c_3248", "book part"),
-    "file": ("c_1843", "other"),
-}
 #: DataCite contributorType by the publisher's role (anything else: Other)
 CONTRIBUTOR_TYPES = {"organizer": "Editor", "editor": "Editor", "coordinator": "Editor"}
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
@@ -83,8 +77,8 @@ def coar_resource_type(source_kind: str, document_type: str | None = None) -> tu
     by_document = document_coar_type(document_type)
     if by_document is not None:
         return by_document
-    code, label = KIND_TYPES.get(source_kind, ("c_1843", "other"))
-    return COAR_TYPE + code, label
+    kind = KIND_MAP.get(source_kind)  # the type dc.xml and the METS give the same item
+    return (kind.coar_uri, kind.genre) if kind else (COAR_TYPE + "c_1843", "other")
 
 
 def licence_label(uri: str) -> str:
@@ -110,15 +104,6 @@ def _d(local: str) -> str:
 
 def _o(local: str) -> str:
     return q(OAIRE_NS, local)
-
-
-def _lang(code: str | None) -> str | None:
-    if not code:
-        return None
-    try:
-        return bcp47(code)
-    except PackageError:
-        return None
 
 
 def _person(parent: etree._Element, tag: str, creator: Creator, name: str) -> etree._Element:
@@ -219,7 +204,7 @@ def openaire_element(
                 titles,
                 _d("title"),
                 text,
-                attrib={"titleType": "TranslatedTitle", q(XML_NS, "lang"): _lang(lang)},
+                attrib={"titleType": "TranslatedTitle", q(XML_NS, "lang"): xml_lang(lang)},
             )
 
     authors: list[tuple[Creator, str]] = []
