@@ -9,6 +9,7 @@ import pytest
 
 from archive_ingest.errors import SourceError
 from archive_ingest.ingest.fetch import pdf_languages
+from archive_ingest.ingest.versioning import fingerprint
 from archive_ingest.licence import LicencePolicy, validate_licence
 from archive_ingest.models import SourceRecord
 from archive_ingest.sources.scielo_articles import journal_issns, map_articlemeta
@@ -527,3 +528,17 @@ def test_the_original_pdf_key_is_the_original_language_also_when_urls_repeat() -
     )
     assert record.primary_pdf_language() == "pt"
     assert pdf_languages(record) == ("pt", ["es"])
+
+
+def test_a_reordered_pdf_listing_is_the_same_record() -> None:
+    """ArticleMeta may list the PDFs in another order next time: the mapped record, and with it
+    the content fingerprint, must not change (no needless new version)."""
+    first = articlemeta_document(
+        collection="scl", pid=PID, original_language="pt", fulltext_languages=["pt", "en", "es"]
+    )
+    again = articlemeta_document(
+        collection="scl", pid=PID, original_language="pt", fulltext_languages=["pt", "es", "en"]
+    )
+    a, b = map_articlemeta(dump(first)), map_articlemeta(dump(again))
+    assert a.languages == b.languages == ["pt", "en", "es"]
+    assert fingerprint(a, "a" * 64) == fingerprint(b, "a" * 64)

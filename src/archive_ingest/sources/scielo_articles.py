@@ -582,11 +582,13 @@ def map_articlemeta(
         else:
             notes.append(f"ArticleMeta's fulltexts {listed} and no file name to derive a PDF")
 
+    # the PDFs' languages by code, not in the publisher's listing order: that order can change
+    # between two runs, and the languages are part of the content fingerprint (a reordered
+    # listing is not new content)
     if original:
-        languages = [original, *(lang for lang in pdf_urls if lang != original)]
+        languages = [original, *sorted(lang for lang in pdf_urls if lang != original)]
     else:
-        # no original language: the PDFs' languages by code, not in the publisher's listing
-        # order, which can change between two runs and would then change the original PDF
+        # no original language: the first by code stands for the original's
         languages = sorted(pdf_urls)
         if languages:
             notes.append(
