@@ -19,9 +19,11 @@ targets:
   byte reached, whole and byte-identical;
 - the primary's catalogue row pointing at another object of the same size: skipped by its
   S3 checksum, the bytes come from the second copy;
-- ``access_max_streams`` streams held open by a slow (trickling) target: the next request is
-  503 with Retry-After at once and /oai answers; the slots come back when the clients go
-  and after whole responses.
+- ``access_max_streams`` streams held open by a slow (trickling) target: the next stream is
+  503 with Retry-After at once, /oai answers, and answers that stream nothing (HEAD, 304,
+  404) take no slot; the slots come back when the clients go and after whole responses;
+- a client that stops reading (a raw socket with a small receive buffer) holds its slot
+  only for ``access_send_timeout``: its response is ended and the slot serves the next.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import re
+import socket
 import threading
 import time
 import uuid
@@ -66,10 +69,11 @@ def _deposit(
     scielo_catalogue: SampleCatalogue,
     scielo_server: SampleScieloServer,
     tmp_path: Path,
+    scanned_pages: int = 0,
 ) -> tuple[Settings, str]:
     settings = targets_env(servers).model_copy(update=scielo_server.settings_overrides())
     [ref] = add_generated_book(
-        scielo_catalogue, f"acc{uuid.uuid4().hex[:6]}", 1, tmp_path, scanned_pages=0
+        scielo_catalogue, f"acc{uuid.uuid4().hex[:6]}", 1, tmp_path, scanned_pages=scanned_pages
     )
     result = ingest_in_process(settings, ref)
     assert (result.state, result.version) == ("deposited", 1), result.reasons
@@ -389,6 +393,10 @@ def test_a_copy_failing_mid_response_is_continued_from_the_next_copy(
             assert part.status_code == 206 and part.content == stored[10 : size - 10]
 
 
+#: a stream of one byte: takes a slot for an instant (a probe of whether one is free)
+FIRST_BYTE = {"Range": "bytes=0-0"}
+
+
 def _proxied(settings: Settings, endpoint: str, **update: Any) -> Settings:
     """``settings`` with target t1 reached through ``endpoint``."""
     targets = [
@@ -433,15 +441,20 @@ def test_streams_are_bounded_and_their_slots_come_back(
                     busy = other.get(url)
                     assert busy.status_code == 503
                     assert busy.headers["retry-after"] == "10"
-                    assert other.head(url).status_code == 503
+                    assert other.get(url, headers=FIRST_BYTE).status_code == 503
                     assert time.monotonic() - started < 5  # answered at once, never queued
                     identify = other.get(f"{base}/oai", params={"verb": "Identify"})
                     assert identify.status_code == 200 and b"<Identify>" in identify.content
-                    # every request of the route takes a slot, a lookup too
-                    assert other.get(f"{base}/access/{record_id}/v2").status_code == 503
+                    # answers that stream nothing (catalogue lookups) take no slot
+                    head = other.head(url)
+                    assert head.status_code == 200
+                    assert head.headers["content-length"] == str(len(stored))
+                    etag = head.headers["etag"]
+                    assert other.get(url, headers={"If-None-Match": etag}).status_code == 304
+                    assert other.get(f"{base}/access/{record_id}/v2").status_code == 404
                 # the clients are gone: their slots come back once the server sees it
                 deadline = time.monotonic() + 20
-                while other.head(url).status_code == 503:
+                while other.get(url, headers=FIRST_BYTE).status_code == 503:
                     assert time.monotonic() < deadline, "a slot was never given back"
                     time.sleep(0.2)
                 time.sleep(1)  # the second slot too (its stream ends within a read)
@@ -452,9 +465,54 @@ def test_streams_are_bounded_and_their_slots_come_back(
             assert [(w.status_code, w.content) for w in wholes] == [(200, stored)] * 2
             # and given back after a full response (just after the client has the last byte)
             deadline = time.monotonic() + 5
-            while other.head(url).status_code == 503:
+            while other.get(url, headers=FIRST_BYTE).status_code == 503:
                 assert time.monotonic() < deadline, "a slot was never given back"
                 time.sleep(0.1)
+
+
+def test_a_client_that_stops_reading_gives_its_slot_back(
+    served_pair: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that reads the headers and then nothing more (a raw socket with a small
+    receive buffer: the server's send waits on it) holds its slot for
+    ``access_send_timeout`` seconds, not for ever: its response is ended, its connection
+    closed, and the slot serves the next client."""
+    settings, record_id = _deposit(
+        targets_env, served_pair, scielo_catalogue, scielo_server, tmp_path, scanned_pages=6
+    )
+    stored, _ = _stored_access(settings, served_pair[0], record_id)
+    one = settings.model_copy(update={"access_max_streams": 1, "access_send_timeout": 2.0})
+    with serving(create_app(one)) as base, httpx.Client(timeout=20) as other:
+        url = f"{base}/access/{record_id}/v1"
+        port = int(base.rpartition(":")[2])
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as stalled:
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+            stalled.settimeout(20)
+            stalled.connect(("127.0.0.1", port))
+            stalled.sendall(
+                f"GET /access/{record_id}/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+            )
+            assert stalled.recv(12) == b"HTTP/1.1 200"
+            started = time.monotonic()
+            # the stalled client holds the one slot while the server waits on its socket
+            assert other.get(url, headers=FIRST_BYTE).status_code == 503
+            deadline = started + 20
+            while (probe := other.get(url, headers=FIRST_BYTE)).status_code == 503:
+                assert time.monotonic() < deadline, "a client that stopped reading kept its slot"
+                time.sleep(0.2)
+            assert probe.status_code == 206 and probe.content == stored[:1]
+            assert time.monotonic() - started >= 1.5  # held for the send timeout, no less
+            # the server ended that response: the client gets less than the file, then EOF
+            received = 12
+            while chunk := stalled.recv(65536):
+                received += len(chunk)
+            assert received < len(stored)
+    assert "read nothing for 2.0s" in caplog.text
 
 
 def test_a_copy_with_another_checksum_is_skipped(

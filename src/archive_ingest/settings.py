@@ -237,8 +237,15 @@ class Settings(BaseSettings):
         default=8,
         ge=1,
         le=1000,
-        description="access copies (/access/) served at once, each with one thread of its own "
-        "pool; a request beyond them answers 503 with Retry-After",
+        description="access copies (/access/) streamed at once, each with one thread under the "
+        "route's own limiter; a stream beyond them answers 503 with Retry-After",
+    )
+    access_send_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="seconds an access-copy client has to take each chunk; a client that "
+        "stops reading for longer has its response ended and its stream slot given back",
     )
 
     # --- review web UI --------------------------------------------------------------------

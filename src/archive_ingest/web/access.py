@@ -20,19 +20,25 @@ from the S3 object the catalogue recorded for that copy (key and object version)
 The copies are tried in the configured targets' order (the primary first), each ``verified``
 copy whose object the catalogue lists with the access file's size and SHA-256. Before a copy
 is read, a HEAD (``ChecksumMode=ENABLED``) must report the object's size and, when the server
-keeps a full-object SHA-256 (every upload sends one, storage/upload.py), that SHA-256: this
-re-hashes nothing, but catches another object answering at the recorded key and version. A
+keeps a full-object SHA-256, that SHA-256 (a single-request upload sends one; a multipart
+upload, above ``s3_multipart_threshold``, carries a full-object CRC32 instead, storage/upload.py,
+and for it only the size is checked): this re-hashes nothing, but catches another object
+answering at the recorded key and version. A
 target that does not answer, or answers with another size or checksum (or a range of another
 length), is skipped for the next. The body is streamed in chunks (bounded memory); when a
 copy fails in the middle of a response, the stream goes on from the next copy at the byte
 reached (the bytes are the same: one SHA-256).
 
-The route is bounded on its own (``access_max_streams``, default 8): that many requests are
-answered at once, each with at most one thread of the route's own pool (catalogue lookup,
-S3 reads), never the threads of the default pool that ``/oai`` and the review pages use; a
-request beyond them answers 503 with ``Retry-After``. A stream's slot is given back when
-its response ends: sent whole, cut short by the storage, or the client gone (the stream is
-closed at once, not left to the garbage collector). ``Range``
+The route is bounded on its own (``access_max_streams``, default 8): that many streams are
+served at once, each with at most one thread under the route's own limiter (a
+``CapacityLimiter`` on anyio's worker threads: S3 reads), never counted against the default
+limiter that ``/oai`` and the review pages use; a stream beyond them answers 503 with
+``Retry-After``. Answers that stream nothing (404, 304, 416, HEAD: catalogue lookups) take no
+slot; their lookups have a limiter of their own of the same size. A stream's slot is given
+back when its response ends: sent whole, cut short by the storage, the client gone, or the
+client too slow (each message sent has ``access_send_timeout`` seconds, default 60; then the
+response is ended and the connection closed); the stream is closed at once, not left to the
+garbage collector. ``Range``
 (one byte range: ``a-b``, ``a-`` or ``-n``) answers 206 with ``Content-Range``, an
 unsatisfiable range 416; several ranges or a malformed header are ignored (the whole file,
 as RFC 9110 allows). ``ETag`` is the file's SHA-256 (``If-None-Match`` answers 304,
@@ -50,12 +56,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from anyio import CancelScope, CapacityLimiter, to_thread
+from anyio import CancelScope, CapacityLimiter, fail_after, to_thread
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from archive_ingest.access_urls import ACCESS_ROUTE
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
@@ -366,8 +372,9 @@ class Slots:
 
 
 class Relay:
-    """A stream's chunks for the response, each read in a thread of the route's pool
-    (``limiter``); :meth:`close` ends the stream and closes its S3 body, also one never read."""
+    """A stream's chunks for the response, each read in a thread under the route's own
+    limiter (``limiter``); :meth:`close` ends the stream and closes its S3 body, also one
+    never read."""
 
     def __init__(self, chunks: Iterator[bytes], body: Any, limiter: CapacityLimiter) -> None:
         self._chunks = chunks
@@ -396,16 +403,37 @@ class Relay:
 
 class SlotResponse(StreamingResponse):
     """A streamed body holding a slot: when the response ends, however it ends (whole, the
-    client gone, an error), the stream is closed and the slot given back."""
+    client gone, a client too slow, an error), the stream is closed and the slot given back.
 
-    def __init__(self, content: Relay, release: Callable[[], None], **kwargs: Any) -> None:
+    Each message sent to the client has ``send_timeout`` seconds: a client that stops
+    reading (its socket's buffers full) has its response ended there, the connection closed,
+    rather than holding the slot for as long as it likes."""
+
+    def __init__(
+        self,
+        content: Relay,
+        release: Callable[[], None],
+        send_timeout: float,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(content, **kwargs)
         self._relay = content
         self._release = release
+        self._send_timeout = send_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_in_time(message: Message) -> None:
+            with fail_after(self._send_timeout):
+                await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send_in_time)
+            except* TimeoutError:
+                log.warning(
+                    "access copy: a client read nothing for %ss; its response is ended",
+                    self._send_timeout,
+                )
         finally:
             try:
                 await self._relay.close()
@@ -428,8 +456,12 @@ def access_router(settings: Settings) -> APIRouter:
     lock = threading.Lock()
     opened: dict[str, Any] = {}
     slots = Slots(settings.access_max_streams)
-    #: the route's own threads: one per slot, none of the default pool's
+    #: the streams' own limiter on anyio's worker threads: one thread per slot, never
+    #: counted against the default limiter that /oai and the review pages use
     limiter = CapacityLimiter(settings.access_max_streams)
+    #: catalogue lookups (404, 304, HEAD, and before a stream takes its slot): a limiter of
+    #: their own, so that held streams never stop them and they never take a stream's thread
+    lookups = CapacityLimiter(settings.access_max_streams)
 
     def catalogue() -> Catalogue:
         with lock:
@@ -448,9 +480,10 @@ def access_router(settings: Settings) -> APIRouter:
 
     def answer(
         method: str, headers_in: dict[str, str], record_id: str, number: int
-    ) -> Response | tuple[CopyReader, AccessCopy, tuple[int, int], tuple[int, Any], Response]:
-        """Everything blocking of a request (in a thread of the route's pool): a finished
-        response, or what to stream and the response it goes into (status and headers)."""
+    ) -> Response | tuple[CopyReader, AccessCopy, tuple[int, int], Response]:
+        """The catalogue lookup of a request (a thread under ``lookups``): a finished
+        response (404, 304, 416, HEAD), or what to stream and the response it goes into
+        (status and headers)."""
         try:
             copies = reader()
         except ArchiveIngestError as exc:
@@ -481,8 +514,15 @@ def access_router(settings: Settings) -> APIRouter:
             headers["Content-Range"] = f"bytes {start}-{end}/{copy.size}"
         if method == "HEAD":
             return Response(status_code=status, headers=headers, media_type="application/pdf")
+        shape = Response(status_code=status, headers=headers, media_type="application/pdf")
+        return copies, copy, (start, end), shape
+
+    def first_open(
+        copies: CopyReader, copy: AccessCopy, start: int, end: int
+    ) -> tuple[int, Any] | Response:
+        """The first copy that opens (a thread under the stream's slot), or 503."""
         try:
-            first = copies.first_open(copy, start, end)
+            return copies.first_open(copy, start, end)
         except NoCopyAnswers:
             return Response(
                 "no copy of the file answers now; try again later\n",
@@ -490,30 +530,35 @@ def access_router(settings: Settings) -> APIRouter:
                 media_type="text/plain",
                 headers={"Retry-After": "60"},
             )
-        shape = Response(status_code=status, headers=headers, media_type="application/pdf")
-        return copies, copy, (start, end), first, shape
 
     @router.api_route(ACCESS_ROUTE, methods=["GET", "HEAD"])
     async def access_copy(request: Request, record_id: str, version: str) -> Response:
         number = valid_request(record_id, version)
         if number is None:
             return _not_found()
+        work = partial(answer, request.method, dict(request.headers), record_id, number)
+        done = await to_thread.run_sync(work, limiter=lookups)
+        if isinstance(done, Response):
+            return done  # a lookup only: no stream, no slot
+        copies, copy, (start, end), shape = done
         release = slots.take()
         if release is None:
             return _busy()
         try:
-            work = partial(answer, request.method, dict(request.headers), record_id, number)
-            done = await to_thread.run_sync(work, limiter=limiter)
+            opened_copy = await to_thread.run_sync(
+                first_open, copies, copy, start, end, limiter=limiter
+            )
         except BaseException:
             release()
             raise
-        if isinstance(done, Response):
+        if isinstance(opened_copy, Response):
             release()
-            return done
-        copies, copy, (start, end), (index, body), shape = done
+            return opened_copy
+        index, body = opened_copy
         return SlotResponse(
             Relay(copies.stream(copy, start, end, index, body), body, limiter),
             release,
+            settings.access_send_timeout,
             status_code=shape.status_code,
             headers={k: v for k, v in shape.headers.items() if k != "content-type"},
             media_type="application/pdf",
