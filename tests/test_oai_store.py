@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from lxml import etree
+from sqlalchemy import event, select
 
 from archive_ingest.catalogue.schema import Item, Version
 from archive_ingest.catalogue.store import Catalogue
@@ -19,7 +20,7 @@ from archive_ingest.oai.sets import record_sets, sets_from_catalogue, slug
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
 from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode, token_key
 from archive_ingest.settings import Settings
-from tests.support.oai import LICENCES, payloads, spec
+from tests.support.oai import LICENCES, openaire_payload, payloads, spec
 
 T0 = dt.datetime(2026, 2, 1, 10, 0, 0, tzinfo=dt.UTC)
 
@@ -111,6 +112,87 @@ def test_records_of_one_new_set_published_at_once(database_url: str) -> None:
             assert {f"issn:1234-56{r:02d}" for r in range(5)} <= set(specs)
     finally:
         catalogue.close()
+
+
+def test_new_sets_are_inserted_in_spec_order(database_url: str) -> None:
+    """The multi-row INSERT of new sets lists them sorted by spec, whatever order the record's
+    sets come in: two publications inserting the same new specs lock them in one order (in
+    opposite orders they could deadlock on PostgreSQL)."""
+    catalogue = Catalogue.open(database_url)
+    inserted: list[str] = []
+    specs = [f"publisher:order-{c}" for c in "dbca"]
+
+    def seen(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        if "INSERT INTO oai_sets" in statement:
+            values = params.values() if isinstance(params, dict) else params
+            inserted.extend(v for v in values if v in specs)  # type: ignore[union-attr]
+
+    event.listen(catalogue.engine, "before_cursor_execute", seen)
+    try:
+        dc, mets = payloads("rec-order", LICENCES[0], "Editora Fiocruz")
+        sets = {s: s.upper() for s in specs}  # d, b, c, a
+        store.publish_record(catalogue, "rec-order", 1, dc, mets, sets, T0)
+        assert inserted == sorted(specs)
+        with catalogue.session() as session:
+            names = dict(session.execute(select(OaiSet.spec, OaiSet.name)).tuples().all())
+        assert {s: names[s] for s in specs} == sets  # each spec kept its own name
+    finally:
+        event.remove(catalogue.engine, "before_cursor_execute", seen)
+        catalogue.close()
+
+
+def test_backfill_takes_a_record_out_of_driver_without_its_workspace(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An exposed record in ``driver`` whose stored oai_dc lacks the DRIVER values, and whose
+    workspace is gone: backfill takes it out of ``driver`` from the stored oai_dc alone and
+    re-stamps it (the record and its other sets); the payloads stay as they were."""
+    catalogue = Catalogue.open(database_url)
+    dc, mets = payloads("rec-gone", LICENCES[0], "Editora Fiocruz")
+    root = etree.fromstring(dc)
+    for node in list(root):
+        if (node.text or "").startswith("info:eu-repo/semantics/"):
+            root.remove(node)
+    older_dc = etree.tostring(root, encoding="UTF-8")
+    assert store.driver_ready(dc) and not store.driver_ready(older_dc)
+    with catalogue.session() as session:
+        _item(session, "rec-gone", "deposited", 1)
+        session.flush()
+        session.add(
+            Version(
+                item_id="rec-gone",
+                version=1,
+                state="deposited",
+                reasons=[],
+                record={"source_kind": spec(1).kind, "publisher": "Editora Fiocruz"},
+                summary={},
+                work_dir=str(tmp_path / "removed" / "rec-gone" / "v1"),  # never there
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    sets = {"openaire": "OpenAIRE", "driver": "Open Access DRIVERset", "source:x": "X"}
+    openaire = openaire_payload("rec-gone", LICENCES[0], "Editora Fiocruz")
+    old = store.publish_record(
+        catalogue, "rec-gone", 1, older_dc, mets, sets, T0, openaire_xml=openaire
+    )
+    assert store.backfill(catalogue) == 1
+    assert store.backfill(catalogue) == 0
+    with catalogue.session() as session:
+        row = session.get(OaiRecord, "rec-gone")
+        assert row is not None and row.datestamp > old and not row.deleted
+        assert row.dc_xml == store.normalise_payload(older_dc, "dc")
+        members = dict(
+            session.execute(
+                select(OaiRecordSet.set_spec, OaiRecordSet.datestamp).where(
+                    OaiRecordSet.record_id == "rec-gone"
+                )
+            )
+            .tuples()
+            .all()
+        )
+    assert members == {"openaire": row.datestamp, "source:x": row.datestamp}
+    catalogue.close()
 
 
 def test_publish_refuses_non_records() -> None:

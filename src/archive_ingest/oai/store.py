@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -103,10 +103,12 @@ def _epoch(value: dt.datetime | int | None) -> int:
 def _add_sets(session: Session, sets: Mapping[str, str]) -> None:
     """Create the sets not there yet: ``INSERT ... ON CONFLICT DO NOTHING``, so records of one
     new set (a new journal's ``issn:``) published at once by several workers never collide
-    on its primary key (a read-then-insert did on PostgreSQL: both saw no set)."""
+    on its primary key (a read-then-insert did on PostgreSQL: both saw no set). The rows go
+    in sorted by spec: two transactions inserting the same new specs lock them in one order
+    (in opposite orders each could wait on the other's, a deadlock on PostgreSQL)."""
     if not sets:
         return
-    rows = [{"spec": spec, "name": name} for spec, name in sets.items()]
+    rows = [{"spec": spec, "name": sets[spec]} for spec in sorted(sets)]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(pg_insert(OaiSet).values(rows).on_conflict_do_nothing())
@@ -282,7 +284,7 @@ def backfill(catalogue: Catalogue) -> int:
     every exposed one published before oai_openaire existed (it gets that format, and oai_dc
     its access-copy URL: both re-stamp it, so incremental harvesters see the change), and
     every exposed one in ``driver`` whose oai_dc is not :func:`driver_ready` (it leaves the
-    set, re-stamped)."""
+    set, re-stamped: from the stored oai_dc, so also when the version's workspace is gone)."""
     with catalogue.session() as session:
         wanted = list(
             session.execute(
@@ -299,37 +301,57 @@ def backfill(catalogue: Catalogue) -> int:
             )
         )
     count = 0
-    done: set[str] = set()
     for record_id, deposited, exposed, stamp, deleted, no_openaire in wanted:
         if exposed != deposited:
             count += publish_deposited(catalogue, record_id) is not None
-            done.add(record_id)
         elif not deleted and no_openaire:
             # counted when it changed: a stored record that makes no oai_openaire record
             # (logged) is tried again by every backfill, and stays as it is
             count += publish_deposited(catalogue, record_id) not in (None, stamp)
-            done.add(record_id)
     # an earlier backfill put records whose oai_dc lacks the DRIVER values in ``driver``
-    for record_id, stamp in _misplaced_in_driver(catalogue):
-        if record_id not in done:
-            count += publish_deposited(catalogue, record_id) not in (None, stamp)
+    # (a record published again above has had its sets computed anew: not listed here)
+    for record_id in _misplaced_in_driver(catalogue):
+        count += _leave_driver(catalogue, record_id)
     return count
 
 
-def _misplaced_in_driver(catalogue: Catalogue) -> list[tuple[str, int]]:
-    """``(record_id, datestamp)`` of the exposed records in ``driver`` whose oai_dc is not
-    :func:`driver_ready` (payloads read in batches)."""
-    found: list[tuple[str, int]] = []
+def _leave_driver(catalogue: Catalogue, record_id: str) -> bool:
+    """Take an exposed record whose stored oai_dc is not :func:`driver_ready` out of
+    ``driver`` and re-stamp it (the record and its other sets), from what is stored: no
+    workspace is needed, the payloads stay as they are. False when there was nothing to do."""
+    with catalogue.session() as session:
+        row = session.get(OaiRecord, record_id)
+        if row is None or row.deleted or driver_ready(bytes(row.dc_xml)):
+            return False
+        left = session.execute(
+            delete(OaiRecordSet).where(
+                OaiRecordSet.record_id == record_id, OaiRecordSet.set_spec == "driver"
+            )
+        )
+        if not getattr(left, "rowcount", 0):
+            return False
+        stamp = _epoch(None)
+        row.datestamp = stamp
+        session.execute(
+            update(OaiRecordSet).where(OaiRecordSet.record_id == record_id).values(datestamp=stamp)
+        )
+        return True
+
+
+def _misplaced_in_driver(catalogue: Catalogue) -> list[str]:
+    """The exposed records in ``driver`` whose oai_dc is not :func:`driver_ready` (payloads
+    read in batches)."""
+    found: list[str] = []
     with catalogue.session() as session:
         rows = session.execute(
-            select(OaiRecord.record_id, OaiRecord.datestamp, OaiRecord.dc_xml)
+            select(OaiRecord.record_id, OaiRecord.dc_xml)
             .join(OaiRecordSet, OaiRecordSet.record_id == OaiRecord.record_id)
             .where(OaiRecordSet.set_spec == "driver", OaiRecord.deleted.is_(False))
             .execution_options(yield_per=200)
         )
-        for record_id, stamp, dc in rows:
+        for record_id, dc in rows:
             if not driver_ready(bytes(dc)):
-                found.append((record_id, stamp))
+                found.append(record_id)
     return found
 
 
