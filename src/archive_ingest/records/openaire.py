@@ -182,7 +182,8 @@ def openaire_element(
     """The ``oaire:resource`` element of one deposited version.
 
     ``access`` is the access copy served to harvesters; it is announced (``oaire:file``) only
-    when the item is open access, i.e. has a licence URI. The resource type follows the
+    when the item is open access (``records/vocab.is_open_access``: a Creative Commons
+    licence, CC0 or the Public Domain Mark). The resource type follows the
     publisher's document type when the record names one (editorial, press release ...).
     """
     root = etree.Element(_o("resource"), nsmap=NSMAP_OPENAIRE)
