@@ -216,7 +216,14 @@ def _weed_shell(cwd: Path, master: int, commands: str, *, timeout: float = 60) -
     local_env["HOME"] = str(cwd)  # no ~/.seaweedfs/security.toml of the developer
     try:
         done = subprocess.run(
-            [str(find_weed()), "-v=1", "shell", "-debug", f"-master=127.0.0.1:{master}"],
+            [
+                str(find_weed()),
+                "-logtostderr",
+                "-v=1",
+                "shell",
+                "-debug",
+                f"-master=127.0.0.1:{master}",
+            ],
             input=commands,
             capture_output=True,
             text=True,

@@ -135,6 +135,9 @@ def weed_command(weed: Path, ports: Ports, data_dir: Path, s3_config_file: Path)
     p = ports
     return [
         str(weed),
+        # its logs only on stderr, which goes to HOME/storage/weed.log (rotated): by default
+        # SeaweedFS's logger also writes a file per start and level into /tmp
+        "-logtostderr",
         "server",
         f"-dir={data_dir}",
         f"-ip={EMBEDDED_HOST}",

@@ -7,6 +7,7 @@ pays the temporary-server start-up cost, and flows really run on Prefect (states
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,7 @@ def prefect_api_url() -> Iterator[str]:
             else:
                 os.environ[key] = value
         server.__exit__(None, None, None)
+        shutil.rmtree(home, ignore_errors=True)  # its database and logs: nothing left in /tmp
 
 
 def _drain_prefect_workers() -> None:
