@@ -1,0 +1,1 @@
+"""Operations monitoring: figures, metrics, alerts."""
