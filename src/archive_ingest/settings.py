@@ -198,6 +198,24 @@ class Settings(BaseSettings):
     notify_webhook_url: str | None = Field(
         default=None, description="POST a JSON notice here on failed runs / items for review"
     )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="POST a JSON alert here when items fail or end under_replicated, an audit "
+        "finds damage, or items are stuck (docs/OPERATIONS.md, Alerts); a secret: webhook URLs "
+        "often carry a token, so it is never logged or shown",
+    )
+    alert_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="Seconds each alert delivery attempt may take (3 attempts at most); a "
+        "webhook that fails or is slow is logged without its URL and never fails the run",
+    )
+    web_base_url: str | None = Field(
+        default=None,
+        description="Public base URL of `serve` (e.g. https://archive.example.org): alerts and "
+        "Prefect artifacts link to its review queue; unset = no links",
+    )
     prefect_api_port: int = Field(
         default=4290,
         ge=1024,
@@ -285,6 +303,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"not an IP address or network: {entry!r}") from None
         return ",".join(entries)
 
+    @field_validator("alert_webhook_url", mode="after")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL (the value is not shown: it may hold a token)")
+        return value
+
     @field_validator("home", mode="after")
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
@@ -295,6 +323,7 @@ class Settings(BaseSettings):
         "scielo_articlemeta_url",
         "scielo_articles_url",
         "oai_base_url",
+        "web_base_url",
         mode="after",
     )
     @classmethod
