@@ -1,5 +1,8 @@
 """Every target's audit pass, recorded: what ``archive-ingest audit`` and the flow run.
 
+The run itself is recorded too (``job_runs``, catalogue/runs.py): a success when every
+target answered (findings or not: they are counted in the stored objects), else a failure.
+
 Targets are audited one after the other (each pass already runs its HEADs in parallel); a
 target that does not answer is a finding for that target and the others are still audited.
 When *no* target answers nothing could be audited at all: that is one
@@ -22,6 +25,7 @@ from archive_ingest.audit.record import record_target
 from archive_ingest.audit.report import AuditReport
 from archive_ingest.audit.target import AuditOptions, TargetPass, audit_target
 from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.runs import record_job_run
 from archive_ingest.errors import ConfigError, StorageUnreachableError
 from archive_ingest.models import utcnow
 from archive_ingest.settings import Settings
@@ -69,6 +73,19 @@ def audit_targets(
             report.targets.append(done.report)
             if done.report.reachable:
                 record_target(catalogue, done)
+        unreachable = [t.name for t in report.unreachable]
+        record_job_run(
+            catalogue,
+            "audit",
+            started_at=started,
+            outcome="failure" if unreachable else "success",
+            summary={
+                "targets": len(report.targets),
+                "copies": report.checked,
+                "copies_with_findings": len(report.failed),
+                "unreachable": unreachable,
+            },
+        )
     finally:
         catalogue.close()
     if report.targets and all(not t.reachable for t in report.targets):

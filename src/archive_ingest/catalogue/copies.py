@@ -100,6 +100,8 @@ class CopyInfo(BaseModel):
     detail: str
     deposited_at: dt.datetime | None
     updated_at: dt.datetime
+    objects: int = 0  # the copy's stored objects (the receipt included) and their bytes
+    bytes: int = 0
 
 
 class ObjectInfo(BaseModel):
@@ -132,6 +134,8 @@ def _copy_info(row: Copy) -> CopyInfo:
         detail=row.detail or "",
         deposited_at=aware(row.deposited_at) if row.deposited_at else None,
         updated_at=aware(row.updated_at),
+        objects=row.objects or 0,
+        bytes=row.bytes or 0,
     )
 
 
@@ -168,7 +172,9 @@ def record_copy(
     verified_at: dt.datetime | None = None,
 ) -> None:
     """Insert or update the copy of ``record_id`` v``version`` on ``target`` and its objects
-    (in one transaction). ``verified_at`` marks the objects as just checked and re-hashed."""
+    (in one transaction). ``verified_at`` marks the objects as just checked and re-hashed.
+    With ``objects``, the copy's totals (``objects``, ``bytes``) are counted anew from its
+    stored objects in the same transaction."""
     now = utcnow()
     with catalogue.session() as session:
         row = session.scalars(
@@ -177,7 +183,7 @@ def record_copy(
             )
         ).one_or_none()
         if row is None:
-            row = Copy(item_id=record_id, version=version, target=target)
+            row = Copy(item_id=record_id, version=version, target=target, objects=0, bytes=0)
             session.add(row)
         row.status = status
         row.detail = detail
@@ -210,6 +216,16 @@ def record_copy(
                 stored.last_checked_at = verified_at
                 stored.last_hashed_at = verified_at
                 stored.last_status = "ok"
+        if objects:
+            session.flush()
+            count, total = session.execute(
+                select(func.count(StoredObjectRow.id), func.sum(StoredObjectRow.size)).where(
+                    StoredObjectRow.item_id == record_id,
+                    StoredObjectRow.version == version,
+                    StoredObjectRow.target == target,
+                )
+            ).one()
+            row.objects, row.bytes = int(count), int(total or 0)
 
 
 def record_receipt_copy(

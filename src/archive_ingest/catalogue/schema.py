@@ -6,6 +6,8 @@ files     every file of a version's package, with its digests and S3 location
 events    the PREMIS-style event log (event type, datetime, agent, outcome, detail)
 copies    every copy of a version on a storage target, with its receipt and status
 stored_objects  every object of every copy, with the time of its last check and re-hash
+
+(job_runs and stage_durations, which no item row holds, are in runs.py.)
 """
 
 from __future__ import annotations
@@ -24,8 +26,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: a stored object whose last check found a problem (its reason is the status)
+FINDING = text("last_status IS NOT NULL AND last_status <> 'ok'")
 
 
 class Base(DeclarativeBase):
@@ -61,7 +67,10 @@ class Item(Base):
 
 class Version(Base):
     __tablename__ = "versions"
-    __table_args__ = (UniqueConstraint("item_id", "version", name="uq_versions_item_version"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "version", name="uq_versions_item_version"),
+        Index("ix_versions_state_updated", "state", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     item_id: Mapped[str] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
@@ -81,6 +90,7 @@ class File(Base):
     __tablename__ = "files"
     __table_args__ = (
         UniqueConstraint("item_id", "version", "path", name="uq_files_item_version_path"),
+        Index("ix_files_role_size", "role", "size"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -137,6 +147,10 @@ class Copy(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     deposited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # the copy's stored_objects rows, counted and summed when they are recorded (record_copy):
+    # per-target totals add up copies, not millions of objects
+    objects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StoredObjectRow(Base):
@@ -146,6 +160,15 @@ class StoredObjectRow(Base):
     __table_args__ = (
         UniqueConstraint("target", "key", name="uq_stored_objects_target_key"),
         Index("ix_stored_objects_rehash", "target", "last_hashed_at"),
+        Index("ix_stored_objects_copy", "item_id", "version", "target"),
+        # only the objects whose last check found something: the audit findings, read fast
+        Index(
+            "ix_stored_objects_findings",
+            "target",
+            "last_status",
+            sqlite_where=FINDING,
+            postgresql_where=FINDING,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -40,6 +40,7 @@ from archive_ingest.catalogue.copies import (
     objects_of_copy,
     record_copy,
 )
+from archive_ingest.catalogue.runs import record_job_run
 from archive_ingest.errors import ConfigError, StorageError
 from archive_ingest.models import Event, utcnow
 from archive_ingest.replication.diagnose import Diagnosis, Finding, diagnose
@@ -434,7 +435,9 @@ def repair(
     dry_run: bool = False,
     check_all: bool = False,
 ) -> RepairReport:
-    """Repair what needs it (see the module doc); the report of every copy looked at."""
+    """Repair what needs it (see the module doc); the report of every copy looked at. The run
+    is recorded (``job_runs``) unless ``dry_run``: a success when no copy failed or is lost."""
+    started = utcnow()
     names = [t.name for t in check_targets(settings)]
     if target is not None and target not in names:
         raise ConfigError(f"no storage target named {target!r} (configured: {', '.join(names)})")
@@ -443,4 +446,17 @@ def repair(
     for copy in copies_to_check(catalogue, names, target, check_all):
         report.checked += 1
         report.copies.append(repairer.repair_copy(copy))
+    if not dry_run:
+        record_job_run(
+            catalogue,
+            "repair",
+            started_at=started,
+            outcome="failure" if report.exit_code else "success",
+            summary={
+                "checked": report.checked,
+                "repaired": sum(1 for c in report.copies if c.status == "repaired"),
+                "lost": len(report.lost),
+                "failed": len(report.failed),
+            },
+        )
     return report

@@ -35,10 +35,11 @@ from archive_ingest.catalogue.copies import (
     record_copy,
     verified_targets,
 )
+from archive_ingest.catalogue.runs import record_job_run
 from archive_ingest.errors import ArchiveIngestError, ConfigError
 from archive_ingest.ingest.deposit import run_after_deposit
 from archive_ingest.ingest.services import Services
-from archive_ingest.models import State
+from archive_ingest.models import State, utcnow
 from archive_ingest.replication.adopt import Adoption, adopt_version, unrecorded_versions
 from archive_ingest.replication.progress import TransferProgress
 from archive_ingest.replication.sources import SourceProblem
@@ -284,7 +285,9 @@ def replicate(
     on_deposited: OnDeposited | None = None,
     progress: bool | None = None,
 ) -> ReplicateReport:
-    """Adopt, plan and (unless ``dry_run``) run the backfill; see the module doc."""
+    """Adopt, plan and (unless ``dry_run``) run the backfill; see the module doc. The run is
+    recorded (``job_runs``): a success when nothing failed (nothing to do included)."""
+    started = utcnow()
     targets = check_targets(settings)
     names = [t.name for t in targets]
     if target is not None and target not in names:
@@ -308,15 +311,28 @@ def replicate(
         ]
     tasks, report.left_for_repair = plan(catalogue, names, wanted)
     report.planned = tasks
-    if dry_run or not tasks:
+    if dry_run:
         return report
-    workers = concurrency or settings.replicate_concurrency
-    with TransferProgress(len(tasks), sum(t.bytes for t in tasks), enabled=progress) as bar:
-        replicator = Replicator(settings, catalogue, signer, bar, on_deposited)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replicate") as pool:
-            for outcomes in pool.map(replicator.run_task, tasks):
-                report.outcomes += outcomes
-    report.deposited = replicator.deposited
+    if tasks:
+        workers = concurrency or settings.replicate_concurrency
+        with TransferProgress(len(tasks), sum(t.bytes for t in tasks), enabled=progress) as bar:
+            replicator = Replicator(settings, catalogue, signer, bar, on_deposited)
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replicate") as pool:
+                for outcomes in pool.map(replicator.run_task, tasks):
+                    report.outcomes += outcomes
+        report.deposited = replicator.deposited
+    record_job_run(
+        catalogue,
+        "replicate",
+        started_at=started,
+        outcome="failure" if report.failures else "success",
+        summary={
+            "planned": len(tasks),
+            "replicated": sum(1 for o in report.outcomes if o.status != "failed"),
+            "failed": len(report.failures),
+            "bytes": sum(o.bytes for o in report.outcomes if o.status == "replicated"),
+        },
+    )
     return report
 
 
