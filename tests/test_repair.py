@@ -16,7 +16,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
 from archive_ingest.replication.restore import lock_for, write_new_version
 from archive_ingest.settings import Settings
-from archive_ingest.storage.audit import version_index
+from archive_ingest.storage.listing import version_index
 from archive_ingest.storage.receipt import DepositReceipt, LockPolicy, receipt_signature_problem
 from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.signing import ReceiptSigner

@@ -17,8 +17,8 @@ from archive_ingest.models import State
 from archive_ingest.reliability.crashpoints import CRASH_ENV, PAUSE_ENV, PAUSE_FILE_ENV
 from archive_ingest.replication.progress import TransferProgress
 from archive_ingest.settings import Settings
-from archive_ingest.storage.audit import version_index
 from archive_ingest.storage.deposit import deposit_bag
+from archive_ingest.storage.listing import version_index
 from archive_ingest.storage.receipt import DepositReceipt, LockPolicy, receipt_signature_problem
 from archive_ingest.storage.s3 import make_client
 from archive_ingest.storage.signing import ReceiptSigner

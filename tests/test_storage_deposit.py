@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from archive_ingest.errors import StorageError
+from archive_ingest.errors import CopyDamagedError, StorageError
 from archive_ingest.settings import Settings
 from archive_ingest.storage.deposit import deposit_bag
 from archive_ingest.storage.listing import find_incomplete, read_receipt
 from archive_ingest.storage.s3 import bucket_capabilities, make_client, make_client_for
-from archive_ingest.storage.upload import crc32_b64
+from archive_ingest.storage.upload import adopt_unfinished, crc32_b64, single_upload
 from tests.support.s3 import LOCK, deposit, versions_by_key
 
 pytestmark = pytest.mark.slow
@@ -368,3 +368,48 @@ def test_multipart_memory_is_bounded(seaweed_settings: Settings, tmp_path: Path)
     parts, growth_mb = (int(x) for x in done.stdout.split())
     assert parts == 8, done.stdout
     assert growth_mb < 40, f"peak RSS grew by {growth_mb} MB for a 64 MiB file"
+
+
+def test_a_version_never_made_current_is_adopted_when_it_holds_the_bytes(
+    seaweed_settings: Settings, storage_bag: Any
+) -> None:
+    """A server killed between storing a version and making it current leaves a version that
+    listing and If-None-Match do not see: the deposit takes the one with the manifest's bytes
+    (by its VersionId) instead of adding a second version, and refuses one of other bytes."""
+    record = _record()
+    bag, manifest = storage_bag({"a.pdf": b"the real content"})
+    client = make_client(seaweed_settings)
+    bucket, prefix = seaweed_settings.s3_bucket, seaweed_settings.s3_prefix
+    key = f"{prefix}/{record}/v1/data/a.pdf"
+    stored = single_upload(
+        client, bucket, key, "data/a.pdf", bag / "data/a.pdf", manifest["data/a.pdf"], {}
+    )
+    assert stored.version_id
+    adopted = adopt_unfinished(
+        client,
+        bucket,
+        key,
+        "data/a.pdf",
+        bag / "data/a.pdf",
+        manifest["data/a.pdf"],
+        [stored.version_id],
+    )
+    assert (adopted.version_id, adopted.sha256, adopted.resumed) == (
+        stored.version_id,
+        manifest["data/a.pdf"].sha256,
+        True,
+    )
+
+    other_key = f"{prefix}/{record}/v1/data/b.pdf"
+    other = client.put_object(Bucket=bucket, Key=other_key, Body=b"something else")
+    with pytest.raises(CopyDamagedError, match="unfinished version"):
+        adopt_unfinished(
+            client,
+            bucket,
+            other_key,
+            "data/a.pdf",
+            bag / "data/a.pdf",
+            manifest["data/a.pdf"],
+            [other["VersionId"]],
+        )
+    assert versions_by_key(client, bucket, other_key)[other_key] == [other["VersionId"]]

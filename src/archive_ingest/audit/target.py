@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from archive_ingest import progress
 from archive_ingest.audit.report import CopyResult, TargetReport
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import (
@@ -38,7 +39,6 @@ from archive_ingest.catalogue.copies import (
 from archive_ingest.errors import StorageError
 from archive_ingest.models import utcnow
 from archive_ingest.settings import Settings
-from archive_ingest.storage.audit import VersionEntry, version_index
 from archive_ingest.storage.audit_fast import (
     HEAD_WORKERS,
     ExpectedCopy,
@@ -54,6 +54,7 @@ from archive_ingest.storage.audit_fast import (
 )
 from archive_ingest.storage.hashing import DigestChoice
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout, normalise_prefix, parse_key
+from archive_ingest.storage.listing import VersionEntry, version_index
 from archive_ingest.storage.receipt import StoredObject
 from archive_ingest.storage.rehash import Budget, default_budget_bytes, rehash_object
 from archive_ingest.storage.s3 import S3Client, endpoint_label, make_client, probe_endpoint
@@ -199,7 +200,9 @@ def _fast_tier(
 
     def receipt_of(copy: CopyPass) -> ReceiptCheck:
         entries = index.get(copy.expected.receipt_key, [])
-        return check_receipt(client, bucket, copy.expected, entries, public)
+        checked = check_receipt(client, bucket, copy.expected, entries, public)
+        progress.current().advance(items=1)  # the copies of the bar (a terminal's only)
+        return checked
 
     with ThreadPoolExecutor(max_workers=HEAD_WORKERS, thread_name_prefix="audit-receipt") as pool:
         receipts = list(pool.map(receipt_of, copies))
@@ -265,6 +268,7 @@ def _rehash(
     copy.result.objects_rehashed += 1
     copy.result.objects_rehashed_sha512 += 1 if digests == "both" else 0
     copy.result.bytes_rehashed += obj.size
+    progress.current().advance(nbytes=obj.size)
     return obj.size
 
 
@@ -403,6 +407,7 @@ def audit_target(
         view, index, {c.expected.receipt_key for c in copies}
     )
     copies += found
+    progress.current().add_total(len(copies))
     checked = _fast_tier(client, view, copies, index, public)
     for copy in copies:
         copy.result.objects_checked = len(copy.objects) + 1

@@ -22,8 +22,8 @@ from archive_ingest.catalogue.copies import CopyInfo, ObjectInfo
 from archive_ingest.errors import StorageError
 from archive_ingest.replication.sources import recorded_receipt
 from archive_ingest.settings import Settings
-from archive_ingest.storage.audit import VersionEntry, version_index
 from archive_ingest.storage.layout import RECEIPT_NAME, AipLayout
+from archive_ingest.storage.listing import VersionEntry, version_index
 from archive_ingest.storage.receipt import DepositReceipt, StoredObject
 from archive_ingest.storage.s3 import S3Client, make_client, probe_endpoint
 from archive_ingest.storage.signing import ReceiptSigner

@@ -32,23 +32,18 @@ from archive_ingest.errors import StorageError
 from archive_ingest.models import Event, utcnow
 from archive_ingest.settings import Settings
 from archive_ingest.storage.layout import RECEIPT_NAME, normalise_prefix, parse_key
-from archive_ingest.storage.listing import MAX_RECEIPT_BYTES, find_incomplete
+from archive_ingest.storage.listing import (
+    MAX_RECEIPT_BYTES,
+    VersionEntry,
+    find_incomplete,
+    version_index,
+)
 from archive_ingest.storage.premis import fixity_event
 from archive_ingest.storage.receipt import DepositReceipt, StoredObject
 from archive_ingest.storage.s3 import S3Client, make_client, probe_endpoint, storage_error
 from archive_ingest.storage.verify import Problem, check_object
 
 log = logging.getLogger(__name__)
-
-
-class VersionEntry(BaseModel):
-    """One entry of ListObjectVersions: a version or a delete marker."""
-
-    key: str
-    version_id: str | None
-    is_latest: bool
-    delete_marker: bool = False
-    last_modified: dt.datetime | None = None
 
 
 class AuditResult(BaseModel):
@@ -103,33 +98,6 @@ class AuditSummary(BaseModel):
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
         }
-
-
-# --- listing --------------------------------------------------------------------------------
-
-
-def version_index(client: S3Client, bucket: str, prefix: str) -> dict[str, list[VersionEntry]]:
-    """Every version and delete marker under ``prefix``, grouped by key."""
-    index: dict[str, list[VersionEntry]] = {}
-    try:
-        paginator = client.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            for item, marker in [(v, False) for v in page.get("Versions", [])] + [
-                (m, True) for m in page.get("DeleteMarkers", [])
-            ]:
-                version_id = item.get("VersionId")
-                index.setdefault(item["Key"], []).append(
-                    VersionEntry(
-                        key=item["Key"],
-                        version_id=None if version_id in (None, "null") else version_id,
-                        is_latest=bool(item.get("IsLatest")),
-                        delete_marker=marker,
-                        last_modified=item.get("LastModified"),
-                    )
-                )
-    except (ClientError, BotoCoreError) as exc:
-        raise storage_error("list_object_versions", f"{bucket}/{prefix}", exc) from exc
-    return index
 
 
 # --- one AIP --------------------------------------------------------------------------------

@@ -35,9 +35,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from archive_ingest.errors import StorageError
-from archive_ingest.storage.audit import VersionEntry, _version_problems
+from archive_ingest.storage.audit import _version_problems
 from archive_ingest.storage.layout import RECEIPT_NAME
-from archive_ingest.storage.listing import MAX_RECEIPT_BYTES
+from archive_ingest.storage.listing import MAX_RECEIPT_BYTES, VersionEntry
 from archive_ingest.storage.receipt import (
     RECEIPT_FORMAT,
     DepositReceipt,

@@ -8,7 +8,9 @@ Order of work, and why:
 3. upload every file with a conditional write (``If-None-Match: *``) and a checksum the server
    verifies (SHA-256 on single PUTs; full-object CRC32 on multipart, plus our own SHA-256 check
    of the bytes sent). A key that already exists (an interrupted earlier run) is accepted
-   only if it holds exactly the manifest's bytes; otherwise we stop - never overwrite;
+   only if it holds exactly the manifest's bytes; otherwise we stop - never overwrite. So is
+   a version the server stored but never made current (killed between the two writes of a
+   versioned PUT: ``If-None-Match`` would not see it, and a PUT would add a second version);
 4. verify every stored version (HEAD checksums + metadata + retention; optional read-back);
 5. only then write ``deposit-receipt.json`` - the commit marker - with ``If-None-Match: *``.
 
@@ -33,7 +35,12 @@ from archive_ingest.models import Digests, utcnow
 from archive_ingest.reliability.crashpoints import crashpoint
 from archive_ingest.settings import Settings
 from archive_ingest.storage.layout import AipLayout, check_relpath
-from archive_ingest.storage.listing import list_keys, read_receipt_key
+from archive_ingest.storage.listing import (
+    list_keys,
+    read_receipt_key,
+    unfinished_versions,
+    version_index,
+)
 from archive_ingest.storage.premis import deposit_event, fixity_event, software
 from archive_ingest.storage.receipt import (
     RECEIPT_FORMAT,
@@ -54,6 +61,7 @@ from archive_ingest.storage.s3 import (
 from archive_ingest.storage.signing import ReceiptSigner
 from archive_ingest.storage.upload import (
     MiB,
+    adopt_unfinished,
     choose_part_size,
     existing_object,
     multipart_upload,
@@ -223,8 +231,9 @@ def deposit_bag(
         )
 
     present = list_keys(client, bucket, layout.root)
+    unfinished = unfinished_versions(version_index(client, bucket, layout.root), present)
     wanted = {layout.key(relpath) for relpath, _, _ in files}
-    stray = sorted(set(present) - wanted - {layout.receipt_key})
+    stray = sorted((set(present) | set(unfinished)) - wanted - {layout.receipt_key})
     if stray:
         raise CopyDamagedError(
             f"{bag_uri} holds objects that are not part of this bag ({len(stray)}, e.g. "
@@ -237,6 +246,10 @@ def deposit_bag(
         key = layout.key(relpath)
         if key in present:
             stored.append(existing_object(client, bucket, key, relpath, path, digests))
+        elif key in unfinished:
+            stored.append(
+                adopt_unfinished(client, bucket, key, relpath, path, digests, unfinished[key])
+            )
         elif digests.size > multipart_threshold:
             size = choose_part_size(digests.size, part_size)
             stored.append(

@@ -3,6 +3,8 @@ deposit receipts."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +28,62 @@ def list_keys(client: S3Client, bucket: str, prefix: str) -> dict[str, int]:
     except (ClientError, BotoCoreError) as exc:
         raise storage_error("list_objects_v2", f"{bucket}/{prefix}", exc) from exc
     return keys
+
+
+class VersionEntry(BaseModel):
+    """One entry of ListObjectVersions: a version or a delete marker."""
+
+    key: str
+    version_id: str | None
+    is_latest: bool
+    delete_marker: bool = False
+    last_modified: dt.datetime | None = None
+
+
+def version_index(client: S3Client, bucket: str, prefix: str) -> dict[str, list[VersionEntry]]:
+    """Every version and delete marker under ``prefix``, grouped by key."""
+    index: dict[str, list[VersionEntry]] = {}
+    try:
+        paginator = client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item, marker in [(v, False) for v in page.get("Versions", [])] + [
+                (m, True) for m in page.get("DeleteMarkers", [])
+            ]:
+                version_id = item.get("VersionId")
+                index.setdefault(item["Key"], []).append(
+                    VersionEntry(
+                        key=item["Key"],
+                        version_id=None if version_id in (None, "null") else version_id,
+                        is_latest=bool(item.get("IsLatest")),
+                        delete_marker=marker,
+                        last_modified=item.get("LastModified"),
+                    )
+                )
+    except (ClientError, BotoCoreError) as exc:
+        raise storage_error("list_object_versions", f"{bucket}/{prefix}", exc) from exc
+    return index
+
+
+def unfinished_versions(
+    index: dict[str, list[VersionEntry]], current: Iterable[str]
+) -> dict[str, list[str]]:
+    """Keys with stored versions but no current object and no delete marker, with their
+    VersionIds, newest first: a write the server stopped between storing the version and
+    making it current (SeaweedFS writes the version, then the latest pointer; a SIGKILL in
+    between leaves a version that ``ListObjectsV2`` and ``If-None-Match`` do not see)."""
+    seen = set(current)
+    found: dict[str, list[str]] = {}
+    for key, entries in index.items():
+        if key in seen or any(e.delete_marker for e in entries):
+            continue
+        newest_first = sorted(
+            (e for e in entries if e.version_id is not None),
+            key=lambda e: e.last_modified or dt.datetime.min.replace(tzinfo=dt.UTC),
+            reverse=True,
+        )
+        if newest_first:
+            found[key] = [e.version_id for e in newest_first if e.version_id is not None]
+    return found
 
 
 def list_uploads(client: S3Client, bucket: str, prefix: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from archive_ingest.errors import StorageError
+from archive_ingest.errors import CopyDamagedError, StorageError
 from archive_ingest.models import Digests
 from archive_ingest.storage.listing import list_uploads
 from archive_ingest.storage.receipt import StoredObject
@@ -31,6 +31,11 @@ from archive_ingest.storage.s3 import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class OtherContentError(StorageError):
+    """A stored version at a bag file's key holds other bytes than the manifest's."""
+
 
 MiB = 1024 * 1024
 MIN_PART_SIZE = 5 * MiB
@@ -71,10 +76,13 @@ def existing_object(
     digests: Digests,
     *,
     known_crc32: str | None = None,
+    version_id: str | None = None,
 ) -> StoredObject:
-    """A key that is already there: accept it only if it holds exactly the manifest's bytes."""
+    """A key that is already there (its current version, or ``version_id``): accept it only
+    if it holds exactly the manifest's bytes."""
+    where = {"VersionId": version_id} if version_id else {}
     try:
-        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **where)
     except (ClientError, BotoCoreError) as exc:
         raise storage_error("head_object", key, exc) from exc
     metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
@@ -95,7 +103,7 @@ def existing_object(
     else:
         same = False
     if not same:
-        raise StorageError(
+        raise OtherContentError(
             f"{key} already exists with other content (or without verifiable checksums); "
             "refusing to overwrite a preservation object - deposit the item as a new version"
         )
@@ -113,6 +121,40 @@ def existing_object(
         lock_mode=head.get("ObjectLockMode"),
         retain_until=head.get("ObjectLockRetainUntilDate"),
         resumed=True,
+    )
+
+
+def adopt_unfinished(
+    client: S3Client,
+    bucket: str,
+    key: str,
+    relpath: str,
+    path: Path,
+    digests: Digests,
+    version_ids: list[str],
+) -> StoredObject:
+    """A key whose only versions were never made current (listing.unfinished_versions): the
+    version holding exactly the manifest's bytes is taken as stored (a PUT would add a second
+    version at a write-once key, which the audit reports as ``replaced``). Versions of other
+    content stop the deposit: they are an interrupted write of something else."""
+    for version_id in version_ids:
+        try:
+            stored = existing_object(
+                client, bucket, key, relpath, path, digests, version_id=version_id
+            )
+        except OtherContentError:
+            continue
+        log.warning(
+            "adopted version %s of %s: stored by an earlier run, never made current (the "
+            "server stopped between storing it and recording it as the latest)",
+            version_id,
+            key,
+        )
+        return stored
+    raise CopyDamagedError(
+        f"{key} holds {len(version_ids)} unfinished version(s) of other content (an "
+        "interrupted write that the server never made current); refusing to add another - "
+        "deposit the item as a new version"
     )
 
 
