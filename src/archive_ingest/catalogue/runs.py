@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive_ingest.catalogue.schema import Base
 from archive_ingest.catalogue.store import Catalogue
+
+log = logging.getLogger(__name__)
 
 #: the jobs :func:`record_job_run` records
 Job = Literal["audit", "replicate", "repair"]
@@ -85,23 +89,28 @@ def bucket_of(seconds: float) -> str:
 def add_stage_seconds(catalogue: Catalogue, seconds: Mapping[str, float]) -> None:
     """Count one run of each stage in ``seconds`` (stage name -> seconds), in one transaction
     (an upsert per stage, in a fixed order: concurrent items never wait on each other in a
-    cycle). Nothing is written for an empty mapping."""
+    cycle). Nothing is written for an empty mapping. A database error is logged, not raised:
+    these are figures about the run, and the item's own outcome is recorded already."""
     rows = sorted((stage, bucket_of(max(0.0, s)), max(0.0, s)) for stage, s in seconds.items())
     if not rows:
         return
     insert = pg_insert if catalogue.engine.dialect.name == "postgresql" else sqlite_insert
-    with catalogue.session() as session:
-        for stage, le, value in rows:
-            statement = insert(StageDuration).values(stage=stage, le=le, runs=1, seconds=value)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[StageDuration.stage, StageDuration.le],
-                    set_={
-                        "runs": StageDuration.runs + 1,
-                        "seconds": StageDuration.seconds + value,
-                    },
+    try:
+        with catalogue.session() as session:
+            for stage, le, value in rows:
+                statement = insert(StageDuration).values(stage=stage, le=le, runs=1, seconds=value)
+                session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[StageDuration.stage, StageDuration.le],
+                        set_={
+                            "runs": StageDuration.runs + 1,
+                            "seconds": StageDuration.seconds + value,
+                        },
+                    )
                 )
-            )
+    except SQLAlchemyError as exc:  # its text may carry the URL: only the kind of failure
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        log.warning("stage durations not counted (%s)", cause)
 
 
 def record_job_run(
