@@ -6,8 +6,9 @@ admin role, user management the admin role. Templates are Jinja2 with autoescape
 Nothing blocking runs on the event loop: ``def`` endpoints run in the thread pool and the
 ``async def`` ones hand their catalogue, hashing and decision work to threads (offload.py).
 
-The routes are in login_routes.py, item_routes.py, decision_routes.py and admin_routes.py;
-what they share (catalogue, locks, session cookie, pages) is a ReviewContext (context.py).
+The routes are in login_routes.py, item_routes.py, decision_routes.py, health_routes.py and
+admin_routes.py; what they share (catalogue, locks, session cookie, pages) is a ReviewContext
+(context.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from archive_ingest.review import actions
 from archive_ingest.review.admin_routes import admin_routes
 from archive_ingest.review.context import HERE, ReviewContext
 from archive_ingest.review.decision_routes import decision_routes
+from archive_ingest.review.health_routes import health_routes
 from archive_ingest.review.item_routes import item_routes
 from archive_ingest.review.login_routes import login_routes
 from archive_ingest.settings import Settings
@@ -46,6 +48,7 @@ def review_router(
     router.include_router(login_routes(ctx))
     router.include_router(item_routes(ctx))
     router.include_router(decision_routes(ctx))
+    router.include_router(health_routes(ctx))
 
     @router.get("/static/review.css")
     def stylesheet() -> Response:
