@@ -283,6 +283,12 @@ class Settings(BaseSettings):
         default=100, ge=1, description="All clients together per web_login_total_window_seconds"
     )
     web_login_total_window_seconds: int = Field(default=60, ge=1)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token GET /metrics requires (at least 32 printable characters; "
+        "Prometheus: authorization credentials_file); unset = /metrics answers whoever reaches "
+        "`serve` (aggregate figures only: docs/OPERATIONS.md, Metrics)",
+    )
     web_forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",
         description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
