@@ -5,7 +5,8 @@ Each part is a router built from the settings; this module only assembles them a
 the whole application in the security headers middleware (review/headers.py), so 404 and 405
 answers and static files carry the same headers as pages. The review pages need a session;
 ``/oai`` and ``/access/`` are public (harvesters), and serve only what is deposited and
-exposed (web/access.py).
+exposed (web/access.py). ``/metrics`` gives Prometheus the archive's aggregate figures
+(web/metrics.py): public on ``serve``'s address unless ``metrics_token`` is set.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from archive_ingest.review.headers import SecurityHeaders
 from archive_ingest.review.web import review_router
 from archive_ingest.settings import Settings, get_settings
 from archive_ingest.web.access import access_router
+from archive_ingest.web.metrics import metrics_router
 
 
 def create_app(
@@ -41,6 +43,7 @@ def create_app(
     app.include_router(oai_router(settings))
     app.include_router(access_router(settings))
     app.include_router(review_router(settings, ocr_rerun=ocr_rerun))
+    app.include_router(metrics_router(settings))
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
