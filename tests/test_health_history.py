@@ -11,6 +11,7 @@ import pytest
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.monitoring import history
+from archive_ingest.monitoring.figures import archive_figures
 from tests.support.health import oracle, seed_archive
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
@@ -27,7 +28,9 @@ def catalogue(database_url: str) -> Iterator[Catalogue]:
 
 def test_figures_of_a_known_archive(catalogue: Catalogue) -> None:
     seed_archive(catalogue, NOW)
-    got = history.health_history(catalogue, ["primary"], cycle_days=30, now=NOW)
+    got = history.health_history(
+        catalogue, ["primary"], archive_figures(catalogue, NOW), cycle_days=30
+    )
 
     assert len(got.days) == 30
     assert got.days[0].day == dt.date(2026, 5, 17) and got.days[-1].day == dt.date(2026, 6, 15)
@@ -65,7 +68,7 @@ def test_figures_of_a_known_archive(catalogue: Catalogue) -> None:
 
 def test_oracle_agrees_with_the_queries(catalogue: Catalogue) -> None:
     seed_archive(catalogue, NOW)
-    got = history.health_history(catalogue, [], cycle_days=30, now=NOW)
+    got = history.health_history(catalogue, [], archive_figures(catalogue, NOW), cycle_days=30)
     want = oracle(catalogue, NOW, 30)
     per_day = {(d.day, o): n for d in got.days for o, n in d.counts.items() if n}
     assert per_day == dict(want["per_day"])
@@ -85,7 +88,9 @@ def test_a_shorter_cycle_counts_fewer_objects_as_covered(catalogue: Catalogue) -
 
 
 def test_an_empty_archive(catalogue: Catalogue) -> None:
-    got = history.health_history(catalogue, ["local-1", "local-2"], cycle_days=30, now=NOW)
+    got = history.health_history(
+        catalogue, ["local-1", "local-2"], archive_figures(catalogue, NOW), cycle_days=30
+    )
     assert len(got.days) == 30 and all(d.total == 0 for d in got.days)
     assert [b.count for b in got.queue_ages] == [0] * 5
     assert got.coverage == []

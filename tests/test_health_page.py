@@ -110,6 +110,17 @@ def test_the_figures_of_a_known_archive(settings: Settings) -> None:
     row = re.search(r'<tr data-target="offsite">(.*?)</tr>', text, re.S)
     assert row is not None
     cells = dict(re.findall(r'data-status="(\w+)">(\d+)<', row.group(1)))
-    assert cells == {"verified": "2", "failed": "1", "damaged": "0", "lost": "0", "missing": "1"}
+    assert cells == {
+        "verified": "2",
+        "failed": "1",
+        "damaged": "0",
+        "lost": "0",
+        "missing": "1",
+        "objects": "6",  # two copies of three objects (the failed one holds none)
+    }
+    assert 'data-bytes="1200"' in row.group(1)  # 100 + 200 + 300 bytes, twice
+    glance = re.search(r'id="glance-items">(.*?)</div>', text, re.S)
+    assert glance is not None and '<dd class="value">8</dd>' in glance.group(1)
+    assert "deposited 4, failed 1, needs_review 2, rejected 1" in glance.group(1)
     assert "75% of 12" in text  # primary: 9 of 12 objects re-hashed within 30 days
     assert "50% of 6" in text and "66% of 18" in text  # offsite, and both targets together

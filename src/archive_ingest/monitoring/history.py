@@ -1,5 +1,5 @@
 """The figures of the review UI's health page that :mod:`.figures` does not give: outcomes per
-day, the review queue's ages, the audit's re-hash coverage and each target's copies.
+day, the review queue's ages, the audit's re-hash coverage and each target's missing copies.
 
 Each is one aggregate query (GROUP BY and CASE, no per-item Python loop) that runs the same on
 SQLite and PostgreSQL; datetimes are compared in UTC in SQL (no date functions, whose time zone
@@ -15,9 +15,9 @@ differs between the two).
   that verified them) is within ``audit_rehash_cycle_days`` of now; the audit promises every
   stored byte is re-hashed within that cycle.
 - **Copies per target**: each configured target (and any other the catalogue records copies
-  on) with its copies by status (verified, failed, damaged, lost) and the *missing* ones:
-  versions verified on some target with no copy at all recorded on this one (what
-  ``replicate`` would add).
+  on) with its copies by status (verified, failed, damaged, lost: :mod:`.figures`' count) and
+  the *missing* ones: versions verified on some target with no copy at all recorded on this
+  one (what ``replicate`` would add).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, func, sel
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.schema import Copy, Item, StoredObjectRow, Version
 from archive_ingest.models import State
+from archive_ingest.monitoring.figures import ArchiveFigures, CopyCount
 
 #: the final states a version's outcome is counted by, in the order the chart stacks them
 OUTCOMES: tuple[str, ...] = (
@@ -169,16 +170,13 @@ def rehash_coverage(
     }
 
 
-def target_copies(catalogue: Catalogue, targets: Sequence[str]) -> list[TargetCopies]:
-    """``targets`` (in order), then any other target with copies, with their copies by
-    status and the versions verified elsewhere that have no copy on them."""
+def missing_copies(catalogue: Catalogue) -> tuple[int, dict[str, int]]:
+    """(versions with a verified copy somewhere, target -> how many of them it has a copies
+    row for, whatever its status); a target's missing copies are the difference."""
     verified = (
         select(Copy.item_id, Copy.version).where(Copy.status == "verified").distinct().subquery()
     )
     with catalogue.session() as session:
-        by_status = session.execute(
-            select(Copy.target, Copy.status, func.count()).group_by(Copy.target, Copy.status)
-        ).all()
         wanted = int(session.scalar(select(func.count()).select_from(verified)) or 0)
         present = session.execute(
             select(Copy.target, func.count())
@@ -188,12 +186,21 @@ def target_copies(catalogue: Catalogue, targets: Sequence[str]) -> list[TargetCo
             )
             .group_by(Copy.target)
         ).all()
-    names = list(dict.fromkeys([*targets, *sorted({str(t) for t, _s, _c in by_status})]))
+    return wanted, {str(target): int(count) for target, count in present}
+
+
+def target_copies(
+    catalogue: Catalogue, targets: Sequence[str], counts: Sequence[CopyCount]
+) -> list[TargetCopies]:
+    """``targets`` (in order), then any other target with copies, with their copies by status
+    (``counts``: :attr:`.figures.ArchiveFigures.copies`) and the versions verified elsewhere
+    that have no copy on them."""
+    names = list(dict.fromkeys([*targets, *sorted({c.target for c in counts})]))
     rows = {name: TargetCopies(target=name) for name in names}
-    for target, status, count in by_status:
-        if str(status) in COPY_STATUSES:
-            setattr(rows[str(target)], str(status), int(count))
-    having = {str(target): int(count) for target, count in present}
+    for count in counts:
+        if count.status in COPY_STATUSES:
+            setattr(rows[count.target], count.status, count.copies)
+    wanted, having = missing_copies(catalogue)
     for name, row in rows.items():
         row.missing = wanted - having.get(name, 0)
     return list(rows.values())
@@ -213,13 +220,15 @@ class HealthHistory(BaseModel):
 def health_history(
     catalogue: Catalogue,
     targets: Sequence[str],
+    figures: ArchiveFigures,
     *,
     cycle_days: float,
     now: dt.datetime | None = None,
     days: int = 30,
 ) -> HealthHistory:
-    """The four figures above for ``targets`` (the configured ones, in order) at ``now``."""
-    now = now or dt.datetime.now(dt.UTC)
+    """The four figures above for ``targets`` (the configured ones, in order), at ``now``
+    (default: when ``figures`` were read)."""
+    now = now or figures.generated_at
     coverage = rehash_coverage(catalogue, cycle_days, now)
     order = list(dict.fromkeys([*targets, *sorted(coverage)]))
     return HealthHistory(
@@ -228,5 +237,5 @@ def health_history(
         queue_ages=queue_ages(catalogue, now),
         cycle_days=cycle_days,
         coverage=[coverage[name] for name in order if name in coverage],
-        copies=target_copies(catalogue, targets),
+        copies=target_copies(catalogue, targets, figures.copies),
     )

@@ -1,17 +1,22 @@
 """The health page's charts, built from :mod:`archive_ingest.monitoring.history` (pure).
 
-Four charts (review/charts.py draws them): outcomes per day (stacked columns), the review
-queue by age (columns), the audit's re-hash coverage (a gauge per target) and the copies per
-target (stacked rows, with the same numbers in a table). Each chart's ``<desc>`` says its
-numbers in words.
+Headline figures from :mod:`archive_ingest.monitoring.figures` (items, the review queue, stored
+objects, audit findings, the last audit, harvest and replication), then four charts
+(review/charts.py draws them): outcomes per day (stacked columns), the review queue by age
+(columns), the audit's re-hash coverage (a gauge per target) and the copies per target
+(stacked rows, with the same numbers and each target's objects and bytes in a table). Each
+chart's ``<desc>`` says its numbers in words.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from archive_ingest.monitoring.figures import ArchiveFigures
 from archive_ingest.monitoring.history import OUTCOMES, HealthHistory, TargetCoverage
 from archive_ingest.review.charts import Bar, column_chart, number, percent, row_chart
 
@@ -162,4 +167,76 @@ def health_charts(history: HealthHistory) -> list[Chart]:
         queue_chart(history),
         coverage_chart(history),
         copies_chart(history),
+    ]
+
+
+@dataclass(frozen=True)
+class Glance:
+    """One headline figure: its id, label, value and a line of detail."""
+
+    key: str
+    label: str
+    value: str
+    detail: str
+
+
+def _when(at: dt.datetime | None) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if at is not None else "never"
+
+
+def _age(seconds: float) -> str:
+    days = seconds / 86400
+    if days >= 1:
+        return f"{number(math.floor(days))} day(s)"
+    return f"{number(math.floor(seconds / 3600))} hour(s)"
+
+
+def byte_size(size: int) -> str:
+    """``size`` bytes in a readable unit (1000-based: kB, MB, GB, TB)."""
+    value = float(size)
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{number(size)} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} TB"
+
+
+def _job(figures: ArchiveFigures, job: str, label: str) -> Glance:
+    times = figures.job(job)
+    detail = (
+        f"last run {_when(times.last_run)} did not succeed"
+        if times.last_run is not None and times.last_run != times.last_success
+        else "last successful run"
+    )
+    return Glance(f"last-{job}", label, _when(times.last_success), detail)
+
+
+def glances(figures: ArchiveFigures) -> list[Glance]:
+    """The headline figures above the charts, all from :mod:`.figures`."""
+    states = figures.items_by_state
+    queue_detail = (
+        f"oldest waiting {_age(figures.review_queue_oldest_age_seconds)}"
+        if figures.review_queue_oldest_age_seconds is not None
+        else "nothing waiting"
+    )
+    findings: dict[str, int] = {}
+    for finding in figures.findings:
+        findings[finding.kind] = findings.get(finding.kind, 0) + finding.objects
+    objects = sum(t.objects for t in figures.targets)
+    size = sum(t.bytes for t in figures.targets)
+    return [
+        Glance(
+            "items", "Items", number(sum(states.values())), _counts(dict(sorted(states.items())))
+        ),
+        Glance("queue", "Review queue", number(figures.review_queue), queue_detail),
+        Glance("stored", "Stored objects", number(objects), f"{byte_size(size)} on all targets"),
+        Glance(
+            "findings",
+            "Audit findings",
+            number(sum(findings.values())),
+            _counts(findings) if findings else "no object with a problem",
+        ),
+        _job(figures, "audit", "Last audit"),
+        _job(figures, "harvest", "Last harvest"),
+        _job(figures, "replicate", "Last replication"),
     ]

@@ -1,9 +1,10 @@
 """/review/health: the archive's health at a glance (archivists and admins).
 
-Four charts drawn on the server as inline SVG (review/health.py, review/charts.py): outcomes
-per day, the review queue by age, the audit's re-hash coverage and the copies per target, with
-the archive's headline figures. The catalogue is read in the thread pool (a ``def`` endpoint);
-nothing on the page needs a script, so the review CSP holds.
+The archive's headline figures (monitoring/figures.py), then four charts drawn on the server as
+inline SVG (review/health.py, review/charts.py): outcomes per day, the review queue by age, the
+audit's re-hash coverage and the copies per target (monitoring/history.py). The catalogue is
+read in the thread pool (a ``def`` endpoint); nothing on the page needs a script, so the
+review CSP holds.
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from archive_ingest.monitoring.figures import archive_figures
 from archive_ingest.monitoring.history import health_history
 from archive_ingest.review.context import ReviewContext
-from archive_ingest.review.health import COPY_SERIES, copy_rows, health_charts
+from archive_ingest.review.health import (
+    COPY_SERIES,
+    byte_size,
+    copy_rows,
+    glances,
+    health_charts,
+)
 from archive_ingest.storage.targets import resolve_targets
 
 #: who may see the health page
@@ -33,9 +41,12 @@ def health_routes(ctx: ReviewContext) -> APIRouter:
                 request, "error.html", status=403, message="Archivists and admins only.", user=user
             )
         settings = ctx.settings
+        catalogue = ctx.svc().catalogue
+        figures = archive_figures(catalogue)
         history = health_history(
-            ctx.svc().catalogue,
+            catalogue,
             [t.name for t in resolve_targets(settings)],
+            figures,
             cycle_days=settings.audit_rehash_cycle_days,
         )
         return ctx.page(
@@ -43,9 +54,12 @@ def health_routes(ctx: ReviewContext) -> APIRouter:
             "health.html",
             user=user,
             history=history,
+            glances=glances(figures),
             charts=health_charts(history),
             copy_rows=copy_rows(history),
             copy_series=COPY_SERIES,
+            stored={t.target: t for t in figures.targets},
+            byte_size=byte_size,
         )
 
     return router
