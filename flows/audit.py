@@ -9,8 +9,11 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from archive_ingest.audit.notice import send_unreachable_alert
+from archive_ingest.errors import StorageUnreachableError
 from archive_ingest.fixity import audit_and_record
 from archive_ingest.settings import get_settings
+from flows.reporting import report_audit, run_info
 
 
 class AuditFailed(RuntimeError):
@@ -26,15 +29,20 @@ def fixity_audit(
     sample: int = 0,
     read_back_all: bool = False,
 ) -> dict[str, Any]:
-    report = audit_and_record(
-        get_settings(),
-        targets=targets or (),
-        full=full,
-        max_bytes=max_bytes,
-        max_seconds=max_seconds,
-        sample=sample,
-        read_back_all=read_back_all,
-    )
+    settings = get_settings()
+    try:
+        report = audit_and_record(
+            settings,
+            targets=targets or (),
+            full=full,
+            max_bytes=max_bytes,
+            max_seconds=max_seconds,
+            sample=sample,
+            read_back_all=read_back_all,
+        )
+    except StorageUnreachableError as exc:
+        send_unreachable_alert(settings, exc, run=run_info())
+        raise
     logger = get_run_logger()
     for target in report.targets:
         logger.info(
@@ -47,6 +55,7 @@ def fixity_audit(
             target.bytes_rehashed,
             dict(target.findings) or "none",
         )
+    report_audit(settings, report)  # artifact, audit_finding alert, stuck_state check
     if report.exit_code:
         what = [f"{c.bag_uri} on {c.target}" for c in report.failed]
         what += [f"target {t.name} does not answer" for t in report.unreachable]

@@ -38,6 +38,7 @@ from archive_ingest.refs import parse_ref
 from archive_ingest.settings import Settings, get_settings
 from flows.ingest import ingest_item_here
 from flows.prefect_sync import sync
+from flows.reporting import report_batch
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ def run_harvest(
         catalogue.close()
     publish(report, f"harvest-{source.key}")
     notify(settings, report, run_id=_run_id())
+    report_batch(settings, results, f"harvest {source.key}")
     logger.info("%s", report.markdown())
     return report.to_json()
 
@@ -279,6 +281,7 @@ def ingest_batch(
     report = build_report("batch", report_rows(settings, results))
     publish(report, "ingest-batch")
     notify(settings, report, run_id=_run_id())
+    report_batch(settings, results, "ingest-batch")
     return report.to_json()
 
 
@@ -290,6 +293,7 @@ def deposit_approved_flow() -> dict[str, Any]:
     report = build_report("deposit-approved", report_rows(settings, results))
     if results:
         publish(report, "deposit-approved")
+        report_batch(settings, results, "deposit-approved")
     notify(settings, report, run_id=_run_id())
     return report.to_json()
 

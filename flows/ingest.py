@@ -30,6 +30,7 @@ from archive_ingest.ingest.runner import fail, result_for, run_stage
 from archive_ingest.ingest.services import Handle, Services
 from archive_ingest.ingest.stage import RetryPolicy, Stage
 from archive_ingest.settings import get_settings
+from flows.reporting import report_item
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -167,7 +168,7 @@ def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
             if handle.unchanged:  # fetch found nothing new: no later stage runs
                 break
             handle = task_for(stage)(svc, handle)
-        return result_for(svc, handle).model_dump(mode="json")
+        result = result_for(svc, handle).model_dump(mode="json")
     except Exception as exc:
         record_id = handle.record_id if handle else None
         version = handle.version if handle else None
@@ -175,9 +176,11 @@ def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
         log.debug("ingest of %s failed", ref, exc_info=True)
         if handle is not None:  # the stages that ran before the failure
             add_stage_seconds(svc.catalogue, handle.seconds)
-        return fail(svc, source, record_id, version, exc).model_dump(mode="json")
+        result = fail(svc, source, record_id, version, exc).model_dump(mode="json")
     finally:
         svc.close()
+    report_item(result)  # the run's artifact; alerts when a deployment run stands alone
+    return result
 
 
 #: each Prefect settings object seen (by id, kept alive) and its heartbeat-free copy

@@ -23,6 +23,7 @@ import uvicorn
 from rich.markup import escape
 
 from archive_ingest import __version__
+from archive_ingest.alerts_cli import alerts_app
 from archive_ingest.audit.cli import audit_command, verify_receipt_command
 from archive_ingest.cli_support import (
     emit,
@@ -52,6 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(storage_app, name="storage")
 app.add_typer(prefect_app, name="prefect")
+app.add_typer(alerts_app, name="alerts")
 
 
 def _version(value: bool) -> None:

@@ -34,6 +34,8 @@ from archive_ingest.errors import RefError
 from archive_ingest.ingest.resolve import parse
 from archive_ingest.interrupt import interruptible
 from archive_ingest.models import State
+from archive_ingest.monitoring.alerts import RunInfo
+from archive_ingest.monitoring.item_alerts import send_item_alerts
 from archive_ingest.ocr.pool import get_pool
 from archive_ingest.quiet_failures import quiet_expected_failures
 from archive_ingest.refs import ItemRef
@@ -61,6 +63,7 @@ def ingest_command(
     work = _unique(refs, parsed)
     at_once = min(len(work), concurrency or settings.ingest_concurrency)
     any_failed = False
+    results: list[dict[str, Any]] = []
     running = ["the start-up"]
     with interruptible(lambda: _interrupted_line(running[0])):
         # one OCR worker imports OCRmyPDF while the rest starts; a second starts when two
@@ -79,6 +82,7 @@ def ingest_command(
                     running[0] = item.canonical if at_once == 1 else "the run"
                     status.update(_status_line(work, n, at_once))
                     result = future.result()
+                    results.append(result)
                     emit(result)
                     state = result.get("state")
                     any_failed |= state in (State.FAILED.value, State.UNDER_REPLICATED.value)
@@ -87,6 +91,8 @@ def ingest_command(
                         err.print(escape(copies_line(result.get("reasons") or [])))
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+    # failed_items / under_replicated alerts (alert_webhook_url); never fails the command
+    send_item_alerts(settings, results, run=RunInfo.command("ingest"), batch="ingest")
     raise typer.Exit(1 if any_failed else 0)
 
 

@@ -16,11 +16,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from archive_ingest.audit.notice import send_audit_alert, send_unreachable_alert
 from archive_ingest.audit.report import table
 from archive_ingest.audit.run import audit_targets
 from archive_ingest.audit.target import AuditOptions
 from archive_ingest.cli_support import emit, err, error
-from archive_ingest.errors import ArchiveIngestError, ConfigError
+from archive_ingest.errors import ArchiveIngestError, ConfigError, StorageUnreachableError
+from archive_ingest.monitoring.alerts import RunInfo
 from archive_ingest.settings import get_settings
 from archive_ingest.storage.receipt_check import verify_receipt_bytes
 from archive_ingest.storage.signing import (
@@ -86,8 +88,11 @@ def audit_command(
         report = audit_targets(get_settings(), options, targets=target or ())
     except ArchiveIngestError as exc:
         error(exc)
+        if isinstance(exc, StorageUnreachableError):  # nothing audited: that is an alert too
+            send_unreachable_alert(get_settings(), exc, run=RunInfo.command("audit"))
         raise typer.Exit(2) from None
     emit(report.report())
+    send_audit_alert(get_settings(), report, run=RunInfo.command("audit"))  # findings only
     if not as_json:
         err.print(table(report))
     for unreachable in report.unreachable:

@@ -15,6 +15,8 @@ from rich.markup import escape
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.cli_support import emit, ensure_embedded_storage, err, error
 from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.monitoring.alerts import RunInfo
+from archive_ingest.monitoring.item_alerts import send_under_replicated
 from archive_ingest.settings import Settings, get_settings
 from archive_ingest.storage.targets import resolve_targets
 
@@ -62,6 +64,8 @@ def replicate_command(
             dry_run=dry_run,
             on_deposited=hooks,
         )
+        if not dry_run:  # items still on fewer targets than required: under_replicated alert
+            send_under_replicated(settings, catalogue, run=RunInfo.command("replicate"))
     except ArchiveIngestError as exc:
         error(exc)
         raise typer.Exit(2) from None
