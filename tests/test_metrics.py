@@ -1,0 +1,235 @@
+"""GET /metrics of the real web application over loopback HTTP, parsed with prometheus_client's
+own parser, after a real ingest: every value equals what the catalogue holds and what the
+storage targets hold.
+
+The ingest: three chapters through the real stages in this process (tests/support/pipeline.py,
+as tests/test_replicated_deposit.py does) against the sample SciELO server and two real
+SeaweedFS targets: one deposited (two copies), one held for review (its licences disagree),
+one failed (an encrypted PDF). Then one stored object is deleted behind the archive's back
+on t2 and a real audit finds it. Also: the bearer token, a catalogue that cannot be read, and
+no item or secret in the answer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from archive_ingest.audit.run import audit_targets
+from archive_ingest.audit.target import AuditOptions
+from archive_ingest.catalogue import Catalogue
+from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.ingest.runner import ItemResult
+from archive_ingest.settings import Settings
+from archive_ingest.storage.targets import target_views
+from archive_ingest.web import create_app
+from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
+from tests.support.damage import delete_behind_back
+from tests.support.pipeline import ingest_in_process
+from tests.support.plugins.storage import SeaweedServer
+from tests.support.plugins.targets import TargetsEnv
+from tests.support.review import add_disagreeing_book
+from tests.support.samples import add_generated_book, make_encrypted_pdf
+from tests.support.web import serving
+
+TOKEN = "metrics-token-" + "x" * 40
+
+Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
+
+
+def scrape(base: str, **headers: str) -> tuple[httpx.Response, Samples]:
+    response = httpx.get(f"{base}/metrics", headers=headers, timeout=60)
+    samples: Samples = defaultdict(dict)
+    if response.status_code == 200:
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                samples[sample.name][tuple(sorted(sample.labels.items()))] = sample.value
+    return response, samples
+
+
+def by(samples: Samples, name: str, label: str) -> dict[str, float]:
+    """``name``'s values summed by one label."""
+    out: dict[str, float] = defaultdict(float)
+    for labels, value in samples[name].items():
+        out[dict(labels)[label]] += value
+    return dict(out)
+
+
+def _bucket_total(server: SeaweedServer, view: Settings) -> tuple[int, int]:
+    """(objects, bytes) the target's bucket holds under the archive's prefix (current ones)."""
+    client = server.client("admin")
+    count = size = 0
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=view.s3_bucket, Prefix=f"{view.s3_prefix}/"
+    ):
+        for obj in page.get("Contents", []):
+            count, size = count + 1, size + int(obj["Size"])
+    return count, size
+
+
+@pytest.mark.slow
+def test_metrics_after_a_real_ingest_equal_the_catalogue_and_the_targets(
+    scielo_catalogue: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_trio: list[SeaweedServer],
+    targets_env: TargetsEnv,
+    tmp_path: Path,
+) -> None:
+    servers = seaweed_trio[:2]
+    settings = targets_env(servers).model_copy(update=scielo_server.settings_overrides())
+    [deposited_ref] = add_generated_book(scielo_catalogue, "met01", 1, tmp_path, scanned_pages=0)
+    scielo_catalogue.add_chapter(
+        "met01",
+        2,
+        title="Cifrado",
+        pdf_path=make_encrypted_pdf(tmp_path / "enc.pdf", user_password="s"),
+    )
+    review_ref = add_disagreeing_book(scielo_catalogue, tmp_path, "Capítulo em revisão")
+    started = math.floor(time.time())  # the catalogue keeps whole seconds
+    results: list[ItemResult] = [
+        ingest_in_process(settings, ref)
+        for ref in (deposited_ref, "scielo-books:met01/02", review_ref)
+    ]
+    assert [r.state for r in results] == ["deposited", "failed", "needs_review"], results
+    deposited = results[0].id or ""
+
+    views = target_views(settings)
+    in_buckets = {
+        v.storage_target_name: _bucket_total(s, v) for s, v in zip(servers, views, strict=True)
+    }
+    deleted = f"{views[1].s3_prefix}/{deposited}/v1/data/dc.xml"
+    delete_behind_back(servers[1], deleted)  # t2: a delete marker on top
+    audit = audit_targets(settings, AuditOptions())
+    assert audit.exit_code == 1 and len(audit.failed) == 1
+
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        ids = [r.id or "" for r in results]
+        states = catalogue.count_by_state()
+        versions = [v for rid in ids for v in catalogue.versions(rid)]
+        copies = [c for rid in ids for c in copies_of(catalogue, rid)]
+        objects = {
+            c.target: objects_of_copy(catalogue, c.record_id, c.version, c.target) for c in copies
+        }
+        files = [f for v in versions for f in catalogue.files(v.item_id, v.version)]
+        items = [catalogue.get_item(rid) for rid in ids]
+    finally:
+        catalogue.close()
+
+    with serving(create_app(settings)) as base:
+        response, samples = scrape(base)
+    finished = time.time()
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    assert not any(rid in response.text for rid in ids)  # no label per item
+
+    assert samples["archive_ingest_catalogue_up"][()] == 1
+    assert by(samples, "archive_ingest_items", "state") == states
+    assert by(samples, "archive_ingest_items", "collection") == {"books": 3}
+    version_states: dict[str, int] = defaultdict(int)
+    for v in versions:
+        version_states[v.state] += 1
+    assert by(samples, "archive_ingest_versions", "state") == version_states
+    assert samples["archive_ingest_review_queue_items"][()] == 1
+    assert 0 < samples["archive_ingest_review_queue_oldest_age_seconds"][()] <= finished - started
+
+    # copies, and what each target holds: the catalogue's objects, and the bucket's
+    assert {
+        (dict(k)["target"], dict(k)["status"]): v
+        for k, v in samples["archive_ingest_copies"].items()
+    } == {(c.target, c.status): 1 for c in copies}
+    assert {c.target for c in copies} == {"t1", "t2"}
+    verified: dict[tuple[str, int], int] = defaultdict(int)
+    for c in copies:
+        verified[(c.record_id, c.version)] += c.status == "verified"
+    assert sorted(verified.values()) == [1]  # t2's copy is damaged since the audit
+    assert samples["archive_ingest_copies_per_version"] == {(("copies", "1"),): 1}
+    stored = by(samples, "archive_ingest_deposited_bytes", "target")
+    counted = by(samples, "archive_ingest_deposited_objects", "target")
+    for target, rows in objects.items():
+        assert stored[target] == sum(o.size for o in rows) == in_buckets[target][1]
+        assert counted[target] == len(rows) == in_buckets[target][0]
+
+    # the audit's finding, on t2 only, of the kind the catalogue recorded for the object
+    [kind] = {o.last_status for o in objects["t2"] if o.key == deleted}
+    assert kind not in (None, "ok")
+    assert samples["archive_ingest_audit_findings"] == {(("kind", kind), ("target", "t2")): 1}
+    last = by(samples, "archive_ingest_last_success_timestamp_seconds", "job")
+    assert started <= last["audit"] <= finished
+    assert started <= last["ingest"] <= finished
+    assert last["replicate"] == last["repair"] == last["harvest"] == 0
+
+    # fetched bytes, OCR pages, licence outcomes
+    fetched = by(samples, "archive_ingest_fetched_bytes", "role")
+    assert fetched["original"] == sum(f.size for f in files if f.role == "original")
+    pages = by(samples, "archive_ingest_ocr_pages", "decision")
+    assert sum(pages.values()) == sum(v.summary.get("ocr", {}).get("pages", 0) for v in versions)
+    assert sum(pages.values()) > 0
+    outcomes = by(samples, "archive_ingest_licence_outcome_items", "outcome")
+    wanted: dict[str, int] = defaultdict(int)
+    for item in items:
+        assert item is not None
+        wanted[item.licence_outcome or "unchecked"] += 1
+    assert outcomes == wanted
+
+    # stage durations: each stage's runs and seconds are those the result lines reported
+    ran: dict[str, list[float]] = defaultdict(list)
+    for result in results:
+        for stage, seconds in (result.stage_seconds or {}).items():
+            ran[stage].append(seconds)
+    assert {"fetch", "ocr", "deposit"} <= set(ran)
+    counts = by(samples, "archive_ingest_stage_duration_seconds_count", "stage")
+    sums = by(samples, "archive_ingest_stage_duration_seconds_sum", "stage")
+    assert counts == {stage: len(values) for stage, values in ran.items()}
+    for stage, values in ran.items():
+        assert sums[stage] == pytest.approx(sum(values), abs=1e-6)
+        inf = samples["archive_ingest_stage_duration_seconds_bucket"][
+            (("le", "+Inf"), ("stage", stage))
+        ]
+        assert inf == len(values)
+
+
+def _empty_app(settings: Settings, **update: Any) -> Any:
+    return create_app(settings.model_copy(update=update))
+
+
+def test_the_bearer_token_is_required_when_set(settings: Settings) -> None:
+    app = _empty_app(settings, metrics_token=SecretStr(TOKEN))
+    with serving(app) as base:
+        refused, _ = scrape(base)
+        wrong, _ = scrape(base, Authorization="Bearer " + "y" * 54)
+        basic, _ = scrape(base, Authorization=f"Basic {TOKEN}")
+        allowed, samples = scrape(base, Authorization=f"Bearer {TOKEN}")
+    assert refused.status_code == wrong.status_code == basic.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert TOKEN not in refused.text + wrong.text
+    assert allowed.status_code == 200
+    assert samples["archive_ingest_catalogue_up"][()] == 1
+    assert samples["archive_ingest_items"] == {}  # an empty archive: the family, no sample
+    assert samples["archive_ingest_review_queue_items"][()] == 0
+
+
+def test_a_short_token_is_refused_when_the_app_is_built(settings: Settings) -> None:
+    with pytest.raises(Exception, match="metrics_token"):
+        _empty_app(settings, metrics_token=SecretStr("short"))
+
+
+def test_a_catalogue_that_cannot_be_read_is_catalogue_up_0_without_its_url(
+    settings: Settings,
+) -> None:
+    password = "hunter2-db-password"
+    url = f"postgresql://archive:{password}@127.0.0.1:9/nowhere?connect_timeout=2"
+    with serving(_empty_app(settings, database_url=url)) as base:
+        response, samples = scrape(base)
+    assert response.status_code == 200
+    assert samples["archive_ingest_catalogue_up"][()] == 0
+    assert "archive_ingest_items" not in samples
+    assert password not in response.text and "127.0.0.1:9" not in response.text
