@@ -14,6 +14,7 @@ from archive_ingest.errors import StorageUnreachableError
 from archive_ingest.fixity import audit_and_record
 from archive_ingest.settings import get_settings
 from flows.reporting import report_audit, run_info
+from flows.run_logs import with_run_logs
 
 
 class AuditFailed(RuntimeError):
@@ -21,6 +22,7 @@ class AuditFailed(RuntimeError):
 
 
 @flow(name="fixity-audit", log_prints=False)
+@with_run_logs
 def fixity_audit(
     full: bool = True,
     max_bytes: int | None = None,

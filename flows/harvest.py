@@ -39,6 +39,7 @@ from archive_ingest.settings import Settings, get_settings
 from flows.ingest import ingest_item_here
 from flows.prefect_sync import sync
 from flows.reporting import report_batch
+from flows.run_logs import with_run_logs
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,7 @@ def _plan_markdown(plan: HarvestPlan) -> str:
 
 
 @flow(name="harvest-scielo-books", log_prints=False)
+@with_run_logs
 def harvest_scielo_books(
     since: str | None = None,
     limit: int | None = None,
@@ -247,6 +249,7 @@ def harvest_scielo_books(
 
 
 @flow(name="harvest-scielo-articles", log_prints=False)
+@with_run_logs
 def harvest_scielo_articles(
     collection: str,
     since: str | None = None,
@@ -267,6 +270,7 @@ def harvest_scielo_articles(
 
 
 @flow(name="ingest-batch", log_prints=False)
+@with_run_logs
 def ingest_batch(
     refs: list[str], concurrency: int | None = None, via_deployment: str | None = None
 ) -> dict[str, Any]:
@@ -286,6 +290,7 @@ def ingest_batch(
 
 
 @flow(name="deposit-approved", log_prints=False)
+@with_run_logs
 def deposit_approved_flow() -> dict[str, Any]:
     """Deposit every record an archivist approved (state ``approved``)."""
     settings = get_settings()

@@ -29,8 +29,10 @@ from archive_ingest.ingest import describe, ocr, package, registry, resolve
 from archive_ingest.ingest.runner import fail, result_for, run_stage
 from archive_ingest.ingest.services import Handle, Services
 from archive_ingest.ingest.stage import RetryPolicy, Stage
+from archive_ingest.logs import context as log_context
 from archive_ingest.settings import get_settings
 from flows.reporting import report_item
+from flows.run_logs import with_run_logs
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -72,7 +74,8 @@ def as_task(fn: Callable[P, R], name: str, policy: RetryPolicy) -> Task[P, R]:
 
 def _resolve(svc: Services, ref: str, metadata_path: str | None) -> Handle:
     started = time.perf_counter()
-    handle = resolve.resolve(svc, ref, metadata_path)
+    with log_context.bound(ref=ref, stage=resolve.NAME):
+        handle = resolve.resolve(svc, ref, metadata_path)
     seconds = {resolve.NAME: round(time.perf_counter() - started, 4)}
     return handle.model_copy(update={"seconds": seconds})
 
@@ -158,6 +161,7 @@ def task_for(stage: Stage) -> Task[[Services, Handle], Handle]:
 
 
 @flow(name="ingest-item", log_prints=False, validate_parameters=True)
+@with_run_logs
 def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
     """Ingest one item; returns the JSON-able result `archive-ingest ingest` prints."""
     svc = Services.open(get_settings())

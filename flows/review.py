@@ -34,6 +34,7 @@ from archive_ingest.review.actions import OcrRerun, finish_new_version
 from archive_ingest.settings import get_settings
 from flows.ingest import describe_task, ocr_task, package_task, retry_if_transient
 from flows.prefect_sync import sync
+from flows.run_logs import with_run_logs
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def finish_task(svc: Services, handle: Handle, deposit: bool) -> Handle:
 
 
 @flow(name=FLOW, log_prints=False, validate_parameters=True)
+@with_run_logs
 def rerun_ocr(record_id: str, version: int, deposit: bool) -> dict[str, Any]:
     """Finish the version the review UI opened for an OCR re-run; returns the item's result.
     A failure ends the item ``failed`` with its reason (as in ``ingest-item``)."""

@@ -35,9 +35,12 @@ from archive_ingest.cli_support import (
 from archive_ingest.errors import ArchiveIngestError, ConfigError
 from archive_ingest.harvest.cli import harvest_command
 from archive_ingest.ingest_cli import copies_line, ingest_command
+from archive_ingest.logs.choice import LogFormatChoice, chosen_log_format
+from archive_ingest.logs.setup import configure as configure_logs
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
 from archive_ingest.orchestrator.cli import prefect_app
+from archive_ingest.progress import ItemProgress
 from archive_ingest.replication.cli import repair_command, replicate_command
 from archive_ingest.review.cli import users_app
 from archive_ingest.review.security import session_secret
@@ -68,13 +71,17 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more on stderr.")] = False,
+    log_format: Annotated[
+        LogFormatChoice | None,
+        typer.Option(
+            "--log-format",
+            help="Lines on stderr: text, or json (one object per line; setting log_format).",
+        ),
+    ] = None,
 ) -> None:
     os.umask(0o077)  # files and folders this run creates (HOME, work, logs) are the owner's only
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    configure_logs(chosen_log_format(log_format), level=level)
     if "--help" in sys.argv[1:]:
         return  # help needs no settings
     try:  # every command: bad settings are a usage error with a message, not a traceback
@@ -216,7 +223,8 @@ def reconcile(
     from archive_ingest.reliability.reconcile import reconcile as run_reconcile
 
     try:
-        report = run_reconcile(get_settings(), do_fix=fix)
+        with ItemProgress("reconcile", total=0, console=err):
+            report = run_reconcile(get_settings(), do_fix=fix)
     except ArchiveIngestError as exc:
         error(exc)
         raise typer.Exit(2) from None

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
+from archive_ingest.logs.setup import adopt_stream_handlers
 from archive_ingest.orchestrator.local_api import HOST, ApiStatus, LocalPrefectApi
 from archive_ingest.settings import get_settings
 from archive_ingest.storage.embedded_set import each_at_once, embedded_storages, start_all
@@ -217,10 +218,14 @@ def runners(ctx: typer.Context) -> Runners:
 
 
 def _after_prefect_set_up(load: Callable[[], T]) -> Callable[[], T]:
-    """``load``, run after :func:`use_prefect_api`: no command can import Prefect first."""
+    """``load``, run after :func:`use_prefect_api`: no command can import Prefect first.
+    Prefect sets its logging up when imported: in JSON mode its console handlers are then
+    taken over (logs/setup.py), so its lines come as JSON too, and once."""
 
     def loader() -> T:
         use_prefect_api()
-        return load()
+        loaded = load()
+        adopt_stream_handlers()
+        return loaded
 
     return loader

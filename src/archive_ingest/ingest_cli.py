@@ -12,8 +12,10 @@ usage error, 130 when interrupted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +39,8 @@ from archive_ingest.models import State
 from archive_ingest.monitoring.alerts import RunInfo
 from archive_ingest.monitoring.item_alerts import send_item_alerts
 from archive_ingest.ocr.pool import get_pool
+from archive_ingest.progress import ItemProgress
+from archive_ingest.progress import wanted as progress_wanted
 from archive_ingest.quiet_failures import quiet_expected_failures
 from archive_ingest.refs import ItemRef
 from archive_ingest.settings import get_settings
@@ -72,15 +76,16 @@ def ingest_command(
         ingest_item = _start_up(runners(ctx).ingest)
         quiet_expected_failures()  # after Prefect set its logging up
         pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="ingest-item")
-        with err.status("") as status:
+        with _shown(work, at_once) as one_done:
             try:
                 futures = [
                     pool.submit(_one, ingest_item, ref, meta if item.kind == "file" else None)
                     for ref, item in work
                 ]
-                for n, ((_, item), future) in enumerate(zip(work, futures, strict=True)):
+                for future in futures:
+                    future.add_done_callback(lambda _: one_done())
+                for (_, item), future in zip(work, futures, strict=True):
                     running[0] = item.canonical if at_once == 1 else "the run"
-                    status.update(_status_line(work, n, at_once))
                     result = future.result()
                     results.append(result)
                     emit(result)
@@ -155,6 +160,26 @@ def _one(ingest_item: IngestItem, ref: str, metadata_path: str | None) -> dict[s
     except Exception as exc:
         reason = f"the run could not be completed: {type(exc).__name__}: {exc}"
         return {"id": None, "source": ref, "state": State.FAILED.value, "reasons": [reason]}
+
+
+@contextmanager
+def _shown(work: list[tuple[str, ItemRef]], at_once: int) -> Iterator[Callable[[], None]]:
+    """What stderr shows while the items run: a progress bar (items done of all, ETA) for
+    several items when a person watches (archive_ingest.progress.wanted), else the status
+    line (drawn on a terminal only). Yields the function each item calls when it ends."""
+    if len(work) > 1 and progress_wanted():
+        with ItemProgress(f"ingest, {at_once} at a time", total=len(work), console=err) as bar:
+            yield lambda: bar.advance(items=1)
+        return
+    lock, done = threading.Lock(), [0]
+    with err.status(_status_line(work, 0, at_once)) as status:
+
+        def one_done() -> None:
+            with lock:
+                done[0] += 1
+                status.update(_status_line(work, done[0], at_once))
+
+        yield one_done
 
 
 def _status_line(work: list[tuple[str, ItemRef]], done: int, at_once: int) -> str:

@@ -229,6 +229,12 @@ class Settings(BaseSettings):
         " (else Prefect starts a temporary server in every command)",
     )
 
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Lines on stderr: text for people, json = one JSON object per line (time,"
+        " level, logger, message, run and item ids) for a log shipper; `--log-format` wins",
+    )
+
     # --- identity -------------------------------------------------------------------------
     organization: str = "archive-ingest"
     repository_identifier: str = "archive-ingest.local"

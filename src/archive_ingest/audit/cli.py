@@ -23,6 +23,7 @@ from archive_ingest.audit.target import AuditOptions
 from archive_ingest.cli_support import emit, err, error
 from archive_ingest.errors import ArchiveIngestError, ConfigError, StorageUnreachableError
 from archive_ingest.monitoring.alerts import RunInfo
+from archive_ingest.progress import ItemProgress
 from archive_ingest.settings import get_settings
 from archive_ingest.storage.receipt_check import verify_receipt_bytes
 from archive_ingest.storage.signing import (
@@ -85,7 +86,8 @@ def audit_command(
             sample=sample,
             read_back_all=read_back_all,
         )
-        report = audit_targets(get_settings(), options, targets=target or ())
+        with ItemProgress("audit: copies", total=0, console=err):  # a terminal's only
+            report = audit_targets(get_settings(), options, targets=target or ())
     except ArchiveIngestError as exc:
         error(exc)
         if isinstance(exc, StorageUnreachableError):  # nothing audited: that is an alert too

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,8 +102,17 @@ def deposit_to_targets(
     views = target_views(settings)
     signer = ReceiptSigner.for_settings(settings)  # once, here: the key may be created now
     with ThreadPoolExecutor(max_workers=len(views), thread_name_prefix="deposit") as pool:
-        futures = [
-            pool.submit(_deposit_one, view, signer, record_id, version, bag_dir, manifest)
+        futures = [  # each in a copy of this context: the log lines name the item and stage
+            pool.submit(
+                copy_context().run,
+                _deposit_one,
+                view,
+                signer,
+                record_id,
+                version,
+                bag_dir,
+                manifest,
+            )
             for view in views
         ]
         return [future.result() for future in futures]

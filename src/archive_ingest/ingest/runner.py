@@ -27,6 +27,7 @@ from archive_ingest.ingest import checkpoints, registry
 from archive_ingest.ingest.resolve import parse
 from archive_ingest.ingest.services import SOFTWARE, Handle, Services, version_of
 from archive_ingest.ingest.stage import Stage, StageOutput
+from archive_ingest.logs import context as log_context
 from archive_ingest.models import Event, State
 from archive_ingest.reliability.crashpoints import crashpoint, pause_label
 
@@ -51,7 +52,11 @@ def run_stage(stage: Stage, svc: Services, handle: Handle) -> Handle:
     with the stage's seconds (run and recording) added to ``Handle.seconds``. A stage found
     done returns ``handle`` as it was (no seconds: nothing ran)."""
     started = time.perf_counter()
-    after = _run_stage(stage, svc, handle)
+    # every log line of the stage names the item, its version and the stage (logs/context.py)
+    with log_context.bound(
+        record_id=handle.record_id, ref=handle.source, version=handle.version, stage=stage.name
+    ):
+        after = _run_stage(stage, svc, handle)
     if after is None:
         return handle
     seconds = dict(handle.seconds)

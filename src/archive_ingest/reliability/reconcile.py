@@ -41,6 +41,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from archive_ingest import progress
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of
 from archive_ingest.catalogue.schema import Item
@@ -203,6 +204,8 @@ def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
     finding naming it within seconds, not botocore's retries and timeouts in every check; when
     no target answers at all, the first one's StorageUnreachableError is raised."""
     views = target_views(settings)
+    bar = progress.current()  # one step per target, one per catalogue check (and the folders)
+    bar.add_total(len(views) + 4)
     catalogue = Catalogue.open(settings.effective_database_url)
     try:
         report = ReconcileReport(bucket=views[0].s3_bucket, prefix=views[0].s3_prefix)
@@ -224,12 +227,17 @@ def reconcile(settings: Settings, *, do_fix: bool = False) -> ReconcileReport:
                     complete_aips=part.complete_aips,
                 )
             )
+            bar.advance(items=1)
         if len(unreachable) == len(views):
             raise unreachable[0]
         report.findings += under_replicated(catalogue, [v.storage_target_name for v in views])
+        bar.advance(items=1)
         report.findings += stalled(catalogue, settings.stalled_after_seconds)
+        bar.advance(items=1)
         report.findings += unfinished_older_versions(catalogue)
+        bar.advance(items=1)
         stale = stale_work(settings.home)
+        bar.advance(items=1)
         report.findings += stale
         if do_fix:
             report.actions += fix_work_folders(stale)

@@ -1,9 +1,9 @@
-"""The progress bar of a long replication (items, bytes, ETA), on a terminal only: when
-stderr is not a TTY (a log, a pipe, a scheduler) nothing is drawn at all."""
+"""The progress bar of a long replication (items, bytes, ETA), when a person watches only
+(:func:`archive_ingest.progress.wanted`): when stderr is not a TTY (a log, a pipe, a
+scheduler), under CI, or with JSON logs, nothing is drawn at all."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from types import TracebackType
 
@@ -18,12 +18,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from archive_ingest.progress import wanted
+
 
 class TransferProgress:
     """Thread-safe counters behind one rich progress bar (or none off a terminal)."""
 
     def __init__(self, items: int, total_bytes: int, *, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.enabled = wanted() if enabled is None else enabled
         self._lock = threading.Lock()
         self._items_done = 0
         self._items = items
