@@ -37,6 +37,7 @@ from archive_ingest.harvest.cli import harvest_command
 from archive_ingest.ingest_cli import copies_line, ingest_command
 from archive_ingest.logs.choice import LogFormatChoice, chosen_log_format
 from archive_ingest.logs.setup import configure as configure_logs
+from archive_ingest.monitoring.status_cli import status_command
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
 from archive_ingest.orchestrator.cli import prefect_app
@@ -239,6 +240,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(oai_app, name="oai")
 app.command("replicate")(replicate_command)
 app.command("repair")(repair_command)
+app.command("status")(status_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
