@@ -4,6 +4,7 @@ that cannot reach such a database does not print it either."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -109,3 +110,17 @@ def test_an_unreachable_database_does_not_print_its_password(home: Path) -> None
     assert proc.returncode != 0
     assert "127.0.0.1" in proc.stderr  # the failure is reported ...
     assert SECRET not in proc.stdout + proc.stderr  # ... without the password
+
+
+def test_json_logs_of_an_unreachable_database_hold_no_password(home: Path) -> None:
+    """The same failure with ``--log-format json``: every stderr line is one JSON object
+    (the exception a field of its line), and none holds the password."""
+    port = free_port()
+    url = f"postgresql://u:{SECRET}@127.0.0.1:{port}/db?password={SECRET}&connect_timeout=3"
+    proc = _run(home, url, "-v", "--log-format", "json", "users", "list")
+    assert proc.returncode != 0
+    lines = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    (uncaught,) = [line for line in lines if line["level"] == "CRITICAL"]
+    assert "127.0.0.1" in uncaught["message"] and "Traceback" in uncaught["exception"]
+    assert SECRET not in proc.stdout + proc.stderr

@@ -19,6 +19,7 @@ from archive_ingest.logs.json_lines import ContextFilter, JsonFormatter
 from archive_ingest.settings import Settings
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
+from tests.support.ports import free_port
 from tests.support.samples import add_generated_book
 
 UUID_HEX = set("0123456789abcdef-")
@@ -125,3 +126,30 @@ def test_an_ingest_logs_json_lines_naming_item_version_stage_and_flow_run(
     (done,) = [line for line in lines if line["message"] == f"{ref}: deposited"]
     assert done["logger"] == "archive_ingest.console" and done["level"] == "INFO"
     assert done["run_id"] != run_id and "stage" not in done  # the command's own line and id
+
+
+@pytest.mark.slow
+def test_prefect_lines_and_failures_are_json_once(
+    scielo_server: SampleScieloServer, seaweed_settings: Settings, prefect_api_url: str
+) -> None:
+    """A source that does not answer: Prefect's task-run loggers report the failure; with
+    ``-v`` it keeps its traceback, as one field of one line, and no line comes twice."""
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = cli_env(
+        scielo_server,
+        prefect_api_url,
+        ARCHIVE_INGEST_SCIELO_BOOKS_URL=closed,
+        ARCHIVE_INGEST_FETCH_RETRIES="0",
+        ARCHIVE_INGEST_LOG_FORMAT="json",
+    )
+    proc = run_cli(env, "-v", "ingest", "scielo-books:37t/05")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert json_lines(proc)[0]["state"] == "failed"
+    lines = parsed_lines(proc.stderr)
+    prefect = [line for line in lines if line["logger"].startswith("prefect.")]
+    assert any(line["logger"] == "prefect.task_runs" for line in prefect), lines
+    failed = [line for line in prefect if "exception" in line]
+    assert failed and all("Traceback" in line["exception"] for line in failed)
+    assert all(len(line["run_id"]) == 36 for line in prefect)  # the flow run's id
+    keys = [(line["time"], line["logger"], line["message"]) for line in lines]
+    assert len(keys) == len(set(keys))  # each record once

@@ -152,3 +152,53 @@ def test_no_secret_appears_anywhere(
         if secret.encode() in blob or quote(secret).encode() in blob
     ]
     assert leaks == []
+
+
+def test_json_logs_hold_no_secret(
+    book: SampleCatalogue,
+    scielo_server: SampleScieloServer,
+    seaweed_settings: Settings,
+    prefect_api_url: str,
+    secret_db: tuple[str, str, str],
+) -> None:
+    """The same secrets, ``--log-format json -v``: an ingest that deposits, ``config``,
+    ``reconcile`` and an ``audit`` whose database refuses the connection. Every stderr line
+    parses as one JSON object, and no line (nor stdout) holds a secret."""
+    db_url, db_password, _ = secret_db
+    secrets = {
+        "s3 secret key": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "database password": db_password,
+        "session secret": f"session-{uuid.uuid4().hex}",
+        "oai token secret": f"oai-{uuid.uuid4().hex}",
+    }
+    env = cli_env(
+        scielo_server,
+        prefect_api_url,
+        ARCHIVE_INGEST_DATABASE_URL=db_url,
+        ARCHIVE_INGEST_WEB_SESSION_SECRET=secrets["session secret"],
+        ARCHIVE_INGEST_OAI_TOKEN_SECRET=secrets["oai token secret"],
+    )
+    broken = dict(env)
+    parts = urlsplit(db_url)
+    broken["ARCHIVE_INGEST_DATABASE_URL"] = db_url.replace(f":{parts.port}", ":9", 1)
+    runs = [
+        (env, ("ingest", "scielo-books:sec1/01"), 0),
+        (env, ("config",), 0),
+        (env, ("reconcile",), 0),
+        (broken, ("audit",), None),
+    ]
+    outputs, lines = [], 0
+    for run_env, args, code in runs:
+        proc = _cli(run_env, "--log-format", "json", *args)
+        assert proc.returncode == code if code is not None else proc.returncode != 0, (
+            args,
+            proc.stderr[-2000:],
+        )
+        for line in proc.stderr.splitlines():
+            assert isinstance(json.loads(line), dict), (args, line)
+            lines += 1
+        outputs += [proc.stdout, proc.stderr]
+    assert lines > 20  # -v: the ingest alone logs its requests and uploads
+    blob = "\n".join(outputs)
+    leaks = [name for name, secret in secrets.items() if secret in blob or quote(secret) in blob]
+    assert leaks == []

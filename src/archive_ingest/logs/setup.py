@@ -120,7 +120,8 @@ _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 def _log_uncaught(
     kind: type[BaseException], value: BaseException, tb: TracebackType | None
 ) -> None:
-    _emit("archive_ingest", logging.CRITICAL, f"uncaught {kind.__name__}", (kind, value, tb))
+    message = f"uncaught {kind.__name__}: {value}"
+    _emit("archive_ingest", logging.CRITICAL, message, (kind, value, tb))
 
 
 def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
@@ -128,7 +129,8 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
         return
     name = args.thread.name if args.thread is not None else "?"
     exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
-    _emit("archive_ingest", logging.CRITICAL, f"uncaught in thread {name}", exc_info)
+    message = f"uncaught in thread {name}: {args.exc_type.__name__}: {args.exc_value}"
+    _emit("archive_ingest", logging.CRITICAL, message, exc_info)
 
 
 def _level_of(line: str) -> tuple[int, str]:
