@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.markup import escape
+from uvicorn.config import LOGGING_CONFIG
 
 from archive_ingest import __version__
 from archive_ingest.alerts_cli import alerts_app
@@ -37,6 +38,7 @@ from archive_ingest.harvest.cli import harvest_command
 from archive_ingest.ingest_cli import copies_line, ingest_command
 from archive_ingest.logs.choice import LogFormatChoice, chosen_log_format
 from archive_ingest.logs.setup import configure as configure_logs
+from archive_ingest.logs.setup import json_enabled
 from archive_ingest.monitoring.status_cli import status_command
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
@@ -206,6 +208,9 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        # JSON logs: uvicorn's loggers pass their records to the JSON handler (its own
+        # configuration would print them as text lines)
+        log_config=None if json_enabled() else LOGGING_CONFIG,
         proxy_headers=True,
         forwarded_allow_ips=settings.web_forwarded_allow_ips,
     )

@@ -5,7 +5,8 @@ Exported as :func:`ingest_command`; the main CLI mounts it with
 at a time, each an ``ingest-item`` flow run in a thread of this process, so that one item is
 fetched, inspected, packaged or deposited while another is in OCR (OCR itself stays within
 ``ocr_max_concurrent``: the OCR pool and its machine-wide slots). stdout: one JSON object per
-item, in the order the REFs were given; stderr: one line per item as it ends. Exit code 1 when
+item, in the order the REFs were given; stderr: one line per item in that order (and, for
+several items on a terminal, a progress bar: archive_ingest/progress.py). Exit code 1 when
 an item failed or is stored on fewer targets than required (``under_replicated``), 2 on a
 usage error, 130 when interrupted.
 """
