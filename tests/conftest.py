@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.support.plugins.prefect_server",
     "tests.support.plugins.harvest",
     "tests.support.plugins.review",
+    "tests.support.plugins.browser",
 ]

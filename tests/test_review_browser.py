@@ -1,6 +1,7 @@
 """The review UI in a real browser: Playwright (sync API) drives Debian's Chromium against a
 uvicorn server on 127.0.0.1, over a package the real pipeline held for review, depositing into
-the test SeaweedFS. Screenshots go under tmp_path only."""
+the test SeaweedFS. Screenshots go under tmp_path only. The ``browser`` fixture is in
+tests/support/plugins/browser.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 import uvicorn
 from flows.review import launch as launch_ocr_rerun
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.settings import Settings
@@ -23,15 +24,6 @@ from tests.support.ports import free_port
 from tests.support.review import PASSWORD
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -71,16 +63,6 @@ def served(
         server.should_exit = True
         thread.join(timeout=30)
         assert not thread.is_alive()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _login(page: Page, base: str) -> None:
