@@ -18,10 +18,10 @@ from archive_ingest.monitoring.history import (
     TargetCopies,
     TargetCoverage,
 )
-from archive_ingest.review import charts, health
-from archive_ingest.review.charts import Bar
+from archive_ingest.review import charts, health, svg
+from archive_ingest.review.svg import Bar
 
-NS = {"s": charts.SVG_NS}
+NS = {"s": svg.SVG_NS}
 
 
 def parse(svg: str) -> ET.Element:
@@ -30,12 +30,12 @@ def parse(svg: str) -> ET.Element:
 
 def segments(root: ET.Element) -> list[ET.Element]:
     return root.findall(".//s:rect[@class]", NS) and [
-        r for r in root.iter(f"{{{charts.SVG_NS}}}rect") if "segment" in r.get("class", "")
+        r for r in root.iter(f"{{{svg.SVG_NS}}}rect") if "segment" in r.get("class", "")
     ]
 
 
 def texts(root: ET.Element, cls: str) -> list[str]:
-    return [t.text or "" for t in root.iter(f"{{{charts.SVG_NS}}}text") if t.get("class") == cls]
+    return [t.text or "" for t in root.iter(f"{{{svg.SVG_NS}}}text") if t.get("class") == cls]
 
 
 def test_column_heights_are_proportional_and_stacked() -> None:
@@ -66,12 +66,12 @@ def test_column_heights_are_proportional_and_stacked() -> None:
     assert len(bottoms) == 1
     assert texts(root, "bar-total") == ["3", "4", "8"]
     assert texts(root, "axis-label") == ["Y", "X"]
-    groups = [g for g in root.iter(f"{{{charts.SVG_NS}}}g") if g.get("class") == "bar"]
+    groups = [g for g in root.iter(f"{{{svg.SVG_NS}}}g") if g.get("class") == "bar"]
     assert [g.get("data-total") for g in groups] == ["3", "4", "0", "8"]
 
 
 def test_the_axis_top_is_a_round_number_above_the_largest_bar() -> None:
-    assert [charts.axis_max(v) for v in (0, 1, 5, 7, 13, 99, 101, 4321)] == [
+    assert [svg.axis_max(v) for v in (0, 1, 5, 7, 13, 99, 101, 4321)] == [
         1,
         1,
         5,
@@ -137,7 +137,7 @@ def test_row_chart_shared_scale_and_share() -> None:
 
 
 def test_percent_floors() -> None:
-    assert [charts.percent(p, w) for p, w in ((999, 1000), (1, 3), (0, 0), (5, 5))] == [
+    assert [svg.percent(p, w) for p, w in ((999, 1000), (1, 3), (0, 0), (5, 5))] == [
         "99%",
         "33%",
         "0%",
@@ -176,7 +176,7 @@ def _history() -> HealthHistory:
 def test_health_charts_carry_the_figures() -> None:
     daily, queue, coverage, copies = health.health_charts(_history())
     root = parse(daily.svg)
-    groups = [g for g in root.iter(f"{{{charts.SVG_NS}}}g") if g.get("class") == "bar"]
+    groups = [g for g in root.iter(f"{{{svg.SVG_NS}}}g") if g.get("class") == "bar"]
     assert len(groups) == 30 and groups[-1].get("data-label") == "06-15"
     assert groups[-1].get("data-total") == str(29 % 3 + 1)
     assert "2026-06-15: deposited 2, failed 1" in root.find("s:desc", NS).text  # type: ignore[operator, union-attr]
@@ -193,7 +193,7 @@ def test_health_charts_carry_the_figures() -> None:
     assert texts(parse(queue.svg), "bar-total") == ["4", "2"]
     cov = parse(coverage.svg)
     labels = [
-        g.get("data-label") for g in cov.iter(f"{{{charts.SVG_NS}}}g") if g.get("class") == "bar"
+        g.get("data-label") for g in cov.iter(f"{{{svg.SVG_NS}}}g") if g.get("class") == "bar"
     ]
     assert labels == ["all targets", "primary", "offsite"]
     assert texts(cov, "bar-total") == ["70% of 20", "90% of 10", "50% of 10"]

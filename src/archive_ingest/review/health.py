@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from archive_ingest.monitoring.figures import ArchiveFigures
 from archive_ingest.monitoring.history import OUTCOMES, HealthHistory, TargetCoverage
-from archive_ingest.review.charts import Bar, column_chart, number, percent, row_chart
+from archive_ingest.review.charts import column_chart, row_chart
+from archive_ingest.review.svg import Bar, number, percent
 
 COVERAGE_SERIES = ("within cycle", "before the cycle", "never re-hashed")
 COPY_SERIES = ("verified", "failed", "damaged", "lost", "missing")
