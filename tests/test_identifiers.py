@@ -11,7 +11,7 @@ from archive_ingest.models import Identifier, Relation, SourceRecord
 from archive_ingest.oai.sets import issn_set
 from archive_ingest.records.openaire import build_openaire
 from archive_ingest.sources import normalise
-from archive_ingest.sources.scielo_articles import journal_issns
+from archive_ingest.sources.articlemeta_issns import journal_issns
 
 DATACITE = "{http://datacite.org/schema/kernel-4}"
 

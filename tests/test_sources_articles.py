@@ -12,7 +12,8 @@ from archive_ingest.ingest.fetch import pdf_languages
 from archive_ingest.ingest.versioning import fingerprint
 from archive_ingest.licence import LicencePolicy, validate_licence
 from archive_ingest.models import SourceRecord
-from archive_ingest.sources.scielo_articles import journal_issns, map_articlemeta
+from archive_ingest.sources.articlemeta_issns import journal_issns
+from archive_ingest.sources.scielo_articles import map_articlemeta
 from archive_ingest_demo.scielo_sample.articlemeta import articlemeta_document
 from tests.support.scielo_fixtures import FIXTURES
 

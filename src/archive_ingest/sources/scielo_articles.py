@@ -37,11 +37,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from archive_ingest.errors import SourceError
-from archive_ingest.identifiers import normalise_issn
-from archive_ingest.models import Creator, Identifier, PageRange, Relation, SourceRecord
+from archive_ingest.models import Creator, Identifier, Relation, SourceRecord
 from archive_ingest.refs import PID_RE, ItemRef
 from archive_ingest.settings import Settings
+from archive_ingest.sources.articlemeta_issns import issn_identifiers, journal_issns
+from archive_ingest.sources.articlemeta_licence import article_licence
+from archive_ingest.sources.articlemeta_pages import article_pages
 from archive_ingest.sources.base import Getter, fetch, finish, load_json, raw_from
+from archive_ingest.sources.isis_fields import first, values
 from archive_ingest.sources.normalise import (
     ARTICLE_ROLES,
     clean_text,
@@ -57,22 +60,6 @@ from archive_ingest.sources.urls import (
     rebase_url,
 )
 
-#: As xylose: the href of the first link in a v540 licence text, and the CC id inside it.
-LICENSE_HREF_RE = re.compile(r'a.+?href="(.+?)"')
-LICENSE_CC_ID_RE = re.compile(r"licenses/(.*?/\d\.\d)")
-#: A Creative Commons code without its version ("BY", "by-nc-sa"), as v541 and ``license`` hold
-_CC_BARE_RE = re.compile(r"^by(?:-(?:nc|nd|sa)){0,2}$")
-#: The version SciELO (and xylose, Journal.permissions) means by a bare code: the current one
-CURRENT_CC_VERSION = "4.0"
-#: The names of the licence elements in SciELO's statements (xylose/choices.py)
-CC_NAMES: dict[str, str] = {
-    "by": "Attribution",
-    "by-nd": "Attribution-NoDerivatives",
-    "by-sa": "Attribution-ShareAlike",
-    "by-nc": "Attribution-NonCommercial",
-    "by-nc-nd": "Attribution-NonCommercial-NoDerivatives",
-    "by-nc-sa": "Attribution-NonCommercial-ShareAlike",
-}
 #: A SciELO PID inside a DOI (10.1590/S0100-19651998000200002)
 _PID_IN_DOI_RE = re.compile(r"S[0-9]{4}-[0-9]{3}[0-9X][0-9]{13}", re.IGNORECASE)
 
@@ -102,219 +89,14 @@ DOCUMENT_TYPES: dict[str, str] = {
 }
 
 
-def _values(record: dict[str, Any], tag: str) -> list[dict[str, Any]]:
-    """The occurrences of an ISIS field (always a list of subfield dicts, tolerant of junk)."""
-    value = record.get(tag)
-    if isinstance(value, dict):
-        return [value]
-    if isinstance(value, str):
-        return [{"_": value}]
-    if isinstance(value, list):
-        return [v if isinstance(v, dict) else {"_": v} for v in value]
-    return []
-
-
-def _first(record: dict[str, Any], tag: str, sub: str = "_") -> str | None:
-    for occurrence in _values(record, tag):
-        text = clean_text(occurrence.get(sub))
-        if text:
-            return text
-    return None
-
-
-def licence_from_v540(entries: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """(statement html, URL) from v540 entries, English preferred, as xylose reads them."""
-    found: tuple[str, str] | None = None
-    for entry in entries:
-        text = entry.get("t")
-        if not isinstance(text, str):
-            continue
-        hrefs = LICENSE_HREF_RE.findall(text)
-        if not hrefs or not LICENSE_CC_ID_RE.findall(hrefs[0]):
-            continue
-        found = (text, hrefs[0])
-        if entry.get("l") == "en":
-            break
-    return found
-
-
-def cc_licence_id(code: str) -> tuple[str, bool]:
-    """(CC id with a version, whether the version was assumed) from ``BY``, ``BY-NC/4.0`` ...
-
-    As xylose's ``Journal.permissions`` reads v541: a code without a ``/`` is the current
-    version (4.0); one with it is kept (lower case), never given a second version.
-    """
-    cc_id = code.strip().strip("/").lower()
-    if _CC_BARE_RE.fullmatch(cc_id):
-        return f"{cc_id}/{CURRENT_CC_VERSION}", True
-    return cc_id, False
-
-
-def _statement(code: str, cc_id: str, assumed: bool) -> str:
-    """The publisher's code, or for a bare code SciELO's own sentence with the version read.
-
-    A bare ``BY`` says nothing a licence reader can take alone; SciELO's site (and xylose's
-    ``creative_commons_text``) state it as "... Creative Commons Attribution 4.0 International
-    License.", which is what the article's readers were shown.
-    """
-    name = CC_NAMES.get(cc_id.split("/")[0])
-    if not assumed or name is None:
-        return code.strip()
-    return (
-        f"This work is licensed under a Creative Commons {name} {CURRENT_CC_VERSION} "
-        "International License."
-    )
-
-
-def article_licence(
-    data: dict[str, Any], article: dict[str, Any], journal: dict[str, Any]
-) -> tuple[str | None, str | None, list[str]]:
-    """(statement, URL, notes) following xylose's ``Article.permissions`` precedence."""
-    licence = data.get("license")
-    if isinstance(licence, str) and licence.strip():
-        cc_id, assumed = cc_licence_id(licence)
-        notes = (
-            [
-                f"top-level licence {licence.strip()!r} names no version; version "
-                f"{CURRENT_CC_VERSION} assumed as xylose does for the journal's v541"
-            ]
-            if assumed
-            else []
-        )
-        statement = _statement(licence, cc_id, assumed)
-        v541 = _first(journal, "v541")
-        if v541 and v541.lower() != "nd" and cc_licence_id(v541)[0] != cc_id:
-            # the article's own licence wins (xylose's order; a journal changes its licence
-            # over the years, an article keeps the one it was published under), but a reviewer
-            # reading the record should see that the journal now says otherwise
-            notes.append(
-                f"the journal record declares {v541!r}; the article's own licence "
-                f"{licence.strip()!r} is taken"
-            )
-        return statement, f"http://creativecommons.org/licenses/{cc_id}/", notes
-    if "v540" in article:
-        found = licence_from_v540(_values(article, "v540"))
-        if found:
-            return found[0], found[1], ["licence from the article's v540 field"]
-        return None, None, ["article v540 licence field has no Creative Commons link"]
-    # the journal's licence (Journal.permissions): v541 first, "nd" = none declared
-    v541 = _first(journal, "v541")
-    if v541 and v541.lower() == "nd":
-        return None, None, ["the journal record declares no licence (v541 = nd)"]
-    if v541:
-        cc_id, assumed = cc_licence_id(v541)
-        notes = [
-            f"licence from the journal record, not the article (v541 {v541!r}"
-            + (f"; version {CURRENT_CC_VERSION} assumed as xylose does)" if assumed else ")")
-        ]
-        found = licence_from_v540(_values(journal, "v540"))
-        if found and cc_id not in found[1]:
-            notes.append(f"the journal's v540 licence text links {found[1]} instead")
-        statement = _statement(v541, cc_id, assumed)
-        return statement, f"http://creativecommons.org/licenses/{cc_id}/", notes
-    found = licence_from_v540(_values(journal, "v540"))
-    if found:
-        return found[0], found[1], ["licence from the journal record (v540), not the article"]
-    return None, None, []
-
-
-def _typed_issns(
-    record: dict[str, Any], print_type: str, online_type: str
-) -> tuple[str | None, str | None]:
-    print_issn = electronic = None
-    for occurrence in _values(record, "v435"):
-        kind = (clean_text(occurrence.get("t")) or "").upper()
-        value = normalise_issn(occurrence.get("_"))
-        if value is None:
-            continue
-        if kind == print_type:
-            print_issn = value
-        elif kind == online_type:
-            electronic = value
-    return print_issn, electronic
-
-
-def journal_issns(
-    journal: dict[str, Any], article: dict[str, Any]
-) -> tuple[str | None, str | None, list[str]]:
-    """(print ISSN, electronic ISSN, notes) as xylose's ``Journal._load_issn`` reads them.
-
-    The journal's typed list v435 (``t`` = ``PRINT``/``ONLIN``) wins whenever it names an ISSN,
-    even of one kind only: it is the title manager's current list, while v35/v935/v400 are the
-    older fields (v400 is the ISSN the PIDs were made with, which stays in the PID after a
-    print edition ends). Without one, the article's own typed list (SPS XML: ``ppub``/``epub``),
-    which xylose does not read; then v35 (the type of v935) as xylose does. A typed list that
-    names no ISSN of a known type (xylose would then answer none) falls back to the next, and a
-    journal without v35 keeps v400 as its print ISSN, with a note (xylose answers none).
-    """
-    notes: list[str] = []
-    kind = (_first(journal, "v35") or "").upper()
-    v935 = normalise_issn(_first(journal, "v935"))
-    v400 = normalise_issn(_first(journal, "v400"))
-    legacy_print = legacy_electronic = None
-    if kind:
-        main = v935 or v400
-        other = v400 if v935 and v400 and v400 != v935 else None
-        if kind == "PRINT":
-            legacy_print, legacy_electronic = main, other
-        else:
-            legacy_electronic, legacy_print = main, other
-    print_issn = electronic = None
-    source = ""
-    for record, print_type, online_type, whose in (
-        (journal, "PRINT", "ONLIN", "the journal's"),
-        (article, "PPUB", "EPUB", "the article's"),
-    ):
-        if "v435" not in record:
-            continue
-        print_issn, electronic = _typed_issns(record, print_type, online_type)
-        if print_issn or electronic:
-            source = f"{whose} typed ISSNs (v435)"
-            break
-        notes.append(
-            f"{whose} typed ISSNs (v435) name no {print_type} or {online_type} ISSN; not used"
-        )
-    if not source and not kind and v400:
-        notes.append(
-            f"the journal record has no ISSN type (v35): v400 {v400} taken as the print ISSN"
-        )
-        return v400, None, notes
-    if not source:
-        return legacy_print, legacy_electronic, notes
-    legacy = {legacy_print: "print", legacy_electronic: "electronic"}
-    typed = {print_issn: "print", electronic: "electronic"}
-    for issn, legacy_kind in legacy.items():
-        if issn is None:
-            continue
-        if issn not in typed:
-            notes.append(
-                f"ISSN {issn} ({legacy_kind} by v35/v935/v400) is not in {source}; not recorded"
-            )
-        elif typed[issn] != legacy_kind:
-            notes.append(
-                f"ISSN {issn} is {typed[issn]} by {source} but {legacy_kind} by v35/v935/v400; "
-                f"{source} followed, as xylose does"
-            )
-    return print_issn, electronic, notes
-
-
-def _issns(print_issn: str | None, electronic: str | None) -> list[Identifier]:
-    out = []
-    if print_issn:
-        out.append(Identifier(scheme="issn", value=print_issn))
-    if electronic:
-        out.append(Identifier(scheme="eissn", value=electronic))
-    return out
-
-
 def _creators(article: dict[str, Any], notes: list[str]) -> list[Creator]:
     affiliations = {
         (clean_text(aff.get("i")) or "").upper(): clean_text(aff.get("_"))
-        for aff in _values(article, "v70")
+        for aff in values(article, "v70")
         if clean_text(aff.get("_"))
     }
     creators: list[Creator] = []
-    for author in _values(article, "v10"):
+    for author in values(article, "v10"):
         surname, given = clean_text(author.get("s")), clean_text(author.get("n"))
         name = ", ".join(p for p in (surname, given) if p)
         if not name:
@@ -330,49 +112,11 @@ def _creators(article: dict[str, Any], notes: list[str]) -> list[Creator]:
         affiliation = "; ".join(a for x in xrefs if (a := affiliations.get(x))) or None
         orcid = clean_text(author.get("k"))
         creators.append(Creator(name=name, role=role, affiliation=affiliation, orcid=orcid))
-    for corp in _values(article, "v11"):
+    for corp in values(article, "v11"):
         corp_name = clean_text(corp.get("_"))
         if corp_name:
             creators.append(Creator(name=corp_name, role="author", corporate=True))
     return creators
-
-
-def _page(value: object) -> str | None:
-    """A page number, or ``None`` for the placeholders ``nd`` and ``0``/``00`` (xylose)."""
-    text = clean_text(value)
-    if not text or text.lower() == "nd" or not text.replace("0", ""):
-        return None
-    return text
-
-
-def _page_bounds(text: str | None) -> tuple[str | None, str | None]:
-    """(first, last) of a v14 ``_`` range such as ``9-12``: in numeric order when both are
-    numbers (xylose sorts them as text, which reads ``9-12`` as 12 to 9), else as written."""
-    parts = [p for p in (text or "").split("-") if clean_text(p)]
-    if not parts:
-        return None, None
-    if all(p.strip().isdigit() for p in parts):
-        parts.sort(key=int)
-    return _page(parts[0]), _page(parts[-1])
-
-
-def _reversed(first: str | None, last: str | None) -> bool:
-    return bool(first and last and first.isdigit() and last.isdigit() and int(first) > int(last))
-
-
-def _pages(article: dict[str, Any]) -> PageRange | None:
-    """v14 as xylose's ``start_page``/``end_page``: ``f``/``l`` of any occurrence, a missing
-    one from the first ``_`` range (``9-12``)."""
-    occurrences = _values(article, "v14")
-    first = next((p for o in occurrences if (p := _page(o.get("f")))), None)
-    last = next((p for o in occurrences if (p := _page(o.get("l")))), None)
-    if first is None or last is None:
-        text = next((t for o in occurrences if (t := clean_text(o.get("_")))), None)
-        low, high = _page_bounds(text)
-        filled = (first or low, last or high)
-        if not _reversed(*filled):  # a bound taken from `_` never reverses the range
-            first, last = filled
-    return PageRange(first=first, last=last) if first or last else None
 
 
 def _supplement(value: str | None) -> str | None:
@@ -387,7 +131,7 @@ def _doi(data: dict[str, Any], article: dict[str, Any], code: str, notes: list[s
     A DOI suffix is an opaque name: one that spells another PID of the same issue is kept (it
     is what SciELO registered for this article) and noted, so that a reviewer can check it.
     """
-    doi = normalise_doi(_first(article, "v237")) or normalise_doi(data.get("doi"))
+    doi = normalise_doi(first(article, "v237")) or normalise_doi(data.get("doi"))
     if doi is None:
         doi = normalise_doi(article.get("doi"))
     if doi is None:
@@ -395,7 +139,7 @@ def _doi(data: dict[str, Any], article: dict[str, Any], code: str, notes: list[s
     named = _PID_IN_DOI_RE.search(doi)
     if named:
         other = named.group(0).upper()
-        if other != code and other[:17] == code[:17] and other != _first(article, "v881"):
+        if other != code and other[:17] == code[:17] and other != first(article, "v881"):
             notes.append(
                 f"DOI {doi} spells the PID of another article of the same issue ({other}); "
                 "kept as SciELO registered it (a DOI suffix is an opaque name)"
@@ -404,7 +148,7 @@ def _doi(data: dict[str, Any], article: dict[str, Any], code: str, notes: list[s
 
 
 def _file_code(article: dict[str, Any]) -> str | None:
-    path = _first(article, "v702")
+    path = first(article, "v702")
     if not path:
         return None
     return path.replace("/", "\\").split("\\")[-1].split(".")[0] or None
@@ -442,7 +186,7 @@ def map_articlemeta(
         raise SourceError("ArticleMeta document has no 'article' record")
     article: dict[str, Any] = data["article"]
     journal: dict[str, Any] = data["title"] if isinstance(data.get("title"), dict) else {}
-    code = clean_text(data.get("code")) or _first(article, "v880")
+    code = clean_text(data.get("code")) or first(article, "v880")
     if not code or not PID_RE.fullmatch(code.upper()):
         raise SourceError(f"ArticleMeta document has no valid PID (code {code!r})")
     code = code.upper()
@@ -450,8 +194,8 @@ def map_articlemeta(
         raise SourceError(f"ArticleMeta answered with article {code}, not the requested {pid}")
     coll = (
         clean_text(data.get("collection"))
-        or _first(article, "v992")
-        or _first(journal, "v992")
+        or first(article, "v992")
+        or first(journal, "v992")
         or collection
     )
     if collection and coll and coll != collection:
@@ -461,14 +205,14 @@ def map_articlemeta(
         raise SourceError("ArticleMeta document has no collection code")
 
     notes: list[str] = []
-    v40 = _first(article, "v40")
+    v40 = first(article, "v40")
     original = language_code(v40)
     if v40 and not original:
         notes.append(f"original language {v40!r} is not a known code")
 
     title: str | None = None
     translated: dict[str, str] = {}
-    for occurrence in _values(article, "v12"):
+    for occurrence in values(article, "v12"):
         text = plain_text(occurrence.get("_"))
         lang = language_code(occurrence.get("l"))
         if not text:
@@ -485,13 +229,13 @@ def map_articlemeta(
         notes.append(f"no title in the original language; the {lang} title is used")
     translated.pop(original or "", None)
 
-    volume, number = _first(article, "v31"), _first(article, "v32")
-    label = _first(article, "v4")
+    volume, number = first(article, "v31"), first(article, "v32")
+    label = first(article, "v4")
     ahead = "ahead" in (number or "").lower() or "ahead" in (label or "").lower()
 
-    date = iso_date(_first(article, "v65")) or iso_date(data.get("publication_date"))
+    date = iso_date(first(article, "v65")) or iso_date(data.get("publication_date"))
     if ahead:  # the issue date of an ahead-of-print article is a placeholder year
-        date = iso_date(_first(article, "v223")) or date
+        date = iso_date(first(article, "v223")) or date
     if not date:
         date = iso_date(clean_text(data.get("publication_year")))
 
@@ -500,25 +244,25 @@ def map_articlemeta(
     if doi:
         identifiers.append(Identifier(scheme="doi", value=doi))
 
-    pages = _pages(article)
+    pages = article_pages(article)
     if ahead:
         notes.append("ahead of print: no volume, issue or pages yet")
         pages, volume, number = None, None, None
     else:
-        supplements = [_supplement(_first(article, "v132")), _supplement(_first(article, "v131"))]
+        supplements = [_supplement(first(article, "v132")), _supplement(first(article, "v131"))]
         if any(supplements):
             number = " ".join(p for p in (number, *supplements) if p)
-    v71 = (_first(article, "v71") or "").lower()
+    v71 = (first(article, "v71") or "").lower()
     document_type = DOCUMENT_TYPES.get(v71, "undefined") if v71 else None
 
     abstract = None
-    for occurrence in _values(article, "v83"):
+    for occurrence in values(article, "v83"):
         if language_code(occurrence.get("l")) == original and plain_text(occurrence.get("a")):
             abstract = plain_text(occurrence.get("a"))
             break
     keywords = [
         text
-        for occurrence in _values(article, "v85")
+        for occurrence in values(article, "v85")
         if language_code(occurrence.get("l")) == original
         and (text := plain_text(occurrence.get("k")))
     ]
@@ -567,9 +311,9 @@ def map_articlemeta(
     if not pdf_urls:
         # xylose's fulltexts() path, also when fulltexts lists html only (SciELO's classic site
         # serves the PDF there all the same)
-        acronym = (_first(journal, "v68") or "").lower()
+        acronym = (first(journal, "v68") or "").lower()
         file_code = _file_code(article)
-        domain = COLLECTION_SITES.get(coll, f"http://{_first(journal, 'v690') or ''}")
+        domain = COLLECTION_SITES.get(coll, f"http://{first(journal, 'v690') or ''}")
         listed = "lists no PDF" if isinstance(fulltexts, dict) else "is absent"
         if acronym and label and file_code and original:
             url = f"{domain}/pdf/{acronym}/{label}/{file_code}.pdf"
@@ -608,11 +352,11 @@ def map_articlemeta(
         identifiers.append(Identifier(scheme="url", value=landing))
     print_issn, electronic, issn_notes = journal_issns(journal, article)
     notes += issn_notes
-    identifiers += _issns(print_issn, electronic)
+    identifiers += issn_identifiers(print_issn, electronic)
 
     relation = Relation(
-        title=_first(journal, "v100") or _first(article, "v30"),
-        identifiers=tuple(_issns(print_issn, electronic)),
+        title=first(journal, "v100") or first(article, "v30"),
+        identifiers=tuple(issn_identifiers(print_issn, electronic)),
         kind="journal-issue",
         volume=volume,
         issue=number,
@@ -625,7 +369,7 @@ def map_articlemeta(
             title=title or "",
             translated_titles=translated,
             creators=_creators(article, notes),
-            publisher=_first(journal, "v480"),
+            publisher=first(journal, "v480"),
             date=date,
             languages=languages,
             identifiers=identifiers,
