@@ -9,10 +9,12 @@ Storage targets and Items. Every state is spelled out in words as well as colour
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from collections.abc import Iterable
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.filesize import decimal
 from rich.markup import escape
 from rich.table import Table
@@ -22,6 +24,9 @@ from archive_ingest.monitoring.status_model import StatusReport, TargetReport
 
 HEALTH_STYLE = {"ok": "bold green", "degraded": "bold yellow", "down": "bold red"}
 HEADINGS = ("Services", "Last runs", "Queues", "Storage targets", "Items")
+#: the @font-face rules of rich's SVG (they fetch a font from a CDN): removed, so that the
+#: picture uses the reader's monospace font and loads nothing
+_FONT_FACE = re.compile(r"@font-face \{.*?\}\s*", re.S)
 
 
 def age(seconds: float | None) -> str:
@@ -55,6 +60,13 @@ def status_screen(report: StatusReport) -> RenderableType:
     )
 
 
+def status_svg(report: StatusReport, *, width: int = 110) -> str:
+    """The screen as an SVG picture (docs/images/status.svg), self-contained."""
+    console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True)
+    console.print(status_screen(report))
+    return _FONT_FACE.sub("", console.export_svg(title="archive-ingest status"))
+
+
 def _headline(report: StatusReport) -> RenderableType:
     line = Text.assemble(
         ("archive-ingest status: ", "bold"),
@@ -79,7 +91,13 @@ def _table(title: str, *columns: str, right: Iterable[str] = ()) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
     numeric = set(right)
     for column in columns:
-        table.add_column(column, justify="right" if column in numeric else "left")
+        table.add_column(
+            column,
+            justify="right" if column in numeric else "left",
+            # an address is cut nowhere (folded onto the next line when it is too long)
+            overflow="fold" if column == "Where" else "ellipsis",
+            no_wrap=column in ("Service", "State"),
+        )
     return table
 
 
