@@ -52,7 +52,7 @@ from archive_ingest.catalogue.schema import StoredObjectRow
 from archive_ingest.oai.store import get_record, sets_of, withdraw_record
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
-from archive_ingest.web.access import CHUNK
+from archive_ingest.web.copy_reader import CHUNK
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.pipeline import ingest_in_process
 from tests.support.plugins.storage import SeaweedServer

@@ -47,283 +47,35 @@ as RFC 9110 allows). ``ETag`` is the file's SHA-256 (``If-None-Match`` answers 3
 
 from __future__ import annotations
 
-import base64
 import logging
-import re
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from anyio import CancelScope, CapacityLimiter, fail_after, to_thread
-from botocore.exceptions import BotoCoreError, ClientError
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import select
-from starlette.types import Message, Receive, Scope, Send
+from fastapi.responses import Response
 
 from archive_ingest.access_urls import ACCESS_ROUTE
-from archive_ingest.catalogue.copies import copies_of, objects_of_copy
-from archive_ingest.catalogue.schema import File, Version
 from archive_ingest.catalogue.store import Catalogue
 from archive_ingest.errors import ArchiveIngestError
-from archive_ingest.models import RECORD_ID_RE
-from archive_ingest.oai.tables import OaiRecord
 from archive_ingest.settings import Settings
-from archive_ingest.storage.s3 import S3Client, client_config, make_client
 from archive_ingest.storage.targets import target_views
+from archive_ingest.web.access_request import (
+    Unsatisfiable,
+    etag_matches,
+    parse_range,
+    valid_request,
+)
+from archive_ingest.web.copy_reader import (
+    AccessCopy,
+    CopyReader,
+    NoCopyAnswers,
+    find_access_copy,
+)
+from archive_ingest.web.stream_slots import Relay, SlotResponse, Slots
 
 log = logging.getLogger(__name__)
-
-#: version states whose bytes are stored and verified on at least one target
-SERVED_STATES = frozenset({"deposited", "under_replicated"})
-CHUNK = 32 * 1024
-_VERSION = re.compile(r"[1-9][0-9]{0,8}")
-_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
-MAX_RANGE_HEADER = 200
-#: a target that does not answer costs seconds, not the client's patience
-READ_CONFIG = client_config(max_attempts=2, connect_timeout=3, read_timeout=30)
-#: what a failing target raises while it opens or streams an object
-_READ_ERRORS = (BotoCoreError, ClientError, OSError, ArchiveIngestError)
-
-
-def valid_request(record_id: str, version: str) -> int | None:
-    """The version number when both path segments are well-formed, else None."""
-    if not RECORD_ID_RE.fullmatch(record_id) or ".." in record_id:
-        return None
-    if not _VERSION.fullmatch(version):
-        return None
-    return int(version)
-
-
-class Unsatisfiable(Exception):
-    """A byte range that starts at or after the end of the file (416)."""
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """``(first, last)`` (inclusive) of a single byte range, None for the whole file (no
-    header, a malformed one, another unit or several ranges: ignored, RFC 9110 14.2).
-    Raises :class:`Unsatisfiable` for a range with no byte inside the file."""
-    if not header or len(header) > MAX_RANGE_HEADER:
-        return None
-    match = _RANGE.fullmatch(header.strip().replace(" ", ""))
-    if match is None:
-        return None
-    first, last = match.group(1), match.group(2)
-    if not first:
-        if not last:
-            return None
-        suffix = int(last)
-        if suffix == 0 or size == 0:
-            raise Unsatisfiable
-        return max(size - suffix, 0), size - 1
-    start = int(first)
-    if last and int(last) < start:
-        return None  # an invalid range-spec: ignored
-    if start >= size:
-        raise Unsatisfiable
-    return start, min(int(last), size - 1) if last else size - 1
-
-
-@dataclass(frozen=True)
-class Source:
-    """One verified copy's object holding the access file."""
-
-    target: str
-    bucket: str
-    key: str
-    version_id: str | None
-
-
-@dataclass(frozen=True)
-class AccessCopy:
-    record_id: str
-    version: int
-    size: int
-    sha256: str
-    sources: tuple[Source, ...]
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.sha256}"'
-
-    @property
-    def filename(self) -> str:
-        # the record id's syntax ([a-z0-9._-]) needs no quoting in a header
-        return f"{self.record_id}-v{self.version}.pdf"
-
-
-def served_access_file(catalogue: Catalogue, record_id: str, version: int) -> File | None:
-    """The access file of ``record_id``'s ``version`` if the route may serve it, else None."""
-    with catalogue.session() as session:
-        exposed = session.get(OaiRecord, record_id)
-        if (
-            exposed is None
-            or exposed.deleted
-            or not exposed.access_copy
-            or version > exposed.version
-        ):
-            return None
-        row = session.scalars(
-            select(Version).where(Version.item_id == record_id, Version.version == version)
-        ).first()
-        if row is None or row.state not in SERVED_STATES:
-            return None
-        files = list(
-            session.scalars(
-                select(File).where(
-                    File.item_id == record_id, File.version == version, File.role == "access"
-                )
-            )
-        )
-        if len(files) != 1 or files[0].media_type != "application/pdf" or files[0].size <= 0:
-            return None
-        session.expunge(files[0])
-        return files[0]
-
-
-def find_access_copy(
-    catalogue: Catalogue, views: dict[str, Settings], record_id: str, version: int
-) -> AccessCopy | None:
-    """What the route serves for ``record_id`` v``version``, with every verified copy that
-    holds it, in the targets' order (``views``); None when there is nothing to serve."""
-    access = served_access_file(catalogue, record_id, version)
-    if access is None:
-        return None
-    path = f"data/{access.path}"
-    verified = {
-        c.target for c in copies_of(catalogue, record_id, version) if c.status == "verified"
-    }
-    sources: list[Source] = []
-    for target, view in views.items():
-        if target not in verified:
-            continue
-        for obj in objects_of_copy(catalogue, record_id, version, target):
-            if obj.path == path and (obj.size, obj.sha256) == (access.size, access.sha256):
-                sources.append(Source(target, view.s3_bucket, obj.key, obj.version_id))
-                break
-    if not sources:
-        return None
-    return AccessCopy(record_id, version, access.size, access.sha256, tuple(sources))
-
-
-class NoCopyAnswers(Exception):
-    """No verified copy gave the bytes asked for (503)."""
-
-
-class CopyReader:
-    """Opens byte ranges of a copy's object on the targets, one S3 client per target."""
-
-    def __init__(self, views: dict[str, Settings]) -> None:
-        self.views = views
-        self._clients: dict[str, S3Client] = {}
-        self._lock = threading.Lock()
-
-    def client(self, target: str) -> S3Client:
-        with self._lock:
-            if target not in self._clients:
-                self._clients[target] = make_client(self.views[target], config=READ_CONFIG)
-            return self._clients[target]
-
-    def check(self, copy: AccessCopy, source: Source) -> None:
-        """Raises unless ``source``'s object is the access file: its size, and its SHA-256 when
-        the server keeps a full-object one (a HEAD; nothing is re-hashed)."""
-        args: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key}
-        if source.version_id:
-            args["VersionId"] = source.version_id
-        head = self.client(source.target).head_object(ChecksumMode="ENABLED", **args)
-        if int(head.get("ContentLength", -1)) != copy.size:
-            raise ArchiveIngestError(
-                f"{source.target}: {source.key} is {head.get('ContentLength')} bytes, "
-                f"not {copy.size}"
-            )
-        server_sum = head.get("ChecksumSHA256")
-        if server_sum and head.get("ChecksumType") != "COMPOSITE":
-            expected = base64.b64encode(bytes.fromhex(copy.sha256)).decode("ascii")
-            if server_sum != expected:
-                raise ArchiveIngestError(
-                    f"{source.target}: {source.key} has SHA-256 {server_sum}, "
-                    f"not the access file's {expected}"
-                )
-
-    def open(self, source: Source, start: int, end: int) -> Any:
-        """The body of bytes ``start``..``end`` of ``source``'s object; raises when the target
-        does not answer or answers with another length than asked."""
-        args: dict[str, Any] = {
-            "Bucket": source.bucket,
-            "Key": source.key,
-            "Range": f"bytes={start}-{end}",
-        }
-        if source.version_id:
-            args["VersionId"] = source.version_id
-        response = self.client(source.target).get_object(**args)
-        body = response["Body"]
-        if int(response.get("ContentLength", -1)) != end - start + 1:
-            body.close()
-            raise ArchiveIngestError(
-                f"{source.target}: {source.key} answered {response.get('ContentLength')} bytes "
-                f"for a range of {end - start + 1}"
-            )
-        return body
-
-    def first_open(
-        self, copy: AccessCopy, start: int, end: int, after: int = -1
-    ) -> tuple[int, Any]:
-        """``(index, body)`` of the first source after ``after`` that opens."""
-        for index in range(after + 1, len(copy.sources)):
-            source = copy.sources[index]
-            try:
-                self.check(copy, source)
-                return index, self.open(source, start, end)
-            except _READ_ERRORS as exc:
-                log.warning(
-                    "access copy of %s v%s: %s does not serve it (%s)",
-                    copy.record_id,
-                    copy.version,
-                    source.target,
-                    exc,
-                )
-        raise NoCopyAnswers
-
-    def stream(
-        self, copy: AccessCopy, start: int, end: int, index: int, body: Any
-    ) -> Iterator[bytes]:
-        """Bytes ``start``..``end``, in chunks; a copy failing mid-way is replaced by the next
-        one from the byte reached. When none is left the response ends short (the client
-        sees fewer bytes than its Content-Length)."""
-        position = start
-        try:
-            while position <= end:
-                try:
-                    chunk = body.read(min(CHUNK, end - position + 1))
-                except _READ_ERRORS as exc:
-                    log.warning(
-                        "access copy of %s v%s: %s failed at byte %d (%s)",
-                        copy.record_id,
-                        copy.version,
-                        copy.sources[index].target,
-                        position,
-                        exc,
-                    )
-                    chunk = b""
-                if not chunk:
-                    body.close()
-                    try:
-                        index, body = self.first_open(copy, position, end, after=index)
-                    except NoCopyAnswers:
-                        log.error(
-                            "access copy of %s v%s: no copy left at byte %d",
-                            copy.record_id,
-                            copy.version,
-                            position,
-                        )
-                        return
-                    continue
-                position += len(chunk)
-                yield chunk
-        finally:
-            body.close()
 
 
 def _headers(copy: AccessCopy) -> dict[str, str]:
@@ -337,108 +89,8 @@ def _headers(copy: AccessCopy) -> dict[str, str]:
     }
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
 def _not_found() -> Response:
     return Response("not found\n", status_code=404, media_type="text/plain")
-
-
-class Slots:
-    """At most ``size`` streams at once; :meth:`take` never waits (full: None)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.in_use = 0
-        self._lock = threading.Lock()
-
-    def take(self) -> Callable[[], None] | None:
-        """A release function (calling it again does nothing), or None when all are taken."""
-        with self._lock:
-            if self.in_use >= self.size:
-                return None
-            self.in_use += 1
-        released = threading.Event()
-
-        def release() -> None:
-            with self._lock:
-                if not released.is_set():
-                    released.set()
-                    self.in_use -= 1
-
-        return release
-
-
-class Relay:
-    """A stream's chunks for the response, each read in a thread under the route's own
-    limiter (``limiter``); :meth:`close` ends the stream and closes its S3 body, also one
-    never read."""
-
-    def __init__(self, chunks: Iterator[bytes], body: Any, limiter: CapacityLimiter) -> None:
-        self._chunks = chunks
-        self._body = body
-        self._limiter = limiter
-
-    def __aiter__(self) -> Relay:
-        return self
-
-    async def __anext__(self) -> bytes:
-        chunk = await to_thread.run_sync(next, self._chunks, None, limiter=self._limiter)
-        if chunk is None:
-            raise StopAsyncIteration
-        return chunk
-
-    def _close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()  # a generator: its own body, whichever copy it reached
-        self._body.close()  # the first one, when the stream never started (twice is harmless)
-
-    async def close(self) -> None:
-        with CancelScope(shield=True):
-            await to_thread.run_sync(self._close, limiter=self._limiter)
-
-
-class SlotResponse(StreamingResponse):
-    """A streamed body holding a slot: when the response ends, however it ends (whole, the
-    client gone, a client too slow, an error), the stream is closed and the slot given back.
-
-    Each message sent to the client has ``send_timeout`` seconds: a client that stops
-    reading (its socket's buffers full) has its response ended there, the connection closed,
-    rather than holding the slot for as long as it likes."""
-
-    def __init__(
-        self,
-        content: Relay,
-        release: Callable[[], None],
-        send_timeout: float,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(content, **kwargs)
-        self._relay = content
-        self._release = release
-        self._send_timeout = send_timeout
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_in_time(message: Message) -> None:
-            with fail_after(self._send_timeout):
-                await send(message)
-
-        try:
-            try:
-                await super().__call__(scope, receive, send_in_time)
-            except* TimeoutError:
-                log.warning(
-                    "access copy: a client read nothing for %ss; its response is ended",
-                    self._send_timeout,
-                )
-        finally:
-            try:
-                await self._relay.close()
-            finally:
-                self._release()
 
 
 def _busy() -> Response:
@@ -494,7 +146,7 @@ def access_router(settings: Settings) -> APIRouter:
             return _not_found()
         headers = _headers(copy)
         if_none_match = headers_in.get("if-none-match")
-        if if_none_match and _etag_matches(if_none_match, copy.etag):
+        if if_none_match and etag_matches(if_none_match, copy.etag):
             return Response(status_code=304, headers=headers)
         wanted = headers_in.get("range")
         if_range = headers_in.get("if-range")
