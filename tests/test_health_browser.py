@@ -151,6 +151,14 @@ def _check_numbers(page: Page, settings: Settings, now: dt.datetime) -> None:
         per_day[day.strftime("%m-%d")] = per_day.get(day.strftime("%m-%d"), 0) + count
     daily = {label: total for label, total in _bars(page, "chart-daily").items() if total}
     assert daily == per_day and sum(daily.values()) >= 7  # 5 seeded + 2 real ingests
+    segments = {(d.strftime("%m-%d"), state): n for (d, state), n in want["per_day"].items()}
+    drawn = {}
+    for rect in page.locator("#chart-daily rect.segment").all():
+        label = rect.locator("xpath=..").get_attribute("data-label")
+        drawn[(label, rect.get_attribute("data-series"))] = int(
+            rect.get_attribute("data-value") or 0
+        )
+    assert drawn == segments  # each outcome's segment of each day
     queue = {label: total for label, total in _bars(page, "chart-queue").items() if total}
     assert queue == dict(want["queue"])
     for target, (inside, objects) in want["coverage"].items():
