@@ -38,6 +38,7 @@ from archive_ingest.monitoring.status_model import StatusReport
 from archive_ingest.monitoring.status_view import HEADINGS, status_svg
 from archive_ingest.settings import Settings
 from tests.support.cli import run_cli
+from tests.support.local_prefect_api import local_api_env, stopped_afterwards
 from tests.support.plugins.db import fresh_schema
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
@@ -311,3 +312,55 @@ def test_a_dead_database_and_prefect_api_are_down_and_nothing_secret_is_shown(
     down = " | ".join(p["what"] for p in report["problems"])
     assert "catalogue" in down and "Prefect API" in down, down
     assert report["items"] == {} and report["last_runs"] == []
+
+
+def test_the_newest_run_of_each_flow_is_read_from_the_prefect_api(
+    prefect_api_url: str, home: Path
+) -> None:
+    from prefect import flow  # the session's Prefect server (its fixture imports Prefect too)
+
+    @flow(name="status-test-fine")
+    def fine() -> int:
+        return 1
+
+    @flow(name="status-test-failing")
+    def failing() -> None:
+        raise RuntimeError("this flow fails on purpose")
+
+    fine()
+    with pytest.raises(RuntimeError):
+        failing()
+    env = command_env(PREFECT_API_URL=prefect_api_url)
+    code, report, _ = status_json(env)
+    prefect = report["services"]["prefect"]
+    assert (prefect["mode"], prefect["up"], prefect["flow_runs_detail"]) == ("external", True, "")
+    runs = {run["flow"]: run for run in prefect["flow_runs"]}
+    assert runs["status-test-fine"]["state_type"] == "COMPLETED"
+    assert runs["status-test-failing"]["state_type"] == "FAILED"
+    assert runs["status-test-failing"]["state"] == "Failed"
+    problems = [p for p in report["problems"] if "status-test-failing" in p["what"]]
+    assert [p["severity"] for p in problems] == ["degraded"]
+    assert not any("status-test-fine" in p["what"] for p in report["problems"])
+    assert code == 3, report["problems"]
+
+    _, screen, _ = status(command_env(PREFECT_API_URL=prefect_api_url, COLUMNS="160"))
+    line = next(ln for ln in screen.splitlines() if "flow status-test-failing" in ln)
+    assert "Failed" in line, line
+
+
+def test_the_local_prefect_api_is_asked_with_its_credential_and_never_shows_it(
+    home: Path,
+) -> None:
+    env = local_api_env(home)
+    with stopped_afterwards(env) as api:
+        up = run_cli(env, "prefect", "up", timeout=300)
+        assert up.returncode == 0, up.stderr
+        credential = api.auth_file.read_text().strip()
+        code, report, err = status_json(env)
+        _, screen, screen_err = status({**env, "COLUMNS": "160"})
+    for text in (json.dumps(report), err, screen, screen_err):
+        assert credential not in text
+    prefect = report["services"]["prefect"]
+    assert (prefect["mode"], prefect["up"], prefect["url"]) == ("local", True, api.url)
+    assert prefect["flow_runs"] == [] and prefect["flow_runs_detail"] == ""  # 401 would say so
+    assert code == 0, report["problems"]

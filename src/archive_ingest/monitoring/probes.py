@@ -12,7 +12,8 @@ PREFECT_API_URL are shown masked, S3 keys are never read into a result.
   embedded server's process and bucket, an external endpoint probed with one short request
   per question);
 - the Prefect API: an operator's server (PREFECT_API_URL) asked ``/health``, else the local
-  Prefect API's own status (orchestrator/local_api.py), which starts on demand;
+  Prefect API's own status (orchestrator/local_api.py), which starts on demand; when it
+  answers, the newest finished run of each flow (:mod:`archive_ingest.monitoring.prefect_runs`);
 - the review web server (``serve``): is something answering HTTP at its address;
 - the tools the stages run (on PATH or next to this Python): a look-up, no program is run;
   ``archive-ingest doctor`` runs the full checks.
@@ -31,13 +32,19 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from alembic.runtime.migration import MigrationContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.engine import head_revision
 from archive_ingest.errors import ArchiveIngestError
+from archive_ingest.monitoring.prefect_runs import (
+    FlowRunInfo,
+    PrefectQueryError,
+    api_access,
+    latest_flow_runs,
+)
 from archive_ingest.orchestrator.local_api import LocalPrefectApi
 from archive_ingest.settings import Settings, mask_url
 from archive_ingest.storage.weed_process import find_weed
@@ -171,6 +178,9 @@ class PrefectService(BaseModel):
     #: the local API is started by the first command that needs it: down is not a problem
     on_demand: bool = False
     detail: str = ""
+    #: the newest finished run of each flow (when the API answers), newest first
+    flow_runs: list[FlowRunInfo] = Field(default_factory=list)
+    flow_runs_detail: str = ""
 
 
 def prefect_service(settings: Settings) -> PrefectService:
@@ -179,15 +189,29 @@ def prefect_service(settings: Settings) -> PrefectService:
         status = http_status(configured.rstrip("/") + "/health")
         up = status is not None
         detail = f"answered HTTP {status}" if up else "does not answer"
-        return PrefectService(mode="external", url=mask_url(configured), up=up, detail=detail)
-    if not settings.local_prefect_api:
+        service = PrefectService(mode="external", url=mask_url(configured), up=up, detail=detail)
+    elif not settings.local_prefect_api:
         detail = "local_prefect_api is off: each command starts a temporary server"
         return PrefectService(mode="ephemeral", url=None, up=None, detail=detail)
-    api = LocalPrefectApi(settings)
-    status_now = api.status()
-    up = bool(status_now.running and status_now.answering)
-    detail = status_now.detail if up or status_now.running else "not running (started on demand)"
-    return PrefectService(mode="local", url=status_now.url, up=up, on_demand=True, detail=detail)
+    else:
+        status_now = LocalPrefectApi(settings).status()
+        up = bool(status_now.running and status_now.answering)
+        detail = status_now.detail if status_now.running else "not running (started on demand)"
+        service = PrefectService(
+            mode="local", url=status_now.url, up=up, on_demand=True, detail=detail
+        )
+    return _with_flow_runs(service, settings) if service.up else service
+
+
+def _with_flow_runs(service: PrefectService, settings: Settings) -> PrefectService:
+    access = api_access(settings)
+    if access is None:
+        return service
+    try:
+        runs = latest_flow_runs(*access, timeout=HTTP_PROBE_TIMEOUT)
+    except PrefectQueryError as exc:
+        return service.model_copy(update={"flow_runs_detail": f"flow runs not read: {exc}"})
+    return service.model_copy(update={"flow_runs": runs})
 
 
 # --- the review web server ---------------------------------------------------------------------

@@ -9,8 +9,8 @@ health and the command's exit code:
   that writes starts them); an operator's Prefect API (PREFECT_API_URL); a required tool;
 - ``degraded`` (3): everything answers, but something waits for a person: failed,
   under-replicated or stuck items, copies that are not verified, audit findings, a
-  whole-archive job (harvest, audit, replicate, repair) whose last run failed, a catalogue
-  whose schema is not the code's.
+  whole-archive job (harvest, audit, replicate, repair) whose last run failed, a Prefect flow
+  whose newest finished run failed or crashed, a catalogue whose schema is not the code's.
 
 The review queue is the normal work of archivists and never makes the status unhealthy; the
 local Prefect API and the review web server are reported but optional (the first starts on
@@ -90,6 +90,11 @@ def _degraded(report: StatusReport) -> list[str]:
                 f"the last {run.job} run failed"
                 + (f" ({run.at:%Y-%m-%d %H:%M} UTC)" if run.at else "")
             )
+    prefect = report.services.prefect
+    for flow_run in prefect.flow_runs if prefect else []:
+        if flow_run.failed:
+            ended = f" ({flow_run.ended_at:%Y-%m-%d %H:%M} UTC)" if flow_run.ended_at else ""
+            out.append(f"the last run of flow {flow_run.flow} ended {flow_run.state}{ended}")
     queues = report.queues
     for count, what in (
         (queues.failed, "failed (see the review queue's failures)"),

@@ -179,6 +179,19 @@ def _last_runs(report: StatusReport) -> Table:
         table.add_row(run.job, when(run.at), age(run.age_seconds), outcome, when(run.last_success))
     if not report.last_runs:
         table.add_row("-", "the catalogue does not answer", "", "", "")
+    prefect = report.services.prefect
+    for flow_run in prefect.flow_runs if prefect else []:
+        ended = flow_run.ended_at
+        seconds = None if ended is None else (report.generated_at - ended).total_seconds()
+        table.add_row(
+            f"flow {escape(flow_run.flow)}",
+            when(ended),
+            age(seconds),
+            Text(flow_run.state, style="bold red" if flow_run.failed else ""),
+            "-",
+        )
+    if prefect is not None and prefect.flow_runs_detail:
+        table.add_row("flows", escape(prefect.flow_runs_detail), "", "", "")
     return table
 
 
