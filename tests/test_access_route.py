@@ -49,7 +49,8 @@ from archive_ingest.access_urls import access_copy_url
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import objects_of_copy
 from archive_ingest.catalogue.schema import StoredObjectRow
-from archive_ingest.oai.store import get_record, sets_of, withdraw_record
+from archive_ingest.oai.queries import get_record, sets_of
+from archive_ingest.oai.store import withdraw_record
 from archive_ingest.settings import Settings
 from archive_ingest.web import create_app
 from archive_ingest.web.copy_reader import CHUNK

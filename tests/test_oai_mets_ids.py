@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import etree
 
-from archive_ingest.oai import store
+from archive_ingest.oai import queries
 from archive_ingest.oai.mets_ids import id_prefix, scope_ids
 from archive_ingest.oai.validate import response_errors
 from archive_ingest.oai.web import oai_router
@@ -93,7 +93,7 @@ def test_list_records_pages_hold_many_mets(client_for) -> None:  # type: ignore[
 
 def test_byte_budget_ends_a_page_early_but_never_empty(client_for) -> None:  # type: ignore[no-untyped-def]
     with client_for.catalogue.session() as session:  # type: ignore[attr-defined]
-        sizes = [len(store.get_record(session, f"rec-{n:04d}").mets_xml) for n in range(COUNT)]
+        sizes = [len(queries.get_record(session, f"rec-{n:04d}").mets_xml) for n in range(COUNT)]
     size = max(sizes)
     assert 3 * min(sizes) > 2 * size  # so a budget of two of the largest never fits three
     assert _harvest(client_for(oai_page_size=5, oai_page_bytes=2 * size)) == [2, 2, 2, 1]
@@ -108,7 +108,7 @@ def test_byte_budget_ends_a_page_early_but_never_empty(client_for) -> None:  # t
 def test_get_record_sends_the_scoped_copy_and_the_stored_record_is_untouched(client_for) -> None:  # type: ignore[no-untyped-def]
     client = client_for()
     with client_for.catalogue.session() as session:  # type: ignore[attr-defined]
-        stored = store.get_record(session, "rec-0002").mets_xml
+        stored = queries.get_record(session, "rec-0002").mets_xml
     response = client.get(
         "/oai?verb=GetRecord&metadataPrefix=mets&identifier=oai:archive-ingest.local:rec-0002"
     )
@@ -116,5 +116,5 @@ def test_get_record_sends_the_scoped_copy_and_the_stored_record_is_untouched(cli
     sent = etree.fromstring(response.content).find(f".//{METS}")
     assert sent is not None and all(i.startswith("r-rec-0002_") for i in _ids(sent))
     with client_for.catalogue.session() as session:  # type: ignore[attr-defined]
-        assert store.get_record(session, "rec-0002").mets_xml == stored
+        assert queries.get_record(session, "rec-0002").mets_xml == stored
     assert "r-rec-0002_" not in stored.decode()

@@ -29,7 +29,7 @@ from archive_ingest.catalogue.engine import MIGRATIONS
 from archive_ingest.catalogue.schema import Item, Version
 from archive_ingest.catalogue.store import Catalogue
 from archive_ingest.models import Creator, Identifier, PageRange, Relation, SourceRecord
-from archive_ingest.oai import store
+from archive_ingest.oai import queries, store
 from archive_ingest.oai.store import ACCESS_URL_PLACEHOLDER, publish_record, withdraw_record
 from archive_ingest.oai.tables import OaiRecord
 from archive_ingest.oai.validate import response_errors
@@ -527,7 +527,7 @@ def test_only_records_whose_oai_dc_says_driver_type_and_open_access_are_in_drive
     assert store.backfill(catalogue) == 3  # new-1 and older-1 published, wrong-1 fixed
     assert store.backfill(catalogue) == 0
     with catalogue.session() as session:
-        sets = store.sets_of(session, [new.record_id, older.record_id, wrong.record_id])
+        sets = queries.sets_of(session, [new.record_id, older.record_id, wrong.record_id])
         moved = session.get(OaiRecord, wrong.record_id)
         assert moved is not None and moved.datestamp > int(T0.timestamp())
     assert {"openaire", "driver"} <= set(sets[new.record_id])

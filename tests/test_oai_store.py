@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from archive_ingest.catalogue.schema import Item, Version
 from archive_ingest.catalogue.store import Catalogue
-from archive_ingest.oai import store
+from archive_ingest.oai import queries, store
 from archive_ingest.oai.protocol import OaiError, parse_request
 from archive_ingest.oai.sets import record_sets, sets_from_catalogue, slug
 from archive_ingest.oai.tables import OaiRecord, OaiRecordSet, OaiSet
@@ -101,7 +101,7 @@ def test_records_of_one_new_set_published_at_once(database_url: str) -> None:
             assert stamps == [store.to_epoch(T0)] * workers
             with catalogue.session() as session:
                 issn = f"issn:1234-56{round_:02d}"
-                assert store.set_exists(session, issn)
+                assert queries.set_exists(session, issn)
                 members = session.scalars(
                     select(OaiRecordSet.record_id).where(OaiRecordSet.set_spec == issn)
                 )
@@ -232,7 +232,7 @@ def test_backfill_exposes_only_deposited_versions(database_url: str, tmp_path: P
     assert store.backfill(catalogue) == 0
     with catalogue.session() as session:
         assert [r.record_id for r in session.scalars(select(OaiRecord))] == ["rec-b"]
-        specs = store.sets_of(session, ["rec-b"])["rec-b"]
+        specs = queries.sets_of(session, ["rec-b"])["rec-b"]
     assert "license:by-nc-sa" in specs and "publisher:editora-fiocruz" in specs
     catalogue.close()
 

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy.orm import Session
 
 from archive_ingest.access_urls import access_copy_url
-from archive_ingest.oai import store
+from archive_ingest.oai import queries
 from archive_ingest.oai.mets_ids import scope_ids
 from archive_ingest.oai.protocol import (
     FORMATS,
@@ -26,6 +26,7 @@ from archive_ingest.oai.protocol import (
     parse_request,
     record_id_of,
 )
+from archive_ingest.oai.store import ACCESS_URL_PLACEHOLDER
 from archive_ingest.oai.tables import OaiRecord
 from archive_ingest.oai.tokens import BadToken, TokenState, decode, encode
 
@@ -64,9 +65,9 @@ def _dispatch(
             name=config.repository_name,
             base_url=env.root[1].text or "",
             admin_email=config.admin_email,
-            earliest=store.earliest_datestamp(session) or 0,
+            earliest=queries.earliest_datestamp(session) or 0,
             repository_identifier=config.repository_identifier,
-            sample_record_id=store.any_record_id(session) or "scielo-books-37t-05",
+            sample_record_id=queries.any_record_id(session) or "scielo-books-37t-05",
         )
     elif verb == "ListMetadataFormats":
         prefixes = list(FORMATS)
@@ -93,7 +94,7 @@ _DC_IDENTIFIER = b'<dc:identifier xmlns:dc="http://purl.org/dc/elements/1.1/">%s
 #: else (a publisher's title or abstract quoting them) are left alone
 _PLACED = re.compile(
     rb"(<(?:file|datacite:identifier|datacite:alternateIdentifier)(?:\s[^<>]*)?>)"
-    + re.escape(store.ACCESS_URL_PLACEHOLDER.encode("ascii"))
+    + re.escape(ACCESS_URL_PLACEHOLDER.encode("ascii"))
     + rb"(?=</)"
 )
 
@@ -129,7 +130,7 @@ def _payload(prefix: str, sent: _Sent, payload: bytes | None, base_url: str) -> 
 
 def _lookup(config: Config, session: Session, identifier: str) -> OaiRecord:
     record_id = record_id_of(identifier, config.repository_identifier)
-    row = store.get_record(session, record_id) if record_id else None
+    row = queries.get_record(session, record_id) if record_id else None
     if row is None:
         raise OaiError("idDoesNotExist", "no record with this identifier")
     return row
@@ -157,7 +158,7 @@ def _get_record(
     payload = _stored(row, prefix)
     if payload is None:
         raise OaiError("cannotDisseminateFormat", "this record has no such format")
-    sets = store.sets_of(session, [row.record_id])[row.record_id]
+    sets = queries.sets_of(session, [row.record_id])[row.record_id]
     header = Header(
         oai_identifier(config.repository_identifier, row.record_id),
         row.datestamp,
@@ -184,11 +185,11 @@ def _list_sets(config: Config, session: Session, request: OaiRequest, env: Envel
         state = _token(config, request)
         after, sent, size = state.after_id, state.sent, state.size
     else:
-        total = store.set_count(session)
+        total = queries.set_count(session)
         if total == 0:
             raise OaiError("noSetHierarchy", "this repository has no sets yet")
         after, sent, size = None, 0, total
-    rows = store.set_page(session, after, config.page_size + 1)
+    rows = queries.set_page(session, after, config.page_size + 1)
     more = len(rows) > config.page_size
     rows = rows[: config.page_size]
     res = None
@@ -211,7 +212,7 @@ def _list(
     with_payload = request.verb == "ListRecords"
     if "resumptionToken" in request.args:
         state = _token(config, request)
-        query = store.Query(state.prefix or "", state.set_spec, state.from_, state.until)
+        query = queries.Query(state.prefix or "", state.set_spec, state.from_, state.until)
         after: tuple[int, str] | None = (
             (state.after_stamp, state.after_id) if state.after_stamp is not None else None
         )
@@ -220,23 +221,23 @@ def _list(
         prefix = request.args["metadataPrefix"]
         _check_prefix(prefix)
         set_spec = request.get("set")
-        if set_spec is not None and not store.set_exists(session, set_spec):
-            if store.set_count(session) == 0:
+        if set_spec is not None and not queries.set_exists(session, set_spec):
+            if queries.set_count(session) == 0:
                 raise OaiError("noSetHierarchy", "this repository has no sets yet")
             raise OaiError("noRecordsMatch", "no records in this set")
         # Freeze the harvest at the last complete second: whatever is stamped from now on
         # (inserts, edits, withdrawals mid-harvest) belongs to the next incremental harvest.
         until = now - 1 if request.until is None else min(request.until, now - 1)
-        query = store.Query(prefix, set_spec, request.from_, until)
+        query = queries.Query(prefix, set_spec, request.from_, until)
         after, sent = None, 0
-        size = store.count(session, query)
+        size = queries.count(session, query)
         if size == 0:
             raise OaiError("noRecordsMatch", "no records match the request")
     limit = config.page_size
-    rows, more = store.page(
+    rows, more = queries.page(
         session, query, after, limit, with_payload=with_payload, max_bytes=config.page_bytes
     )
-    sets = store.sets_of(session, [row.record_id for row in rows])
+    sets = queries.sets_of(session, [row.record_id for row in rows])
     node = env.verb(request.verb)
     for row in rows:
         header = Header(
