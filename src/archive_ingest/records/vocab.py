@@ -10,6 +10,7 @@ import base64
 import re
 from dataclasses import dataclass, replace
 
+from archive_ingest.identifiers import normalise_doi, normalise_issn
 from archive_ingest.models import Creator, Identifier, SourceRecord
 from archive_ingest.records.text import clean_line, clean_uri
 
@@ -149,11 +150,11 @@ def identifier_uri(ident: Identifier) -> str | None:
         digits = _isbn_digits(value)
         return f"urn:isbn:{digits}" if len(digits) in (10, 13) else None
     if ident.scheme in ("issn", "eissn"):
-        digits = _isbn_digits(value)
-        return f"urn:issn:{digits[:4]}-{digits[4:]}" if len(digits) == 8 else None
+        issn = normalise_issn(value)
+        return f"urn:issn:{issn}" if issn else None
     if ident.scheme == "doi":
-        doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", value, flags=re.IGNORECASE)
-        return clean_uri(f"https://doi.org/{doi}") if doi.startswith("10.") else None
+        doi = normalise_doi(value)
+        return clean_uri(f"https://doi.org/{doi}") if doi else None
     if ident.scheme == "url":
         return clean_uri(value)
     if ident.scheme == "sha256" and re.fullmatch(r"[0-9a-fA-F]{64}", value):

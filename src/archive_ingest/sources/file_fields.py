@@ -3,7 +3,6 @@ classification, languages and dates (each problem becomes a note, never an error
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from typing import Any, Literal, cast, get_args
 
@@ -11,6 +10,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from archive_ingest.errors import SourceError
+from archive_ingest.identifiers import normalise_issn
 from archive_ingest.models import Identifier, IdentifierScheme
 from archive_ingest.refs import PID_RE
 from archive_ingest.sources.base import isbn_identifier
@@ -31,7 +31,6 @@ SCHEMES: frozenset[str] = frozenset(get_args(IdentifierScheme))
 ROLES = frozenset(
     {"author", "organizer", "editor", "translator", "coordinator", "collaborator", "other"}
 )
-ISSN_RE = re.compile(r"^(?:ISSN\s*:?\s*)?([0-9]{4}-?[0-9]{3}[0-9Xx])$", re.IGNORECASE)
 
 
 def parse_xml(raw: bytes) -> ET.Element:
@@ -73,20 +72,15 @@ def classify_identifier(value: str) -> tuple[Identifier | None, str | None]:
         )
     if PID_RE.fullmatch(text.upper()):
         return Identifier(scheme="scielo-pid", value=text.upper()), None
-    issn = ISSN_RE.match(text)
+    issn = normalise_issn(text)
     if issn and text.upper().startswith("ISSN"):
-        return Identifier(scheme="issn", value=issn_form(issn.group(1))), None
+        return Identifier(scheme="issn", value=issn), None
     if text.lower().startswith(("http://", "https://")):
         return Identifier(scheme="url", value=text), None
     isbn = normalise_isbn(text)
     if isbn is not None and isbn.problem != "not 10 or 13 digits":
         return isbn_identifier("isbn", text, "metadata")
     return None, f"identifier {text!r} of unknown kind; ignored"
-
-
-def issn_form(value: str) -> str:
-    digits = value.replace("-", "").upper()
-    return f"{digits[:4]}-{digits[4:]}"
 
 
 def scheme_identifier(scheme: str, value: str) -> tuple[Identifier | None, str | None]:

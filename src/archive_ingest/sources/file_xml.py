@@ -6,17 +6,16 @@ import xml.etree.ElementTree as ET
 from typing import Any, Literal
 
 from archive_ingest.errors import SourceError
+from archive_ingest.identifiers import normalise_issn
 from archive_ingest.models import Creator, Identifier, PageRange, Relation
 from archive_ingest.refs import PID_RE
 from archive_ingest.sources.file_fields import (
     DC_NS,
-    ISSN_RE,
     ROLES,
     XLINK_NS,
     XML_LANG,
     classify_identifier,
     find_oai_dc,
-    issn_form,
     languages_of,
     parse_xml,
     text_of,
@@ -166,14 +165,14 @@ def map_jats(raw: bytes) -> dict[str, Any]:
     journal_ids: list[Identifier] = []
     if journal_meta is not None:
         for issn in journal_meta.findall("issn"):
-            match = ISSN_RE.match(text_of(issn) or "")
-            if not match:
+            value = normalise_issn(text_of(issn))
+            if value is None:
                 continue
             pub_type = issn.get("pub-type") or issn.get("publication-format") or ""
             scheme: Literal["issn", "eissn"] = (
                 "eissn" if pub_type in ("epub", "electronic") else "issn"
             )
-            journal_ids.append(Identifier(scheme=scheme, value=issn_form(match.group(1))))
+            journal_ids.append(Identifier(scheme=scheme, value=value))
 
     licence_el = meta.find("permissions/license")
     licence_url = licence_el.get(f"{{{XLINK_NS}}}href") if licence_el is not None else None
