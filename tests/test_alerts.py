@@ -36,7 +36,7 @@ from archive_ingest.monitoring.alerts import (
     send_alert,
 )
 from archive_ingest.monitoring.artifacts import artifact_key, items_markdown, md_escape
-from archive_ingest.monitoring.item_alerts import item_alerts
+from archive_ingest.monitoring.item_alerts import item_alerts, send_under_replicated
 from archive_ingest.settings import Settings, reset_settings_cache
 from tests.support.ports import free_port
 from tests.support.webhook import WebhookReceiver
@@ -279,3 +279,27 @@ def test_artifact_keys_are_what_prefect_accepts() -> None:
         "harvest-scielo-articles-scl-outcomes"
     )
     assert re.fullmatch(r"[a-z0-9-]+", artifact_key("ingest batch/é", "x"))
+
+
+def test_replicate_alerts_on_what_the_catalogue_still_holds_under_replicated(
+    settings: Settings,
+) -> None:
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        for record_id, state in (("short-1", State.UNDER_REPLICATED), ("whole-1", State.DEPOSITED)):
+            catalogue.ensure_item(record_id, source=f"file:{record_id}.pdf", source_kind="file")
+            version = catalogue.new_version(record_id, original_sha256=None, work_dir=None)
+            catalogue.set_state(
+                record_id, state, ["copies: stored on 1 of 2 targets"], version=version
+            )
+        with WebhookReceiver() as hook:
+            configured = _settings(settings, hook.url(f"/h/{TOKEN}"))
+            run = RunInfo.command("replicate")
+            assert send_under_replicated(configured, catalogue, run=run) is True
+            [body] = hook.bodies()
+        assert send_under_replicated(settings, catalogue, run=run) is False  # no webhook
+    finally:
+        catalogue.close()
+    assert body["kind"] == "under_replicated" and body["items"] == ["short-1"]
+    assert body["details"][0]["reason"] == "stored on 1 of 2 targets"
+    assert body["run"]["name"] == "archive-ingest replicate"

@@ -9,7 +9,8 @@
   code), and the one warning names neither URL nor token;
 - the ``fixity-audit`` flow after a byte flipped on disk (tests/support/damage.py) delivers
   one ``audit_finding`` alert (by target and kind) carrying its flow run's id, and that flow
-  run's artifact lists the damaged copy.
+  run's artifact lists the damaged copy; the token is in neither that artifact nor the flow
+  run's logs on the Prefect API.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import Artifact
 from prefect.client.schemas.sorting import FlowRunSort
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from archive_ingest.catalogue import Catalogue
@@ -218,3 +220,12 @@ def test_an_audit_finding_is_an_alert_and_the_flow_runs_artifact_lists_it(
     assert rows[0] == "| target | item | version | kind | key | detail |"
     assert len(rows) == 2 and rows[1].startswith(f"| t1 | {record_id} | 1 | content-mismatch |")
     assert "t2: 1/1 copies ok" in text
+    APILogWorker.drain_all(timeout=30)  # the run's logs are sent in the background
+    logs = httpx.post(
+        f"{prefect_api_url}/logs/filter",
+        json={"logs": {"flow_run_id": {"any_": [alert["run"]["id"]]}}, "limit": 200},
+        timeout=30,
+    )
+    logs.raise_for_status()
+    assert logs.json(), "the flow run's logs were read back"
+    assert TOKEN not in logs.text and TOKEN not in text
