@@ -10,7 +10,9 @@
 - the ``fixity-audit`` flow after a byte flipped on disk (tests/support/damage.py) delivers
   one ``audit_finding`` alert (by target and kind) carrying its flow run's id, and that flow
   run's artifact lists the damaged copy; the token is in neither that artifact nor the flow
-  run's logs on the Prefect API.
+  run's logs on the Prefect API;
+- the ``ingest-batch`` flow (a harvest's batch runner) on failing items: one alert from the
+  batch, none from its items' subflow runs, and the batch run's artifact has their rows.
 """
 
 from __future__ import annotations
@@ -229,3 +231,32 @@ def test_an_audit_finding_is_an_alert_and_the_flow_runs_artifact_lists_it(
     logs.raise_for_status()
     assert logs.json(), "the flow run's logs were read back"
     assert TOKEN not in logs.text and TOKEN not in text
+
+
+def test_a_batch_flow_alerts_once_for_its_items_and_its_artifact_has_their_rows(
+    harvest_env: Settings, prefect_api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``ingest-batch`` flow (the harvest's batch runner) on two failing REFs: one
+    ``failed_items`` alert from the batch's flow run naming both; the items' own
+    ``ingest-item`` subflow runs raise none (they are not standalone deployment runs)."""
+    from flows.harvest import ingest_batch  # Prefect once its server is up
+
+    refs = [REF, "scielo-books:37t/06"]
+    with WebhookReceiver() as hook:
+        monkeypatch.setenv("ARCHIVE_INGEST_ALERT_WEBHOOK_URL", hook.url(f"/hooks/{TOKEN}"))
+        monkeypatch.setenv("ARCHIVE_INGEST_WEB_BASE_URL", BASE)
+        reset_settings_cache()
+        report = ingest_batch(refs=refs, concurrency=2)
+        bodies = hook.bodies()
+    reset_settings_cache()
+    assert report["counts"] == {"failed": 2, "total": 2}, report
+    [alert] = bodies
+    assert alert["kind"] == "failed_items" and alert["run"]["flow"] == "ingest-batch"
+    assert sorted(alert["items"]) == [RECORD, "scielo-books-37t-06"]
+    assert alert["summary"] == "2 of 2 item(s) failed in ingest-batch"
+
+    artifacts = _artifacts(prefect_api_url, [alert["run"]["id"]])
+    [artifact] = [a for a in artifacts if a.key == "ingest-batch-outcomes"]
+    rows = [line for line in str(artifact.data).splitlines() if line.startswith("| ")]
+    assert sorted(r.split(" | ")[0] for r in rows[1:]) == [f"| {RECORD}", "| scielo-books-37t-06"]
+    assert all(" | failed | " in r for r in rows[1:])
