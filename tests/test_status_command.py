@@ -10,6 +10,9 @@ with items in every queue (written through the catalogue API).
   with exit 1 within a bounded time;
 - a PostgreSQL catalogue whose URL holds a password: reported, figures equal, the password
   masked; a dead database and a dead PREFECT_API_URL: down, exit 1, nothing secret shown;
+- the newest run of each flow is read from a real Prefect server (a failed one is a problem,
+  a completed one is not), and the local Prefect API is asked with its credential, which
+  neither output shows;
 - neither output ever holds an S3 key or a database password.
 """
 
