@@ -23,7 +23,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from prefect.settings import Settings as PrefectSettings
 
-from archive_ingest.catalogue.runs import add_stage_seconds
+from archive_ingest.catalogue.runs import count_item_run
 from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
 from archive_ingest.ingest import describe, ocr, package, registry, resolve
 from archive_ingest.ingest.runner import fail, result_for, run_stage
@@ -179,7 +179,9 @@ def ingest_item(ref: str, metadata_path: str | None = None) -> dict[str, Any]:
         source = handle.source if handle else ref
         log.debug("ingest of %s failed", ref, exc_info=True)
         if handle is not None:  # the stages that ran before the failure
-            add_stage_seconds(svc.catalogue, handle.seconds)
+            count_item_run(
+                svc.catalogue, handle.seconds, record_id=handle.record_id, version=handle.version
+            )
         result = fail(svc, source, record_id, version, exc).model_dump(mode="json")
     finally:
         svc.close()

@@ -27,6 +27,7 @@ from archive_ingest.audit.run import audit_targets
 from archive_ingest.audit.target import AuditOptions
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.errors import ConfigError
 from archive_ingest.ingest.runner import ItemResult
 from archive_ingest.settings import Settings
 from archive_ingest.storage.targets import target_views
@@ -170,9 +171,11 @@ def test_metrics_after_a_real_ingest_equal_the_catalogue_and_the_targets(
     # fetched bytes, OCR pages, licence outcomes
     fetched = by(samples, "archive_ingest_fetched_bytes", "role")
     assert fetched["original"] == sum(f.size for f in files if f.role == "original")
-    pages = by(samples, "archive_ingest_ocr_pages", "decision")
+    pages = by(samples, "archive_ingest_ocr_pages_total", "decision")
     assert sum(pages.values()) == sum(v.summary.get("ocr", {}).get("pages", 0) for v in versions)
     assert sum(pages.values()) > 0
+    ocr_runs = sum(1 for r in results if "ocr" in (r.stage_seconds or {}))
+    assert samples["archive_ingest_ocr_runs_total"][()] == ocr_runs == 2
     outcomes = by(samples, "archive_ingest_licence_outcome_items", "outcome")
     wanted: dict[str, int] = defaultdict(int)
     for item in items:
@@ -218,7 +221,7 @@ def test_the_bearer_token_is_required_when_set(settings: Settings) -> None:
 
 
 def test_a_short_token_is_refused_when_the_app_is_built(settings: Settings) -> None:
-    with pytest.raises(Exception, match="metrics_token"):
+    with pytest.raises(ConfigError, match="metrics_token"):
         _empty_app(settings, metrics_token=SecretStr("short"))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import CopyObject, mark_object_checked, record_copy
-from archive_ingest.catalogue.runs import add_stage_seconds, bucket_of, record_job_run
+from archive_ingest.catalogue.runs import bucket_of, count_item_run, record_job_run
 from archive_ingest.harvest.store import record_run
 from archive_ingest.models import Digests, FileInfo, State
 from archive_ingest.monitoring.figures import archive_figures
@@ -130,9 +130,11 @@ def test_figures_equal_what_the_catalogue_was_given(catalogue: Catalogue) -> Non
         counts={},
         problems=[],
     )
-    add_stage_seconds(cat, {"ocr": 4.0, "fetch": 0.01})
-    add_stage_seconds(cat, {"ocr": 40.0})
-    add_stage_seconds(cat, {})
+    # the runs' ends: the OCR pages of the version named are counted when "ocr" ran
+    count_item_run(cat, {"ocr": 4.0, "fetch": 0.01}, record_id="scielo-scl-a", version=1)
+    count_item_run(cat, {"ocr": 40.0}, record_id="scielo-arg-b", version=1)
+    count_item_run(cat, {"fetch": 0.2}, record_id="scielo-arg-b", version=1)  # no OCR: none
+    count_item_run(cat, {}, record_id="scielo-scl-a", version=1)  # nothing ran: nothing
 
     with cat.session() as session:  # the oldest of the queue: known, not "now"
         session.execute(
@@ -160,8 +162,8 @@ def test_figures_equal_what_the_catalogue_was_given(catalogue: Catalogue) -> Non
     assert totals == {"t1": (4, 65), "t2": (3, 60)}
     assert figures.fetched_bytes == {"original": 1007, "translation": 500, "source-metadata": 40}
     assert figures.fetched_files == {"original": 2, "translation": 1, "source-metadata": 1}
-    assert (figures.ocr_versions, figures.ocr_pages) == (2, 7)
-    assert figures.ocr_decisions == {"born-digital": 1, "fresh-ocr": 5, "kept-layer": 1}
+    assert figures.ocr_runs == 2
+    assert figures.ocr_pages == {"born-digital": 1, "fresh-ocr": 5, "kept-layer": 1}
     assert figures.licence_outcomes == {"valid": 1, "needs_review": 1, "unchecked": 2}
     findings = {(f.target, f.kind): f.objects for f in figures.findings}
     assert findings == {("t2", "size-mismatch"): 2, ("t1", "missing"): 1}
@@ -179,7 +181,7 @@ def test_figures_equal_what_the_catalogue_was_given(catalogue: Catalogue) -> Non
     assert cumulative["2.5"] == 0 and cumulative["5.0"] == 1 and cumulative["30.0"] == 1
     assert cumulative["60.0"] == 2 and cumulative["+Inf"] == 2
     assert list(cumulative)[-1] == "+Inf"
-    assert stages["fetch"].buckets[0].runs == 1
+    assert stages["fetch"].runs == 2 and stages["fetch"].buckets[0].runs == 1
 
 
 def test_an_empty_archive_has_zeros_and_no_times(catalogue: Catalogue) -> None:
@@ -187,7 +189,8 @@ def test_an_empty_archive_has_zeros_and_no_times(catalogue: Catalogue) -> None:
     assert figures.items == [] and figures.versions == {} and figures.review_queue == 0
     assert figures.review_queue_oldest is None and figures.review_queue_oldest_age_seconds is None
     assert figures.targets == [] and figures.findings == [] and figures.stages == []
-    assert figures.ocr_decisions == {"born-digital": 0, "kept-layer": 0, "fresh-ocr": 0}
+    assert figures.ocr_pages == {"born-digital": 0, "kept-layer": 0, "fresh-ocr": 0}
+    assert figures.ocr_runs == 0 and figures.licence_outcomes == {}
     assert all(j.last_run is None and j.last_success is None for j in figures.jobs)
     assert [j.job for j in figures.jobs] == ["ingest", "harvest", "audit", "replicate", "repair"]
     figures.model_dump_json()  # JSON-able as it is (the status command prints it)

@@ -1,4 +1,4 @@
-"""What the operations figures need that no item row holds (migration 0010).
+"""What the operations figures need that no item row holds (migrations 0010 and 0011).
 
 job_runs         one row per run of a whole-archive job (``audit``, ``replicate``, ``repair``):
                  when it started and ended and whether it succeeded, so "when did the last
@@ -8,10 +8,14 @@ stage_durations  the seconds ingest stages took, as a histogram kept as counters
                  bucket (upper bound ``le`` in seconds, ``+Inf`` last) the runs that took at most
                  ``le`` (and more than the bucket below) and their seconds summed. Counters, not
                  one row per run: reading them costs the same at 100 or 10 million items.
+counters         other counts that only grow, by name and label: ``ocr_runs`` (label "") and
+                 ``ocr_pages`` (label: the text-quality gate's decision). Reading them from each
+                 version's summary JSON meant parsing every version row at every scrape.
 
-A stage's seconds are added when the item's run ends (:func:`add_stage_seconds`, from
-``ingest/runner.py``), in one transaction per item, only for stages that ran in that run (a
-stage found done by its checkpoint took no time and is not counted).
+An item's run is counted when it ends (:func:`count_item_run`, from ``ingest/runner.py`` and
+the ingest flow), in one transaction: the seconds of the stages that ran in that run (a stage
+found done by its checkpoint took no time and is not counted) and, when the OCR stage was one
+of them, the version's OCR pages by decision.
 """
 
 from __future__ import annotations
@@ -20,15 +24,15 @@ import bisect
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, String, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from archive_ingest.catalogue.schema import Base
+from archive_ingest.catalogue.schema import Base, Version
 from archive_ingest.catalogue.store import Catalogue
 
 log = logging.getLogger(__name__)
@@ -71,6 +75,14 @@ class JobRun(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Counter(Base):
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class StageDuration(Base):
     __tablename__ = "stage_durations"
 
@@ -86,31 +98,77 @@ def bucket_of(seconds: float) -> str:
     return INF if index == len(STAGE_BUCKETS) else repr(STAGE_BUCKETS[index])
 
 
-def add_stage_seconds(catalogue: Catalogue, seconds: Mapping[str, float]) -> None:
-    """Count one run of each stage in ``seconds`` (stage name -> seconds), in one transaction
-    (an upsert per stage, in a fixed order: concurrent items never wait on each other in a
-    cycle). Nothing is written for an empty mapping. A database error is logged, not raised:
+def count_item_run(
+    catalogue: Catalogue,
+    seconds: Mapping[str, float],
+    *,
+    record_id: str | None = None,
+    version: int | None = None,
+) -> None:
+    """Count one run of each stage in ``seconds`` (stage name -> seconds) and, when ``ocr`` is
+    one of them, the OCR pages of ``record_id`` v``version`` by decision (its summary), in one
+    transaction: upserts in a fixed order, so concurrent items never wait on each other in a
+    cycle. Nothing is written for an empty mapping. A database error is logged, not raised:
     these are figures about the run, and the item's own outcome is recorded already."""
     rows = sorted((stage, bucket_of(max(0.0, s)), max(0.0, s)) for stage, s in seconds.items())
     if not rows:
         return
-    insert = pg_insert if catalogue.engine.dialect.name == "postgresql" else sqlite_insert
     try:
         with catalogue.session() as session:
-            for stage, le, value in rows:
-                statement = insert(StageDuration).values(stage=stage, le=le, runs=1, seconds=value)
-                session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[StageDuration.stage, StageDuration.le],
-                        set_={
-                            "runs": StageDuration.runs + 1,
-                            "seconds": StageDuration.seconds + value,
-                        },
-                    )
+            counts = _ocr_counts(session, record_id, version) if "ocr" in seconds else {}
+            for (name, label), count in sorted(counts.items()):
+                _add(session, Counter, {"name": name, "label": label}, {"value": count})
+            for stage, le, spent in rows:
+                _add(
+                    session,
+                    StageDuration,
+                    {"stage": stage, "le": le},
+                    {"runs": 1, "seconds": spent},
                 )
     except SQLAlchemyError as exc:  # its text may carry the URL: only the kind of failure
         cause = type(getattr(exc, "orig", None) or exc).__name__
         log.warning("stage durations not counted (%s)", cause)
+
+
+def ocr_counts(summary: Mapping[str, Any] | None) -> dict[tuple[str, str], int]:
+    """The counters one OCR run adds, from its version's summary (``summary.ocr``)."""
+    ocr = (summary or {}).get("ocr")
+    if not isinstance(ocr, dict):
+        return {}
+    counts = {("ocr_runs", ""): 1}
+    for decision, pages in (ocr.get("decisions") or {}).items():
+        if isinstance(pages, int) and pages > 0:
+            counts[("ocr_pages", str(decision))] = pages
+    return counts
+
+
+def _ocr_counts(
+    session: Session, record_id: str | None, version: int | None
+) -> dict[tuple[str, str], int]:
+    if record_id is None or version is None:
+        return {}
+    summary = session.scalar(
+        select(Version.summary).where(Version.item_id == record_id, Version.version == version)
+    )
+    return ocr_counts(summary)
+
+
+def _add(
+    session: Session,
+    model: type[Counter] | type[StageDuration],
+    key: dict[str, str],
+    amounts: dict[str, float],
+) -> None:
+    """Insert the row ``key`` with ``amounts``, or add ``amounts`` to the row there."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = cast(Table, model.__table__)
+    statement = insert(table).values(**key, **amounts)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: table.c[column] + amount for column, amount in amounts.items()},
+        )
+    )
 
 
 def record_job_run(

@@ -44,6 +44,10 @@ class Base(DeclarativeBase):
 
 class Item(Base):
     __tablename__ = "items"
+    # covering the figures' GROUP BY (monitoring/figures.py): no read of the wide rows
+    __table_args__ = (
+        Index("ix_items_figures", "state", "source_kind", "licence_outcome", "source"),
+    )
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     source: Mapped[str] = mapped_column(String(1024), unique=True)
@@ -133,6 +137,9 @@ class Copy(Base):
     __tablename__ = "copies"
     __table_args__ = (
         UniqueConstraint("item_id", "version", "target", name="uq_copies_item_version_target"),
+        # covering the figures' scans (monitoring/figures.py)
+        Index("ix_copies_totals", "target", "status", "objects", "bytes"),
+        Index("ix_copies_version_status", "item_id", "version", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from archive_ingest.catalogue.runs import add_stage_seconds
+from archive_ingest.catalogue.runs import count_item_run
 from archive_ingest.catalogue.schema import Item
 from archive_ingest.errors import ArchiveIngestError, RefError
 from archive_ingest.ingest import checkpoints, registry
@@ -170,13 +170,15 @@ def fail(
 
 def result_for(svc: Services, handle: Handle) -> ItemResult:
     """The result line of the item at the end of its run; the seconds of the stages that ran
-    are counted in the catalogue's stage durations (catalogue/runs.py), one transaction."""
+    (and, when OCR was one, its pages) are counted in the catalogue (catalogue/runs.py)."""
     item = svc.catalogue.get_item(handle.record_id)
     if item is None:
         raise ArchiveIngestError(f"{handle.record_id} is not in the catalogue")
     result = item_result(item, handle.reasons)
     result.stage_seconds = dict(handle.seconds) or None
-    add_stage_seconds(svc.catalogue, handle.seconds)
+    count_item_run(
+        svc.catalogue, handle.seconds, record_id=handle.record_id, version=handle.version
+    )
     return result
 
 

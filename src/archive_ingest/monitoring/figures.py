@@ -16,8 +16,9 @@ Where each figure comes from:
   ``stored_objects`` when a copy is recorded);
 - fetched: the ``files`` the fetch stage downloaded (roles ``original``, ``translation``,
   ``source-metadata``), every version counted;
-- OCR: the pages per quality-gate decision in each version's summary (``summary.ocr``);
-- licence outcomes: ``items.licence_outcome``;
+- OCR: the ``counters`` of OCR runs and their pages per quality-gate decision, counted when
+  an item's run with the OCR stage ends (catalogue/runs.py);
+- licence outcomes: ``items.licence_outcome`` (in the same GROUP BY as the items);
 - audit findings: ``stored_objects`` whose last check found a problem, by target and reason;
 - last runs: ``job_runs`` (audit, replicate, repair), ``harvest_runs`` (harvest) and, for
   ingest, the last update of a ``deposited`` version;
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.rows import aware
-from archive_ingest.catalogue.runs import INF, STAGE_BUCKETS, JobRun, StageDuration
+from archive_ingest.catalogue.runs import INF, STAGE_BUCKETS, Counter, JobRun, StageDuration
 from archive_ingest.catalogue.schema import FINDING, Copy, File, Item, StoredObjectRow, Version
 from archive_ingest.models import State
 
@@ -132,10 +133,10 @@ class ArchiveFigures(BaseModel):
     #: file role -> (files, bytes) downloaded by the fetch stage, every version
     fetched_files: dict[str, int] = Field(default_factory=dict)
     fetched_bytes: dict[str, int] = Field(default_factory=dict)
-    #: versions whose PDF went through the OCR stage, their pages, pages per gate decision
-    ocr_versions: int = 0
-    ocr_pages: int = 0
-    ocr_decisions: dict[str, int] = Field(default_factory=dict)
+    #: runs of the OCR stage counted so far, and their pages by the gate's decision (counters:
+    #: they only grow; an OCR re-run counts again)
+    ocr_runs: int = 0
+    ocr_pages: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(OCR_DECISIONS, 0))
     #: licence outcome (valid, needs_review, rejected; "unchecked") -> items
     licence_outcomes: dict[str, int] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
@@ -183,13 +184,20 @@ def _collection() -> Any:
 def _items(session: Session, figures: ArchiveFigures) -> None:
     collection = _collection().label("collection")
     rows = session.execute(
-        select(Item.state, Item.source_kind, collection, func.count())
-        .group_by(Item.state, Item.source_kind, collection)
+        select(Item.state, Item.source_kind, collection, Item.licence_outcome, func.count())
+        .group_by(Item.state, Item.source_kind, collection, Item.licence_outcome)
         .order_by(Item.state, Item.source_kind, collection)
-    )
+    ).all()
+    counts: dict[tuple[str, str, str], int] = {}
+    outcomes: dict[str, int] = {}
+    for state, kind, coll, outcome, n in rows:
+        key = (state, kind, coll or "")
+        counts[key] = counts.get(key, 0) + int(n)
+        outcomes[outcome or "unchecked"] = outcomes.get(outcome or "unchecked", 0) + int(n)
     figures.items = [
-        ItemCount(state=s, source_kind=k, collection=c or "", items=int(n)) for s, k, c, n in rows
+        ItemCount(state=s, source_kind=k, collection=c, items=n) for (s, k, c), n in counts.items()
     ]
+    figures.licence_outcomes = dict(sorted(outcomes.items()))
     figures.versions = {
         state: int(n)
         for state, n in session.execute(
@@ -203,13 +211,6 @@ def _items(session: Session, figures: ArchiveFigures) -> None:
     ).one()
     figures.review_queue = int(count)
     figures.review_queue_oldest = aware(oldest) if oldest is not None else None
-    outcome = func.coalesce(Item.licence_outcome, literal("unchecked"))
-    figures.licence_outcomes = {
-        str(o): int(n)
-        for o, n in session.execute(
-            select(outcome, func.count()).group_by(outcome).order_by(outcome)
-        )
-    }
 
 
 def _copies(session: Session, figures: ArchiveFigures) -> None:
@@ -252,16 +253,15 @@ def _fetched_and_ocr(session: Session, figures: ArchiveFigures) -> None:
     ):
         figures.fetched_files[role] = int(files)
         figures.fetched_bytes[role] = int(size)
-    pages = Version.summary[("ocr", "pages")].as_integer()
-    decisions = [
-        func.coalesce(func.sum(Version.summary[("ocr", "decisions", d)].as_integer()), 0)
-        for d in OCR_DECISIONS
-    ]
-    row = session.execute(
-        select(func.count(pages), func.coalesce(func.sum(pages), 0), *decisions)
-    ).one()
-    figures.ocr_versions, figures.ocr_pages = int(row[0]), int(row[1])
-    figures.ocr_decisions = {d: int(n) for d, n in zip(OCR_DECISIONS, row[2:], strict=True)}
+    for name, label, value in session.execute(
+        select(Counter.name, Counter.label, Counter.value).where(
+            Counter.name.in_(("ocr_runs", "ocr_pages"))
+        )
+    ):
+        if name == "ocr_runs":
+            figures.ocr_runs += int(value)
+        else:
+            figures.ocr_pages[label] = figures.ocr_pages.get(label, 0) + int(value)
 
 
 def _findings(session: Session, figures: ArchiveFigures) -> None:

@@ -4,9 +4,9 @@
 into metric families on each scrape (nothing is kept between scrapes: the catalogue is the
 state). Every name starts ``archive_ingest_`` and carries its unit (``_bytes``, ``_seconds``,
 ``_timestamp_seconds``); counts of things are gauges (they go down when items leave a state),
-the stage durations a histogram (counters that only grow). Label values come from the data
-but are bounded: states, source kinds, SciELO collections, targets, finding kinds, file
-roles, gate decisions, stages and jobs; never an item.
+the OCR runs and pages are counters and the stage durations a histogram (they only grow).
+Label values come from the data but are bounded: states, source kinds, SciELO collections,
+targets, finding kinds, file roles, gate decisions, stages and jobs; never an item.
 
 The registry is not prometheus_client's global one, so nothing else in the process (Prefect
 registers its own metrics there) is exposed, and each web application has its own.
@@ -21,7 +21,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -107,15 +112,19 @@ def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
         ["role"],
         (([role], n) for role, n in figures.fetched_bytes.items()),
     )
-    yield _single(
-        "ocr_versions", "Versions whose PDF went through the OCR stage", figures.ocr_versions
+    yield CounterMetricFamily(
+        f"{PREFIX}_ocr_runs",
+        "Runs of the OCR stage (an OCR re-run counts again)",
+        value=figures.ocr_runs,
     )
-    yield _gauge(
-        "ocr_pages",
+    pages = CounterMetricFamily(
+        f"{PREFIX}_ocr_pages",
         "Pages through the OCR stage by the text-quality gate's decision",
-        ["decision"],
-        (([d], n) for d, n in figures.ocr_decisions.items()),
+        labels=["decision"],
     )
+    for decision, n in figures.ocr_pages.items():
+        pages.add_metric([decision], n)
+    yield pages
     yield _gauge(
         "licence_outcome_items",
         "Items by licence outcome (valid, needs_review, rejected, unchecked)",
