@@ -27,7 +27,8 @@ PROMQL_WORDS = {"le", "by", "without", "on", "ignoring"}
 def _exposed() -> set[str]:
     now = dt.datetime.now(dt.UTC)
     families = list(ArchiveCollector(lambda: ArchiveFigures(generated_at=now)).collect())
-    return {family.name for family in families}
+    # a counter's samples are named NAME_total, the name a query uses
+    return {f"{f.name}_total" if f.type == "counter" else f.name for f in families}
 
 
 def _documented_labels() -> dict[str, set[str]]:
