@@ -12,6 +12,7 @@ no item or secret in the answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections import defaultdict
@@ -29,6 +30,15 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
 from archive_ingest.errors import ConfigError
 from archive_ingest.ingest.runner import ItemResult
+from archive_ingest.monitoring.figures import (
+    ArchiveFigures,
+    ItemCount,
+    JobTimes,
+    StageBucket,
+    StageHistogram,
+    TargetTotals,
+)
+from archive_ingest.monitoring.metrics import ArchiveCollector
 from archive_ingest.settings import Settings
 from archive_ingest.storage.targets import target_views
 from archive_ingest.web import create_app
@@ -236,3 +246,48 @@ def test_a_catalogue_that_cannot_be_read_is_catalogue_up_0_without_its_url(
     assert samples["archive_ingest_catalogue_up"][()] == 0
     assert "archive_ingest_items" not in samples
     assert password not in response.text and "127.0.0.1:9" not in response.text
+
+
+def test_the_collector_turns_figures_into_prefixed_families_with_their_types() -> None:
+    at = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
+    figures = ArchiveFigures(
+        generated_at=at,
+        items=[
+            ItemCount(state="deposited", source_kind="scielo-article", collection="scl", items=3)
+        ],
+        targets=[TargetTotals(target="t1", objects=18, bytes=2_353_849)],
+        ocr_runs=2,
+        ocr_pages={"fresh-ocr": 5, "kept-layer": 1, "born-digital": 0},
+        jobs=[JobTimes(job="audit", last_run=at, last_success=at), JobTimes(job="repair")],
+        stages=[
+            StageHistogram(
+                stage="ocr",
+                buckets=[StageBucket(le="5.0", runs=1), StageBucket(le="+Inf", runs=3)],
+                runs=3,
+                seconds=70.5,
+            )
+        ],
+    )
+    families = {f.name: f for f in ArchiveCollector(lambda: figures).collect()}
+    assert all(name.startswith("archive_ingest_") for name in families)
+    assert families["archive_ingest_ocr_pages"].type == "counter"
+    assert families["archive_ingest_stage_duration_seconds"].type == "histogram"
+    assert families["archive_ingest_items"].type == "gauge"
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in families.values()
+        for s in family.samples
+    }
+    assert samples[("archive_ingest_deposited_bytes", (("target", "t1"),))] == 2_353_849
+    assert samples[("archive_ingest_ocr_runs_total", ())] == 2
+    assert samples[("archive_ingest_ocr_pages_total", (("decision", "fresh-ocr"),))] == 5
+    assert samples[("archive_ingest_last_success_timestamp_seconds", (("job", "audit"),))] == (
+        at.timestamp()
+    )
+    assert samples[("archive_ingest_last_success_timestamp_seconds", (("job", "repair"),))] == 0
+    bucket = "archive_ingest_stage_duration_seconds_bucket"
+    assert samples[(bucket, (("le", "5.0"), ("stage", "ocr")))] == 1
+    assert samples[(bucket, (("le", "+Inf"), ("stage", "ocr")))] == 3
+    assert samples[("archive_ingest_stage_duration_seconds_count", (("stage", "ocr"),))] == 3
+    assert samples[("archive_ingest_stage_duration_seconds_sum", (("stage", "ocr"),))] == 70.5
+    assert samples[("archive_ingest_review_queue_oldest_age_seconds", ())] == 0  # empty queue
