@@ -370,46 +370,42 @@ def test_multipart_memory_is_bounded(seaweed_settings: Settings, tmp_path: Path)
     assert growth_mb < 40, f"peak RSS grew by {growth_mb} MB for a 64 MiB file"
 
 
-def test_a_version_never_made_current_is_adopted_when_it_holds_the_bytes(
+def test_a_version_never_made_current_is_adopted_only_alone_and_with_the_bytes(
     seaweed_settings: Settings, storage_bag: Any
 ) -> None:
     """A server killed between storing a version and making it current leaves a version that
-    listing and If-None-Match do not see: the deposit takes the one with the manifest's bytes
-    (by its VersionId) instead of adding a second version, and refuses one of other bytes."""
+    listing and If-None-Match do not see: the deposit takes it (by its VersionId) when it is
+    the key's only one and holds the manifest's bytes, instead of adding a second version;
+    a version of other bytes, or several, stop the deposit and nothing is written."""
     record = _record()
     bag, manifest = storage_bag({"a.pdf": b"the real content"})
     client = make_client(seaweed_settings)
     bucket, prefix = seaweed_settings.s3_bucket, seaweed_settings.s3_prefix
+    digests, path = manifest["data/a.pdf"], bag / "data/a.pdf"
+
+    def adopt(key: str, version_ids: list[str]) -> Any:
+        return adopt_unfinished(client, bucket, key, "data/a.pdf", path, digests, version_ids)
+
     key = f"{prefix}/{record}/v1/data/a.pdf"
-    stored = single_upload(
-        client, bucket, key, "data/a.pdf", bag / "data/a.pdf", manifest["data/a.pdf"], {}
-    )
+    stored = single_upload(client, bucket, key, "data/a.pdf", path, digests, {})
     assert stored.version_id
-    adopted = adopt_unfinished(
-        client,
-        bucket,
-        key,
-        "data/a.pdf",
-        bag / "data/a.pdf",
-        manifest["data/a.pdf"],
-        [stored.version_id],
-    )
+    adopted = adopt(key, [stored.version_id])
     assert (adopted.version_id, adopted.sha256, adopted.resumed) == (
         stored.version_id,
-        manifest["data/a.pdf"].sha256,
+        digests.sha256,
         True,
     )
 
     other_key = f"{prefix}/{record}/v1/data/b.pdf"
     other = client.put_object(Bucket=bucket, Key=other_key, Body=b"something else")
-    with pytest.raises(CopyDamagedError, match="unfinished version"):
-        adopt_unfinished(
-            client,
-            bucket,
-            other_key,
-            "data/a.pdf",
-            bag / "data/a.pdf",
-            manifest["data/a.pdf"],
-            [other["VersionId"]],
-        )
+    with pytest.raises(CopyDamagedError, match="version of other content"):
+        adopt(other_key, [other["VersionId"]])
     assert versions_by_key(client, bucket, other_key)[other_key] == [other["VersionId"]]
+
+    twice_key = f"{prefix}/{record}/v1/data/c.pdf"
+    first = single_upload(client, bucket, twice_key, "data/a.pdf", path, digests, {})
+    second = client.put_object(Bucket=bucket, Key=twice_key, Body=b"the real content")
+    assert first.version_id and second["VersionId"]
+    with pytest.raises(CopyDamagedError, match="2 versions that were never made current"):
+        adopt(twice_key, [second["VersionId"], first.version_id])
+    assert len(versions_by_key(client, bucket, twice_key)[twice_key]) == 2

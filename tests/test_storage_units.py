@@ -348,7 +348,17 @@ def test_unfinished_versions_are_stored_versions_of_keys_not_current() -> None:
         "p/current": [entry("p/current", "c1", 1)],
         "p/orphan": [entry("p/orphan", "o1", 1), entry("p/orphan", "o2", 5)],
         "p/deleted": [entry("p/deleted", "d1", 1), entry("p/deleted", "m1", 2, marker=True)],
+        # a version written after the delete marker and never made current is unfinished;
+        # the one the marker hides is not
+        "p/rewritten": [
+            entry("p/rewritten", "r1", 1),
+            entry("p/rewritten", "m2", 2, marker=True),
+            entry("p/rewritten", "r2", 3),
+        ],
         "p/unversioned": [entry("p/unversioned", None, 1)],
     }
-    assert unfinished_versions(index, ["p/current"]) == {"p/orphan": ["o2", "o1"]}
-    assert unfinished_versions(index, ["p/current", "p/orphan"]) == {}
+    assert unfinished_versions(index, ["p/current"]) == {
+        "p/orphan": ["o2", "o1"],
+        "p/rewritten": ["r2"],
+    }
+    assert unfinished_versions(index, ["p/current", "p/orphan", "p/rewritten"]) == {}

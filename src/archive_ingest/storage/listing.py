@@ -67,18 +67,28 @@ def version_index(client: S3Client, bucket: str, prefix: str) -> dict[str, list[
 def unfinished_versions(
     index: dict[str, list[VersionEntry]], current: Iterable[str]
 ) -> dict[str, list[str]]:
-    """Keys with stored versions but no current object and no delete marker, with their
-    VersionIds, newest first: a write the server stopped between storing the version and
-    making it current (SeaweedFS writes the version, then the latest pointer; a SIGKILL in
-    between leaves a version that ``ListObjectsV2`` and ``If-None-Match`` do not see)."""
+    """Keys with no current object but stored versions newer than their last delete marker,
+    with those VersionIds, newest first: a write the server stopped between storing the
+    version and making it current (SeaweedFS writes the version, then the latest pointer; a
+    SIGKILL in between leaves a version that ``ListObjectsV2`` and ``If-None-Match`` do not
+    see). Versions a delete marker hides are not unfinished: they were current once."""
     seen = set(current)
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     found: dict[str, list[str]] = {}
     for key, entries in index.items():
-        if key in seen or any(e.delete_marker for e in entries):
+        if key in seen:
             continue
+        markers = [e.last_modified or oldest for e in entries if e.delete_marker]
+        after = max(markers) if markers else None
         newest_first = sorted(
-            (e for e in entries if e.version_id is not None),
-            key=lambda e: e.last_modified or dt.datetime.min.replace(tzinfo=dt.UTC),
+            (
+                e
+                for e in entries
+                if not e.delete_marker
+                and e.version_id is not None
+                and (after is None or (e.last_modified or oldest) > after)
+            ),
+            key=lambda e: e.last_modified or oldest,
             reverse=True,
         )
         if newest_first:

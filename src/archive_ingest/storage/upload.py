@@ -133,29 +133,33 @@ def adopt_unfinished(
     digests: Digests,
     version_ids: list[str],
 ) -> StoredObject:
-    """A key whose only versions were never made current (listing.unfinished_versions): the
-    version holding exactly the manifest's bytes is taken as stored (a PUT would add a second
-    version at a write-once key, which the audit reports as ``replaced``). Versions of other
-    content stop the deposit: they are an interrupted write of something else."""
-    for version_id in version_ids:
-        try:
-            stored = existing_object(
-                client, bucket, key, relpath, path, digests, version_id=version_id
-            )
-        except OtherContentError:
-            continue
-        log.warning(
-            "adopted version %s of %s: stored by an earlier run, never made current (the "
-            "server stopped between storing it and recording it as the latest)",
-            version_id,
-            key,
+    """A key whose only version was never made current (listing.unfinished_versions): when
+    it holds exactly the manifest's bytes it is taken as stored (a PUT would add a second
+    version at a write-once key, which the audit reports as ``replaced``). Anything else
+    stops the deposit: a version of other bytes is an interrupted write of something else,
+    and several versions would leave the key with more than one whichever is taken."""
+    if len(version_ids) != 1:
+        raise CopyDamagedError(
+            f"{key} holds {len(version_ids)} versions that were never made current (writes "
+            "the server did not finish); refusing to add another - deposit the item as a "
+            "new version"
         )
-        return stored
-    raise CopyDamagedError(
-        f"{key} holds {len(version_ids)} unfinished version(s) of other content (an "
-        "interrupted write that the server never made current); refusing to add another - "
-        "deposit the item as a new version"
+    [version_id] = version_ids
+    try:
+        stored = existing_object(client, bucket, key, relpath, path, digests, version_id=version_id)
+    except OtherContentError as exc:
+        raise CopyDamagedError(
+            f"{key} holds a version of other content that was never made current (an "
+            "interrupted write of something else); refusing to add another - deposit the "
+            "item as a new version"
+        ) from exc
+    log.warning(
+        "adopted version %s of %s: stored by an earlier run, never made current (the "
+        "server stopped between storing it and recording it as the latest)",
+        version_id,
+        key,
     )
+    return stored
 
 
 def _file_crc32(path: Path) -> str:
