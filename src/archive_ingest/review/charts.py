@@ -32,7 +32,7 @@ from archive_ingest.review.svg import (
     nice_step,
     number,
     percent,
-    slug,
+    segment,
     svg_root,
     with_legend,
 )
@@ -103,18 +103,7 @@ def column_chart(
                 continue
             height = value / top * frame.plot_height
             y -= height
-            rect = el(
-                group,
-                "rect",
-                x=x,
-                y=y,
-                width=width,
-                height=height,
-                class_=f"segment series-{slug(name)}",
-                data_series=name,
-                data_value=value,
-            )
-            el(rect, "title", f"{bar.label}: {name} {number(value)}")
+            segment(group, bar, name, (x, y, width, height))
         if bar.total() > 0:
             el(
                 group,
@@ -230,18 +219,7 @@ def row_chart(
             if value <= 0:
                 continue
             length = value / scale * frame.plot_width
-            rect = el(
-                group,
-                "rect",
-                x=x,
-                y=y,
-                width=length,
-                height=height,
-                class_=f"segment series-{slug(name)}",
-                data_series=name,
-                data_value=value,
-            )
-            el(rect, "title", f"{bar.label}: {name} {number(value)}")
+            segment(group, bar, name, (x, y, length, height))
             x += length
         el(
             group,

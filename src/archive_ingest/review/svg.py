@@ -95,6 +95,24 @@ def attr(value: object) -> str:
     return str(value)
 
 
+def segment(group: ET.Element, bar: Bar, name: str, box: tuple[float, float, float, float]) -> None:
+    """One series' part of a bar (``box``: x, y, width, height), its value in its title."""
+    x, y, width, height = box
+    value = bar.values.get(name, 0)
+    rect = el(
+        group,
+        "rect",
+        x=x,
+        y=y,
+        width=width,
+        height=height,
+        class_=f"segment series-{slug(name)}",
+        data_series=name,
+        data_value=value,
+    )
+    el(rect, "title", f"{bar.label}: {name} {number(value)}")
+
+
 def svg_root(chart_id: str, title: str, desc: str, frame: Frame) -> ET.Element:
     root = ET.Element(
         "svg",
