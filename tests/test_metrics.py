@@ -21,13 +21,18 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from archive_ingest.audit.run import audit_targets
 from archive_ingest.audit.target import AuditOptions
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.catalogue.engine import MIGRATIONS
 from archive_ingest.errors import ConfigError
 from archive_ingest.ingest.runner import ItemResult
 from archive_ingest.monitoring.figures import (
@@ -42,6 +47,7 @@ from archive_ingest.monitoring.metrics import ArchiveCollector
 from archive_ingest.settings import Settings
 from archive_ingest.storage.targets import target_views
 from archive_ingest.web import create_app
+from archive_ingest.web.metrics import loopback_client
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.damage import delete_behind_back
 from tests.support.pipeline import ingest_in_process
@@ -291,3 +297,72 @@ def test_the_collector_turns_figures_into_prefixed_families_with_their_types() -
     assert samples[("archive_ingest_stage_duration_seconds_count", (("stage", "ocr"),))] == 3
     assert samples[("archive_ingest_stage_duration_seconds_sum", (("stage", "ocr"),))] == 70.5
     assert samples[("archive_ingest_review_queue_oldest_age_seconds", ())] == 0  # empty queue
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("10.0.0.5", False),
+        ("192.168.1.20", False),
+        ("::ffff:10.0.0.5", False),
+        ("2001:db8::1", False),
+        ("testclient", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_without_a_token_only_loopback_clients_are_answered(
+    host: str | None, loopback: bool
+) -> None:
+    assert loopback_client(host) is loopback
+
+
+def _revision(url: str) -> str | None:
+    catalogue = Catalogue.open(url, migrate_schema=False)
+    try:
+        with catalogue.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        catalogue.close()
+
+
+@pytest.mark.parametrize("revision", ["older", "newer"])
+def test_a_catalogue_at_another_revision_is_catalogue_up_0_and_is_not_migrated(
+    settings: Settings, database_url: str, revision: str
+) -> None:
+    catalogue = Catalogue.open(database_url)
+    with catalogue.engine.begin() as connection:
+        if revision == "older":
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0010")
+        else:  # a newer code's migration ran: this code does not know the revision
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    catalogue.close()
+    before = _revision(database_url)
+    with serving(_empty_app(settings, database_url=database_url)) as base:
+        response, samples = scrape(base)
+    assert response.status_code == 200
+    assert samples["archive_ingest_catalogue_up"][()] == 0
+    assert "archive_ingest_items" not in samples
+    assert _revision(database_url) == before  # the scrape migrated nothing
+
+
+def test_a_catalogue_path_that_cannot_be_opened_is_catalogue_up_0(
+    settings: Settings, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    url = f"sqlite:///{not_a_folder / 'catalogue.sqlite3'}"  # under a file: NotADirectoryError
+    unreadable = tmp_path / "folder.sqlite3"
+    unreadable.mkdir()  # exists, but is a folder
+    for database_url in (url, f"sqlite:///{unreadable}"):
+        with serving(_empty_app(settings, database_url=database_url)) as base:
+            response, samples = scrape(base)
+        assert response.status_code == 200, database_url
+        assert samples["archive_ingest_catalogue_up"][()] == 0, database_url

@@ -28,7 +28,6 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
 from archive_ingest import __version__
 from archive_ingest.monitoring.figures import ArchiveFigures
@@ -165,8 +164,10 @@ def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
 
 class ArchiveCollector(Collector):
     """Reads the figures on every scrape (``read``: e.g. ``lambda: archive_figures(cat)``).
-    A catalogue that cannot be read gives ``archive_ingest_catalogue_up 0`` and no figures
-    (the error kind is logged, never its text: it may carry the database URL)."""
+    A catalogue that cannot be read (whatever the error: a database that does not answer, a
+    schema that is not this code's, a path that cannot be opened) gives
+    ``archive_ingest_catalogue_up 0`` and no figures (the error kind is logged, never its
+    text: it may carry the database URL)."""
 
     def __init__(self, read: Callable[[], ArchiveFigures]) -> None:
         self._read = read
@@ -181,7 +182,7 @@ class ArchiveCollector(Collector):
         started = time.perf_counter()
         try:
             figures = self._read()
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # any failure to read is catalogue_up 0, never a 500
             cause = type(getattr(exc, "orig", None) or exc).__name__
             log.warning("metrics: the catalogue could not be read (%s)", cause)
             yield _single("catalogue_up", "Whether the catalogue could be read (1) or not (0)", 0)
