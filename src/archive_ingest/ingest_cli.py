@@ -40,7 +40,7 @@ from archive_ingest.models import State
 from archive_ingest.monitoring.alerts import RunInfo
 from archive_ingest.monitoring.item_alerts import send_item_alerts
 from archive_ingest.ocr.pool import get_pool
-from archive_ingest.progress import ItemProgress
+from archive_ingest.progress import ItemProgress, status_line
 from archive_ingest.progress import wanted as progress_wanted
 from archive_ingest.quiet_failures import quiet_expected_failures
 from archive_ingest.refs import ItemRef
@@ -173,12 +173,12 @@ def _shown(work: list[tuple[str, ItemRef]], at_once: int) -> Iterator[Callable[[
             yield lambda: bar.advance(items=1)
         return
     lock, done = threading.Lock(), [0]
-    with err.status(_status_line(work, 0, at_once)) as status:
+    with status_line(err, _status_line(work, 0, at_once)) as status:
 
         def one_done() -> None:
             with lock:
                 done[0] += 1
-                status.update(_status_line(work, done[0], at_once))
+                status.update(text=_status_line(work, done[0], at_once))
 
         yield one_done
 

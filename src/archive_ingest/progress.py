@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from rich.console import Console
 from rich.filesize import decimal
+from rich.live import Live
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,6 +28,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.spinner import Spinner
 
 from archive_ingest.logs.setup import json_enabled, real_stderr
 
@@ -67,6 +71,9 @@ class ItemProgress:
                 TimeRemainingColumn(),
                 console=console or Console(stderr=True),
                 transient=False,
+                # stdout stays the process's own: results printed while the bar runs are
+                # machine output (``ingest A B > out.jsonl``), never drawn on stderr
+                redirect_stdout=False,
             )
             self._task = self._progress.add_task(description, total=total, bytes="")
 
@@ -116,3 +123,20 @@ _current_lock = threading.Lock()
 def current() -> ItemProgress:
     """The bar a command shows now; one that draws nothing when none is shown."""
     return _current or _NONE
+
+
+@contextmanager
+def status_line(console: Console, text: str) -> Iterator[Spinner]:
+    """A spinner and one line on ``console`` (drawn on a terminal only), like
+    ``Console.status`` but leaving ``sys.stdout`` alone: rich's status puts its own proxy
+    there, which would print the results written meanwhile on stderr. ``update(text=...)`` on
+    the yielded spinner changes the line."""
+    spinner = Spinner("dots", text=text, style="status.spinner")
+    with Live(
+        spinner,
+        console=console,
+        transient=True,
+        refresh_per_second=12.5,
+        redirect_stdout=False,
+    ):
+        yield spinner

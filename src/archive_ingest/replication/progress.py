@@ -41,6 +41,7 @@ class TransferProgress:
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=False,
+                redirect_stdout=False,  # stdout is the JSON report's, never the bar's
             )
             self._task = self._progress.add_task(
                 "replicate", total=max(total_bytes, 1), items=f"0/{items} AIPs"
