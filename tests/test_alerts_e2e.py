@@ -38,13 +38,12 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from archive_ingest.catalogue import Catalogue
-from archive_ingest.ingest.copies import deposit_to_targets, record_copies
 from archive_ingest.models import Digests
 from archive_ingest.settings import Settings, reset_settings_cache
 from archive_ingest_demo.scielo_sample import SampleScieloServer
 from tests.support.cli import cli_env, json_lines, run_cli
 from tests.support.damage import flip_stored_bytes
+from tests.support.deposited import deposit_generated
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
 from tests.support.ports import free_port
@@ -173,18 +172,7 @@ def test_an_audit_finding_is_an_alert_and_the_flow_runs_artifact_lists_it(
     settings = targets_env(seaweed_trio[:2])
     record_id = f"alert-{uuid.uuid4().hex[:10]}"
     payload = {"a.bin": os.urandom(7_000), "b|c.bin": os.urandom(8_000)}
-    bag, manifest = storage_bag(payload, name=record_id)
-    catalogue = Catalogue.open(settings.effective_database_url)
-    try:
-        catalogue.ensure_item(record_id, source=f"test:{record_id}", source_kind="chapter")
-        catalogue.new_version(record_id, original_sha256=None, work_dir=None)
-        outcomes = deposit_to_targets(
-            settings, record_id=record_id, version=1, bag_dir=bag, manifest=manifest
-        )
-        assert all(o.verified for o in outcomes), [o.reason for o in outcomes]
-        record_copies(catalogue, record_id, 1, outcomes)
-    finally:
-        catalogue.close()
+    outcomes = deposit_generated(settings, storage_bag, record_id, payload)
     receipt = next(o.receipt for o in outcomes if o.target == "t1" and o.receipt is not None)
     key = next(o.key for o in receipt.objects if o.path == "data/a.bin")
     flip_stored_bytes(seaweed_trio[0], payload["a.bin"], key=key)  # t1, under an intact ETag

@@ -19,11 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from archive_ingest.catalogue import Catalogue
 from archive_ingest.cli import app
 from archive_ingest.errors import ConfigError
 from archive_ingest.fixity import audit_and_record
-from archive_ingest.ingest.copies import deposit_to_targets, record_copies
 from archive_ingest.models import Digests
 from archive_ingest.settings import Settings
 from archive_ingest.storage.signing import (
@@ -35,6 +33,7 @@ from archive_ingest.storage.signing import (
     public_pem,
 )
 from archive_ingest.storage.targets import check_targets
+from tests.support.deposited import deposit_generated
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
 
@@ -119,18 +118,7 @@ def test_a_public_key_that_cannot_be_written_is_a_warning(
 
 def _deposit(settings: Settings, storage_bag: BagMaker) -> str:
     record_id = f"key-{uuid.uuid4().hex[:10]}"
-    bag, manifest = storage_bag({"a.bin": os.urandom(3_000)}, name=record_id)
-    catalogue = Catalogue.open(settings.effective_database_url)
-    try:
-        catalogue.ensure_item(record_id, source=f"test:{record_id}", source_kind="chapter")
-        catalogue.new_version(record_id, original_sha256=None, work_dir=None)
-        outcomes = deposit_to_targets(
-            settings, record_id=record_id, version=1, bag_dir=bag, manifest=manifest
-        )
-        assert all(o.verified for o in outcomes), [o.reason for o in outcomes]
-        record_copies(catalogue, record_id, 1, outcomes)
-    finally:
-        catalogue.close()
+    deposit_generated(settings, storage_bag, record_id, {"a.bin": os.urandom(3_000)})
     return record_id
 
 
