@@ -71,6 +71,17 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def known_revision(revision: str | None) -> bool:
+    """Whether ``revision`` is one of this code's migrations (None, an empty database, is:
+    the first migration starts from it); False: a newer code's migration ran."""
+    if revision is None:
+        return True
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except Exception:  # alembic's CommandError/ResolutionError: not among this code's scripts
+        return False
+
+
 #: alembic keeps process-wide state while it migrates: one migration at a time per process
 #: (the item threads of one command open the catalogue at once); between processes the
 #: database's own locks (PostgreSQL: an advisory lock in env.py) keep them apart

@@ -37,7 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.engine import head_revision
+from archive_ingest.catalogue.engine import head_revision, known_revision
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.monitoring.prefect_runs import (
     FlowRunInfo,
@@ -146,11 +146,17 @@ def catalogue_service(settings: Settings) -> tuple[CatalogueService, Catalogue |
     service = service.model_copy(update={"up": True, "schema_revision": revision})
     if not service.schema_current:
         catalogue.close()
-        detail = (
-            f"schema at revision {revision or 'none'}, this code's is "
-            f"{service.expected_revision}: the next ingest (or any command that writes) "
-            "migrates it"
-        )
+        if known_revision(revision):
+            detail = (
+                f"schema at revision {revision or 'none'}, older than this code's "
+                f"{service.expected_revision}: the next ingest (or any command that writes) "
+                "migrates it; figures not read"
+            )
+        else:
+            detail = (
+                f"schema at revision {revision}, newer than this code's "
+                f"{service.expected_revision}: upgrade archive-ingest; figures not read"
+            )
         return service.model_copy(update={"detail": detail}), None
     return service.model_copy(update={"detail": "answering"}), catalogue
 

@@ -115,7 +115,7 @@ def gather_status(
         copies_required=copies_required(settings),
         targets=targets,
     )
-    if facts.service.up:
+    if facts.figures is not None or (facts.service.up and not facts.service.exists):
         _add_catalogue(report, facts, settings, now)
     return judged(report)
 
@@ -192,8 +192,10 @@ def _target_report(view: Settings, outcome: object, deadline_seconds: float) -> 
 def _add_catalogue(
     report: StatusReport, facts: _CatalogueFacts, settings: Settings, now: dt.datetime
 ) -> None:
-    """The catalogue's figures into the report (zeros when there is no catalogue yet)."""
+    """The catalogue's figures into the report (zeros when there is no catalogue yet: a
+    catalogue that answers with a schema not this code's has none, see :func:`gather_status`)."""
     figures = facts.figures or ArchiveFigures(generated_at=now)
+    report.figures_read = True
     by_state = figures.items_by_state
     report.items = {state.value: by_state.get(state.value, 0) for state in State}
     report.items.update({k: v for k, v in by_state.items() if k not in report.items})

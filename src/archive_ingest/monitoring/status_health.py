@@ -23,6 +23,7 @@ from archive_ingest.monitoring.status_model import (
     EXIT_CODES,
     Health,
     Problem,
+    Queues,
     StatusReport,
     TargetReport,
 )
@@ -95,7 +96,7 @@ def _degraded(report: StatusReport) -> list[str]:
         if flow_run.failed:
             ended = f" ({flow_run.ended_at:%Y-%m-%d %H:%M} UTC)" if flow_run.ended_at else ""
             out.append(f"the last run of flow {flow_run.flow} ended {flow_run.state}{ended}")
-    queues = report.queues
+    queues = report.queues or Queues()  # not read: the catalogue's problem is said above
     for count, what in (
         (queues.failed, "failed (see the review queue's failures)"),
         (queues.under_replicated, "under-replicated (run `archive-ingest replicate`)"),

@@ -95,7 +95,11 @@ class StatusReport(BaseModel):
     services: Services
     copies_required: int
     targets: list[TargetReport] = Field(default_factory=list)
-    #: state -> items in it (every state listed, zeros included, when the catalogue answers)
+    #: whether the catalogue's figures were read: False when it does not answer or its schema
+    #: is not this code's; then items and last_runs are empty, queues is null and the
+    #: targets' copies, objects, bytes and findings are not known (not zeros)
+    figures_read: bool = False
+    #: state -> items in it (every state listed, zeros included, when the figures were read)
     items: dict[str, int] = Field(default_factory=dict)
     last_runs: list[LastRun] = Field(default_factory=list)
-    queues: Queues = Field(default_factory=Queues)
+    queues: Queues | None = None

@@ -177,8 +177,8 @@ def _last_runs(report: StatusReport) -> Table:
         if run.outcome in ("failure", "failed"):
             outcome.stylize("bold red")
         table.add_row(run.job, when(run.at), age(run.age_seconds), outcome, when(run.last_success))
-    if not report.last_runs:
-        table.add_row("-", "the catalogue does not answer", "", "", "")
+    if not report.figures_read:
+        table.add_row("-", "not read", "", "", "")
     prefect = report.services.prefect
     for flow_run in prefect.flow_runs if prefect else []:
         ended = flow_run.ended_at
@@ -198,6 +198,9 @@ def _last_runs(report: StatusReport) -> Table:
 def _queues(report: StatusReport) -> Table:
     table = _table("Queues", "Queue", "Items", "Oldest", right=("Items",))
     queues = report.queues
+    if queues is None:
+        table.add_row("-", "not read", "")
+        return table
     rows = [
         ("review (needs_review)", queues.review, age(queues.review_oldest_age_seconds), False),
         ("failed", queues.failed, "", True),
@@ -220,6 +223,9 @@ def _targets(report: StatusReport) -> Table:
     numeric = ("Verified", "Not verified", "Objects", "Bytes", "Audit findings")
     table = _table("Storage targets", "Target", *numeric, right=numeric)
     for target in report.targets:
+        if not report.figures_read:
+            table.add_row(escape(target.name), *(["not read"] * len(numeric)))
+            continue
         other = sum(n for s, n in target.copies.items() if s != "verified")
         detail = ", ".join(f"{n} {s}" for s, n in sorted(target.copies.items()) if s != "verified")
         findings = sum(target.findings.values())
@@ -237,6 +243,9 @@ def _targets(report: StatusReport) -> Table:
 
 def _items(report: StatusReport) -> Table:
     table = _table("Items", "State", "Items", right=("Items",))
+    if not report.figures_read:
+        table.add_row("-", "not read")
+        return table
     shown = {state: n for state, n in report.items.items() if n}
     for state, count in shown.items():
         table.add_row(state, str(count))
