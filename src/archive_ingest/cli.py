@@ -32,6 +32,7 @@ from archive_ingest.cli_support import (
     err,
     error,
     runners,
+    start_storage_for_serve,
 )
 from archive_ingest.errors import ArchiveIngestError, ConfigError
 from archive_ingest.harvest.cli import harvest_command
@@ -49,6 +50,8 @@ from archive_ingest.review.cli import users_app
 from archive_ingest.review.security import session_secret
 from archive_ingest.settings import check_settings, get_settings, unknown_setting_names
 from archive_ingest.storage.cli import storage_app
+from archive_ingest.storage.embedded_set import stop_all
+from archive_ingest.storage.local import LocalStorage
 
 app = typer.Typer(
     name="archive-ingest",
@@ -195,6 +198,14 @@ def serve(
     except ArchiveIngestError as exc:
         error(exc)
         raise typer.Exit(2) from None
+    started: list[LocalStorage] = []
+    try:  # /access reads the stored copies: the embedded servers run while serve does
+        started = start_storage_for_serve(settings)
+    except ArchiveIngestError as exc:  # the review UI and OAI-PMH work without them
+        err.print(
+            f"[yellow]warning:[/yellow] {escape(str(exc))}; /access answers 503 until the "
+            "storage runs (archive-ingest storage up)"
+        )
     shown_host = f"[{host}]" if ":" in host else host
     typer.echo(
         f"serving on http://{shown_host}:{port}: review UI at /review/, "
@@ -203,17 +214,22 @@ def serve(
     )
     # X-Forwarded-For/-Proto only from the configured proxies (never uvicorn's own default or
     # its FORWARDED_ALLOW_IPS): the client address is what the login limits count
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level="warning",
-        # JSON logs: uvicorn's loggers pass their records to the JSON handler (its own
-        # configuration would print them as text lines)
-        log_config=None if json_enabled() else LOGGING_CONFIG,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.web_forwarded_allow_ips,
-    )
+    try:
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_level="warning",
+            # JSON logs: uvicorn's loggers pass their records to the JSON handler (its own
+            # configuration would print them as text lines)
+            log_config=None if json_enabled() else LOGGING_CONFIG,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.web_forwarded_allow_ips,
+        )
+    finally:
+        if started:
+            err.print("stopping the embedded storage serve started (up to 20 s) …")
+            stop_all(started)
 
 
 @app.command()

@@ -26,8 +26,14 @@ from rich.markup import escape
 from archive_ingest.errors import ArchiveIngestError, StorageUnreachableError
 from archive_ingest.logs.setup import adopt_stream_handlers
 from archive_ingest.orchestrator.local_api import HOST, ApiStatus, LocalPrefectApi
-from archive_ingest.settings import get_settings
-from archive_ingest.storage.embedded_set import each_at_once, embedded_storages, start_all
+from archive_ingest.settings import Settings, get_settings
+from archive_ingest.storage.embedded_set import (
+    each_at_once,
+    embedded_storages,
+    start_all,
+    stop_all,
+)
+from archive_ingest.storage.local import LocalStorage
 from archive_ingest.storage.s3 import probe_endpoint
 from archive_ingest.storage.targets import check_targets, copies_required, target_views
 
@@ -120,6 +126,45 @@ def _bypass_proxies_for_loopback() -> None:
             os.environ[name] = ",".join([*hosts, HOST])
 
 
+def start_stopped_storage(settings: Settings) -> None:
+    """Start every embedded storage server of ``settings`` that is not running, all at once
+    (raises :class:`ArchiveIngestError` when one cannot start)."""
+    stopped = [s for s in embedded_storages(settings) if not s.is_running()]
+    if stopped:
+        err.print(
+            f"starting the embedded storage (archive-ingest storage up: "
+            f"{len(stopped)} local server{'s' if len(stopped) > 1 else ''}) …"
+        )
+        start_all(stopped)
+
+
+def start_storage_for_serve(settings: Settings) -> list[LocalStorage]:
+    """``serve``: start the embedded servers that hold stored data (a HOME that has deposited
+    before) and are stopped, so that ``/access`` can read the copies; returns them, for
+    ``serve`` to stop when it ends. They are started from this (the main) thread, one after
+    the other, with ``die_with_parent``: should ``serve`` be killed, they die with it. Servers
+    already running are left alone."""
+    stopped = [
+        s
+        for s in embedded_storages(settings, die_with_parent=True)
+        if not s.is_running() and s.data_dir.is_dir()
+    ]
+    if stopped:
+        err.print(
+            f"starting the embedded storage for /access ({len(stopped)} local "
+            f"server{'s' if len(stopped) > 1 else ''}; they stop with serve) …"
+        )
+    started: list[LocalStorage] = []
+    try:
+        for storage in stopped:
+            storage.up()
+            started.append(storage)
+    except ArchiveIngestError:
+        stop_all(started)
+        raise
+    return started
+
+
 def ensure_embedded_storage() -> None:
     """Start every embedded storage server that is not running (all at once), then check that
     the targets answer (storage.s3.probe_endpoint, seconds at most each). When a server cannot
@@ -130,13 +175,7 @@ def ensure_embedded_storage() -> None:
     settings = get_settings()
     try:
         check_targets(settings)
-        stopped = [s for s in embedded_storages(settings) if not s.is_running()]
-        if stopped:
-            err.print(
-                f"starting the embedded storage (archive-ingest storage up: "
-                f"{len(stopped)} local server{'s' if len(stopped) > 1 else ''}) …"
-            )
-            start_all(stopped)
+        start_stopped_storage(settings)
         outcomes = each_at_once(probe_endpoint, target_views(settings))
         unreachable = [o for o in outcomes if isinstance(o, BaseException)]
         for outcome in unreachable:
