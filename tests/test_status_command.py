@@ -330,32 +330,40 @@ def test_the_newest_run_of_each_flow_is_read_from_the_prefect_api(
 ) -> None:
     from prefect import flow  # the session's Prefect server (its fixture imports Prefect too)
 
-    @flow(name="status-test-fine")
+    @flow(name="fixity-audit")
     def fine() -> int:
         return 1
 
-    @flow(name="status-test-failing")
+    @flow(name="rerun-ocr")
     def failing() -> None:
         raise RuntimeError("this flow fails on purpose")
+
+    @flow(name="another-projects-flow")  # on a shared server: neither read nor a problem
+    def foreign() -> None:
+        raise RuntimeError("another project's flow fails")
 
     fine()
     with pytest.raises(RuntimeError):
         failing()
+    with pytest.raises(RuntimeError):
+        foreign()
     env = command_env(PREFECT_API_URL=prefect_api_url)
     code, report, _ = status_json(env)
     prefect = report["services"]["prefect"]
     assert (prefect["mode"], prefect["up"], prefect["flow_runs_detail"]) == ("external", True, "")
     runs = {run["flow"]: run for run in prefect["flow_runs"]}
-    assert runs["status-test-fine"]["state_type"] == "COMPLETED"
-    assert runs["status-test-failing"]["state_type"] == "FAILED"
-    assert runs["status-test-failing"]["state"] == "Failed"
-    problems = [p for p in report["problems"] if "status-test-failing" in p["what"]]
+    assert runs["fixity-audit"]["state_type"] == "COMPLETED"
+    assert runs["rerun-ocr"]["state_type"] == "FAILED"
+    assert runs["rerun-ocr"]["state"] == "Failed"
+    assert "another-projects-flow" not in runs
+    problems = [p for p in report["problems"] if "rerun-ocr" in p["what"]]
     assert [p["severity"] for p in problems] == ["degraded"]
-    assert not any("status-test-fine" in p["what"] for p in report["problems"])
+    assert not any("fixity-audit" in p["what"] for p in report["problems"])
+    assert not any("another-projects-flow" in p["what"] for p in report["problems"])
     assert code == 3, report["problems"]
 
     _, screen, _ = status(command_env(PREFECT_API_URL=prefect_api_url, COLUMNS="160"))
-    line = next(ln for ln in screen.splitlines() if "flow status-test-failing" in ln)
+    line = next(ln for ln in screen.splitlines() if "flow rerun-ocr" in ln)
     assert "Failed" in line, line
 
 

@@ -1,7 +1,10 @@
-"""The newest finished run of each Prefect flow, for `archive-ingest status`: two requests to a
-Prefect API that answers (``POST /flow_runs/filter``, newest end first, then
-``POST /flows/filter`` for their names), each bounded by a short timeout, never through a
-proxy. Prefect itself is not imported (seconds): its REST API is asked with urllib.
+"""The newest finished run of each of archive-ingest's own Prefect flows, for
+`archive-ingest status`: one ``POST /flow_runs/filter`` per flow of :data:`FLOWS` (its name,
+a finished state, newest end first, limit 1) to a Prefect API that answers, all of them
+within one short bound, never through a proxy and never following a redirect. Runs of other
+projects' flows on a shared Prefect server are not asked for, and however many runs of one
+flow there are (a harvest's thousands of ingest-item subflow runs), every flow's newest run
+is found. Prefect itself is not imported (seconds): its REST API is asked with httpx.
 
 The credential (the local Prefect API's basic-auth string, or PREFECT_API_AUTH_STRING /
 PREFECT_API_KEY of an operator's server) goes into the request's Authorization header only,
@@ -12,20 +15,28 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
-import urllib.error
-import urllib.request
+import time
 from typing import Any
 
+import httpx
 from pydantic import BaseModel
 
 from archive_ingest.errors import ArchiveIngestError
 from archive_ingest.orchestrator.local_api import LocalPrefectApi
 from archive_ingest.settings import Settings
 
-#: the flow runs read (newest end first): enough to find each deployed flow's last run
-RUNS_READ = 200
+#: the names of archive-ingest's flows (flows/*.py ``@flow(name=...)``; a test keeps the two
+#: in step): only their runs are read
+FLOWS = (
+    "ingest-item",
+    "ingest-batch",
+    "harvest-scielo-books",
+    "harvest-scielo-articles",
+    "deposit-approved",
+    "fixity-audit",
+    "rerun-ocr",
+)
 #: a run in one of these states is over
 FINISHED = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 #: the newest run of a flow ending in one of these makes the status degraded
@@ -52,7 +63,8 @@ class PrefectQueryError(Exception):
 
 def api_access(settings: Settings) -> tuple[str, dict[str, str]] | None:
     """The API URL and Authorization header the flow-backed commands would use (None: no
-    API to ask, e.g. ``local_prefect_api`` off and no PREFECT_API_URL)."""
+    API to ask, e.g. ``local_prefect_api`` off and no PREFECT_API_URL, or a local API whose
+    credential file is missing or cannot be read)."""
     url = os.environ.get("PREFECT_API_URL")
     if url:
         auth = os.environ.get("PREFECT_API_AUTH_STRING")
@@ -65,63 +77,68 @@ def api_access(settings: Settings) -> tuple[str, dict[str, str]] | None:
     api = LocalPrefectApi(settings)
     try:
         auth = api.client_env()["PREFECT_API_AUTH_STRING"]
-    except ArchiveIngestError:  # no credential file: the local API never ran
+    except (ArchiveIngestError, OSError):  # no credential file (never ran), or not readable
         return None
     return api.url, {"Authorization": _basic(auth)}
 
 
 def latest_flow_runs(url: str, headers: dict[str, str], *, timeout: float) -> list[FlowRunInfo]:
-    """The newest finished run of each flow, newest first."""
-    runs = _post(
-        url,
-        "/flow_runs/filter",
-        {
-            "sort": "END_TIME_DESC",
-            "limit": RUNS_READ,
-            "flow_runs": {"state": {"type": {"any_": list(FINISHED)}}},
-        },
-        headers,
-        timeout,
-    )
-    newest: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        if isinstance(run, dict) and run.get("flow_id") and run["flow_id"] not in newest:
-            newest[str(run["flow_id"])] = run
-    if not newest:
-        return []
-    flows = _post(url, "/flows/filter", {"flows": {"id": {"any_": list(newest)}}}, headers, timeout)
-    names = {str(f.get("id")): str(f.get("name")) for f in flows if isinstance(f, dict)}
-    return [
-        FlowRunInfo(
-            flow=names.get(flow_id, flow_id),
-            run=str(run.get("name") or ""),
-            state=str(run.get("state_name") or run.get("state_type") or ""),
-            state_type=str(run.get("state_type") or ""),
-            ended_at=_time(run.get("end_time")),
-        )
-        for flow_id, run in newest.items()
-    ]
-
-
-def _post(
-    url: str, path: str, body: dict[str, Any], headers: dict[str, str], timeout: float
-) -> list[Any]:
-    request = urllib.request.Request(
-        url.rstrip("/") + path,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
-    )
-    for name, value in headers.items():
-        request.add_unredirected_header(name, value)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    """The newest finished run of each of :data:`FLOWS` that has one, newest first; every
+    request together within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    found: list[FlowRunInfo] = []
     try:
-        with opener.open(request, timeout=timeout) as response:
-            answer = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        raise PrefectQueryError(f"the Prefect API answered HTTP {exc.code}") from None
-    except (OSError, ValueError) as exc:
+        client = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={**headers, "Accept": "application/json"},
+            trust_env=False,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise PrefectQueryError("an API URL that cannot be used") from None
+    with client:
+        for name in FLOWS:
+            runs = _post(
+                client,
+                "/flow_runs/filter",
+                {
+                    "sort": "END_TIME_DESC",
+                    "limit": 1,
+                    "flows": {"name": {"any_": [name]}},
+                    "flow_runs": {"state": {"type": {"any_": list(FINISHED)}}},
+                },
+                deadline,
+            )
+            run = runs[0] if runs and isinstance(runs[0], dict) else None
+            if run is not None:
+                found.append(
+                    FlowRunInfo(
+                        flow=name,
+                        run=str(run.get("name") or ""),
+                        state=str(run.get("state_name") or run.get("state_type") or ""),
+                        state_type=str(run.get("state_type") or ""),
+                        ended_at=_time(run.get("end_time")),
+                    )
+                )
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(found, key=lambda r: r.ended_at or oldest, reverse=True)
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any], deadline: float) -> list[Any]:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise PrefectQueryError("no answer within the bound")
+    try:
+        response = client.post(path, json=body, timeout=left)
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise PrefectQueryError(f"no usable answer ({type(exc).__name__})") from None
+    if response.status_code != 200:
+        raise PrefectQueryError(f"the Prefect API answered HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise PrefectQueryError("an answer that is not JSON") from None
     if not isinstance(answer, list):
         raise PrefectQueryError("an answer that is not a list")
     return answer

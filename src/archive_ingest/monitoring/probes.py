@@ -14,7 +14,8 @@ PREFECT_API_URL are shown masked, S3 keys are never read into a result.
 - the Prefect API: an operator's server (PREFECT_API_URL) asked ``/health``, else the local
   Prefect API's own status (orchestrator/local_api.py), which starts on demand; when it
   answers, the newest finished run of each flow (:mod:`archive_ingest.monitoring.prefect_runs`);
-- the review web server (``serve``): is something answering HTTP at its address;
+- the review web server (``serve``): is something answering HTTP at its address (a 5xx is
+  down, a 401/403 up but refusing; redirects are not followed, no proxy is used);
 - the tools the stages run (on PATH or next to this Python): a look-up, no program is run;
   ``archive-ingest doctor`` runs the full checks.
 """
@@ -25,12 +26,11 @@ import os
 import shutil
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
 
+import httpx
 from alembic.runtime.migration import MigrationContext
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -192,9 +192,7 @@ class PrefectService(BaseModel):
 def prefect_service(settings: Settings) -> PrefectService:
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
-        status = http_status(configured.rstrip("/") + "/health")
-        up = status is not None
-        detail = f"answered HTTP {status}" if up else "does not answer"
+        up, detail = http_answer(http_status(configured.rstrip("/") + "/health"))
         service = PrefectService(mode="external", url=mask_url(configured), up=up, detail=detail)
     elif not settings.local_prefect_api:
         detail = "local_prefect_api is off: each command starts a temporary server"
@@ -245,22 +243,30 @@ def serve_url(settings: Settings, explicit: str | None) -> str:
 
 
 def web_service(url: str) -> WebService:
-    status = http_status(url + "/oai?verb=Identify")
-    if status is None:
-        return WebService(url=mask_url(url), up=False, detail="nothing answers")
-    return WebService(url=mask_url(url), up=True, detail=f"answered HTTP {status}")
+    up, detail = http_answer(http_status(url + "/oai?verb=Identify"))
+    return WebService(url=mask_url(url), up=up, detail=detail)
 
 
 def http_status(url: str, timeout: float = HTTP_PROBE_TIMEOUT) -> int | None:
-    """The HTTP status of GET ``url`` (None: no answer), never through a proxy."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    """The HTTP status of GET ``url`` (None: no answer), never through a proxy, never
+    following a redirect (a 3xx is the answer)."""
     try:
-        with opener.open(urllib.request.Request(url), timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (OSError, ValueError):
+        with httpx.Client(trust_env=False, timeout=timeout, follow_redirects=False) as client:
+            return client.get(url).status_code
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError):
         return None
+
+
+def http_answer(status: int | None) -> tuple[bool, str]:
+    """Whether an HTTP service with this answer is up, and a line saying so: no answer and a
+    5xx are down; 401/403 are up but refuse this (unauthenticated) request."""
+    if status is None:
+        return False, "does not answer"
+    if status >= 500:
+        return False, f"answered HTTP {status} (a server error)"
+    if status in (401, 403):
+        return True, f"answered HTTP {status}: up, but refusing requests without credentials"
+    return True, f"answered HTTP {status}"
 
 
 # --- tools --------------------------------------------------------------------------------------
