@@ -8,14 +8,19 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text, update
+from sqlalchemy.orm import Session
 
 from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.copies import CopyObject, mark_object_checked, record_copy
-from archive_ingest.catalogue.runs import bucket_of, count_item_run, record_job_run
+from archive_ingest.catalogue.engine import MIGRATIONS
+from archive_ingest.catalogue.runs import JobRun, bucket_of, count_item_run, record_job_run
 from archive_ingest.harvest.store import record_run
 from archive_ingest.models import Digests, FileInfo, State
 from archive_ingest.monitoring.figures import archive_figures
+from archive_ingest.monitoring.status import _last_run
 
 NOW = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
 
@@ -120,6 +125,13 @@ def test_figures_equal_what_the_catalogue_was_given(catalogue: Catalogue) -> Non
 
     record_job_run(cat, "audit", started_at=NOW, outcome="success")
     record_job_run(cat, "audit", started_at=NOW, outcome="failure")
+    with cat.session() as session:  # the success an hour ago, the failure after it
+        for outcome, hours in (("success", 2), ("failure", 1)):
+            session.execute(
+                update(JobRun)
+                .where(JobRun.job == "audit", JobRun.outcome == outcome)
+                .values(finished_at=NOW - dt.timedelta(hours=hours))
+            )
     record_run(
         cat,
         source="scielo-books",
@@ -168,8 +180,11 @@ def test_figures_equal_what_the_catalogue_was_given(catalogue: Catalogue) -> Non
     findings = {(f.target, f.kind): f.objects for f in figures.findings}
     assert findings == {("t2", "size-mismatch"): 2, ("t1", "missing"): 1}
     audit = figures.job("audit")
-    assert audit.last_run is not None and audit.last_success is not None
-    assert audit.last_run >= audit.last_success
+    assert audit.last_run == NOW - dt.timedelta(hours=1)
+    assert audit.last_success == NOW - dt.timedelta(hours=2)
+    assert audit.last_run > audit.last_success
+    last_audit = _last_run(figures, None, "audit", NOW)
+    assert (last_audit.outcome, last_audit.age_seconds) == ("failure", 3600)
     assert figures.job("harvest").last_success is not None
     assert figures.job("ingest").last_success is not None  # scielo-scl-a v1 is deposited
     assert figures.job("replicate").last_run is None
@@ -202,3 +217,86 @@ def test_an_empty_archive_has_zeros_and_no_times(catalogue: Catalogue) -> None:
 )
 def test_a_run_falls_in_the_smallest_bucket_it_does_not_exceed(seconds: float, bucket: str) -> None:
     assert bucket_of(seconds) == bucket
+
+
+def test_one_read_sees_one_snapshot(catalogue: Catalogue, database_url: str) -> None:
+    """An item committed by another connection between the read's first and second query is
+    in neither: the items and the versions and review queue agree."""
+    _item(
+        catalogue, "scielo-books-x1-01", "scielo-books:x1/01", "scielo-books-chapter", State.FAILED
+    )
+    writer = Catalogue.open(database_url)
+    queries: list[int] = []
+
+    def between(_state: object) -> None:
+        queries.append(1)
+        if len(queries) == 2:  # the snapshot is fixed by the first query
+            _item(
+                writer,
+                "scielo-books-x1-02",
+                "scielo-books:x1/02",
+                "scielo-books-chapter",
+                State.NEEDS_REVIEW,
+            )
+
+    event.listen(Session, "do_orm_execute", between)
+    try:
+        figures = archive_figures(catalogue, now=NOW)
+    finally:
+        event.remove(Session, "do_orm_execute", between)
+        writer.close()
+    assert len(queries) > 2
+    assert figures.items_by_state == {"failed": 1}
+    assert figures.versions == {"failed": 1}
+    assert figures.review_queue == 0
+    assert archive_figures(catalogue, now=NOW).review_queue == 1  # committed: the next read
+
+
+def test_a_catalogue_at_0009_upgraded_to_head_gives_the_figures_of_its_rows(
+    database_url: str,
+) -> None:
+    """Migrations 0010 (copies' objects and bytes from stored_objects, findings index) and 0011
+    (OCR counters from the versions' summaries) on rows written before them."""
+    cat = Catalogue.open(database_url)
+    _item(cat, "scielo-scl-a", "scielo-article:scl/S1", "scielo-article", State.DEPOSITED)
+    _item(cat, "scielo-books-x1-01", "scielo-books:x1/01", "scielo-books-chapter", State.FAILED)
+    cat.update_version(
+        "scielo-scl-a",
+        1,
+        summary={"ocr": {"pages": 4, "decisions": {"born-digital": 1, "fresh-ocr": 3}}},
+    )
+    cat.update_version("scielo-books-x1-01", 1, summary={"fetch": {"files": 1}})  # no OCR
+    record_copy(cat, "scielo-scl-a", 1, "t1", status="verified", objects=_objects("a", [10, 20]))
+    record_copy(cat, "scielo-scl-a", 1, "t2", status="verified", objects=_objects("b", [10, 20]))
+    record_copy(cat, "scielo-books-x1-01", 1, "t2", status="failed", detail="down")
+    mark_object_checked(cat, "t2", "b/1", status="content-mismatch", hashed=True)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with cat.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    cat.close()
+
+    cat = Catalogue.open(database_url)  # upgrades to head
+    try:
+        figures = archive_figures(cat, now=NOW)
+    finally:
+        cat.close()
+    assert figures.items_by_state == {"deposited": 1, "failed": 1}
+    assert figures.versions == {"deposited": 1, "failed": 1}
+    assert {(c.target, c.status): c.copies for c in figures.copies} == {
+        ("t1", "verified"): 1,
+        ("t2", "verified"): 1,
+        ("t2", "failed"): 1,
+    }
+    assert {t.target: (t.objects, t.bytes) for t in figures.targets} == {
+        "t1": (2, 30),
+        "t2": (2, 30),
+    }
+    assert figures.copies_per_version == {2: 1, 0: 1}
+    assert figures.ocr_runs == 1
+    assert figures.ocr_pages == {"born-digital": 1, "kept-layer": 0, "fresh-ocr": 3}
+    assert [(f.target, f.kind, f.objects) for f in figures.findings] == [
+        ("t2", "content-mismatch", 1)
+    ]
+    assert figures.job("audit").last_run is None  # job_runs began with 0010

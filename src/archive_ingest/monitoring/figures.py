@@ -3,11 +3,12 @@ command and the health page show.
 
 :func:`archive_figures` runs a handful of aggregate queries (GROUP BY over covering and
 partial indexes and small counter tables; no row per item comes back to Python) in one
-session that writes nothing, on SQLite and PostgreSQL alike, and returns one
-:class:`ArchiveFigures` (each query sees the catalogue as committed when it runs: figures of
-one read may be a moment apart, never torn within one figure). Every figure is bounded in
-size: grouped by state, source kind, SciELO collection, storage target, finding kind, stage
-or job, never by item. At 100,000 items the whole read takes ~0.2 s (docs/PERFORMANCE.md).
+read transaction that writes nothing and sees one snapshot of the catalogue (PostgreSQL:
+REPEATABLE READ READ ONLY; SQLite: an explicit ``BEGIN``, the snapshot taken at its first
+read), so the figures of one read agree with each other, and returns one
+:class:`ArchiveFigures`. Every figure is bounded in size: grouped by state, source kind,
+SciELO collection, storage target, finding kind, stage or job, never by item. At 100,000
+items the whole read takes ~0.2 s (docs/PERFORMANCE.md).
 
 Where each figure comes from:
 
@@ -30,6 +31,8 @@ Where each figure comes from:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -160,7 +163,7 @@ def archive_figures(catalogue: Catalogue, now: dt.datetime | None = None) -> Arc
     """The figures as the catalogue holds them now (``now``: the time ages are taken at)."""
     now = now or dt.datetime.now(dt.UTC)
     figures = ArchiveFigures(generated_at=now)
-    with catalogue.session() as session:
+    with _snapshot(catalogue) as session:
         _items(session, figures)
         _copies(session, figures)
         _fetched_and_ocr(session, figures)
@@ -171,6 +174,26 @@ def archive_figures(catalogue: Catalogue, now: dt.datetime | None = None) -> Arc
         age = (now - figures.review_queue_oldest).total_seconds()
         figures.review_queue_oldest_age_seconds = max(0.0, age)
     return figures
+
+
+@contextmanager
+def _snapshot(catalogue: Catalogue) -> Iterator[Session]:
+    """A session whose queries all see one snapshot of the catalogue, written nothing: on
+    PostgreSQL a REPEATABLE READ READ ONLY transaction; on SQLite an explicit ``BEGIN`` (the
+    driver would run each SELECT on its own), whose first read fixes the snapshot (WAL)."""
+    engine = catalogue.engine
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        elif engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
+        try:
+            with Session(bind=connection) as session:
+                yield session
+        finally:
+            connection.rollback()  # nothing was written: ends the read transaction
 
 
 def _collection() -> Any:
