@@ -17,7 +17,7 @@ import math
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -31,7 +31,7 @@ from sqlalchemy import text
 from archive_ingest.audit.run import audit_targets
 from archive_ingest.audit.target import AuditOptions
 from archive_ingest.catalogue import Catalogue
-from archive_ingest.catalogue.copies import copies_of, objects_of_copy
+from archive_ingest.catalogue.copies import CopyStatus, copies_of, objects_of_copy
 from archive_ingest.catalogue.engine import MIGRATIONS
 from archive_ingest.errors import ConfigError
 from archive_ingest.ingest.runner import ItemResult
@@ -46,6 +46,7 @@ from archive_ingest.monitoring.figures import (
 from archive_ingest.monitoring.metrics import ArchiveCollector
 from archive_ingest.settings import Settings
 from archive_ingest.storage.targets import target_views
+from archive_ingest.storage.verify import Reason
 from archive_ingest.web import create_app
 from archive_ingest.web.metrics import loopback_client
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
@@ -159,10 +160,13 @@ def test_metrics_after_a_real_ingest_equal_the_catalogue_and_the_targets(
     assert 0 < samples["archive_ingest_review_queue_oldest_age_seconds"][()] <= finished - started
 
     # copies, and what each target holds: the catalogue's objects, and the bucket's
-    assert {
+    copy_samples = {
         (dict(k)["target"], dict(k)["status"]): v
         for k, v in samples["archive_ingest_copies"].items()
-    } == {(c.target, c.status): 1 for c in copies}
+    }
+    assert {k: v for k, v in copy_samples.items() if v} == {(c.target, c.status): 1 for c in copies}
+    # every status of every target is a series, 0 included: a repaired copy goes back to 0
+    assert set(copy_samples) == {(t, s) for t in ("t1", "t2") for s in get_args(CopyStatus)}
     assert {c.target for c in copies} == {"t1", "t2"}
     verified: dict[tuple[str, int], int] = defaultdict(int)
     for c in copies:
@@ -178,7 +182,10 @@ def test_metrics_after_a_real_ingest_equal_the_catalogue_and_the_targets(
     # the audit's finding, on t2 only, of the kind the catalogue recorded for the object
     [kind] = {o.last_status for o in objects["t2"] if o.key == deleted}
     assert kind not in (None, "ok")
-    assert samples["archive_ingest_audit_findings"] == {(("kind", kind), ("target", "t2")): 1}
+    findings = samples["archive_ingest_audit_findings"]
+    assert {k: v for k, v in findings.items() if v} == {(("kind", kind), ("target", "t2")): 1}
+    assert len(findings) == 2 * len(get_args(Reason))  # every kind of both targets, 0 included
+    assert findings[(("kind", "missing"), ("target", "t1"))] == 0
     last = by(samples, "archive_ingest_last_success_timestamp_seconds", "job")
     assert started <= last["audit"] <= finished
     assert started <= last["ingest"] <= finished

@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import get_args
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -30,7 +31,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from archive_ingest import __version__
+from archive_ingest.catalogue.copies import CopyStatus
 from archive_ingest.monitoring.figures import ArchiveFigures
+from archive_ingest.storage.verify import Reason
 
 PREFIX = "archive_ingest"
 log = logging.getLogger(__name__)
@@ -51,6 +54,27 @@ def _single(name: str, doc: str, value: float) -> GaugeMetricFamily:
 
 def _timestamp(at: dt.datetime | None) -> float:
     return at.timestamp() if at is not None else 0.0
+
+
+def _known_targets(figures: ArchiveFigures) -> list[str]:
+    """The targets the catalogue records copies on."""
+    return sorted({c.target for c in figures.copies} | {f.target for f in figures.findings})
+
+
+def _every_status(figures: ArchiveFigures) -> list[tuple[list[str], float]]:
+    """Copies by target and status: every status of every known target, 0 included (a series
+    goes back to 0 instead of disappearing when the last damaged copy is repaired)."""
+    counts = {(c.target, c.status): c.copies for c in figures.copies}
+    statuses = [*get_args(CopyStatus), *sorted({s for _, s in counts} - set(get_args(CopyStatus)))]
+    return [([t, s], counts.get((t, s), 0)) for t in _known_targets(figures) for s in statuses]
+
+
+def _every_finding(figures: ArchiveFigures) -> list[tuple[list[str], float]]:
+    """Audit findings by kind and target: every kind the checks give (storage/verify.py) for
+    every known target, 0 included."""
+    counts = {(f.kind, f.target): f.objects for f in figures.findings}
+    kinds = [*get_args(Reason), *sorted({k for k, _ in counts} - set(get_args(Reason)))]
+    return [([k, t], counts.get((k, t), 0)) for t in _known_targets(figures) for k in kinds]
 
 
 def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
@@ -77,9 +101,10 @@ def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
     )
     yield _gauge(
         "copies",
-        "Copies of AIP versions by storage target and status (verified, failed, damaged, lost)",
+        "Copies of AIP versions by storage target and status (verified, failed, damaged, lost; "
+        "every status of every target with copies, 0 included)",
         ["target", "status"],
-        (([c.target, c.status], c.copies) for c in figures.copies),
+        _every_status(figures),
     )
     yield _gauge(
         "copies_per_version",
@@ -89,13 +114,15 @@ def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
     )
     yield _gauge(
         "deposited_objects",
-        "Objects the catalogue records stored on each target (receipts included)",
+        "Objects the catalogue records stored on each target (receipts included; every copy's, "
+        "lost and damaged ones too)",
         ["target"],
         (([t.target], t.objects) for t in figures.targets),
     )
     yield _gauge(
         "deposited_bytes",
-        "Bytes the catalogue records stored on each target",
+        "Bytes the catalogue records stored on each target (every copy's, lost and damaged "
+        "ones too)",
         ["target"],
         (([t.target], t.bytes) for t in figures.targets),
     )
@@ -132,9 +159,10 @@ def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
     )
     yield _gauge(
         "audit_findings",
-        "Stored objects whose last audit check found a problem, by kind and target",
+        "Stored objects whose last audit check found a problem, by kind and target "
+        "(every kind of every target with copies, 0 included)",
         ["kind", "target"],
-        (([f.kind, f.target], f.objects) for f in figures.findings),
+        _every_finding(figures),
     )
     yield _gauge(
         "last_success_timestamp_seconds",
@@ -144,7 +172,8 @@ def figure_families(figures: ArchiveFigures) -> Iterator[Metric]:
     )
     yield _gauge(
         "last_run_timestamp_seconds",
-        "When each job last ended, successful or not (Unix time; 0: never)",
+        "When each job last ended, successful or not (Unix time; 0: never; ingest: the last "
+        "deposit, equal to its last success)",
         ["job"],
         (([j.job], _timestamp(j.last_run)) for j in figures.jobs),
     )
