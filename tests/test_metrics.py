@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -26,7 +27,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, event, text
 
 from archive_ingest.audit.run import audit_targets
 from archive_ingest.audit.target import AuditOptions
@@ -44,7 +45,7 @@ from archive_ingest.monitoring.figures import (
     TargetTotals,
 )
 from archive_ingest.monitoring.metrics import ArchiveCollector
-from archive_ingest.settings import Settings
+from archive_ingest.settings import Settings, normalise_database_url
 from archive_ingest.storage.targets import target_views
 from archive_ingest.storage.verify import Reason
 from archive_ingest.web import create_app
@@ -52,6 +53,7 @@ from archive_ingest.web.metrics import loopback_client
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.damage import delete_behind_back
 from tests.support.pipeline import ingest_in_process
+from tests.support.plugins.db import fresh_schema
 from tests.support.plugins.storage import SeaweedServer
 from tests.support.plugins.targets import TargetsEnv
 from tests.support.review import add_disagreeing_book
@@ -373,3 +375,40 @@ def test_a_catalogue_path_that_cannot_be_opened_is_catalogue_up_0(
             response, samples = scrape(base)
         assert response.status_code == 200, database_url
         assert samples["archive_ingest_catalogue_up"][()] == 0, database_url
+
+
+def test_a_scraper_that_gave_up_while_waiting_costs_no_read(
+    settings: Settings, postgres_url: str
+) -> None:
+    """A scrape held behind a slow one (a table lock keeps the first read waiting), whose
+    client gives up, is not read once the first finishes: the catalogue is read once."""
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM items" in statement and "GROUP BY" in statement:
+            reads.append(statement)
+
+    with fresh_schema(postgres_url) as url:
+        Catalogue.open(url).close()  # created and migrated
+        locker = create_engine(normalise_database_url(url))
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            with serving(_empty_app(settings, database_url=url)) as base:
+                first: list[httpx.Response] = []
+                with locker.begin() as connection:
+                    connection.execute(text("LOCK TABLE items IN ACCESS EXCLUSIVE MODE"))
+                    waiting = threading.Thread(target=lambda: first.append(scrape(base)[0]))
+                    waiting.start()
+                    deadline = time.monotonic() + 20
+                    while not reads and time.monotonic() < deadline:  # the first read waits
+                        time.sleep(0.05)
+                    with pytest.raises(httpx.ReadTimeout):  # the second gives up
+                        httpx.get(f"{base}/metrics", timeout=httpx.Timeout(10, read=0.5))
+                    time.sleep(0.3)
+                waiting.join(30)
+                time.sleep(0.5)  # the second request's turn: it finds its client gone
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+            locker.dispose()
+    assert [r.status_code for r in first] == [200]
+    assert len(reads) == 1
