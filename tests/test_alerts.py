@@ -32,6 +32,7 @@ from archive_ingest.monitoring.alerts import (
     ATTEMPTS,
     MAX_ITEMS,
     RunInfo,
+    delivery_deadline,
     make_alert,
     send_alert,
 )
@@ -142,6 +143,47 @@ def test_a_slow_receiver_is_given_up_within_the_bound(
     assert took < ATTEMPTS * 0.4 + 1.5 + 2.0, took
     assert "ReadTimeout" in caplog.text
     _no_secret_in(caplog.records, url)
+
+
+def test_a_receiver_trickling_its_answer_is_given_up_at_the_deadline(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx's timeout bounds each read, not the request: a byte every 0.2 s never times out
+    (alert_timeout 0.4 s); the delivery is given up at its deadline all the same."""
+    with WebhookReceiver(status=200, trickle=0.2) as hook:
+        url = hook.url(f"/hooks/{TOKEN}")
+        configured = _settings(settings, url, alert_timeout=0.4)
+        alert = make_alert(configured, "failed_items", "1 failed", run=RunInfo(), items=["x"])
+        caplog.set_level(logging.DEBUG)
+        started = time.monotonic()
+        assert send_alert(configured, alert) is False
+        took = time.monotonic() - started
+        assert len(hook.received) == 1  # the one attempt still reading
+    deadline = delivery_deadline(configured)
+    assert deadline == ATTEMPTS * 0.4 + 1.5
+    assert deadline - 0.1 <= took < deadline + 1.0, took
+    assert "delivery deadline" in caplog.text
+    _no_secret_in(caplog.records, url)
+
+
+def test_httpx_lines_are_hidden_for_the_url_as_httpx_writes_it(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A host in mixed case and a path httpx %-encodes: its request line names the URL in
+    its own form (lower case, %20), which is hidden as well, on httpx's and httpcore's loggers
+    (children such as httpcore.http11 included)."""
+    with WebhookReceiver() as hook:
+        url = f"http://LocalHost:{hook.port}/hooks/{TOKEN}/a b"
+        configured = _settings(settings, url)
+        caplog.set_level(logging.DEBUG)
+        for name in ("httpx", "httpcore"):
+            caplog.set_level(logging.DEBUG, logger=name)
+        alert = make_alert(configured, "failed_items", "x", run=RunInfo())
+        assert send_alert(configured, alert) is True
+        assert hook.received[0].path == f"/hooks/{TOKEN}/a%20b"
+    assert any(r.name.startswith("httpcore.") for r in caplog.records)  # they did log
+    _no_secret_in(caplog.records, url)
+    assert not [r for r in caplog.records if TOKEN in r.getMessage()]
 
 
 @pytest.mark.parametrize(("status", "attempts"), [(503, ATTEMPTS), (404, 1)])

@@ -7,6 +7,9 @@ headers, JSON body) and answers as told (a status, a delay before answering).
         assert hook.bodies()[0]["kind"] == "failed_items"
 
 ``status`` and ``delay`` may be changed while it runs (a slow or failing receiver).
+``trickle=SECONDS``: the answer's headers at once, then its body one byte every SECONDS (no
+read waits long enough for a timeout) for :data:`TRICKLE_FOR` seconds or until the receiver is
+closed, then the connection is closed (the answer never completes).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+#: how long a trickling answer goes on
+TRICKLE_FOR = 15.0
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class WebhookReceiver:
-    def __init__(self, status: int = 204, delay: float = 0.0) -> None:
+    def __init__(self, status: int = 204, delay: float = 0.0, trickle: float = 0.0) -> None:
         self.status = status
         self.delay = delay
+        self.trickle = trickle
+        self._closed = threading.Event()
         self.received: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -53,12 +61,29 @@ class WebhookReceiver:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if receiver.trickle:
+                    self._trickle(receiver.trickle)
+                    return
                 try:
                     self.send_response(receiver.status)
                     self.send_header("content-length", "0")
                     self.end_headers()
                 except OSError:  # the client gave up waiting (a slow receiver's test)
                     pass
+
+            def _trickle(self, every: float) -> None:
+                try:
+                    self.send_response(receiver.status)
+                    self.send_header("content-length", "100000")
+                    self.end_headers()
+                    self.wfile.flush()
+                    end = time.monotonic() + TRICKLE_FOR
+                    while not receiver._closed.wait(every) and time.monotonic() < end:
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except OSError:  # the client gave up
+                    pass
+                self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -87,6 +112,7 @@ class WebhookReceiver:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closed.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)

@@ -11,8 +11,10 @@ Kinds (docs/OPERATIONS.md, "Alerts", says what each means and what to do):
   (``archive-ingest alerts check``, and the end of every scheduled audit).
 
 Delivery: httpx, ``alert_timeout`` seconds per attempt, up to :data:`ATTEMPTS` attempts (a
-transport error, 408, 429 or 5xx is tried again after :data:`BACKOFF` seconds); it never
-raises. A webhook URL often carries a token: it is never logged, shown or put in an error;
+transport error, 408, 429 or 5xx is tried again after :data:`BACKOFF` seconds), given up
+after :func:`delivery_deadline` in all (a receiver trickling its answer included); a redirect
+(3xx) is not followed (a failed delivery: configure the final URL); it never raises. A
+webhook URL often carries a token: it is never logged, shown or put in an error;
 a failed delivery is one warning naming the alert's kind and the cause (the exception's type
 or the HTTP status) only, and httpx's own request log lines are kept from naming it
 (:class:`_HideUrl`).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -127,55 +129,85 @@ def make_alert(
 
 
 class _HideUrl(logging.Filter):
-    """Drops httpx's request lines that would name an alert webhook (they carry its URL)."""
+    """Drops httpx's and httpcore's log records that would name an alert webhook: a record
+    whose arguments hold an ``httpx.URL`` equal to a hidden one, or whose text holds a hidden
+    URL as configured or in the form httpx prints it (host in lower case, the path
+    %-encoded, a default port dropped)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.urls: set[str] = set()
+        self.urls: set[httpx.URL] = set()
+        self.texts: set[str] = set()
+
+    def hide(self, url: str) -> None:
+        try:
+            parsed = httpx.URL(url)
+        except Exception:  # httpx refuses it: the request never goes out, nothing logs it
+            self.texts.add(url)
+            return
+        self.urls.add(parsed)
+        self.texts.update({url, str(parsed)})
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.urls:
+        if not self.texts:
             return True
+        args = record.args if isinstance(record.args, tuple) else (record.args,)
+        if any(isinstance(arg, httpx.URL) and arg in self.urls for arg in args):
+            return False
         try:
             line = record.getMessage()
         except Exception:  # a record whose arguments do not format: nothing to hide
             return True
-        return not any(url in line for url in self.urls)
+        return not any(text in line for text in self.texts)
 
 
 _HIDE = _HideUrl()
-logging.getLogger("httpx").addFilter(_HIDE)
-logging.getLogger("httpcore").addFilter(_HIDE)
+
+
+def _hide_on_http_loggers() -> None:
+    """Put :data:`_HIDE` on httpx's and httpcore's loggers, each of them: a filter on a parent
+    logger does not see the records of its children (``httpcore.http11``, ...)."""
+    names = ["httpx", "httpcore", *logging.Logger.manager.loggerDict]
+    for name in names:
+        if name.split(".")[0] in ("httpx", "httpcore"):
+            logger = logging.getLogger(name)
+            if _HIDE not in logger.filters:
+                logger.addFilter(_HIDE)
+
+
+_hide_on_http_loggers()
+
+
+def delivery_deadline(settings: Settings) -> float:
+    """The longest :func:`send_alert` takes: every attempt's ``alert_timeout`` and the
+    back-offs between them. httpx's timeout bounds each step of a request (connect, each
+    read), not the request: a receiver trickling its answer a byte at a time would hold it
+    far longer, so the delivery runs on a thread of its own that is given up at this time."""
+    return ATTEMPTS * settings.alert_timeout + sum(BACKOFF[: ATTEMPTS - 1])
 
 
 def send_alert(settings: Settings, alert: Alert | None) -> bool:
     """POST ``alert`` to the webhook; True when it was delivered (a 2xx answer). False when
-    there is no alert, no webhook, or every attempt failed (logged without the URL). Never
-    raises: an alert never fails the run that raised it."""
+    there is no alert, no webhook, or every attempt failed (logged without the URL), and at
+    the latest after :func:`delivery_deadline`. Never raises: an alert never fails the run
+    that raised it. A redirect (3xx) is not followed: it is a failed delivery."""
     secret = settings.alert_webhook_url
     if alert is None or secret is None:
         return False
     url = secret.get_secret_value()
-    _HIDE.urls.add(url)
-    body = alert.model_dump(mode="json")
-    cause = "not sent"
-    try:
-        with httpx.Client(timeout=settings.alert_timeout, follow_redirects=False) as client:
-            for attempt in range(ATTEMPTS):
-                if attempt:
-                    time.sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
-                try:
-                    response = client.post(url, json=body)
-                except httpx.HTTPError as exc:  # its text may hold the URL: the type only
-                    cause = type(exc).__name__
-                    continue
-                if response.is_success:
-                    return True
-                cause = f"HTTP {response.status_code}"
-                if response.status_code not in _RETRY_STATUS:
-                    break
-    except Exception as exc:  # anything else (a bad proxy setting, ...): still never raise
-        cause = type(exc).__name__
+    _HIDE.hide(url)
+    _hide_on_http_loggers()
+    outcome = _Delivery(url, alert.model_dump(mode="json"), settings.alert_timeout)
+    worker = threading.Thread(target=outcome.run, name="alert-delivery", daemon=True)
+    worker.start()
+    worker.join(delivery_deadline(settings))
+    if worker.is_alive():
+        outcome.given_up.set()  # no further attempt; the one under way ends on its own
+        cause = "no answer within the delivery deadline"
+    elif outcome.delivered:
+        return True
+    else:
+        cause = outcome.cause
     log.warning(
         "alert %s (%s) not delivered to the alert webhook: %s",
         alert.kind,
@@ -183,6 +215,38 @@ def send_alert(settings: Settings, alert: Alert | None) -> bool:
         cause,
     )
     return False
+
+
+class _Delivery:
+    """The attempts of one delivery, run on a thread (see :func:`delivery_deadline`)."""
+
+    def __init__(self, url: str, body: dict[str, Any], timeout: float) -> None:
+        self.url = url
+        self.body = body
+        self.timeout = timeout
+        self.delivered = False
+        self.cause = "not sent"
+        self.given_up = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+                for attempt in range(ATTEMPTS):
+                    if attempt and self.given_up.wait(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)]):
+                        return
+                    try:
+                        response = client.post(self.url, json=self.body)
+                    except httpx.HTTPError as exc:  # its text may hold the URL: the type only
+                        self.cause = type(exc).__name__
+                        continue
+                    if response.is_success:
+                        self.delivered = True
+                        return
+                    self.cause = f"HTTP {response.status_code}"
+                    if response.status_code not in _RETRY_STATUS:
+                        return
+        except Exception as exc:  # anything else (a bad proxy setting, ...): still never raise
+            self.cause = type(exc).__name__
 
 
 def fire(
