@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from archive_ingest.settings import Settings, mask_url, normalise_database_url
 
@@ -40,6 +41,42 @@ def test_bad_base_url_is_refused(home: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("ARCHIVE_INGEST_SCIELO_BOOKS_URL", "file:///etc/passwd")
     with pytest.raises(ValueError, match="not an http"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "secret"),
+    [
+        ("alert_webhook_url", "hooks.example.com/T0KEN-a81f", "T0KEN-a81f"),
+        ("metrics_token", 918273645546372819, "918273645546372819"),  # a number in TOML
+        ("database_url", 5432987612, "5432987612"),
+        ("web_base_url", "https://ops:pw-77c1@archive.example.org", "pw-77c1"),
+    ],
+)
+def test_a_refused_value_is_never_quoted_in_the_error(
+    home: Path, field: str, value: object, secret: str
+) -> None:
+    """pydantic appends ``input_value=...`` to an error's text (shown by a worker's flow run
+    log and by config's fallback error): not for these settings."""
+    with pytest.raises(ValidationError) as raised:
+        Settings(**{field: value})
+    assert field in str(raised.value)
+    assert secret not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ops:secret@archive.example.org",
+        "https://archive.example.org/?a=1",
+        "https://archive.example.org/#top",
+    ],
+)
+def test_web_base_url_has_no_credentials_query_or_fragment(home: Path, url: str) -> None:
+    with pytest.raises(ValidationError, match="no user:password@"):
+        Settings(web_base_url=url)
+    assert Settings(web_base_url="https://archive.example.org/ingest/").web_base_url == (
+        "https://archive.example.org/ingest"
+    )
 
 
 def test_trusted_proxy_addresses_are_checked(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,7 +51,13 @@ class Settings(BaseSettings):
     """All knobs of archive-ingest. Every field can be set as ``ARCHIVE_INGEST_<NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="ignore", validate_default=True, frozen=True
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        validate_default=True,
+        frozen=True,
+        # an error never quotes the value it refused (a webhook URL's token, a password in a
+        # database URL): pydantic would append ``input_value=...`` to its text
+        hide_input_in_errors=True,
     )
 
     home: Path = Field(default_factory=_default_home, description="Working directory")
@@ -339,12 +345,19 @@ class Settings(BaseSettings):
         mode="after",
     )
     @classmethod
-    def _base_url(cls, value: str | None) -> str | None:
+    def _base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         parts = urlsplit(value)
+        shown = "(not shown: it holds user:password@)" if "@" in parts.netloc else repr(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) base URL: {value!r}")
+            raise ValueError(f"not an http(s) base URL: {shown}")
+        if info.field_name == "web_base_url" and (
+            "@" in parts.netloc or parts.query or parts.fragment
+        ):
+            # web_base_url lands in every alert and artifact link: no credentials, and a query
+            # or fragment would break the links made by appending a path
+            raise ValueError(f"a base URL has no user:password@, ?query or #fragment: {shown}")
         return value.rstrip("/")
 
     @classmethod
