@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,39 @@ def test_text_format_is_unchanged_and_json_lines_parse(home: Path) -> None:
     assert bad.returncode == 2
     (error,) = parsed_lines(bad.stderr)
     assert error["level"] == "ERROR" and "ocr_jobs" in error["message"]
+
+
+_PARTIAL_WRITES = """
+import sys, threading, warnings
+from archive_ingest.logs.setup import configure
+before = list(warnings.filters)
+configure("json")
+assert warnings.filters == before, "JSON mode changed the warnings filters"
+sys.stderr.write("flushed without a newline")
+sys.stderr.flush()
+halves = threading.Barrier(2)
+def half(name):
+    sys.stderr.write(name + "-first ")
+    halves.wait()
+    sys.stderr.write(name + "-second\\n")
+threads = [threading.Thread(target=half, args=(n,)) for n in ("alpha", "beta")]
+for t in threads: t.start()
+for t in threads: t.join()
+sys.stderr.write("left at exit")
+"""
+
+
+def test_partial_lines_are_records_on_flush_and_exit_one_per_thread() -> None:
+    """Text without its newline is not lost: flush() and the exit write it; two threads'
+    halves stay apart; the warnings filters are those of text mode."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PARTIAL_WRITES], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    messages = [line["message"] for line in parsed_lines(proc.stderr)]
+    assert messages[0] == "flushed without a newline"
+    assert sorted(messages[1:3]) == ["alpha-first alpha-second", "beta-first beta-second"]
+    assert messages[3:] == ["left at exit"]
 
 
 @pytest.mark.slow

@@ -7,18 +7,22 @@ gone to stderr (the people's lines, ``warnings``, an uncaught exception's traceb
 turned into a record of its own (``archive_ingest.console``: ``error:`` lines at ERROR,
 ``warning:`` lines at WARNING, the rest at INFO). Handlers other libraries put on stderr
 (Prefect's console handlers) are taken over by :func:`adopt_stream_handlers`, so no line comes
-twice and none comes as text.
+twice and none comes as text. Text written without a final newline becomes its record on
+``flush()`` or at exit; each thread's partial text is its own (two threads' halves never
+merge). Only what goes through ``sys.stderr`` is turned into JSON: the bytes a child process
+(an OCR tool, a subprocess) writes to file descriptor 2 itself are not; the code that starts
+one captures its stderr and logs it instead.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
 import re
 import sys
 import threading
-import warnings
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, TextIO
@@ -66,9 +70,10 @@ def configure(log_format: LogFormat, *, level: int | None = logging.WARNING) -> 
         handler.setFormatter(JsonFormatter())
         handler.addFilter(ContextFilter())
         _json = _Json(handler=handler, stderr=stream)
-        sys.stderr = _ConsoleLines(_json)
-        logging.captureWarnings(True)
-        warnings.simplefilter("default")
+        lines = _ConsoleLines(_json)
+        sys.stderr = lines
+        atexit.register(lines.flush_all)  # after logging's own (atexit runs the last first)
+        logging.captureWarnings(True)  # the filters stay as in text mode: the same warnings
         sys.excepthook = _log_uncaught
         threading.excepthook = _log_uncaught_in_thread
     if level is not None:
@@ -147,7 +152,7 @@ class _ConsoleLines(io.TextIOBase):
     def __init__(self, target: _Json) -> None:
         super().__init__()
         self._target = target
-        self._pending = ""
+        self._pending: dict[int, str] = {}  # per thread: its text after its last newline
         self._lock = threading.RLock()
         self._inside = threading.local()
 
@@ -165,14 +170,29 @@ class _ConsoleLines(io.TextIOBase):
         return self._target.stderr.fileno()
 
     def write(self, text: str) -> int:
+        key = threading.get_ident()
         with self._lock:
-            self._pending += text
-            *lines, self._pending = self._pending.split("\n")
+            *lines, rest = (self._pending.pop(key, "") + text).split("\n")
+            if rest:
+                self._pending[key] = rest
         for line in lines:
             self._line(line)
         return len(text)
 
     def flush(self) -> None:
+        """The calling thread's text without its newline yet becomes its record."""
+        with self._lock:
+            rest = self._pending.pop(threading.get_ident(), "")
+        if rest:
+            self._line(rest)
+        self._target.stderr.flush()
+
+    def flush_all(self) -> None:
+        """Every thread's pending text (at exit)."""
+        with self._lock:
+            rests, self._pending = list(self._pending.values()), {}
+        for rest in rests:
+            self._line(rest)
         self._target.stderr.flush()
 
     def _line(self, line: str) -> None:
