@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import re
+import sqlite3
 import time
 from pathlib import Path
 
@@ -279,6 +280,25 @@ def test_alerts_check_sends_one_stuck_state_alert_naming_the_stuck_item(
     assert body["run"]["name"] == "archive-ingest alerts check"
     assert TOKEN not in result.stdout + result.stderr
     reset_settings_cache()
+
+
+def test_alerts_check_neither_migrates_nor_calls_a_database_error_stuck(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty database (no schema): the check does not create one (it only reads), and the
+    failed query is a configuration error (exit 2, one line), not "stuck" (exit 1) with a
+    traceback."""
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    monkeypatch.setenv("ARCHIVE_INGEST_DATABASE_URL", f"sqlite:///{empty}")
+    reset_settings_cache()
+    result = CliRunner().invoke(app, ["alerts", "check"])
+    reset_settings_cache()
+    assert result.exit_code == 2, result.output
+    assert "cannot read the catalogue database (OperationalError)" in result.stderr
+    assert result.stdout == "" and "Traceback" not in result.output
+    with sqlite3.connect(empty) as db:
+        assert db.execute("select count(*) from sqlite_master").fetchone() == (0,)
 
 
 def _cells(row: str) -> list[str]:

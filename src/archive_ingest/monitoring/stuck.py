@@ -71,26 +71,32 @@ def stuck_items(catalogue: Catalogue, settings: Settings) -> list[StuckItem]:
         ]
 
 
+def _cause(exc: SQLAlchemyError) -> str:
+    return type(getattr(exc, "orig", None) or exc).__name__
+
+
 def check_stuck(settings: Settings, *, run: RunInfo) -> dict[str, Any]:
     """Find stuck items and, if there are any, send one ``stuck_state`` alert. Returns the
     JSON report: the threshold, the items (id, version, what to do) and whether the alert was
     delivered."""
-    try:
-        catalogue = Catalogue.open(settings.effective_database_url)
+    try:  # a check reads: the schema is the commands' to migrate (as ``status`` does)
+        catalogue = Catalogue.open(settings.effective_database_url, migrate_schema=False)
     except SQLAlchemyError as exc:  # its text may carry the URL: only the kind of failure
-        cause = type(getattr(exc, "orig", None) or exc).__name__
-        raise ConfigError(f"cannot open the catalogue database ({cause})") from None
+        raise ConfigError(f"cannot open the catalogue database ({_cause(exc)})") from None
     try:
         found = stuck_items(catalogue, settings)
+    except SQLAlchemyError as exc:  # the database went away, a schema not created yet, ...
+        raise ConfigError(f"cannot read the catalogue database ({_cause(exc)})") from None
     finally:
         catalogue.close()
     hours = round(settings.stalled_after_seconds / 3600, 2)
     delivered = False
     if found:
+        many = f"at least {len(found)}" if len(found) >= MAX_LISTED else str(len(found))
         alert = make_alert(
             settings,
             "stuck_state",
-            f"{len(found)} item(s) left in a non-terminal state for more than {hours} h",
+            f"{many} item(s) left in a non-terminal state for more than {hours} h",
             run=run,
             items=[f.record_id for f in found],
             counts={"stuck": len(found)},
