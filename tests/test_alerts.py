@@ -301,6 +301,31 @@ def test_alerts_check_neither_migrates_nor_calls_a_database_error_stuck(
         assert db.execute("select count(*) from sqlite_master").fetchone() == (0,)
 
 
+def test_deposit_approved_alerts_on_an_item_it_could_not_deposit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command alerts as its deployment's flow run does: an approved item whose deposit
+    fails (here: its version has no work folder) is one failed_items alert."""
+    catalogue = Catalogue.open(settings.effective_database_url)
+    try:
+        catalogue.ensure_item("appr-1", source="file:appr-1.pdf", source_kind="file")
+        version = catalogue.new_version("appr-1", original_sha256=None, work_dir=None)
+        catalogue.set_state("appr-1", State.APPROVED, [], version=version)
+    finally:
+        catalogue.close()
+    with WebhookReceiver() as hook:
+        monkeypatch.setenv("ARCHIVE_INGEST_ALERT_WEBHOOK_URL", hook.url(f"/h/{TOKEN}"))
+        reset_settings_cache()
+        result = CliRunner().invoke(app, ["deposit-approved"])
+        reset_settings_cache()
+        assert result.exit_code == 1, result.output
+        assert json.loads(result.stdout)["state"] == "failed"
+        [body] = hook.bodies()
+    assert body["kind"] == "failed_items" and body["items"] == ["appr-1"]
+    assert "deposit-approved" in body["summary"]
+    assert body["run"]["name"] == "archive-ingest deposit-approved"
+
+
 def _cells(row: str) -> list[str]:
     """A Markdown table row's cells, split at the unescaped pipes."""
     return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]]

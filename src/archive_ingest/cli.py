@@ -40,6 +40,8 @@ from archive_ingest.ingest_cli import copies_line, ingest_command
 from archive_ingest.logs.choice import LogFormatChoice, chosen_log_format
 from archive_ingest.logs.setup import configure as configure_logs
 from archive_ingest.logs.setup import json_enabled
+from archive_ingest.monitoring.alerts import RunInfo
+from archive_ingest.monitoring.item_alerts import send_item_alerts
 from archive_ingest.monitoring.status_cli import status_command
 from archive_ingest.oai.cli import oai_app
 from archive_ingest.oai.tokens import token_key
@@ -145,6 +147,9 @@ def deposit_approved_command() -> None:
             err.print(escape(copies_line(result.get("reasons") or [])))
     if not results:
         err.print("no approved item waits for its deposit")
+    # the deployment's flow run alerts the same way (failed_items, under_replicated)
+    run = RunInfo.command("deposit-approved")
+    send_item_alerts(settings, results, run=run, batch="deposit-approved")
     raise typer.Exit(1 if any(r.get("state") != "deposited" for r in results) else 0)
 
 
