@@ -302,11 +302,12 @@ def test_alerts_check_neither_migrates_nor_calls_a_database_error_stuck(
 
 
 def test_deposit_approved_alerts_on_an_item_it_could_not_deposit(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    seaweed_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The command alerts as its deployment's flow run does: an approved item whose deposit
-    fails (here: its version has no work folder) is one failed_items alert."""
-    catalogue = Catalogue.open(settings.effective_database_url)
+    fails (here: its version has no work folder) is one failed_items alert. SeaweedFS: the
+    session's."""
+    catalogue = Catalogue.open(seaweed_settings.effective_database_url)
     try:
         catalogue.ensure_item("appr-1", source="file:appr-1.pdf", source_kind="file")
         version = catalogue.new_version("appr-1", original_sha256=None, work_dir=None)
