@@ -29,6 +29,7 @@ from archive_ingest.catalogue import Catalogue
 from archive_ingest.catalogue.schema import Item
 from archive_ingest.cli import app
 from archive_ingest.models import State
+from archive_ingest.monitoring import stuck
 from archive_ingest.monitoring.alerts import (
     ATTEMPTS,
     MAX_ITEMS,
@@ -325,6 +326,25 @@ def test_deposit_approved_alerts_on_an_item_it_could_not_deposit(
     assert body["kind"] == "failed_items" and body["items"] == ["appr-1"]
     assert "deposit-approved" in body["summary"]
     assert body["run"]["name"] == "archive-ingest deposit-approved"
+
+
+def test_a_count_cut_at_the_listing_cap_says_at_least(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = [{"id": i, "source": f"s:{i}", "state": "failed"} for i in ("a", "b")]
+    [whole] = item_alerts(settings, results, run=RunInfo(), batch="x")
+    assert whole.summary.startswith("2 of 2 item(s)")
+    [cut] = item_alerts(settings, results, run=RunInfo(), batch="x", capped=True)
+    assert cut.summary.startswith("at least 2 item(s)")
+    _stuck_item(settings, "old-a", hours=8)
+    _stuck_item(settings, "old-b", hours=7)
+    monkeypatch.setattr(stuck, "MAX_LISTED", 2)  # the cap, reached with two items
+    with WebhookReceiver() as hook:
+        configured = _settings(settings, hook.url(f"/h/{TOKEN}"))
+        report = stuck.check_stuck(configured, run=RunInfo())
+        [body] = hook.bodies()
+    assert len(report["stuck"]) == 2
+    assert body["summary"].startswith("at least 2 item(s) left in a non-terminal state")
 
 
 def _cells(row: str) -> list[str]:

@@ -41,10 +41,16 @@ def _reason(kind: AlertKind, reasons: Sequence[str]) -> str:
 
 
 def item_alerts(
-    settings: Settings, results: Sequence[Mapping[str, Any]], *, run: RunInfo, batch: str
+    settings: Settings,
+    results: Sequence[Mapping[str, Any]],
+    *,
+    run: RunInfo,
+    batch: str,
+    capped: bool = False,
 ) -> list[Alert]:
     """The alerts ``results`` call for (none, one or both kinds); ``batch`` names the run in
-    the summary ("ingest", "harvest scielo-books")."""
+    the summary ("ingest", "harvest scielo-books"). ``capped``: ``results`` is the first part
+    of a longer list (a query's limit), so the summary says "at least N"."""
     counts = Counter(str(r.get("state")) for r in results)
     counts["total"] = len(results)
     alerts = []
@@ -56,7 +62,8 @@ def item_alerts(
             make_alert(
                 settings,
                 kind,
-                f"{len(hit)} of {len(results)} item(s) {phrase} in {batch}",
+                (f"at least {len(hit)}" if capped else f"{len(hit)} of {len(results)}")
+                + f" item(s) {phrase} in {batch}",
                 run=run,
                 items=[str(r.get("id") or r.get("source")) for r in hit],
                 counts=dict(counts),
@@ -109,7 +116,13 @@ def send_under_replicated(settings: Settings, catalogue: Catalogue, *, run: RunI
     ]
     alerts = [
         a
-        for a in item_alerts(settings, results, run=run, batch="the catalogue after replicate")
+        for a in item_alerts(
+            settings,
+            results,
+            run=run,
+            batch="the catalogue after replicate",
+            capped=len(left) >= MAX_LISTED,
+        )
         if a.kind == "under_replicated"
     ]
     return any([send_alert(settings, a) for a in alerts])
