@@ -1,6 +1,8 @@
 """Secrets never leak: `ingest` (one deposited item, one failure), `audit`,
-`reconcile` and `config` run with known S3 keys, a database password and the web/OAI secrets
-in the environment; then stdout, stderr, every file under HOME (logs, workspace, packages),
+`reconcile` and `config` run with known S3 keys, a database password, the web/OAI secrets,
+the metrics token and an alert webhook URL with a token in its path (a real receiver on
+loopback, its host in mixed case: httpx logs it lower-cased) in the environment; then stdout,
+stderr, every file under HOME (logs, workspace, packages),
 the catalogue rows (PostgreSQL, every table), every object in the bucket and the Prefect
 server's logs and artifacts are searched for them. None may appear anywhere.
 """
@@ -24,6 +26,7 @@ from archive_ingest.settings import Settings, normalise_database_url
 from archive_ingest_demo.scielo_sample import SampleCatalogue, SampleScieloServer
 from tests.support.cli import cli_env, run_cli
 from tests.support.samples import add_generated_book
+from tests.support.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +55,28 @@ def secret_db(postgres_url: str) -> Iterator[tuple[str, str, str]]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as hook:
+        yield hook
+
+
+def _alert_and_metrics() -> dict[str, str]:
+    """The alert webhook (mixed-case host, a token in the path) and the metrics token."""
+    return {
+        "alert webhook token": f"hook-{uuid.uuid4().hex}",
+        "metrics token": f"metrics-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+    }
+
+
+def _alert_env(hook: WebhookReceiver, secrets: dict[str, str]) -> dict[str, str]:
+    url = f"http://LocalHost:{hook.port}/hooks/{secrets['alert webhook token']}"
+    return {
+        "ARCHIVE_INGEST_ALERT_WEBHOOK_URL": url,
+        "ARCHIVE_INGEST_METRICS_TOKEN": secrets["metrics token"],
+    }
 
 
 @pytest.fixture
@@ -90,6 +115,7 @@ def test_no_secret_appears_anywhere(
     prefect_api_url: str,
     secret_db: tuple[str, str, str],
     home: Path,
+    webhook: WebhookReceiver,
 ) -> None:
     db_url, db_password, schema = secret_db
     s3_secret = os.environ["AWS_SECRET_ACCESS_KEY"]  # the real ingest key (seaweed_settings)
@@ -100,6 +126,7 @@ def test_no_secret_appears_anywhere(
         "database password": db_password,
         "session secret": session_secret,
         "oai token secret": oai_secret,
+        **_alert_and_metrics(),
     }
     env = cli_env(
         scielo_server,
@@ -107,12 +134,14 @@ def test_no_secret_appears_anywhere(
         ARCHIVE_INGEST_DATABASE_URL=db_url,
         ARCHIVE_INGEST_WEB_SESSION_SECRET=session_secret,
         ARCHIVE_INGEST_OAI_TOKEN_SECRET=oai_secret,
+        **_alert_env(webhook, secrets),
     )
     outputs: list[str] = []
     ingest = _cli(env, "ingest", "scielo-books:sec1/01", "scielo-books:sec1/07")
     outputs += [ingest.stdout, ingest.stderr]
     states = [json.loads(line)["state"] for line in ingest.stdout.splitlines() if line.strip()]
     assert states == ["deposited", "failed"], ingest.stderr[-3000:]
+    assert [b["kind"] for b in webhook.bodies()] == ["failed_items"]  # the webhook was used
     for args in (("audit", "--all"), ("reconcile",), ("config",)):
         proc = _cli(env, *args)
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr[-2000:])
@@ -160,6 +189,7 @@ def test_json_logs_hold_no_secret(
     seaweed_settings: Settings,
     prefect_api_url: str,
     secret_db: tuple[str, str, str],
+    webhook: WebhookReceiver,
 ) -> None:
     """The same secrets, ``--log-format json -v``: an ingest that deposits, ``config``,
     ``reconcile`` and an ``audit`` whose database refuses the connection. Every stderr line
@@ -170,6 +200,7 @@ def test_json_logs_hold_no_secret(
         "database password": db_password,
         "session secret": f"session-{uuid.uuid4().hex}",
         "oai token secret": f"oai-{uuid.uuid4().hex}",
+        **_alert_and_metrics(),
     }
     env = cli_env(
         scielo_server,
@@ -177,12 +208,13 @@ def test_json_logs_hold_no_secret(
         ARCHIVE_INGEST_DATABASE_URL=db_url,
         ARCHIVE_INGEST_WEB_SESSION_SECRET=secrets["session secret"],
         ARCHIVE_INGEST_OAI_TOKEN_SECRET=secrets["oai token secret"],
+        **_alert_env(webhook, secrets),
     )
     broken = dict(env)
     parts = urlsplit(db_url)
     broken["ARCHIVE_INGEST_DATABASE_URL"] = db_url.replace(f":{parts.port}", ":9", 1)
     runs = [
-        (env, ("ingest", "scielo-books:sec1/01"), 0),
+        (env, ("ingest", "scielo-books:sec1/01", "scielo-books:sec1/07"), 1),  # one alert
         (env, ("config",), 0),
         (env, ("reconcile",), 0),
         (broken, ("audit",), None),
@@ -199,6 +231,7 @@ def test_json_logs_hold_no_secret(
             lines += 1
         outputs += [proc.stdout, proc.stderr]
     assert lines > 20  # -v: the ingest alone logs its requests and uploads
+    assert [b["kind"] for b in webhook.bodies()] == ["failed_items"]  # the webhook was used
     blob = "\n".join(outputs)
     leaks = [name for name, secret in secrets.items() if secret in blob or quote(secret) in blob]
     assert leaks == []
