@@ -51,6 +51,8 @@ MAX_ITEMS = 50
 MAX_DETAIL = 240
 ATTEMPTS = 3
 BACKOFF = (0.5, 1.0)
+#: seconds beyond the attempts' timeouts and back-offs before a delivery is given up
+DEADLINE_MARGIN = 0.5
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -182,8 +184,9 @@ def delivery_deadline(settings: Settings) -> float:
     """The longest :func:`send_alert` takes: every attempt's ``alert_timeout`` and the
     back-offs between them. httpx's timeout bounds each step of a request (connect, each
     read), not the request: a receiver trickling its answer a byte at a time would hold it
-    far longer, so the delivery runs on a thread of its own that is given up at this time."""
-    return ATTEMPTS * settings.alert_timeout + sum(BACKOFF[: ATTEMPTS - 1])
+    far longer, so the delivery runs on a thread of its own that is given up at this time.
+    :data:`DEADLINE_MARGIN` on top lets a last attempt that times out say so itself."""
+    return ATTEMPTS * settings.alert_timeout + sum(BACKOFF[: ATTEMPTS - 1]) + DEADLINE_MARGIN
 
 
 def send_alert(settings: Settings, alert: Alert | None) -> bool:
