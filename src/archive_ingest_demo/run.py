@@ -127,6 +127,7 @@ def _explain(settings: Settings, results: list[dict[str, Any]], out: Console) ->
         out.print(escape(line))
     out.print()
     out.print("[bold]How to look at them[/bold]")
+    out.print(f"  {ai} status                      # the archive at a glance (--json)")
     out.print(f"  {ai} storage status              # every storage target (copy)")
     out.print(f"  {ai} audit --all                 # re-read every stored AIP")
     out.print("  less <package>/data/mets.xml      # METS/PREMIS: files, events, rights")
@@ -139,4 +140,5 @@ def _explain(settings: Settings, results: list[dict[str, Any]], out: Console) ->
     out.print("[bold]Review what needs a person[/bold]")
     out.print(f"  {ai} serve      # then open http://127.0.0.1:8000/review/")
     out.print(f"  demo login: {escape(name)} / {escape(password)}")
+    out.print("  health page (charts): http://127.0.0.1:8000/review/health")
     out.print("  OAI-PMH for harvesters: http://127.0.0.1:8000/oai?verb=Identify")
